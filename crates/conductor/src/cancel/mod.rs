@@ -1,0 +1,349 @@
+//! Cancellation that a task can catch and clean up after, as asyncio's `except CancelledError:`.
+//!
+//! `Task::cancel` does not stop a task at once: it is delivered at the task's next suspension
+//! point. By default the task's future is dropped there (Rust's usual cancellation, and RAII
+//! guards run). Code that wants asyncio's `try/except CancelledError` wraps a block in
+//! [`catch_cancel`], which returns `Err(Cancelled)` in place of the block's value, after which the
+//! task may await its cleanup and then either go on (it is then not cancelled, as in asyncio) or
+//! [`Cancelled::reraise`] the cancellation to the next enclosing scope.
+//!
+//! What lives here: the per-task scope tree (`scope`), delivery, `catch_cancel`, `Cancelled`.
+//! It uses the task header (`task`) and the running loop (`runtime::context`), nothing else.
+
+pub(crate) mod scope;
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use pin_project_lite::pin_project;
+
+use scope::{Action, ScopeTree};
+pub(crate) use scope::{Kind, Mark, ScopeKey, Target};
+
+use crate::runtime::context;
+use crate::task::header::flags::*;
+use crate::task::{schedule, TaskPtr};
+
+/// asyncio's `CancelledError`: the value a [`catch_cancel`] block gets instead of its output.
+#[derive(Clone)]
+pub struct Cancelled {
+    msg: Option<Arc<str>>,
+    target: Target,
+}
+
+impl Cancelled {
+    pub(crate) fn new(msg: Option<Arc<str>>, target: Target) -> Self {
+        Cancelled { msg, target }
+    }
+
+    /// The message given to [`Task::cancel_with`](crate::Task::cancel_with), if any.
+    pub fn message(&self) -> Option<&str> {
+        self.msg.as_deref()
+    }
+
+    /// Passes the cancellation on to the next enclosing scope, as a bare `raise` in an
+    /// `except CancelledError:` block does. The returned future never completes: the task is
+    /// dropped at it (or an outer [`catch_cancel`] receives the cancellation).
+    ///
+    /// ```
+    /// # conductor::run(async {
+    /// let task = conductor::spawn(async {
+    ///     match conductor::catch_cancel(conductor::sleep(std::time::Duration::from_secs(10))).await {
+    ///         Ok(()) => "slept",
+    ///         Err(cancelled) => {
+    ///             // Async cleanup would go here.
+    ///             cancelled.reraise().await
+    ///         }
+    ///     }
+    /// });
+    /// conductor::yield_now().await;
+    /// task.cancel();
+    /// assert!(task.await.unwrap_err().is_cancelled());
+    /// # });
+    /// ```
+    pub fn reraise<T>(self) -> Reraise<T> {
+        Reraise {
+            cancelled: Some(self),
+            _output: PhantomData,
+        }
+    }
+}
+
+impl fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.msg {
+            Some(m) => write!(f, "cancelled: {m}"),
+            None => f.write_str("cancelled"),
+        }
+    }
+}
+
+impl fmt::Debug for Cancelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cancelled").field("msg", &self.msg).finish()
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
+/// The task being polled on this thread, if any.
+pub(crate) fn current_task() -> Option<TaskPtr> {
+    context::with_core(|c| c.and_then(|c| c.current_task()))
+}
+
+/// How a cancellation was delivered.
+pub(crate) enum Delivered {
+    /// One or more scopes inside the target received it.
+    ToScopes,
+    /// No scope catches it: the target must act itself.
+    AtTarget,
+}
+
+/// Delivers a cancellation to the leaves below `target` in `task`'s scope tree.
+pub(crate) fn deliver(task: TaskPtr, target: Target, msg: &Option<Arc<str>>) -> Delivered {
+    // SAFETY: the caller holds a reference to `task` (it is running, or a handle to it is held)
+    // and runs on its loop's thread.
+    let h = unsafe { task.header() };
+    let Some(extra) = h.extra_if_any() else {
+        return Delivered::AtTarget;
+    };
+    let actions = extra.scopes.borrow_mut().mark_leaves(target, msg);
+    let mut delivered = false;
+    for action in actions {
+        match action {
+            Action::Wake(w) => {
+                w.wake();
+                delivered = true;
+            }
+            Action::Forward(awaited, key) => {
+                if cancel_task(awaited.ptr(), msg.clone()) {
+                    delivered = true;
+                } else if let Some(n) = extra.scopes.borrow_mut().get_mut(key) {
+                    // The awaited task is already done; it cannot take the cancellation.
+                    n.mark = None;
+                }
+            }
+        }
+    }
+    if delivered {
+        Delivered::ToScopes
+    } else {
+        Delivered::AtTarget
+    }
+}
+
+/// `Task.cancel(msg)`: returns false when the task is already done.
+pub(crate) fn cancel_task(task: TaskPtr, msg: Option<Arc<str>>) -> bool {
+    // SAFETY: as in `deliver`.
+    let h = unsafe { task.header() };
+    if h.has(COMPLETE) {
+        return false;
+    }
+    let extra = h.extra();
+    extra.cancelling.set(extra.cancelling.get() + 1);
+    *extra.cancel_msg.borrow_mut() = msg.clone();
+    if let Delivered::AtTarget = deliver(task, Target::Task, &msg) {
+        h.set(MUST_CANCEL);
+        schedule(task);
+    }
+    true
+}
+
+/// Raises a cancellation again from inside `task` (a re-raise, or an awaited task that ended
+/// cancelled because this task's cancellation was forwarded to it).
+pub(crate) fn raise(task: TaskPtr, target: Target, msg: Option<Arc<str>>) {
+    if let Delivered::ToScopes = deliver(task, target, &msg) {
+        return;
+    }
+    // SAFETY: `task` is the running task.
+    let h = unsafe { task.header() };
+    if let Target::Scope(key) = target {
+        let waker = h
+            .extra_if_any()
+            .and_then(|e| e.scopes.borrow_mut().mark_target(key, msg.clone()));
+        if let Some(w) = waker {
+            w.wake();
+            return;
+        }
+    }
+    h.set(MUST_CANCEL);
+    schedule(task);
+}
+
+/// A node that a future registered in its task's scope tree; unregisters on drop.
+pub(crate) struct ScopeHandle {
+    owner: TaskPtr,
+    key: ScopeKey,
+}
+
+// SAFETY: a `ScopeHandle` is plain data (an address and a key). It touches the tree only through
+// `tree`, which first checks that the running task on this thread is the owner, so it never
+// reaches another thread's task.
+unsafe impl Send for ScopeHandle {}
+// SAFETY: as for `Send`; `&ScopeHandle` offers nothing more.
+unsafe impl Sync for ScopeHandle {}
+
+impl ScopeHandle {
+    /// Registers a node in the running task's tree; `None` outside a task.
+    pub(crate) fn register(kind: Kind, waker: &Waker) -> Option<ScopeHandle> {
+        let (owner, gen) = context::with_core(|c| {
+            let c = c?;
+            Some((c.current_task()?, c.next_scope_gen()))
+        })?;
+        // SAFETY: the running task is alive; we are on its loop's thread.
+        let h = unsafe { owner.header() };
+        let key = h
+            .extra()
+            .scopes
+            .borrow_mut()
+            .register(kind, Some(waker.clone()), gen);
+        Some(ScopeHandle { owner, key })
+    }
+
+    pub(crate) fn key(&self) -> ScopeKey {
+        self.key
+    }
+
+    pub(crate) fn owner(&self) -> TaskPtr {
+        self.owner
+    }
+
+    /// Runs `f` on the tree when the running task is the owner.
+    pub(crate) fn tree<R>(&self, f: impl FnOnce(&mut ScopeTree) -> R) -> Option<R> {
+        if current_task()? != self.owner {
+            return None;
+        }
+        // SAFETY: the owner is the running task, so it is alive and we are on its thread.
+        let h = unsafe { self.owner.header() };
+        let extra = h.extra_if_any()?;
+        let mut tree = extra.scopes.borrow_mut();
+        Some(f(&mut tree))
+    }
+
+    pub(crate) fn take_mark(&self) -> Option<Mark> {
+        self.tree(|t| t.get_mut(self.key).and_then(|n| n.mark.take()))
+            .flatten()
+    }
+
+    pub(crate) fn set_waker(&self, waker: &Waker) {
+        self.tree(|t| t.set_waker(self.key, waker));
+    }
+
+    /// Polls `f` with this node as the parent of nodes registered meanwhile.
+    pub(crate) fn within<R>(&self, f: impl FnOnce() -> R) -> R {
+        let prev = self.tree(|t| t.enter(self.key));
+        let out = f();
+        if let Some(prev) = prev {
+            self.tree(|t| t.exit(prev));
+        }
+        out
+    }
+}
+
+impl Drop for ScopeHandle {
+    fn drop(&mut self) {
+        // The node is dropped after the tree is released: it may hold a task reference.
+        let node = self.tree(|t| t.unregister(self.key));
+        drop(node);
+    }
+}
+
+pin_project! {
+    /// The future returned by [`catch_cancel`].
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct CatchCancel<F> {
+        #[pin]
+        inner: Option<F>,
+        scope: Option<ScopeHandle>,
+    }
+}
+
+/// Runs `future`, catching a cancellation of the task that reaches it, as asyncio's
+/// `try: ... except CancelledError:`.
+///
+/// When the task is cancelled while suspended inside `future`, `future` is dropped at that
+/// suspension point and `Err(Cancelled)` is returned; the task goes on from there and may await
+/// its cleanup. If it then finishes normally it is not cancelled (asyncio's "suppressed"
+/// cancellation); [`Cancelled::reraise`] passes the cancellation on instead.
+///
+/// ```
+/// use std::time::Duration;
+/// # conductor::run(async {
+/// let task = conductor::spawn(async {
+///     if conductor::catch_cancel(conductor::sleep(Duration::from_secs(5))).await.is_err() {
+///         conductor::sleep(Duration::from_millis(1)).await; // async cleanup
+///         return "cleaned up";
+///     }
+///     "finished"
+/// });
+/// conductor::sleep(Duration::from_millis(10)).await;
+/// task.cancel();
+/// assert_eq!(task.await.unwrap(), "cleaned up");
+/// # });
+/// ```
+pub fn catch_cancel<F: Future>(future: F) -> CatchCancel<F> {
+    CatchCancel {
+        inner: Some(future),
+        scope: None,
+    }
+}
+
+impl<F: Future> Future for CatchCancel<F> {
+    type Output = Result<F::Output, Cancelled>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        match this.scope.as_ref() {
+            Some(scope) => {
+                if let Some(mark) = scope.take_mark() {
+                    this.inner.set(None);
+                    *this.scope = None;
+                    return Poll::Ready(Err(Cancelled::new(mark.msg, mark.target)));
+                }
+                scope.set_waker(cx.waker());
+            }
+            None => *this.scope = ScopeHandle::register(Kind::Catch, cx.waker()),
+        }
+        let inner = this
+            .inner
+            .as_mut()
+            .as_pin_mut()
+            .expect("CatchCancel polled after it completed");
+        let polled = match this.scope.as_ref() {
+            Some(scope) => scope.within(|| inner.poll(cx)),
+            None => inner.poll(cx),
+        };
+        match polled {
+            Poll::Ready(v) => {
+                this.inner.set(None);
+                *this.scope = None;
+                Poll::Ready(Ok(v))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// The future returned by [`Cancelled::reraise`]: never completes.
+#[must_use = "a re-raise does nothing unless awaited"]
+pub struct Reraise<T> {
+    cancelled: Option<Cancelled>,
+    _output: PhantomData<fn() -> T>,
+}
+
+impl<T> Future for Reraise<T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<T> {
+        if let Some(c) = self.cancelled.take() {
+            if let Some(task) = current_task() {
+                raise(task, c.target, c.msg);
+            }
+        }
+        Poll::Pending
+    }
+}

@@ -1,0 +1,260 @@
+//! The tree of cancellation scopes inside one task.
+//!
+//! asyncio throws `CancelledError` into the innermost `await`, and the innermost enclosing
+//! `try/except` catches it. A Rust task is one future, so conductor keeps, per task, the scopes that
+//! are currently active inside it: `catch_cancel` blocks, awaited tasks (which forward the
+//! cancellation, as asyncio's `Task.cancel` cancels the future its task waits on), combinators
+//! that handle it themselves (`gather`, `TaskGroup`), and `timeout` scopes, which are the target of
+//! their own cancellations but let others pass through. A node's parent is the scope whose inner
+//! future was being polled when the node registered, which is its lexical parent in sequential
+//! code.
+//!
+//! A cancellation aimed at the whole task, or at a timeout scope, is delivered to the *leaves*
+//! below that target: catching nodes with no catching node below them. Two sibling leaves (two
+//! branches of a `join!`) both receive it. With no leaf, the target acts itself: the task drops its
+//! future, a timeout drops its inner future and reports a timeout.
+
+use std::sync::Arc;
+use std::task::Waker;
+
+use slab::Slab;
+
+use crate::task::LocalRef;
+
+/// Identifies a node of one task's tree; `gen` is unique per loop, so a stale key never matches.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct ScopeKey {
+    index: u32,
+    gen: u64,
+}
+
+/// What a cancellation is aimed at.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Target {
+    /// The whole task (`Task::cancel`).
+    Task,
+    /// A timeout scope that expired.
+    Scope(ScopeKey),
+}
+
+/// A cancellation delivered to a node and not yet acted upon.
+#[derive(Clone, Debug)]
+pub(crate) struct Mark {
+    pub(crate) target: Target,
+    pub(crate) msg: Option<Arc<str>>,
+}
+
+pub(crate) enum Kind {
+    /// `catch_cancel`: turns the cancellation into an `Err(Cancelled)`.
+    Catch,
+    /// An awaited task: the cancellation is forwarded to it.
+    Forward(LocalRef),
+    /// A combinator that acts on its next poll (`gather`, `TaskGroup`).
+    Handler,
+    /// A `timeout` scope: not a catcher; receives only cancellations aimed at it.
+    Target,
+}
+
+impl Kind {
+    fn catches(&self) -> bool {
+        !matches!(self, Kind::Target)
+    }
+}
+
+pub(crate) struct Node {
+    parent: Option<ScopeKey>,
+    gen: u64,
+    pub(crate) kind: Kind,
+    catchers_below: u32,
+    pub(crate) mark: Option<Mark>,
+    pub(crate) waker: Option<Waker>,
+}
+
+/// What `mark_leaves` asks the caller to do once the tree is no longer borrowed.
+pub(crate) enum Action {
+    Wake(Waker),
+    Forward(LocalRef, ScopeKey),
+}
+
+#[derive(Default)]
+pub(crate) struct ScopeTree {
+    nodes: Slab<Node>,
+    /// The innermost scope whose inner future is being polled right now.
+    current: Option<ScopeKey>,
+}
+
+impl ScopeTree {
+    pub(crate) fn register(&mut self, kind: Kind, waker: Option<Waker>, gen: u64) -> ScopeKey {
+        let parent = self.current;
+        let catches = kind.catches();
+        let index = self.nodes.insert(Node {
+            parent,
+            gen,
+            kind,
+            catchers_below: 0,
+            mark: None,
+            waker,
+        });
+        if catches {
+            self.walk_up(parent, |n| n.catchers_below += 1);
+        }
+        ScopeKey {
+            index: u32::try_from(index).expect("more than 2^32 scopes in one task"),
+            gen,
+        }
+    }
+
+    /// Removes a node; the caller drops it after releasing the tree.
+    pub(crate) fn unregister(&mut self, key: ScopeKey) -> Option<Node> {
+        self.get(key)?;
+        let node = self.nodes.remove(key.index as usize);
+        if node.kind.catches() {
+            self.walk_up(node.parent, |n| n.catchers_below -= 1);
+        }
+        Some(node)
+    }
+
+    pub(crate) fn get(&self, key: ScopeKey) -> Option<&Node> {
+        self.nodes
+            .get(key.index as usize)
+            .filter(|n| n.gen == key.gen)
+    }
+
+    pub(crate) fn get_mut(&mut self, key: ScopeKey) -> Option<&mut Node> {
+        self.nodes
+            .get_mut(key.index as usize)
+            .filter(|n| n.gen == key.gen)
+    }
+
+    /// Records the waker that polls this node, unless it is the same as before.
+    pub(crate) fn set_waker(&mut self, key: ScopeKey, waker: &Waker) {
+        if let Some(n) = self.get_mut(key) {
+            match &n.waker {
+                Some(w) if w.will_wake(waker) => {}
+                _ => n.waker = Some(waker.clone()),
+            }
+        }
+    }
+
+    /// Makes `key` the scope that newly registered nodes hang from; returns the previous one.
+    pub(crate) fn enter(&mut self, key: ScopeKey) -> Option<ScopeKey> {
+        self.current.replace(key)
+    }
+
+    pub(crate) fn exit(&mut self, prev: Option<ScopeKey>) {
+        self.current = prev;
+    }
+
+    /// Marks the leaves below `target` and returns what must happen to each.
+    pub(crate) fn mark_leaves(&mut self, target: Target, msg: &Option<Arc<str>>) -> Vec<Action> {
+        let leaves: Vec<usize> = self
+            .nodes
+            .iter()
+            .filter(|(i, n)| n.kind.catches() && n.catchers_below == 0 && self.below(*i, target))
+            .map(|(i, _)| i)
+            .collect();
+        let mut actions = Vec::with_capacity(leaves.len());
+        for i in leaves {
+            let n = &mut self.nodes[i];
+            n.mark = Some(Mark {
+                target,
+                msg: msg.clone(),
+            });
+            let key = ScopeKey {
+                index: i as u32,
+                gen: n.gen,
+            };
+            match &n.kind {
+                Kind::Forward(task) => actions.push(Action::Forward(task.clone(), key)),
+                _ => {
+                    if let Some(w) = &n.waker {
+                        actions.push(Action::Wake(w.clone()));
+                    }
+                }
+            }
+        }
+        actions
+    }
+
+    /// Marks the target scope itself (a timeout with no catcher below it).
+    pub(crate) fn mark_target(&mut self, key: ScopeKey, msg: Option<Arc<str>>) -> Option<Waker> {
+        let n = self.get_mut(key)?;
+        n.mark = Some(Mark {
+            target: Target::Scope(key),
+            msg,
+        });
+        n.waker.clone()
+    }
+
+    fn below(&self, index: usize, target: Target) -> bool {
+        let Target::Scope(scope) = target else {
+            return true;
+        };
+        let mut at = self.nodes[index].parent;
+        while let Some(k) = at {
+            if k == scope {
+                return true;
+            }
+            at = self.get(k).and_then(|n| n.parent);
+        }
+        false
+    }
+
+    fn walk_up(&mut self, mut at: Option<ScopeKey>, f: impl Fn(&mut Node)) {
+        while let Some(k) = at {
+            let Some(n) = self.get_mut(k) else { return };
+            f(n);
+            at = n.parent;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn innermost_catcher_is_the_leaf() {
+        let mut t = ScopeTree::default();
+        let outer = t.register(Kind::Catch, None, 1);
+        let prev = t.enter(outer);
+        let inner = t.register(Kind::Catch, None, 2);
+        t.exit(prev);
+        t.mark_leaves(Target::Task, &None);
+        assert!(t.get(inner).unwrap().mark.is_some());
+        assert!(t.get(outer).unwrap().mark.is_none());
+        // Once the inner scope is gone, the outer one becomes the leaf (a re-raise reaches it).
+        t.unregister(inner);
+        t.mark_leaves(Target::Task, &None);
+        assert!(t.get(outer).unwrap().mark.is_some());
+    }
+
+    #[test]
+    fn a_scope_target_reaches_only_catchers_below_it() {
+        let mut t = ScopeTree::default();
+        let sibling = t.register(Kind::Catch, None, 1);
+        let timeout = t.register(Kind::Target, None, 2);
+        assert!(t.mark_leaves(Target::Scope(timeout), &None).is_empty());
+        let prev = t.enter(timeout);
+        let inside = t.register(Kind::Catch, None, 3);
+        t.exit(prev);
+        t.mark_leaves(Target::Scope(timeout), &None);
+        assert!(t.get(inside).unwrap().mark.is_some());
+        assert!(t.get(sibling).unwrap().mark.is_none());
+        assert!(
+            t.get(timeout).unwrap().mark.is_none(),
+            "targets are not leaves"
+        );
+    }
+
+    #[test]
+    fn stale_keys_do_not_match() {
+        let mut t = ScopeTree::default();
+        let a = t.register(Kind::Catch, None, 1);
+        t.unregister(a);
+        let b = t.register(Kind::Catch, None, 2);
+        assert!(t.get(a).is_none());
+        assert!(t.get(b).is_some());
+        assert!(t.unregister(a).is_none());
+    }
+}

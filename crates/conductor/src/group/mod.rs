@@ -1,0 +1,22 @@
+//! Structured concurrency: asyncio's `gather`, `wait`, `as_completed`, `shield` and
+//! `TaskGroup`.
+//!
+//! Every combinator here runs its children as tasks, as asyncio does, so a failing or cancelled
+//! child never takes its siblings down with it unless the combinator says so. The cancellation
+//! rules follow asyncio: cancelling a task that awaits `gather` or a `TaskGroup` cancels the
+//! children and waits for them; `wait` and `as_completed` leave them alone; `shield` protects its
+//! child. Built on `task` and `cancel`; knows nothing of the loop's internals.
+
+mod as_completed;
+mod gather;
+mod shield;
+mod task_group;
+mod wait;
+
+pub use as_completed::{as_completed, AsCompleted, AsCompletedTimeout};
+pub use gather::{gather, try_gather, Gather, GatherError, GatherResults, GatherTuple, TryGather};
+#[doc(hidden)]
+pub use gather::{TupleSlot, TupleSlots};
+pub use shield::{shield, Shield};
+pub use task_group::{task_group, GroupClosed, GroupError, TaskGroup, TaskGroupError};
+pub use wait::{wait, ReturnWhen, Wait};

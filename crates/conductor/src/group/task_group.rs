@@ -1,0 +1,427 @@
+//! `TaskGroup`: structured concurrency (asyncio's `async with TaskGroup() as tg`).
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use pin_project_lite::pin_project;
+
+use crate::cancel::{self, Delivered, Kind, Mark, ScopeHandle, Target};
+use crate::task::{Task, TaskRef};
+
+/// Runs `body` with a [`TaskGroup`]; resolves when the body and every task spawned in the group
+/// are done (asyncio's `async with asyncio.TaskGroup() as tg:`).
+///
+/// The first failure (an `Err` or a panic, of a child or of the body) cancels every other child
+/// and the body; all are awaited; then every failure is reported together in a
+/// [`TaskGroupError`] (asyncio's `ExceptionGroup`). Cancelling the task that runs the group
+/// cancels the children too, waits for them, and then cancels the task.
+///
+/// ```
+/// use std::time::Duration;
+/// use conductor::{sleep, task_group};
+/// # conductor::Runtime::builder().paused_clock().build().unwrap().block_on(async {
+/// let result = task_group(|tg| async move {
+///     let a = tg.spawn(async { sleep(Duration::from_millis(10)).await; Ok(1) });
+///     let b = tg.spawn(async { sleep(Duration::from_millis(20)).await; Ok(2) });
+///     Ok::<_, String>((a, b))
+/// })
+/// .await;
+/// let (a, b) = result.unwrap();
+/// assert_eq!(a.await.unwrap() + b.await.unwrap(), 3);
+///
+/// let failed = task_group(|tg| async move {
+///     tg.spawn(async { Err::<(), _>("boom".to_string()) });
+///     tg.spawn(async { sleep(Duration::from_secs(60)).await; Ok(()) }); // cancelled
+///     Ok::<_, String>(())
+/// })
+/// .await
+/// .unwrap_err();
+/// assert_eq!(failed.errors().len(), 1);
+/// # });
+/// ```
+pub fn task_group<F, Fut, R, E>(body: F) -> TaskGroupFuture<Fut, R, E>
+where
+    F: FnOnce(TaskGroup<E>) -> Fut,
+    Fut: Future<Output = Result<R, E>>,
+    E: 'static,
+{
+    let state = Rc::new(GroupState {
+        errors: RefCell::new(Vec::new()),
+        children: RefCell::new(Vec::new()),
+        running: Cell::new(0),
+        failed: Cell::new(false),
+        closed: Cell::new(false),
+        waker: RefCell::new(None),
+    });
+    let group = TaskGroup {
+        state: state.clone(),
+    };
+    TaskGroupFuture {
+        body: Some(body(group)),
+        result: None,
+        state,
+        scope: None,
+        outer: None,
+        body_cancelled: false,
+        raised: false,
+    }
+}
+
+/// One failure reported by a [`TaskGroup`].
+pub enum GroupError<E> {
+    /// A child (or the body) returned this error.
+    Failed(E),
+    /// A child panicked; the payload is `catch_unwind`'s.
+    Panicked(Box<dyn Any + Send>),
+}
+
+impl<E: fmt::Debug> fmt::Debug for GroupError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GroupError::Failed(e) => f.debug_tuple("Failed").field(e).finish(),
+            GroupError::Panicked(p) => f
+                .debug_tuple("Panicked")
+                .field(&crate::task::error::panic_message(&**p))
+                .finish(),
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for GroupError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GroupError::Failed(e) => fmt::Display::fmt(e, f),
+            GroupError::Panicked(p) => {
+                write!(f, "panicked: {}", crate::task::error::panic_message(&**p))
+            }
+        }
+    }
+}
+
+/// Every failure of a task group, in the order they happened (asyncio's `ExceptionGroup`).
+pub struct TaskGroupError<E> {
+    errors: Vec<GroupError<E>>,
+}
+
+impl<E> TaskGroupError<E> {
+    /// The failures.
+    pub fn errors(&self) -> &[GroupError<E>] {
+        &self.errors
+    }
+
+    /// The failures, by value.
+    pub fn into_errors(self) -> Vec<GroupError<E>> {
+        self.errors
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for TaskGroupError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroupError")
+            .field("errors", &self.errors)
+            .finish()
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for TaskGroupError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.errors.len();
+        write!(
+            f,
+            "unhandled errors in a TaskGroup ({n} sub-exception{})",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for (i, e) in self.errors.iter().enumerate() {
+            write!(f, "\n  {}: {e}", i + 1)?;
+        }
+        Ok(())
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for TaskGroupError<E> {}
+
+/// The group is finished, or is shutting down after a failure: it takes no new tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupClosed;
+
+impl fmt::Display for GroupClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the TaskGroup is finished or shutting down and takes no new tasks")
+    }
+}
+
+impl std::error::Error for GroupClosed {}
+
+struct GroupState<E> {
+    errors: RefCell<Vec<GroupError<E>>>,
+    children: RefCell<Vec<TaskRef>>,
+    running: Cell<usize>,
+    failed: Cell<bool>,
+    closed: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
+impl<E> GroupState<E> {
+    fn wake(&self) {
+        if let Some(w) = self.waker.borrow_mut().take() {
+            w.wake();
+        }
+    }
+
+    fn fail(&self, error: GroupError<E>) {
+        self.errors.borrow_mut().push(error);
+        if !self.failed.replace(true) {
+            self.cancel_children();
+        }
+        self.wake();
+    }
+
+    fn cancel_children(&self) {
+        let children = self.children.borrow().clone();
+        for child in children {
+            child.cancel();
+        }
+    }
+
+    fn child_finished(&self) {
+        self.running.set(self.running.get() - 1);
+        if self.running.get() == 0 {
+            self.wake();
+        }
+    }
+}
+
+/// The handle a [`task_group`] body spawns children with. Cheap to clone; `!Send`.
+pub struct TaskGroup<E> {
+    state: Rc<GroupState<E>>,
+}
+
+impl<E> Clone for TaskGroup<E> {
+    fn clone(&self) -> Self {
+        TaskGroup {
+            state: self.state.clone(),
+        }
+    }
+}
+
+impl<E: 'static> TaskGroup<E> {
+    /// Spawns a child (asyncio's `tg.create_task`). An `Err` from it fails the group.
+    ///
+    /// When the group no longer takes tasks (see [`try_spawn`](Self::try_spawn)), the returned
+    /// task is cancelled before it starts.
+    #[track_caller]
+    pub fn spawn<F, T>(&self, future: F) -> Task<T>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+        T: 'static,
+    {
+        let closed = self.is_closed();
+        let task = self.spawn_child(future);
+        if closed {
+            task.cancel_with("the TaskGroup is finished or shutting down");
+        }
+        task
+    }
+
+    /// [`spawn`](Self::spawn), failing with [`GroupClosed`] when the group is finished or is
+    /// shutting down after a failure (asyncio raises `RuntimeError` there).
+    #[track_caller]
+    pub fn try_spawn<F, T>(&self, future: F) -> Result<Task<T>, GroupClosed>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+        T: 'static,
+    {
+        if self.is_closed() {
+            return Err(GroupClosed);
+        }
+        Ok(self.spawn_child(future))
+    }
+
+    fn is_closed(&self) -> bool {
+        self.state.closed.get() || self.state.failed.get()
+    }
+
+    #[track_caller]
+    fn spawn_child<F, T>(&self, future: F) -> Task<T>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+        T: 'static,
+    {
+        self.state.running.set(self.state.running.get() + 1);
+        let task = crate::spawn(Child {
+            future,
+            group: self.state.clone(),
+            finished: false,
+        });
+        let mut children = self.state.children.borrow_mut();
+        children.retain(|c| !c.is_done());
+        children.push(task.task_ref());
+        task
+    }
+}
+
+pin_project! {
+    /// A group's child: reports its failure to the group, and its end in any case.
+    struct Child<F, E> {
+        #[pin]
+        future: F,
+        group: Rc<GroupState<E>>,
+        finished: bool,
+    }
+
+    impl<F, E> PinnedDrop for Child<F, E> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if !*this.finished {
+                // Cancelled (asyncio does not count a child's CancelledError as a failure),
+                // or failed after reporting.
+                this.group.child_finished();
+            }
+        }
+    }
+}
+
+impl<F, T, E> Future for Child<F, E>
+where
+    F: Future<Output = Result<T, E>>,
+{
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let this = self.project();
+        if *this.finished {
+            // Failed: the task is being ended at this suspension point.
+            return Poll::Pending;
+        }
+        let future = this.future;
+        match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(Ok(v))) => {
+                *this.finished = true;
+                this.group.child_finished();
+                Poll::Ready(v)
+            }
+            Ok(Poll::Ready(Err(e))) => {
+                *this.finished = true;
+                this.group.fail(GroupError::Failed(e));
+                this.group.child_finished();
+                crate::task::fail_current_task();
+                Poll::Pending
+            }
+            Err(payload) => {
+                *this.finished = true;
+                this.group.fail(GroupError::Panicked(payload));
+                this.group.child_finished();
+                crate::task::fail_current_task();
+                Poll::Pending
+            }
+        }
+    }
+}
+
+pin_project! {
+    /// The future returned by [`task_group`].
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct TaskGroupFuture<Fut, R, E> {
+        #[pin]
+        body: Option<Fut>,
+        result: Option<R>,
+        state: Rc<GroupState<E>>,
+        scope: Option<ScopeHandle>,
+        // A cancellation of the task running the group, to pass on once the children are done.
+        outer: Option<Mark>,
+        body_cancelled: bool,
+        raised: bool,
+    }
+}
+
+impl<Fut, R, E> Future for TaskGroupFuture<Fut, R, E>
+where
+    Fut: Future<Output = Result<R, E>>,
+{
+    type Output = Result<R, TaskGroupError<E>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if *this.raised {
+            return Poll::Pending;
+        }
+        match this.scope.as_ref() {
+            None => *this.scope = ScopeHandle::register(Kind::Handler, cx.waker()),
+            Some(scope) => {
+                scope.set_waker(cx.waker());
+                if let Some(mark) = scope.take_mark() {
+                    this.body.set(None);
+                    if mark.target == Target::Scope(scope.key()) {
+                        // Our own cancellation of the body came back up: the body is over.
+                    } else {
+                        // The task running the group is cancelled from outside.
+                        this.state.cancel_children();
+                        *this.outer = Some(mark);
+                    }
+                }
+            }
+        }
+        if this.state.failed.get() && this.body.is_some() && !*this.body_cancelled {
+            *this.body_cancelled = true;
+            let delivered = this
+                .scope
+                .as_ref()
+                .map(|s| cancel::deliver(s.owner(), Target::Scope(s.key()), &None));
+            if !matches!(delivered, Some(Delivered::ToScopes)) {
+                this.body.set(None);
+            }
+        }
+        if let Some(body) = this.body.as_mut().as_pin_mut() {
+            let polled = match this.scope.as_ref() {
+                Some(scope) => scope.within(|| body.poll(cx)),
+                None => body.poll(cx),
+            };
+            if let Poll::Ready(r) = polled {
+                this.body.set(None);
+                match r {
+                    Ok(v) => *this.result = Some(v),
+                    Err(e) => this.state.fail(GroupError::Failed(e)),
+                }
+            }
+        }
+        if this.body.is_some() || this.state.running.get() > 0 {
+            *this.state.waker.borrow_mut() = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        this.state.closed.set(true);
+        *this.scope = None;
+        let errors = std::mem::take(&mut *this.state.errors.borrow_mut());
+        if !errors.is_empty() {
+            return Poll::Ready(Err(TaskGroupError { errors }));
+        }
+        if let Some(mark) = this.outer.take() {
+            *this.raised = true;
+            if let Some(me) = cancel::current_task() {
+                cancel::raise(me, mark.target, mark.msg);
+            }
+            return Poll::Pending;
+        }
+        match this.result.take() {
+            Some(v) => Poll::Ready(Ok(v)),
+            // The body was cancelled from inside the group without a failure: only possible
+            // when a catch scope in the body re-raised a cancellation the group did not send.
+            None => Poll::Ready(Err(TaskGroupError { errors: Vec::new() })),
+        }
+    }
+}
+
+impl<E> fmt::Debug for TaskGroup<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroup")
+            .field("running", &self.state.running.get())
+            .field("failed", &self.state.failed.get())
+            .finish()
+    }
+}

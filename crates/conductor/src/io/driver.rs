@@ -1,0 +1,155 @@
+//! The selector half of the loop: a `mio::Poll`, and the readiness of every registered source.
+
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::task::Waker;
+use std::time::Duration;
+
+use mio::{Events, Poll, Token};
+use slab::Slab;
+
+/// The token of the loop's own waker (remote wake-ups).
+pub(crate) const WAKE_TOKEN: Token = Token(usize::MAX);
+
+pub(crate) const READABLE: u8 = 1 << 0;
+pub(crate) const WRITABLE: u8 = 1 << 1;
+pub(crate) const READ_CLOSED: u8 = 1 << 2;
+pub(crate) const WRITE_CLOSED: u8 = 1 << 3;
+pub(crate) const ERROR: u8 = 1 << 4;
+
+pub(crate) struct Source {
+    pub(crate) readiness: u8,
+    pub(crate) reader: Option<Waker>,
+    pub(crate) writer: Option<Waker>,
+    pub(crate) gen: u32,
+}
+
+pub(crate) struct Driver {
+    poll: RefCell<Poll>,
+    events: RefCell<Events>,
+    registry: mio::Registry,
+    pub(crate) sources: RefCell<Slab<Source>>,
+    next_gen: Cell<u32>,
+}
+
+/// A source's token: its slab index, and a generation so that a late event for a reused slot is
+/// ignored.
+pub(crate) fn token(index: usize, gen: u32) -> Token {
+    Token(((gen as usize) << 32) | index)
+}
+
+fn untoken(t: Token) -> (usize, u32) {
+    (t.0 & 0xFFFF_FFFF, (t.0 >> 32) as u32)
+}
+
+impl Driver {
+    pub(crate) fn new() -> io::Result<(Driver, mio::Waker)> {
+        let poll = Poll::new()?;
+        let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN)?;
+        let registry = poll.registry().try_clone()?;
+        Ok((
+            Driver {
+                poll: RefCell::new(poll),
+                events: RefCell::new(Events::with_capacity(1024)),
+                registry,
+                sources: RefCell::new(Slab::new()),
+                next_gen: Cell::new(0),
+            },
+            waker,
+        ))
+    }
+
+    pub(crate) fn registry(&self) -> &mio::Registry {
+        &self.registry
+    }
+
+    /// Number of registered sources.
+    pub(crate) fn len(&self) -> usize {
+        self.sources.borrow().len()
+    }
+
+    pub(crate) fn add(&self) -> (usize, u32) {
+        let gen = self.next_gen.get().wrapping_add(1);
+        self.next_gen.set(gen);
+        let index = self.sources.borrow_mut().insert(Source {
+            readiness: 0,
+            reader: None,
+            writer: None,
+            gen,
+        });
+        (index, gen)
+    }
+
+    pub(crate) fn remove(&self, index: usize, gen: u32) {
+        let mut sources = self.sources.borrow_mut();
+        if sources.get(index).is_some_and(|s| s.gen == gen) {
+            let source = sources.remove(index);
+            drop(sources);
+            drop(source);
+        }
+    }
+
+    /// Drops every waiting waker (the loop is closing).
+    pub(crate) fn clear_wakers(&self) {
+        let wakers: Vec<_> = self
+            .sources
+            .borrow_mut()
+            .iter_mut()
+            .flat_map(|(_, s)| [s.reader.take(), s.writer.take()])
+            .collect();
+        drop(wakers);
+    }
+
+    /// Waits for events (at most `timeout`; `None` blocks) and wakes what they concern.
+    pub(crate) fn turn(&self, timeout: Option<Duration>) -> io::Result<usize> {
+        let mut events = self.events.borrow_mut();
+        match self.poll.borrow_mut().poll(&mut events, timeout) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(0),
+            Err(e) => return Err(e),
+        }
+        let mut wake = Vec::new();
+        let mut n = 0;
+        {
+            let mut sources = self.sources.borrow_mut();
+            for event in events.iter() {
+                if event.token() == WAKE_TOKEN {
+                    continue;
+                }
+                let (index, gen) = untoken(event.token());
+                let Some(s) = sources.get_mut(index).filter(|s| s.gen == gen) else {
+                    continue;
+                };
+                n += 1;
+                let mut r = 0;
+                if event.is_readable() {
+                    r |= READABLE;
+                }
+                if event.is_writable() {
+                    r |= WRITABLE;
+                }
+                if event.is_read_closed() {
+                    r |= READ_CLOSED;
+                }
+                if event.is_write_closed() {
+                    r |= WRITE_CLOSED;
+                }
+                if event.is_error() {
+                    r |= ERROR;
+                }
+                s.readiness |= r;
+                if r & (READABLE | READ_CLOSED | ERROR) != 0 {
+                    wake.extend(s.reader.take());
+                }
+                if r & (WRITABLE | WRITE_CLOSED | ERROR) != 0 {
+                    wake.extend(s.writer.take());
+                }
+            }
+        }
+        drop(events);
+        for w in wake {
+            w.wake();
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,66 @@
+//! # conductor
+//!
+//! Python asyncio's programming model as a Rust async runtime: one event loop per thread, with a
+//! ready queue, a timer queue and an OS selector, and asyncio's toolkit on top of it.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//!
+//! async fn say_after(delay: Duration, what: &'static str) -> &'static str {
+//!     conductor::sleep(delay).await;
+//!     what
+//! }
+//!
+//! conductor::run(async {
+//!     let start = Instant::now();
+//!     let a = conductor::spawn(say_after(Duration::from_millis(50), "hello"));
+//!     let b = conductor::spawn(say_after(Duration::from_millis(50), "world"));
+//!     assert_eq!((a.await.unwrap(), b.await.unwrap()), ("hello", "world"));
+//!     assert!(start.elapsed() < Duration::from_millis(100)); // concurrently, not one by one
+//! });
+//! ```
+//!
+//! Where to look (see ARCHITECTURE.md for the map of the loop):
+//! - [`runtime`]: the loop ([`run`], [`Runtime`], [`Handle`], `call_soon`...);
+//! - [`task`]: [`spawn`], [`Task`], [`current_task`], [`all_tasks`];
+//! - [`catch_cancel`] and [`Cancelled`]: cancellation with async cleanup;
+//! - [`time`]: [`sleep`], [`timeout`], [`interval`];
+//! - [`group`]: [`gather`], [`wait`], [`as_completed`], [`shield`], [`TaskGroup`];
+//! - [`to_thread`]: blocking work on the thread pool;
+//! - [`debug`]: the task dump.
+#![warn(missing_docs)]
+
+mod blocking;
+mod cancel;
+pub mod debug;
+pub mod group;
+pub mod io;
+mod loom;
+pub mod runtime;
+pub mod task;
+pub mod time;
+
+pub use blocking::{spawn_blocking, to_thread, Blocking};
+pub use cancel::{catch_cancel, Cancelled, CatchCancel, Reraise};
+pub use group::{
+    as_completed, gather, shield, task_group, try_gather, wait, AsCompleted, Gather, ReturnWhen,
+    Shield, TaskGroup, TaskGroupError, TryGather,
+};
+pub use runtime::{
+    call_at, call_later, call_soon, run, Builder, CallbackHandle, Handle, RemoteTask, Runtime,
+    TimerHandle,
+};
+pub use task::{
+    all_tasks, current_task, spawn, spawn_named, yield_now, InvalidState, Task, TaskError, TaskRef,
+    TaskState,
+};
+pub use time::{
+    advance, interval, now, sleep, sleep_until, timeout, timeout_at, timeout_scope, wait_for,
+    TimedOut,
+};
+
+/// asyncio's name for [`spawn`].
+pub use task::spawn as create_task;
+
+#[cfg(feature = "macros")]
+pub use conductor_macros::{main, test};

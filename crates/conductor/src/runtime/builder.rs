@@ -1,0 +1,100 @@
+//! `Builder`: the knobs of a loop.
+
+use std::io;
+use std::time::Duration;
+
+use super::Runtime;
+
+/// The settings a loop was built with.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) paused: bool,
+    pub(crate) debug: bool,
+    pub(crate) slow_callback: Duration,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) blocking_keep_alive: Duration,
+    pub(crate) shutdown_timeout: Option<Duration>,
+}
+
+/// Builds a [`Runtime`] (one event loop, for the thread that builds it).
+///
+/// ```
+/// let rt = conductor::Runtime::builder().paused_clock().debug(true).build().unwrap();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Builder {
+    config: Config,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Builder {
+    /// Real clock; debug mode from `CONDUCTOR_DEBUG=1` (like `PYTHONASYNCIODEBUG`); a thread
+    /// pool of `min(32, cores + 4)` threads (asyncio's default executor size).
+    pub fn new() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Builder {
+            config: Config {
+                paused: false,
+                debug: std::env::var_os("CONDUCTOR_DEBUG").is_some_and(|v| v == "1"),
+                slow_callback: Duration::from_millis(100),
+                max_blocking_threads: (cores + 4).min(32),
+                blocking_keep_alive: Duration::from_secs(10),
+                shutdown_timeout: None,
+            },
+        }
+    }
+
+    /// A paused (virtual) clock: time moves only when every task waits, and then jumps straight
+    /// to the next timer. For deterministic tests of time-based code.
+    pub fn paused_clock(mut self) -> Self {
+        self.config.paused = true;
+        self
+    }
+
+    /// Debug mode (asyncio's debug mode): reports every task step that holds the loop longer
+    /// than the slow-callback duration, naming the task and where it was spawned.
+    pub fn debug(mut self, on: bool) -> Self {
+        self.config.debug = on;
+        self
+    }
+
+    /// The threshold of debug mode's slow-step report (asyncio's `slow_callback_duration`,
+    /// 100 ms by default).
+    pub fn slow_callback_duration(mut self, d: Duration) -> Self {
+        self.config.slow_callback = d;
+        self
+    }
+
+    /// The most threads `to_thread`/`spawn_blocking` may use at once (at least 1).
+    pub fn max_blocking_threads(mut self, n: usize) -> Self {
+        self.config.max_blocking_threads = n.max(1);
+        self
+    }
+
+    /// How long an idle pool thread waits for work before it exits (10 s by default).
+    pub fn blocking_keep_alive(mut self, d: Duration) -> Self {
+        self.config.blocking_keep_alive = d;
+        self
+    }
+
+    /// How long `conductor::run` (and `Runtime::run`) wait, at the end, for cancelled tasks to
+    /// finish their cleanup. Unbounded by default, as in asyncio.
+    pub fn shutdown_timeout(mut self, d: Duration) -> Self {
+        self.config.shutdown_timeout = Some(d);
+        self
+    }
+
+    /// Builds the loop. It belongs to this thread.
+    ///
+    /// # Errors
+    /// When the OS refuses the selector or its wake-up descriptor (file descriptor exhaustion).
+    pub fn build(self) -> io::Result<Runtime> {
+        Runtime::with_config(self.config)
+    }
+}

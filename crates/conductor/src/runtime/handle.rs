@@ -1,0 +1,242 @@
+//! `Handle`: reach a loop from any thread (asyncio's `call_soon_threadsafe` and
+//! `run_coroutine_threadsafe`), and `RemoteTask`, the result of work sent that way.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use super::context;
+use super::remote::Remote;
+use super::shared::Shared;
+use crate::task::{TaskError, TaskPtr};
+
+/// A loop's address, usable from any thread. Cheap to clone.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+/// The loop behind a [`Handle`] has shut down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoopClosed;
+
+impl fmt::Display for LoopClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the event loop has shut down")
+    }
+}
+
+impl std::error::Error for LoopClosed {}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("loop", &self.shared.id)
+            .finish()
+    }
+}
+
+impl Handle {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        Handle { shared }
+    }
+
+    /// The handle of the loop running on this thread.
+    ///
+    /// # Panics
+    /// Outside a running conductor loop; see [`try_current`](Self::try_current).
+    pub fn current() -> Handle {
+        Self::try_current().expect("Handle::current called outside a running conductor loop")
+    }
+
+    /// The handle of the loop running on this thread, if any.
+    pub fn try_current() -> Option<Handle> {
+        context::with_core(|c| c.map(|c| Handle::new(c.shared.clone())))
+    }
+
+    /// Runs `f` on the loop's thread at its next iteration (asyncio's `call_soon_threadsafe`),
+    /// waking the loop if it sleeps.
+    ///
+    /// # Errors
+    /// [`LoopClosed`] when the loop has shut down; `f` is dropped.
+    pub fn call_soon_threadsafe(
+        &self,
+        f: impl FnOnce() + Send + 'static,
+    ) -> Result<(), LoopClosed> {
+        self.shared
+            .remote
+            .push(Remote::Call(Box::new(f)))
+            .map_err(|_| LoopClosed)
+    }
+
+    /// Spawns a `Send` future on the loop from any thread (asyncio's
+    /// `run_coroutine_threadsafe`).
+    ///
+    /// ```
+    /// let rt = conductor::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let remote = std::thread::spawn(move || handle.spawn(async { 40 + 2 }))
+    ///     .join()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(remote).unwrap(), 42);
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> RemoteTask<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_with(move || future)
+    }
+
+    /// Spawns the future that `make` builds on the loop's thread, so that the future itself need
+    /// not be `Send` (it may hold `Rc`), only the closure that builds it.
+    pub fn spawn_with<M, F>(&self, make: M) -> RemoteTask<F::Output>
+    where
+        M: FnOnce() -> F + Send + 'static,
+        F: Future + 'static,
+        F::Output: Send + 'static,
+    {
+        let slot = Arc::new(Slot::default());
+        let loop_side = slot.clone();
+        let sent = self.call_soon_threadsafe(move || {
+            let task = crate::spawn(make());
+            loop_side.lock().task = Some(task.local().ptr());
+            let task_ref = task.task_ref();
+            let mut task = Some(task);
+            let done = loop_side.clone();
+            task_ref.add_done_callback(move |_| {
+                let result = task.take().expect("done callbacks run once").result();
+                done.finish(result);
+            });
+        });
+        if sent.is_err() {
+            slot.finish(Err(TaskError::cancelled(Some(
+                "the event loop has shut down".into(),
+            ))));
+        }
+        RemoteTask {
+            slot,
+            handle: self.clone(),
+        }
+    }
+}
+
+struct SlotState<T> {
+    result: Option<Result<T, TaskError>>,
+    waker: Option<Waker>,
+    /// The task, while it runs; read only on the loop's thread.
+    task: Option<TaskPtr>,
+    done: bool,
+}
+
+struct Slot<T> {
+    state: Mutex<SlotState<T>>,
+    cond: Condvar,
+}
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Slot {
+            state: Mutex::new(SlotState {
+                result: None,
+                waker: None,
+                task: None,
+                done: false,
+            }),
+            cond: Condvar::new(),
+        }
+    }
+}
+
+impl<T> Slot<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SlotState<T>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn finish(&self, result: Result<T, TaskError>) {
+        let waker = {
+            let mut s = self.lock();
+            s.result = Some(result);
+            s.done = true;
+            s.task = None;
+            s.waker.take()
+        };
+        self.cond.notify_all();
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+/// A task sent to a loop through a [`Handle`]: a `Send` future of its result, awaitable from any
+/// loop, or waited for from plain threads with [`wait`](Self::wait) (asyncio's
+/// `concurrent.futures.Future` from `run_coroutine_threadsafe`).
+#[must_use = "the remote task runs detached when this is dropped"]
+pub struct RemoteTask<T> {
+    slot: Arc<Slot<T>>,
+    handle: Handle,
+}
+
+impl<T: Send + 'static> RemoteTask<T> {
+    /// Requests cancellation of the task on its loop. Returns false when it is already done
+    /// (or its loop is gone).
+    pub fn cancel(&self) -> bool {
+        if self.slot.lock().done {
+            return false;
+        }
+        let slot = self.slot.clone();
+        self.handle
+            .call_soon_threadsafe(move || {
+                let task = slot.lock().task;
+                if let Some(t) = task {
+                    // The task is alive: its done-callback, which clears `task`, has not run.
+                    crate::cancel::cancel_task(t, None);
+                }
+            })
+            .is_ok()
+    }
+
+    /// Whether the result is in.
+    pub fn is_done(&self) -> bool {
+        self.slot.lock().done
+    }
+
+    /// Blocks this thread until the result is in. Do not call it on the loop's own thread.
+    pub fn wait(self) -> Result<T, TaskError> {
+        let mut s = self.slot.lock();
+        while !s.done {
+            s = self.slot.cond.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        s.result.take().unwrap_or(Err(TaskError::InvalidState(
+            crate::InvalidState::ResultTaken,
+        )))
+    }
+}
+
+impl<T> Future for RemoteTask<T> {
+    type Output = Result<T, TaskError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut s = self.slot.lock();
+        if s.done {
+            return Poll::Ready(s.result.take().unwrap_or(Err(TaskError::InvalidState(
+                crate::InvalidState::ResultTaken,
+            ))));
+        }
+        match &s.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => s.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> fmt::Debug for RemoteTask<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteTask")
+            .field("done", &self.slot.lock().done)
+            .finish()
+    }
+}

@@ -1,0 +1,239 @@
+//! The runtime engine: one event loop per thread.
+//!
+//! - `core`: the loop iteration (selector, remote queue, timers, ready queue) and shutdown.
+//! - `ready`: the ready queue of tasks and callbacks.
+//! - `remote`: the thread-safe queue through which other threads reach the loop.
+//! - `shared`: the part of a loop that tasks and other threads hold on to.
+//! - `context`: which loop runs on this thread, and which task it polls.
+//! - `budget`: the cooperative budget.
+//! - `callback`: `call_soon`, `call_later`, `call_at`.
+//! - `handle`: `Handle`, to reach a loop from other threads.
+//!
+//! The engine drives `task`, `time` and `io`; it knows nothing of sync, net, fs, process or
+//! signal.
+
+pub(crate) mod budget;
+mod builder;
+mod callback;
+pub(crate) mod context;
+pub(crate) mod core;
+mod handle;
+pub(crate) mod ready;
+pub(crate) mod remote;
+pub(crate) mod shared;
+mod shutdown;
+
+use std::future::Future;
+use std::io;
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+pub use self::core::LoopStats;
+pub use budget::{consume_budget, poll_proceed};
+pub use builder::Builder;
+pub(crate) use callback::call_soon_internal;
+pub use callback::{call_at, call_later, call_soon, CallbackHandle, TimerHandle};
+pub use handle::{Handle, LoopClosed, RemoteTask};
+
+use self::core::Core;
+use builder::Config;
+use context::Enter;
+
+use crate::task::{spawn_on, Task, TaskError};
+
+/// An event loop (asyncio's `EventLoop`) and the thread pool it sends blocking work to.
+///
+/// A `Runtime` belongs to the thread that built it (it is `!Send`), and so do the tasks spawned
+/// on it. Most programs use [`run`] instead; a `Runtime` is for running a loop more than once,
+/// stepping it in tests, or reaching it from other threads through its [`Handle`].
+pub struct Runtime {
+    core: Box<Core>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Runtime {
+    /// A loop with the default settings.
+    ///
+    /// # Errors
+    /// When the OS refuses the selector (file descriptor exhaustion).
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// Settings for a new loop.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    fn with_config(config: Config) -> io::Result<Runtime> {
+        Ok(Runtime {
+            core: Box::new(Core::new(config)?),
+            _not_send: PhantomData,
+        })
+    }
+
+    fn enter(&self) -> Enter {
+        // SAFETY: `core` is boxed and outlives the guard, which is dropped before `self` is.
+        unsafe { Enter::new(&self.core) }
+    }
+
+    fn assert_not_nested() {
+        assert!(
+            !context::in_loop(),
+            "cannot run an event loop while another one is running on this thread \
+             (asyncio: \"asyncio.run() cannot be called from a running event loop\"); \
+             await the future, or spawn it, instead"
+        );
+    }
+
+    /// Runs `future` as a task until it completes and returns its result (asyncio's
+    /// `loop.run_until_complete`). Other tasks are left as they are.
+    ///
+    /// # Panics
+    /// When a loop is already running on this thread.
+    #[track_caller]
+    pub fn run_until_complete<F>(&self, future: F) -> Result<F::Output, TaskError>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        Self::assert_not_nested();
+        let _enter = self.enter();
+        let mut main = spawn_on(&self.core.shared, future, Location::caller());
+        while !main.is_done() {
+            self.core.run_once(true);
+        }
+        main.result()
+    }
+
+    /// [`run_until_complete`](Self::run_until_complete), returning the value: a panic of the
+    /// future resumes here.
+    ///
+    /// # Panics
+    /// When a loop is already running on this thread, when `future` panics, or when its task
+    /// is cancelled.
+    #[track_caller]
+    pub fn block_on<F>(&self, future: F) -> F::Output
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        unwrap_main(self.run_until_complete(future))
+    }
+
+    /// asyncio's `asyncio.run`: runs `future`, then cancels the tasks still running and waits
+    /// for them (up to [`Builder::shutdown_timeout`]), then closes the loop.
+    ///
+    /// # Panics
+    /// As [`block_on`](Self::block_on).
+    #[track_caller]
+    pub fn run<F>(self, future: F) -> F::Output
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let out = self.run_until_complete(future);
+        self.shutdown();
+        unwrap_main(out)
+    }
+
+    /// Spawns a task on this loop; it runs when the loop does.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        spawn_on(&self.core.shared, future, Location::caller())
+    }
+
+    /// Runs one iteration of the loop without blocking: what is ready runs once, due timers
+    /// fire. For tests that step the loop.
+    ///
+    /// # Panics
+    /// When a loop is already running on this thread.
+    pub fn run_once(&self) {
+        Self::assert_not_nested();
+        let _enter = self.enter();
+        self.core.run_once(false);
+    }
+
+    /// A handle to reach this loop from other threads.
+    pub fn handle(&self) -> Handle {
+        Handle::new(self.core.shared.clone())
+    }
+
+    /// The loop clock's current time.
+    pub fn now(&self) -> Instant {
+        self.core.clock.now()
+    }
+
+    /// Moves a paused clock forward (no effect on a real clock); due timers fire at the next
+    /// iteration.
+    pub fn advance(&self, by: Duration) {
+        let to = self
+            .core
+            .clock
+            .now_ns()
+            .saturating_add(u64::try_from(by.as_nanos()).unwrap_or(u64::MAX));
+        self.core.clock.advance_to(to);
+    }
+
+    /// Counters of the loop.
+    pub fn stats(&self) -> LoopStats {
+        self.core.stats()
+    }
+
+    /// Cancels every task still running, waits for them to finish (up to
+    /// [`Builder::shutdown_timeout`]), and closes the loop.
+    pub fn shutdown(self) {
+        Self::assert_not_nested();
+        let _enter = self.enter();
+        shutdown::cancel_all(&self.core);
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let _enter = self.enter();
+        shutdown::close(&self.core);
+    }
+}
+
+#[track_caller]
+fn unwrap_main<T>(result: Result<T, TaskError>) -> T {
+    match result {
+        Ok(v) => v,
+        Err(TaskError::Panicked(p)) => std::panic::resume_unwind(p),
+        Err(e) => panic!("the main task ended without a value: {e}"),
+    }
+}
+
+/// Runs `future` on a new event loop and returns its output (asyncio's `asyncio.run`).
+///
+/// When `future` completes, the tasks still running are cancelled and awaited (so they can
+/// clean up), the thread pool is released and the loop closed.
+///
+/// # Panics
+/// When called while a loop runs on this thread (as asyncio raises `RuntimeError`), when the
+/// OS refuses a selector, or when `future` panics (the panic resumes here).
+///
+/// ```
+/// let answer = conductor::run(async {
+///     conductor::sleep(std::time::Duration::from_millis(1)).await;
+///     42
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+#[track_caller]
+pub fn run<F>(future: F) -> F::Output
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    Runtime::assert_not_nested();
+    Runtime::new()
+        .expect("conductor: could not create the event loop's selector")
+        .run(future)
+}

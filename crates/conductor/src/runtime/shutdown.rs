@@ -1,0 +1,94 @@
+//! The end of a loop: asyncio's `_cancel_all_tasks`, then `close`.
+
+use std::time::Instant;
+
+use super::core::Core;
+use super::remote::Remote;
+use crate::task::header::flags::{COMPLETE, ORPHANED};
+use crate::task::raw::{free, LocalRef};
+use crate::task::{harness, TaskPtr};
+
+/// Cancels every task that is not done and runs the loop until they all are (new tasks spawned
+/// meanwhile are cancelled too), or until the shutdown timeout.
+pub(crate) fn cancel_all(core: &Core) {
+    let deadline = core.config.shutdown_timeout.map(|d| Instant::now() + d);
+    // Makes sure the loop wakes up by the deadline even if every task waits on IO.
+    let _alarm = deadline.map(|d| {
+        let at = core.clock.now() + d.saturating_duration_since(Instant::now());
+        crate::call_at(at, || {})
+    });
+    loop {
+        let pending = crate::all_tasks();
+        if pending.is_empty() {
+            return;
+        }
+        for t in &pending {
+            t.cancel();
+        }
+        while pending.iter().any(|t| !t.is_done()) {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return;
+            }
+            core.run_once(true);
+        }
+    }
+}
+
+fn registered(core: &Core) -> Vec<TaskPtr> {
+    // SAFETY: the loop's own thread.
+    unsafe {
+        core.shared
+            .with_local(|l| l.registry.tasks().filter_map(|s| s.task).collect())
+    }
+}
+
+/// Drops what the loop still owns (as asyncio's `loop.close()`, pending tasks are destroyed
+/// without running again) and hands the remaining task references to the atomic count.
+pub(crate) fn close(core: &Core) {
+    core.blocking.shutdown();
+    loop {
+        // SAFETY: the loop's own thread.
+        drop(unsafe { core.shared.with_local(|l| l.ready.take_all()) });
+        let pending: Vec<TaskPtr> = registered(core)
+            .into_iter()
+            // SAFETY: registered tasks are alive.
+            .filter(|t| !unsafe { t.header() }.has(COMPLETE))
+            .collect();
+        if pending.is_empty() {
+            break;
+        }
+        for t in pending {
+            // SAFETY: registered, hence alive; owner thread. The extra reference keeps the task
+            // alive while its future is dropped.
+            let hold = unsafe { LocalRef::new(t) };
+            if !hold.header().has(COMPLETE) {
+                harness::cancel_now(t, core);
+            }
+        }
+    }
+    let timers = std::mem::take(&mut *core.timers.borrow_mut());
+    drop(timers);
+    core.io.clear_wakers();
+    for item in core.shared.remote.close() {
+        match item {
+            Remote::Task(t) => core.remote_task(t),
+            Remote::Call(f) => drop(f),
+        }
+    }
+    // SAFETY: the loop's own thread.
+    drop(unsafe { core.shared.with_local(|l| l.ready.take_all()) });
+    for t in registered(core) {
+        // SAFETY: registered, hence alive; owner thread.
+        let h = unsafe { t.header() };
+        let local = h.local.replace(0);
+        h.set(ORPHANED);
+        if h.state.orphan(local) {
+            let slot = h.slot.get();
+            // SAFETY: owner thread; then `orphan` said nobody references the task.
+            unsafe {
+                core.shared.with_local(|l| l.registry.remove(slot));
+                free(t);
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! One step of a task (asyncio's `Task.__step`), cancellation at the suspension point, and
+//! completion: waking the awaiter and scheduling done-callbacks.
+
+use std::task::Context;
+use std::time::Instant;
+
+use super::header::{flags::*, TaskPtr};
+use super::raw::{dec_local, LocalRef};
+use super::waker;
+use super::TaskRef;
+use crate::cancel::{self, Delivered, Target};
+use crate::runtime::core::Core;
+
+/// Polls a task taken off the ready queue; `entry` is the queue's reference.
+pub(crate) fn step(entry: LocalRef, core: &Core) {
+    let task = entry.ptr();
+    let h = entry.header();
+    h.clear(QUEUED);
+    if h.has(COMPLETE) {
+        return;
+    }
+    if h.has(MUST_CANCEL) {
+        cancel_now(task, core);
+        return;
+    }
+    h.set(RUNNING);
+    let prev = core.enter_task(task);
+    core.reset_budget();
+    // SAFETY: `entry` holds a reference for the whole poll.
+    let waker = unsafe { waker::borrowed(task) };
+    let mut cx = Context::from_waker(&waker);
+    let started = core.debug().then(Instant::now);
+    // SAFETY: owner thread, the future is live (not COMPLETE), and nothing else polls it.
+    let done = unsafe { (h.vtable.poll)(task, &mut cx) };
+    if let Some(started) = started {
+        core.report_slow_poll(task, started.elapsed());
+    }
+    core.leave_task(prev);
+    h.clear(RUNNING);
+    if done {
+        if h.has(MUST_CANCEL) && h.has(HAS_OUTPUT) {
+            // Cancelled while running, and returned before suspending again: asyncio discards
+            // the result and reports the task as cancelled (test_cancel_at_end).
+            // SAFETY: owner thread; HAS_OUTPUT is set.
+            unsafe { (h.vtable.drop_output)(task) };
+            h.set(CANCELLED);
+        }
+        complete(task);
+    } else if h.has(MUST_CANCEL) {
+        // Cancelled while running: a catch scope may have been entered since.
+        let msg = h.extra().cancel_msg.borrow().clone();
+        match cancel::deliver(task, Target::Task, &msg) {
+            Delivered::ToScopes => h.clear(MUST_CANCEL),
+            Delivered::AtTarget => cancel_now(task, core),
+        }
+    }
+}
+
+/// Drops the future at its suspension point: the task ends cancelled.
+pub(crate) fn cancel_now(task: TaskPtr, core: &Core) {
+    // SAFETY: the caller holds a reference; owner thread.
+    let h = unsafe { task.header() };
+    let prev = core.enter_task(task);
+    // SAFETY: owner thread; the future is live and is dropped once (COMPLETE is set next).
+    let panicked = unsafe { (h.vtable.drop_future)(task) };
+    core.leave_task(prev);
+    match panicked {
+        Some(payload) => {
+            h.set(PANICKED);
+            *h.extra().panic.borrow_mut() = Some(payload);
+        }
+        None if h.has(FAILED_IN_GROUP) => {}
+        None => h.set(CANCELLED),
+    }
+    complete(task);
+}
+
+/// The future is gone: publish the outcome, wake the awaiter, schedule the done-callbacks, and
+/// release the registry's hold.
+pub(crate) fn complete(task: TaskPtr) {
+    // SAFETY: the registry still holds a reference, released at the end; owner thread.
+    let h = unsafe { task.header() };
+    h.set(COMPLETE);
+    h.clear(MUST_CANCEL);
+    if !h.has(JOIN) && h.has(HAS_OUTPUT) {
+        // SAFETY: owner thread; HAS_OUTPUT is set.
+        unsafe { (h.vtable.drop_output)(task) };
+    }
+    if let Some(extra) = h.extra_if_any() {
+        // Scopes left by a future that moved out of its task; they must not outlive it.
+        let tree = std::mem::take(&mut *extra.scopes.borrow_mut());
+        drop(tree);
+        let callbacks = std::mem::take(&mut *extra.callbacks.borrow_mut());
+        for (_, cb) in callbacks {
+            // SAFETY: owner thread; the task is alive (registry hold).
+            let task_ref = TaskRef::from_local(unsafe { LocalRef::new(task) });
+            crate::runtime::call_soon_internal(Box::new(move || cb(task_ref)));
+        }
+    }
+    if let Some(w) = h.join_waker.take() {
+        w.wake();
+    }
+    // SAFETY: owner thread; this is the registry's hold, taken at spawn.
+    unsafe { dec_local(task) };
+}

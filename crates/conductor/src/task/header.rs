@@ -1,0 +1,179 @@
+//! The task header: the first 64 bytes of every task allocation.
+//!
+//! Only `state` is touched by threads other than the owner (see `state`). Every other field is
+//! owner-only: it is read and written on the thread that runs the task's loop, which is what makes
+//! plain `Cell`s sound here (`Header` is `Sync` only for the sake of `state`).
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::ptr::NonNull;
+use std::sync::Arc as StdArc;
+use std::task::Waker;
+
+use super::state::RemoteState;
+use crate::cancel::scope::ScopeTree;
+use crate::runtime::shared::Shared;
+
+/// Local flags, in `Header::flags`.
+pub(crate) mod flags {
+    /// An entry for the task is in the ready queue.
+    pub(crate) const QUEUED: u32 = 1 << 0;
+    /// The loop is polling the task.
+    pub(crate) const RUNNING: u32 = 1 << 1;
+    /// The future is gone: it finished, was cancelled, or panicked.
+    pub(crate) const COMPLETE: u32 = 1 << 2;
+    /// The output is stored and not yet taken.
+    pub(crate) const HAS_OUTPUT: u32 = 1 << 3;
+    /// The task ended by cancellation.
+    pub(crate) const CANCELLED: u32 = 1 << 4;
+    /// The task ended by a panic (payload in `Extra::panic`).
+    pub(crate) const PANICKED: u32 = 1 << 5;
+    /// The typed handle (`Task<T>`) is alive, so the output is kept.
+    pub(crate) const JOIN: u32 = 1 << 6;
+    /// A cancellation of the whole task waits for its next suspension point.
+    pub(crate) const MUST_CANCEL: u32 = 1 << 7;
+    /// The loop is gone: references are counted in the remote word only.
+    pub(crate) const ORPHANED: u32 = 1 << 8;
+    /// The output was taken (by `await` or `result()`).
+    pub(crate) const TAKEN: u32 = 1 << 9;
+    /// The task failed with an error that its `TaskGroup` took (it ends as cancelled would).
+    pub(crate) const FAILED_IN_GROUP: u32 = 1 << 10;
+}
+
+/// Type-specific operations, one table per future type.
+pub(crate) struct Vtable {
+    /// Polls the future; on completion stores the output (or records the panic) and returns true.
+    pub(crate) poll: unsafe fn(TaskPtr, &mut std::task::Context<'_>) -> bool,
+    /// Drops the future in place (cancellation, loop shutdown); returns the payload of a panic
+    /// in its destructor.
+    pub(crate) drop_future: unsafe fn(TaskPtr) -> Option<Box<dyn Any + Send>>,
+    /// Drops the stored output.
+    pub(crate) drop_output: unsafe fn(TaskPtr),
+    /// Moves the stored output into `*dst`, which is a `MaybeUninit<T>` of the output type.
+    pub(crate) take_output: unsafe fn(TaskPtr, *mut ()),
+    /// Releases the allocation and the loop reference (the payload is already gone).
+    pub(crate) dealloc: unsafe fn(TaskPtr),
+}
+
+/// A done-callback and the id `remove_done_callback` knows it by.
+pub(crate) type DoneCallback = (u64, Box<dyn FnOnce(super::TaskRef)>);
+
+/// Rarely needed per-task data, allocated on first use so that the header stays at 64 bytes.
+#[derive(Default)]
+pub(crate) struct Extra {
+    pub(crate) name: RefCell<Option<Cow<'static, str>>>,
+    /// `Task.cancelling()`: cancel requests not yet taken back by `uncancel`.
+    pub(crate) cancelling: Cell<u32>,
+    pub(crate) cancel_msg: RefCell<Option<StdArc<str>>>,
+    pub(crate) panic: RefCell<Option<Box<dyn Any + Send>>>,
+    pub(crate) callbacks: RefCell<Vec<DoneCallback>>,
+    pub(crate) next_callback: Cell<u64>,
+    pub(crate) scopes: RefCell<ScopeTree>,
+}
+
+#[repr(C)]
+pub(crate) struct Header {
+    pub(crate) state: RemoteState,
+    pub(crate) vtable: &'static Vtable,
+    /// The loop this task belongs to; the task holds one strong count of it.
+    pub(crate) shared: NonNull<Shared>,
+    /// Local reference count (see `state`).
+    pub(crate) local: Cell<u32>,
+    pub(crate) flags: Cell<u32>,
+    /// Index in the loop's task registry.
+    pub(crate) slot: Cell<u32>,
+    /// Who awaits the output.
+    pub(crate) join_waker: Cell<Option<Waker>>,
+    /// `Extra`, or null. Allocated by `Box`, freed with the task, never moved in between.
+    pub(crate) extra: Cell<*mut Extra>,
+}
+
+/// A pointer to a task's header. Copy, and owns nothing: whoever holds one proves by other
+/// means that the task is alive.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub(crate) struct TaskPtr(NonNull<Header>);
+
+// SAFETY: a `TaskPtr` is only an address. It crosses threads inside remote-queue entries, which
+// pin the task (`NOTIFIED`), and inside wakers, which hold a reference; in both cases the foreign
+// side touches nothing but the atomic remote word and the loop's `Arc`'d shared state.
+unsafe impl Send for TaskPtr {}
+// SAFETY: as for `Send`: shared access from another thread is limited to the atomic remote word.
+unsafe impl Sync for TaskPtr {}
+
+impl TaskPtr {
+    pub(crate) fn from_header(h: NonNull<Header>) -> Self {
+        TaskPtr(h)
+    }
+
+    pub(crate) fn as_ptr(self) -> *const Header {
+        self.0.as_ptr()
+    }
+
+    pub(crate) fn cast<T>(self) -> NonNull<T> {
+        self.0.cast()
+    }
+
+    /// # Safety
+    /// The task must be alive for the returned lifetime (a reference is held).
+    pub(crate) unsafe fn header<'a>(self) -> &'a Header {
+        // SAFETY: the caller holds a reference, so the allocation is live; the header is only
+        // ever accessed through shared references.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl Header {
+    pub(crate) fn has(&self, f: u32) -> bool {
+        self.flags.get() & f != 0
+    }
+
+    pub(crate) fn set(&self, f: u32) {
+        self.flags.set(self.flags.get() | f);
+    }
+
+    pub(crate) fn clear(&self, f: u32) {
+        self.flags.set(self.flags.get() & !f);
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        // SAFETY: the task holds a strong count of the loop's `Arc<Shared>` until `dealloc`.
+        unsafe { self.shared.as_ref() }
+    }
+
+    /// The extra block, allocating it on first use. Owner thread only.
+    pub(crate) fn extra(&self) -> &Extra {
+        let mut p = self.extra.get();
+        if p.is_null() {
+            p = Box::into_raw(Box::default());
+            self.extra.set(p);
+        }
+        // SAFETY: `p` came from `Box::into_raw` and is freed only in `dealloc`, after every
+        // reference to the task (and so to this header) is gone.
+        unsafe { &*p }
+    }
+
+    /// The extra block if it exists.
+    pub(crate) fn extra_if_any(&self) -> Option<&Extra> {
+        let p = self.extra.get();
+        // SAFETY: as in `extra`.
+        (!p.is_null()).then(|| unsafe { &*p })
+    }
+
+    /// Frees the extra block. Called once, when the task is deallocated.
+    pub(crate) fn free_extra(&self) {
+        let p = self.extra.replace(std::ptr::null_mut());
+        if !p.is_null() {
+            // SAFETY: `p` came from `Box::into_raw` and this is the only place that frees it.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn header_fits_one_cache_line() {
+        assert!(std::mem::size_of::<super::Header>() <= 64);
+    }
+}

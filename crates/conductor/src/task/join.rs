@@ -1,0 +1,167 @@
+//! `Task<T>`: the typed handle that `spawn` returns, a future of the task's result.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::mem::MaybeUninit;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::error::{InvalidState, TaskError};
+use super::header::flags::*;
+use super::TaskRef;
+use crate::cancel::{self, Kind, ScopeHandle};
+use crate::runtime::budget;
+
+/// A task spawned on this thread's loop: asyncio's `Task`, typed by its output.
+///
+/// Awaiting it gives `Ok(output)`, or the [`TaskError`] that says why there is none. Dropping it
+/// detaches the task, which keeps running (as in asyncio, where losing the reference does not
+/// cancel). While a task awaits another task, cancelling the first cancels the second and waits
+/// for it, as asyncio does; [`shield`](crate::shield) prevents that.
+///
+/// `Task<T>` dereferences to [`TaskRef`], which has the rest of asyncio's `Task` methods:
+/// `cancel`, `is_done`, `is_cancelled`, `name`, `add_done_callback`...
+#[must_use = "a task runs detached when its Task is dropped; await it, or call `detach`"]
+pub struct Task<T> {
+    inner: TaskRef,
+    /// Our node in the awaiting task's scope tree, while awaited.
+    scope: Option<ScopeHandle>,
+    /// A forwarded cancellation came back: the awaiting task is being cancelled.
+    reraised: bool,
+    _output: PhantomData<T>,
+}
+
+impl<T> Task<T> {
+    pub(crate) fn new(inner: TaskRef) -> Self {
+        Task {
+            inner,
+            scope: None,
+            reraised: false,
+            _output: PhantomData,
+        }
+    }
+
+    /// The result without waiting (asyncio's `Task.result()`): the output, or why there is none.
+    /// Fails with [`InvalidState::NotDone`] while the task runs. The output moves out: a second
+    /// call fails with [`InvalidState::ResultTaken`] (a cancellation is reported every time).
+    pub fn result(&mut self) -> Result<T, TaskError> {
+        let h = self.inner.local().header();
+        if !h.has(COMPLETE) {
+            return Err(TaskError::InvalidState(InvalidState::NotDone));
+        }
+        if h.has(HAS_OUTPUT) {
+            let mut out = MaybeUninit::<T>::uninit();
+            // SAFETY: `Task<T>` is `!Send` (owner thread); HAS_OUTPUT is set and the task's
+            // output type is `T` (this handle was created by `spawn` for it).
+            unsafe {
+                (h.vtable.take_output)(self.inner.local().ptr(), out.as_mut_ptr().cast());
+                return Ok(out.assume_init());
+            }
+        }
+        if h.has(FAILED_IN_GROUP) {
+            return Err(TaskError::FailedInGroup);
+        }
+        if h.has(PANICKED) {
+            if let Some(p) = h.extra().panic.borrow_mut().take() {
+                return Err(TaskError::Panicked(p));
+            }
+        } else if h.has(CANCELLED) {
+            let msg = h.extra_if_any().and_then(|e| e.cancel_msg.borrow().clone());
+            return Err(TaskError::cancelled(msg));
+        }
+        Err(TaskError::InvalidState(InvalidState::ResultTaken))
+    }
+
+    /// Polls for the result without taking part in cancellation forwarding (for combinators
+    /// that decide themselves what a cancellation does to the tasks they await).
+    pub(crate) fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
+        let h = self.inner.local().header();
+        if h.has(COMPLETE) {
+            return Poll::Ready(self.result());
+        }
+        let waker = match h.join_waker.take() {
+            Some(w) if w.will_wake(cx.waker()) => w,
+            _ => cx.waker().clone(),
+        };
+        h.join_waker.set(Some(waker));
+        Poll::Pending
+    }
+
+    /// Lets the task run on without a handle (the same as dropping the `Task`, said aloud).
+    pub fn detach(self) {}
+
+    /// An untyped handle to the same task.
+    pub fn task_ref(&self) -> TaskRef {
+        self.inner.clone()
+    }
+}
+
+impl<T> Deref for Task<T> {
+    type Target = TaskRef;
+
+    fn deref(&self) -> &TaskRef {
+        &self.inner
+    }
+}
+
+impl<T> Unpin for Task<T> {}
+
+impl<T> Future for Task<T> {
+    type Output = Result<T, TaskError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if this.reraised {
+            return Poll::Pending;
+        }
+        if budget::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let h = this.inner.local().header();
+        if h.has(COMPLETE) {
+            let forwarded = this.scope.take().and_then(|s| s.take_mark());
+            let result = this.result();
+            if let (Some(mark), Err(TaskError::Cancelled(_))) = (forwarded, &result) {
+                // Our cancellation went to the awaited task and it ended cancelled: the
+                // cancellation now continues in the awaiting task, from this await.
+                if let Some(me) = cancel::current_task() {
+                    cancel::raise(me, mark.target, mark.msg);
+                    this.reraised = true;
+                    return Poll::Pending;
+                }
+            }
+            return Poll::Ready(result);
+        }
+        let waker = match h.join_waker.take() {
+            Some(w) if w.will_wake(cx.waker()) => w,
+            _ => cx.waker().clone(),
+        };
+        h.join_waker.set(Some(waker));
+        if this.scope.is_none() {
+            let forward = Kind::Forward(this.inner.local().clone());
+            this.scope = ScopeHandle::register(forward, cx.waker());
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        self.scope = None;
+        let h = self.inner.local().header();
+        drop(h.join_waker.take());
+        h.clear(JOIN);
+        if h.has(HAS_OUTPUT) {
+            // SAFETY: `!Send`, so owner thread; HAS_OUTPUT is set.
+            unsafe { (h.vtable.drop_output)(self.inner.local().ptr()) };
+        }
+    }
+}
+
+impl<T> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.inner, f)
+    }
+}

@@ -1,0 +1,301 @@
+//! One allocation per task: the header, then the future, whose slot later holds the output.
+//!
+//! This file owns the layout (`TaskCell`), the per-type vtable, and the owner-side reference
+//! operations (`LocalRef`, `inc_local`, `dec_local`). Which thread may call what is stated on each
+//! function; the overall protocol is in `state.rs`.
+
+use std::any::Any;
+use std::cell::{Cell, UnsafeCell};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::mem::{ManuallyDrop, MaybeUninit};
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::{self, NonNull};
+use std::task::{Context, Poll};
+
+use super::header::{flags::*, Header, TaskPtr, Vtable};
+use super::state::{DropOutcome, RemoteState};
+use crate::runtime::shared::Shared;
+use std::sync::Arc;
+
+#[repr(C)]
+struct TaskCell<F: Future> {
+    header: Header,
+    stage: UnsafeCell<Stage<F>>,
+}
+
+/// The future until it completes, then its output. `Header::flags` says which is live:
+/// the future while `COMPLETE` is clear, the output while `HAS_OUTPUT` is set, else nothing.
+union Stage<F: Future> {
+    future: ManuallyDrop<F>,
+    output: ManuallyDrop<F::Output>,
+}
+
+struct VtableFor<F>(PhantomData<F>);
+
+impl<F: Future> VtableFor<F> {
+    const VTABLE: Vtable = Vtable {
+        poll: poll::<F>,
+        drop_future: drop_future::<F>,
+        drop_output: drop_output::<F>,
+        take_output: take_output::<F>,
+        dealloc: dealloc::<F>,
+    };
+}
+
+/// Allocates a task for `future` on the loop `shared`. The new task has no references yet
+/// (`local == 0`); the spawner adds the ones it hands out before anything can observe it.
+pub(crate) fn allocate<F: Future>(future: F, shared: &Arc<Shared>) -> TaskPtr {
+    let shared = NonNull::from(&**shared);
+    // The task's strong count of the loop, released in `dealloc`.
+    // SAFETY: `shared` points into a live `Arc`; incrementing its count on behalf of the task.
+    unsafe { Arc::increment_strong_count(shared.as_ptr()) };
+    let cell = Box::new(TaskCell {
+        header: Header {
+            state: RemoteState::new(),
+            vtable: &VtableFor::<F>::VTABLE,
+            shared,
+            local: Cell::new(0),
+            flags: Cell::new(0),
+            slot: Cell::new(u32::MAX),
+            join_waker: Cell::new(None),
+            extra: Cell::new(ptr::null_mut()),
+        },
+        stage: UnsafeCell::new(Stage {
+            future: ManuallyDrop::new(future),
+        }),
+    });
+    TaskPtr::from_header(NonNull::from(Box::leak(cell)).cast())
+}
+
+/// # Safety
+/// Owner thread; the task is alive, its future is live, and nothing else is polling it.
+unsafe fn poll<F: Future>(task: TaskPtr, cx: &mut Context<'_>) -> bool {
+    // SAFETY: `task` was allocated by `allocate::<F>` (the vtable is per type), and is alive.
+    let cell = unsafe { task.cast::<TaskCell<F>>().as_ref() };
+    let stage = cell.stage.get();
+    let polled = panic::catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the future is live (the caller checked `COMPLETE`) and pinned: the allocation
+        // never moves, and `stage` is not otherwise borrowed during the poll.
+        let fut = unsafe { Pin::new_unchecked(&mut *(*stage).future) };
+        fut.poll(cx)
+    }));
+    let header = &cell.header;
+    match polled {
+        Ok(Poll::Pending) => false,
+        Ok(Poll::Ready(output)) => {
+            // SAFETY: the future is live and is dropped exactly once, here.
+            let dropped = unsafe { drop_future::<F>(task) };
+            // SAFETY: the future's storage is dead; the output takes its place.
+            unsafe { ptr::addr_of_mut!((*stage).output).write(ManuallyDrop::new(output)) };
+            header.set(HAS_OUTPUT);
+            if let Some(payload) = dropped {
+                record_panic(header, payload);
+            }
+            true
+        }
+        Err(payload) => {
+            // SAFETY: the future is still live after a panic in `poll`; drop it once.
+            let _ = unsafe { drop_future::<F>(task) };
+            record_panic(header, payload);
+            true
+        }
+    }
+}
+
+fn record_panic(header: &Header, payload: Box<dyn Any + Send>) {
+    header.set(PANICKED);
+    let mut slot = header.extra().panic.borrow_mut();
+    if slot.is_none() {
+        *slot = Some(payload);
+    }
+}
+
+/// Drops the future, catching a panic in its destructor and handing the payload back.
+///
+/// # Safety
+/// Owner thread; the future is live and is not dropped again.
+unsafe fn drop_future<F: Future>(task: TaskPtr) -> Option<Box<dyn Any + Send>> {
+    // SAFETY: as for `poll`.
+    let cell = unsafe { task.cast::<TaskCell<F>>().as_ref() };
+    let stage = cell.stage.get();
+    panic::catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the caller guarantees the future is live and dropped only here.
+        unsafe { ManuallyDrop::drop(&mut (*stage).future) }
+    }))
+    .err()
+}
+
+/// # Safety
+/// Owner thread; `HAS_OUTPUT` is set.
+unsafe fn drop_output<F: Future>(task: TaskPtr) {
+    // SAFETY: as for `poll`.
+    let cell = unsafe { task.cast::<TaskCell<F>>().as_ref() };
+    cell.header.clear(HAS_OUTPUT);
+    let stage = cell.stage.get();
+    // SAFETY: the output is live (HAS_OUTPUT was set) and, with the flag now clear, dropped once.
+    let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
+        ManuallyDrop::drop(&mut (*stage).output)
+    }));
+}
+
+/// # Safety
+/// Owner thread; `HAS_OUTPUT` is set; `dst` points to a writable `MaybeUninit<F::Output>`.
+unsafe fn take_output<F: Future>(task: TaskPtr, dst: *mut ()) {
+    // SAFETY: as for `poll`.
+    let cell = unsafe { task.cast::<TaskCell<F>>().as_ref() };
+    cell.header.clear(HAS_OUTPUT);
+    cell.header.set(TAKEN);
+    let stage = cell.stage.get();
+    // SAFETY: the output is live and moved out exactly once (the flag is now clear); the caller
+    // guarantees `dst` has the output's type.
+    unsafe {
+        let out = ManuallyDrop::take(&mut (*stage).output);
+        dst.cast::<MaybeUninit<F::Output>>()
+            .write(MaybeUninit::new(out));
+    }
+}
+
+/// # Safety
+/// Called once, by whoever observed the task's last reference go; the payload is gone.
+unsafe fn dealloc<F: Future>(task: TaskPtr) {
+    // SAFETY: `task` came from `Box::leak` in `allocate::<F>` and nobody references it any more.
+    let cell = unsafe { Box::from_raw(task.cast::<TaskCell<F>>().as_ptr()) };
+    cell.header.free_extra();
+    let shared = cell.header.shared;
+    drop(cell);
+    // SAFETY: releases the strong count taken in `allocate`.
+    unsafe { Arc::decrement_strong_count(shared.as_ptr()) };
+}
+
+/// Frees a task whose last reference just went away.
+///
+/// # Safety
+/// The caller observed `Free` (or `release_local() == true`) for this task.
+pub(crate) unsafe fn free(task: TaskPtr) {
+    // SAFETY: the header is alive until `dealloc` returns; the caller owns the last reference.
+    unsafe { (task.header().vtable.dealloc)(task) }
+}
+
+/// Adds one owner-side reference.
+///
+/// # Safety
+/// Owner thread, and the task is alive (the caller holds a reference).
+pub(crate) unsafe fn inc_local(task: TaskPtr) {
+    // SAFETY: the caller holds a reference.
+    let h = unsafe { task.header() };
+    if h.has(ORPHANED) {
+        h.state.clone_ref();
+    } else {
+        h.local.set(h.local.get() + 1);
+    }
+}
+
+/// Drops one owner-side reference, freeing the task when it was the last.
+///
+/// # Safety
+/// Owner thread, and the caller gives up one reference it holds.
+pub(crate) unsafe fn dec_local(task: TaskPtr) {
+    // SAFETY: the caller holds a reference until this call ends.
+    let h = unsafe { task.header() };
+    if h.has(ORPHANED) {
+        if h.state.drop_ref() == DropOutcome::Free {
+            // SAFETY: `Free` means ours was the last reference.
+            unsafe { free(task) };
+        }
+        return;
+    }
+    let n = h.local.get() - 1;
+    h.local.set(n);
+    if n == 0 {
+        // SAFETY: owner thread; the local count just reached zero.
+        unsafe { local_released(task) };
+    }
+}
+
+/// Subtracts `debt` owner-side references that foreign threads dropped (see `state`).
+///
+/// # Safety
+/// Owner thread; the task is alive (its remote-queue entry pins it).
+pub(crate) unsafe fn merge_debt(task: TaskPtr, debt: u32) {
+    // SAFETY: pinned by the caller's entry.
+    let h = unsafe { task.header() };
+    let n = h.local.get() - debt;
+    h.local.set(n);
+    if n == 0 {
+        // SAFETY: owner thread; the local count just reached zero.
+        unsafe { local_released(task) };
+    }
+}
+
+/// The owner holds no reference any more: unregister, and free unless foreign threads still hold
+/// references.
+unsafe fn local_released(task: TaskPtr) {
+    // SAFETY: the task is alive until `release_local` says otherwise.
+    let h = unsafe { task.header() };
+    debug_assert!(
+        h.has(COMPLETE) && !h.has(HAS_OUTPUT),
+        "released a task with a live payload"
+    );
+    let slot = h.slot.get();
+    // SAFETY: owner thread (the caller's contract); no user code runs inside.
+    unsafe { h.shared().with_local(|l| l.registry.remove(slot)) };
+    if h.state.release_local() {
+        // SAFETY: `release_local` returned true: nobody else references the task.
+        unsafe { free(task) };
+    }
+}
+
+/// An owner-side reference to a task. `!Send`: it lives and dies on the loop's thread.
+pub(crate) struct LocalRef {
+    task: TaskPtr,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl LocalRef {
+    /// Adopts a reference the caller already counted.
+    ///
+    /// # Safety
+    /// Owner thread; the caller transfers one counted reference to the new `LocalRef`.
+    pub(crate) unsafe fn adopt(task: TaskPtr) -> Self {
+        LocalRef {
+            task,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Takes a new reference.
+    ///
+    /// # Safety
+    /// Owner thread; the task is alive.
+    pub(crate) unsafe fn new(task: TaskPtr) -> Self {
+        // SAFETY: forwarded contract.
+        unsafe { inc_local(task) };
+        // SAFETY: the reference was just counted.
+        unsafe { Self::adopt(task) }
+    }
+
+    pub(crate) fn ptr(&self) -> TaskPtr {
+        self.task
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: we hold a reference.
+        unsafe { self.task.header() }
+    }
+}
+
+impl Clone for LocalRef {
+    fn clone(&self) -> Self {
+        // SAFETY: `LocalRef` is `!Send`, so we are on the owner thread, and we hold a reference.
+        unsafe { LocalRef::new(self.task) }
+    }
+}
+
+impl Drop for LocalRef {
+    fn drop(&mut self) {
+        // SAFETY: `!Send`, so owner thread; we give up our reference.
+        unsafe { dec_local(self.task) }
+    }
+}

@@ -1,0 +1,147 @@
+//! Wakers: `Send + Sync` handles that put a task back on its loop's ready queue.
+//!
+//! Two vtables share one data pointer, the task header. A *local* waker's reference is counted in
+//! the header's plain `local` counter, a *remote* waker's in the atomic remote word (see `state`).
+//! Clones made on the task's loop thread while that loop runs are local and cost no atomic
+//! instruction; clones made anywhere else are remote. Any waker works on any thread: each
+//! operation first asks whether it runs on the task's own loop, and if so schedules directly;
+//! otherwise it goes through the remote word and the loop's remote queue.
+
+use std::mem::ManuallyDrop;
+use std::task::{RawWaker, RawWakerVTable, Waker};
+
+use super::header::{flags::*, TaskPtr};
+use super::raw::{dec_local, free, inc_local, LocalRef};
+use super::state::{DropOutcome, WakeOutcome};
+use crate::runtime::context;
+use crate::runtime::ready::Runnable;
+use crate::runtime::remote::Remote;
+
+static LOCAL: RawWakerVTable = RawWakerVTable::new(clone, wake_local, wake_by_ref, drop_local);
+static REMOTE: RawWakerVTable = RawWakerVTable::new(clone, wake_remote, wake_by_ref, drop_remote);
+
+fn task(data: *const ()) -> TaskPtr {
+    // SAFETY: every waker of ours is built from a non-null task header pointer.
+    TaskPtr::from_header(unsafe { std::ptr::NonNull::new_unchecked(data as *mut _) })
+}
+
+/// Whether this thread is running the task's loop right now, so owner-side state may be used.
+fn on_loop(t: TaskPtr) -> bool {
+    // SAFETY: the caller holds a reference (every waker does).
+    context::is_running_loop(unsafe { t.header() }.shared)
+}
+
+/// A waker borrowed for one poll: it owns no reference, the poller's reference covers it.
+///
+/// # Safety
+/// The caller holds a reference for as long as the returned waker (or a `&Waker` to it) is used.
+pub(crate) unsafe fn borrowed(t: TaskPtr) -> ManuallyDrop<Waker> {
+    let raw = RawWaker::new(t.as_ptr().cast(), &LOCAL);
+    // SAFETY: `LOCAL`'s functions uphold the `RawWaker` contract for task pointers.
+    ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
+}
+
+/// Puts a task on its loop's ready queue (owner thread, loop running). Returns whether it queued.
+pub(crate) fn schedule(t: TaskPtr) -> bool {
+    // SAFETY: the caller holds a reference and runs on the owner thread.
+    let h = unsafe { t.header() };
+    if h.has(QUEUED | COMPLETE) {
+        return false;
+    }
+    h.set(QUEUED);
+    // SAFETY: owner thread; the task is alive.
+    let entry = unsafe { LocalRef::new(t) };
+    // SAFETY: owner thread; pushing runs no user code.
+    unsafe {
+        h.shared()
+            .with_local(|l| l.ready.push(Runnable::Task(entry)))
+    };
+    true
+}
+
+unsafe fn clone(data: *const ()) -> RawWaker {
+    let t = task(data);
+    if on_loop(t) {
+        // SAFETY: owner thread; the waker being cloned holds a reference.
+        unsafe { inc_local(t) };
+        RawWaker::new(data, &LOCAL)
+    } else {
+        // SAFETY: the waker being cloned holds a reference.
+        unsafe { t.header() }.state.clone_ref();
+        RawWaker::new(data, &REMOTE)
+    }
+}
+
+unsafe fn wake_by_ref(data: *const ()) {
+    let t = task(data);
+    if on_loop(t) {
+        schedule(t);
+    } else {
+        remote_wake(t, false);
+    }
+}
+
+unsafe fn wake_local(data: *const ()) {
+    let t = task(data);
+    if on_loop(t) {
+        schedule(t);
+        // SAFETY: owner thread; the consumed waker's local reference.
+        unsafe { dec_local(t) };
+    } else {
+        remote_wake(t, true);
+    }
+}
+
+unsafe fn wake_remote(data: *const ()) {
+    let t = task(data);
+    if on_loop(t) {
+        schedule(t);
+        remote_drop(t);
+    } else {
+        remote_wake(t, true);
+    }
+}
+
+unsafe fn drop_local(data: *const ()) {
+    let t = task(data);
+    if on_loop(t) {
+        // SAFETY: owner thread; the dropped waker's local reference.
+        unsafe { dec_local(t) };
+    } else {
+        remote_drop(t);
+    }
+}
+
+unsafe fn drop_remote(data: *const ()) {
+    remote_drop(task(data));
+}
+
+fn remote_drop(t: TaskPtr) {
+    // SAFETY: the caller gives up a reference it held until now.
+    match unsafe { t.header() }.state.drop_ref() {
+        DropOutcome::Keep => {}
+        DropOutcome::Notify => push(t),
+        // SAFETY: `Free`: ours was the last reference.
+        DropOutcome::Free => unsafe { free(t) },
+    }
+}
+
+fn remote_wake(t: TaskPtr, consume: bool) {
+    // SAFETY: the caller holds a reference until the state update below.
+    match unsafe { t.header() }.state.wake(consume) {
+        WakeOutcome::Keep => {}
+        WakeOutcome::Push => push(t),
+        // SAFETY: `Free`: the consumed reference was the last.
+        WakeOutcome::Free => unsafe { free(t) },
+    }
+}
+
+/// Pushes a task whose `NOTIFIED` bit the caller just set; that bit keeps it alive.
+fn push(t: TaskPtr) {
+    // SAFETY: `NOTIFIED` pins the task, and the task pins its loop's `Shared`.
+    let h = unsafe { t.header() };
+    if h.shared().remote.push(Remote::Task(t)).is_err() && h.state.push_failed() {
+        // SAFETY: the withdrawn entry was the task's last hold.
+        unsafe { free(t) };
+    }
+}

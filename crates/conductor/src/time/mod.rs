@@ -1,0 +1,45 @@
+//! Time: the loop clock, the timer queue, and what is built on them.
+//!
+//! - `clock`: the loop's clock, real or paused (virtual) for tests.
+//! - `wheel`: the timer queue, a hierarchical timing wheel owned by the loop.
+//! - `sleep`, `timeout`, `interval`: the futures users await.
+//!
+//! Timers are owned by the loop's `Core` and touched only on its thread. This module uses the
+//! runtime context to find the running loop and the cancellation scopes (for `timeout`); it knows
+//! nothing of sync, net, fs or process.
+
+pub(crate) mod clock;
+mod interval;
+mod sleep;
+mod timeout;
+pub(crate) mod wheel;
+
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use sleep::{sleep, sleep_until, Sleep};
+pub use timeout::{timeout, timeout_at, timeout_scope, wait_for, TimedOut, Timeout, TimeoutHandle};
+
+use std::time::{Duration, Instant};
+
+use crate::runtime::context;
+
+/// The loop clock's current time (asyncio's `loop.time()`), as an `Instant`. Under a paused clock
+/// it moves only with the loop; outside any loop it is `Instant::now()`.
+pub fn now() -> Instant {
+    context::with_core(|c| c.map_or_else(Instant::now, |c| c.clock.now()))
+}
+
+/// Moves a paused clock forward by `by`, firing the timers that come due on the loop's next
+/// iteration. No effect on a real clock.
+///
+/// # Panics
+/// Outside a running conductor loop.
+pub fn advance(by: Duration) {
+    context::with_core(|c| {
+        let core = c.expect("conductor::advance called outside a running conductor loop");
+        let to = core
+            .clock
+            .now_ns()
+            .saturating_add(u64::try_from(by.as_nanos()).unwrap_or(u64::MAX));
+        core.clock.advance_to(to);
+    });
+}

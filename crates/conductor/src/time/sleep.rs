@@ -1,0 +1,167 @@
+//! `sleep` and `sleep_until`: a future that completes at a deadline on the loop clock.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::wheel::{Key, Payload};
+use crate::runtime::context;
+use crate::runtime::core::Core;
+
+/// Waits until `duration` has passed on the loop clock (asyncio's `asyncio.sleep(delay)`).
+///
+/// As in asyncio, the clock starts when the sleep is first awaited, and a zero duration yields to
+/// the loop exactly once (like `asyncio.sleep(0)`).
+///
+/// ```
+/// use std::time::Duration;
+/// conductor::Runtime::builder().paused_clock().build().unwrap().block_on(async {
+///     let start = conductor::now();
+///     conductor::sleep(Duration::from_secs(3600)).await; // instant under a paused clock
+///     assert_eq!(conductor::now() - start, Duration::from_secs(3600));
+/// });
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    Sleep::new(Deadline::After(duration))
+}
+
+/// Waits until `deadline` (an instant of the loop clock, see [`now`](crate::now)).
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::new(Deadline::At(deadline))
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Deadline {
+    /// Relative to the first poll.
+    After(Duration),
+    At(Instant),
+    /// Nanoseconds on the clock of the loop `loop_id`.
+    Resolved {
+        loop_id: u64,
+        ns: u64,
+    },
+}
+
+/// The future returned by [`sleep`] and [`sleep_until`].
+#[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
+pub struct Sleep {
+    deadline: Deadline,
+    entry: Option<Key>,
+    done: bool,
+    yielded: bool,
+}
+
+impl Sleep {
+    fn new(deadline: Deadline) -> Self {
+        Sleep {
+            deadline,
+            entry: None,
+            done: false,
+            yielded: false,
+        }
+    }
+
+    /// The deadline, once known (a `sleep(d)` learns it when first polled).
+    pub fn deadline(&self) -> Option<Instant> {
+        match self.deadline {
+            Deadline::After(_) => None,
+            Deadline::At(at) => Some(at),
+            Deadline::Resolved { ns, .. } => context::with_core(|c| c.map(|c| c.clock.instant(ns))),
+        }
+    }
+
+    /// Whether the deadline has passed (and the sleep was polled since).
+    pub fn is_elapsed(&self) -> bool {
+        self.done
+    }
+
+    /// Moves the deadline; the sleep waits again even if it had completed.
+    pub fn reset(&mut self, deadline: Instant) {
+        self.cancel_entry();
+        *self = Sleep::new(Deadline::At(deadline));
+    }
+
+    fn resolve(&mut self, core: &Core) -> u64 {
+        let ns = match self.deadline {
+            Deadline::After(d) => core
+                .clock
+                .now_ns()
+                .saturating_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+            Deadline::At(at) => core.clock.ns_of(at),
+            Deadline::Resolved { loop_id, ns } if loop_id == core.id => return ns,
+            Deadline::Resolved { .. } => {
+                panic!("a conductor Sleep was polled on two different event loops")
+            }
+        };
+        self.deadline = Deadline::Resolved {
+            loop_id: core.id,
+            ns,
+        };
+        ns
+    }
+
+    /// Polls with the running loop (shared by `Timeout` and `Interval`).
+    pub(crate) fn poll_at(&mut self, core: &Core, cx: &mut Context<'_>) -> Poll<()> {
+        if self.done {
+            return Poll::Ready(());
+        }
+        let deadline = self.resolve(core);
+        if let Some(key) = self.entry {
+            let mut timers = core.timers.borrow_mut();
+            if timers.is_pending(key) {
+                timers.set_waker(key, cx.waker());
+                return Poll::Pending;
+            }
+            self.entry = None;
+            self.done = true;
+            return Poll::Ready(());
+        }
+        if deadline <= core.clock.now_ns() {
+            // asyncio schedules even an expired timer, so the caller yields once.
+            if self.yielded {
+                self.done = true;
+                return Poll::Ready(());
+            }
+            self.yielded = true;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let payload = Payload::Waker(Some(cx.waker().clone()));
+        self.entry = Some(core.timers.borrow_mut().insert(deadline, payload));
+        Poll::Pending
+    }
+
+    fn cancel_entry(&mut self) {
+        let Some(key) = self.entry.take() else { return };
+        let Deadline::Resolved { loop_id, .. } = self.deadline else {
+            return;
+        };
+        context::with_core(|c| {
+            if let Some(core) = c.filter(|c| c.id == loop_id) {
+                // Dropped outside the borrow: a waker's drop may reach the loop.
+                let payload = core.timers.borrow_mut().cancel(key);
+                drop(payload);
+            }
+            // Elsewhere (the loop is gone, or another one runs) the entry fires harmlessly.
+        });
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        context::with_core(|core| {
+            let core = core.expect("conductor::sleep polled outside a running conductor loop");
+            self.poll_at(core, cx)
+        })
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.cancel_entry();
+    }
+}

@@ -1,0 +1,459 @@
+//! The timer queue (asyncio's "scheduled queue"): a hierarchical timing wheel.
+//!
+//! Six levels of 64 slots; a level-0 slot is one tick (1 ms), a level-`n` slot 64^n ticks, so the
+//! wheel spans about 2.2 years (later deadlines wait in the last level and are re-filed). An entry
+//! sits in the slot of the highest tick digit in which its deadline differs from the current
+//! tick; as time advances, the slots of higher levels are emptied into lower ones. Insert and
+//! cancel are O(1) (entries are doubly linked, by index, inside one slab), which matters because
+//! most timeouts are cancelled before they fire.
+//!
+//! A deadline is rounded up to the next tick, so nothing fires early. Entries that fire together
+//! are sorted by (exact deadline, insertion order): timers with equal deadlines run in insertion
+//! order, which is stronger than asyncio's heap promises.
+
+use std::task::Waker;
+
+use crate::runtime::ready::Callback;
+
+/// Nanoseconds per tick.
+pub(crate) const TICK_NS: u64 = 1_000_000;
+const SLOT_BITS: u32 = 6;
+const SLOTS: usize = 1 << SLOT_BITS;
+const LEVELS: usize = 6;
+/// Ticks one full wheel covers.
+const HORIZON: u64 = 1 << (SLOT_BITS as usize * LEVELS);
+const NONE: u32 = u32::MAX;
+/// The list of entries already due, fired at the next `advance`.
+const DUE: u8 = u8::MAX;
+
+/// What a timer does when it fires.
+pub(crate) enum Payload {
+    /// Wake a future (`sleep`, `timeout`); `None` until it is first polled.
+    Waker(Option<Waker>),
+    /// Queue a `call_later`/`call_at` callback.
+    Callback(std::rc::Rc<Callback>),
+}
+
+/// A handle to an entry; stale once the entry fired or was cancelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Key {
+    index: u32,
+    gen: u32,
+}
+
+struct Entry {
+    deadline_ns: u64,
+    seq: u64,
+    tick: u64,
+    prev: u32,
+    next: u32,
+    level: u8,
+    slot: u8,
+    gen: u32,
+    /// `None` while the slab slot is free.
+    payload: Option<Payload>,
+}
+
+#[derive(Clone, Copy)]
+struct List {
+    head: u32,
+    tail: u32,
+}
+
+const EMPTY: List = List {
+    head: NONE,
+    tail: NONE,
+};
+
+pub(crate) struct Wheel {
+    entries: Vec<Entry>,
+    free: Vec<u32>,
+    lists: [[List; SLOTS]; LEVELS],
+    occupied: [u64; LEVELS],
+    due: List,
+    /// Every entry whose tick is at most `elapsed` has fired or is in `due`.
+    elapsed: u64,
+    next_seq: u64,
+    len: usize,
+}
+
+impl Default for Wheel {
+    fn default() -> Self {
+        Wheel {
+            entries: Vec::new(),
+            free: Vec::new(),
+            lists: [[EMPTY; SLOTS]; LEVELS],
+            occupied: [0; LEVELS],
+            due: EMPTY,
+            elapsed: 0,
+            next_seq: 0,
+            len: 0,
+        }
+    }
+}
+
+/// One fired entry, in firing order.
+pub(crate) struct Fired {
+    pub(crate) deadline_ns: u64,
+    seq: u64,
+    pub(crate) payload: Payload,
+}
+
+fn slot_ticks(level: usize) -> u64 {
+    1 << (SLOT_BITS as usize * level)
+}
+
+fn level_ticks(level: usize) -> u64 {
+    1 << (SLOT_BITS as usize * (level + 1))
+}
+
+impl Wheel {
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Adds a timer for `deadline_ns` (on the loop clock).
+    pub(crate) fn insert(&mut self, deadline_ns: u64, payload: Payload) -> Key {
+        let tick = deadline_ns.div_ceil(TICK_NS);
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let entry = Entry {
+            deadline_ns,
+            seq,
+            tick,
+            prev: NONE,
+            next: NONE,
+            level: 0,
+            slot: 0,
+            gen: 0,
+            payload: Some(payload),
+        };
+        let index = match self.free.pop() {
+            Some(i) => {
+                let gen = self.entries[i as usize].gen.wrapping_add(1);
+                self.entries[i as usize] = Entry { gen, ..entry };
+                i
+            }
+            None => {
+                self.entries.push(entry);
+                u32::try_from(self.entries.len() - 1).expect("more than 2^32 timers")
+            }
+        };
+        self.len += 1;
+        self.file(index);
+        Key {
+            index,
+            gen: self.entries[index as usize].gen,
+        }
+    }
+
+    fn live(&self, key: Key) -> bool {
+        self.entries
+            .get(key.index as usize)
+            .is_some_and(|e| e.gen == key.gen && e.payload.is_some())
+    }
+
+    /// Whether the entry is still waiting (it has not fired and was not cancelled).
+    pub(crate) fn is_pending(&self, key: Key) -> bool {
+        self.live(key)
+    }
+
+    /// Replaces the waker of a pending `Waker` entry.
+    pub(crate) fn set_waker(&mut self, key: Key, waker: &Waker) {
+        if !self.live(key) {
+            return;
+        }
+        if let Some(Payload::Waker(slot)) = &mut self.entries[key.index as usize].payload {
+            match slot {
+                Some(w) if w.will_wake(waker) => {}
+                _ => *slot = Some(waker.clone()),
+            }
+        }
+    }
+
+    /// Removes a pending entry; returns its payload for the caller to drop.
+    pub(crate) fn cancel(&mut self, key: Key) -> Option<Payload> {
+        if !self.live(key) {
+            return None;
+        }
+        self.unlink(key.index);
+        self.release(key.index)
+    }
+
+    /// The tick at which `advance` next has work (firing, or re-filing a higher slot).
+    pub(crate) fn next_tick(&self) -> Option<u64> {
+        if self.due.head != NONE {
+            return Some(self.elapsed);
+        }
+        (0..LEVELS).filter_map(|l| self.next_in_level(l)).min()
+    }
+
+    /// Fires every entry due by `now_tick`, in (deadline, insertion) order.
+    pub(crate) fn advance(&mut self, now_tick: u64, out: &mut Vec<Fired>) {
+        let start = out.len();
+        self.take_list_due(out);
+        loop {
+            let next = (0..LEVELS)
+                .filter_map(|l| self.next_in_level(l).map(|t| (t, l)))
+                .min();
+            let Some((tick, level)) = next else { break };
+            if tick > now_tick {
+                break;
+            }
+            self.elapsed = self.elapsed.max(tick);
+            let slot = ((tick >> (SLOT_BITS as usize * level)) as usize) % SLOTS;
+            let list = std::mem::replace(&mut self.lists[level][slot], EMPTY);
+            self.occupied[level] &= !(1 << slot);
+            let mut at = list.head;
+            while at != NONE {
+                let next = self.entries[at as usize].next;
+                if level == 0 {
+                    self.fire(at, out);
+                } else {
+                    self.file(at);
+                }
+                at = next;
+            }
+            self.take_list_due(out);
+        }
+        self.elapsed = self.elapsed.max(now_tick);
+        out[start..].sort_unstable_by_key(|f| (f.deadline_ns, f.seq));
+    }
+
+    fn take_list_due(&mut self, out: &mut Vec<Fired>) {
+        let mut at = std::mem::replace(&mut self.due, EMPTY).head;
+        while at != NONE {
+            let next = self.entries[at as usize].next;
+            self.fire(at, out);
+            at = next;
+        }
+    }
+
+    fn fire(&mut self, index: u32, out: &mut Vec<Fired>) {
+        let e = &self.entries[index as usize];
+        let (deadline_ns, seq) = (e.deadline_ns, e.seq);
+        if let Some(payload) = self.release(index) {
+            out.push(Fired {
+                deadline_ns,
+                seq,
+                payload,
+            });
+        }
+    }
+
+    fn release(&mut self, index: u32) -> Option<Payload> {
+        let payload = self.entries[index as usize].payload.take();
+        self.free.push(index);
+        self.len -= 1;
+        payload
+    }
+
+    /// Puts an entry in the slot its tick belongs to, given `elapsed`.
+    fn file(&mut self, index: u32) {
+        let tick = self.entries[index as usize].tick;
+        if tick <= self.elapsed {
+            self.link(index, DUE, 0);
+            return;
+        }
+        // Past the horizon: wait in the last level, at the farthest slot, and be re-filed.
+        let placed = tick.min(self.elapsed + HORIZON - 1);
+        let differing = (self.elapsed ^ placed) | (SLOTS as u64 - 1);
+        let significant = 63 - differing.leading_zeros();
+        let level = ((significant / SLOT_BITS) as usize).min(LEVELS - 1);
+        let slot = ((placed >> (SLOT_BITS as usize * level)) as usize) % SLOTS;
+        self.link(index, level as u8, slot as u8);
+    }
+
+    fn next_in_level(&self, level: usize) -> Option<u64> {
+        let occupied = self.occupied[level];
+        if occupied == 0 {
+            return None;
+        }
+        let now_slot = (self.elapsed / slot_ticks(level)) % SLOTS as u64;
+        let rotated = occupied.rotate_right(now_slot as u32);
+        let slot = (rotated.trailing_zeros() as u64 + now_slot) % SLOTS as u64;
+        let level_start = self.elapsed & !(level_ticks(level) - 1);
+        let mut tick = level_start + slot * slot_ticks(level);
+        if tick <= self.elapsed && level > 0 {
+            // A slot "behind" the current one holds entries beyond the horizon.
+            tick += level_ticks(level);
+        }
+        Some(tick)
+    }
+
+    fn list_mut(&mut self, level: u8, slot: u8) -> &mut List {
+        if level == DUE {
+            &mut self.due
+        } else {
+            &mut self.lists[level as usize][slot as usize]
+        }
+    }
+
+    fn link(&mut self, index: u32, level: u8, slot: u8) {
+        let tail = self.list_mut(level, slot).tail;
+        {
+            let e = &mut self.entries[index as usize];
+            e.level = level;
+            e.slot = slot;
+            e.prev = tail;
+            e.next = NONE;
+        }
+        if tail == NONE {
+            self.list_mut(level, slot).head = index;
+        } else {
+            self.entries[tail as usize].next = index;
+        }
+        self.list_mut(level, slot).tail = index;
+        if level != DUE {
+            self.occupied[level as usize] |= 1 << slot;
+        }
+    }
+
+    fn unlink(&mut self, index: u32) {
+        let (prev, next, level, slot) = {
+            let e = &self.entries[index as usize];
+            (e.prev, e.next, e.level, e.slot)
+        };
+        if prev == NONE {
+            self.list_mut(level, slot).head = next;
+        } else {
+            self.entries[prev as usize].next = next;
+        }
+        if next == NONE {
+            self.list_mut(level, slot).tail = prev;
+        } else {
+            self.entries[next as usize].prev = prev;
+        }
+        if level != DUE && self.list_mut(level, slot).head == NONE {
+            self.occupied[level as usize] &= !(1 << slot);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::rc::Rc;
+
+    fn cb(log: &Rc<std::cell::RefCell<Vec<u64>>>, v: u64) -> Payload {
+        let log = log.clone();
+        Payload::Callback(Callback::new(Box::new(move || log.borrow_mut().push(v))))
+    }
+
+    fn run(w: &mut Wheel, tick: u64) {
+        let mut out = Vec::new();
+        w.advance(tick, &mut out);
+        for f in out {
+            if let Payload::Callback(c) = f.payload {
+                c.run();
+            }
+        }
+    }
+
+    #[test]
+    fn fires_in_deadline_then_insertion_order_and_never_early() {
+        let log = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let mut w = Wheel::default();
+        let ms = TICK_NS;
+        // Far timer inserted first, near one later, same deadline: insertion order must hold
+        // even though the first one is re-filed from a higher level.
+        w.insert(5_000 * ms, cb(&log, 1));
+        w.insert(300 * ms + 1, cb(&log, 2));
+        w.insert(300 * ms, cb(&log, 3));
+        w.insert(5_000 * ms, cb(&log, 4));
+        run(&mut w, 299);
+        assert!(log.borrow().is_empty());
+        run(&mut w, 300);
+        assert_eq!(*log.borrow(), vec![3]);
+        run(&mut w, 301);
+        assert_eq!(*log.borrow(), vec![3, 2]);
+        run(&mut w, 4_999);
+        assert_eq!(log.borrow().len(), 2);
+        run(&mut w, 5_000);
+        assert_eq!(*log.borrow(), vec![3, 2, 1, 4]);
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn cancel_is_constant_time_and_stale_keys_are_inert() {
+        let log = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let mut w = Wheel::default();
+        let a = w.insert(10 * TICK_NS, cb(&log, 1));
+        let b = w.insert(10 * TICK_NS, cb(&log, 2));
+        assert!(w.cancel(a).is_some());
+        assert!(w.cancel(a).is_none());
+        let c = w.insert(20 * TICK_NS, cb(&log, 3));
+        assert_ne!(a, c, "a reused slot gets a new generation");
+        run(&mut w, 10);
+        assert_eq!(*log.borrow(), vec![2]);
+        assert!(!w.is_pending(b));
+        assert!(w.is_pending(c));
+        assert_eq!(w.len(), 1);
+    }
+
+    #[test]
+    fn next_tick_tracks_the_earliest_work() {
+        let mut w = Wheel::default();
+        assert_eq!(w.next_tick(), None);
+        let log = Rc::new(std::cell::RefCell::new(Vec::new()));
+        w.insert(70 * TICK_NS, cb(&log, 1));
+        // Level 1 slot starting at tick 64 must be re-filed before tick 70 fires.
+        assert_eq!(w.next_tick(), Some(64));
+        run(&mut w, 64);
+        assert_eq!(w.next_tick(), Some(70));
+        run(&mut w, 70);
+        assert_eq!(*log.borrow(), vec![1]);
+    }
+
+    #[test]
+    fn beyond_the_horizon_waits_and_fires_on_time() {
+        let log = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let mut w = Wheel::default();
+        let far = HORIZON + 1_000;
+        w.insert(far * TICK_NS, cb(&log, 1));
+        let mut now = 0;
+        while let Some(t) = w.next_tick() {
+            assert!(t > now || t == now && now == 0);
+            now = t;
+            run(&mut w, now);
+            if !log.borrow().is_empty() {
+                break;
+            }
+        }
+        assert_eq!(now, far);
+        assert_eq!(*log.borrow(), vec![1]);
+    }
+
+    #[test]
+    fn a_random_schedule_fires_everything_in_order() {
+        // Deterministic pseudo-random deadlines across all levels.
+        let log = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let mut w = Wheel::default();
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut expect = Vec::new();
+        for i in 0..2_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let deadline = (x % 5_000_000) * 1_000 + 1;
+            expect.push((deadline, i));
+            w.insert(deadline, cb(&log, deadline));
+        }
+        expect.sort();
+        let mut now = 0;
+        while let Some(t) = w.next_tick() {
+            now = t.max(now);
+            run(&mut w, now);
+            let fired = log.borrow();
+            if let Some(&last) = fired.last() {
+                assert!(last.div_ceil(TICK_NS) <= now, "fired early");
+            }
+        }
+        let want: Vec<u64> = expect.into_iter().map(|(d, _)| d).collect();
+        assert_eq!(*log.borrow(), want);
+    }
+}
