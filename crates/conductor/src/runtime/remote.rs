@@ -2,13 +2,13 @@
 //!
 //! Foreign wakers push tasks here, and `Handle` pushes closures (`call_soon_threadsafe`, remote
 //! spawns). The loop drains it once per iteration. It interrupts the selector only when the loop
-//! is parked in it: a push reads `parked`, the loop sets `parked` and then reads `pending` before it
-//! blocks. Both sides use sequentially consistent operations on those two flags, so at least one of
-//! them sees the other's write (Dekker's argument): either the loop does not block, or the pusher
-//! unparks it. The loom tests at the bottom check that no push is ever left unseen by a parked
-//! loop.
+//! is parked in it. Both facts live in one atomic word, `PENDING | PARKED`, changed only by
+//! read-modify-write operations, so each side sees the other's latest change: a pusher sets
+//! `PENDING` and unparks if `PARKED` was set; the loop sets `PARKED` and stays awake if `PENDING`
+//! was set. Whichever comes second in the word's modification order sees the first, so a push is
+//! never left unseen by a parked loop (the loom tests at the bottom check it).
 
-use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
 use crate::loom::sync::Mutex;
 use crate::task::TaskPtr;
 
@@ -25,10 +25,14 @@ pub(crate) trait Unpark: Send + Sync {
     fn unpark(&self);
 }
 
+/// Items were pushed since the last drain.
+const PENDING: usize = 1;
+/// The loop is (about to be) blocked in its selector.
+const PARKED: usize = 2;
+
 pub(crate) struct RemoteQueue {
     inner: Mutex<Inner>,
-    pending: AtomicBool,
-    parked: AtomicBool,
+    state: AtomicUsize,
     unpark: Box<dyn Unpark>,
 }
 
@@ -44,8 +48,7 @@ impl RemoteQueue {
                 items: Vec::new(),
                 closed: false,
             }),
-            pending: AtomicBool::new(false),
-            parked: AtomicBool::new(false),
+            state: AtomicUsize::new(0),
             unpark,
         }
     }
@@ -58,9 +61,8 @@ impl RemoteQueue {
                 return Err(item);
             }
             inner.items.push(item);
-            self.pending.store(true, SeqCst);
         }
-        if self.parked.swap(false, SeqCst) {
+        if self.state.fetch_or(PENDING, AcqRel) & PARKED != 0 {
             self.unpark.unpark();
         }
         Ok(())
@@ -68,16 +70,18 @@ impl RemoteQueue {
 
     /// Whether a drain would find something (a hint: exact only on the loop thread after `park`).
     pub(crate) fn has_pending(&self) -> bool {
-        self.pending.load(SeqCst)
+        self.state.load(Acquire) & PENDING != 0
     }
 
     /// Moves every queued item into `out`, in arrival order.
     pub(crate) fn drain_into(&self, out: &mut Vec<Remote>) {
-        if !self.pending.load(SeqCst) {
+        if !self.has_pending() {
             return;
         }
+        // Cleared before taking the items: a push after this sets it again, so nothing is missed
+        // (at worst the next drain finds nothing).
+        self.state.fetch_and(!PENDING, AcqRel);
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        self.pending.store(false, SeqCst);
         if out.is_empty() {
             std::mem::swap(out, &mut inner.items);
         } else {
@@ -88,9 +92,8 @@ impl RemoteQueue {
     /// Called by the loop before it blocks. Returns false when it must not block, because an item
     /// arrived.
     pub(crate) fn park(&self) -> bool {
-        self.parked.store(true, SeqCst);
-        if self.pending.load(SeqCst) {
-            self.parked.store(false, SeqCst);
+        if self.state.fetch_or(PARKED, AcqRel) & PENDING != 0 {
+            self.unparked();
             return false;
         }
         true
@@ -98,14 +101,14 @@ impl RemoteQueue {
 
     /// Called by the loop after it wakes up.
     pub(crate) fn unparked(&self) {
-        self.parked.store(false, SeqCst);
+        self.state.fetch_and(!PARKED, AcqRel);
     }
 
     /// Refuses every later push and returns what is still queued.
     pub(crate) fn close(&self) -> Vec<Remote> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.closed = true;
-        self.pending.store(false, SeqCst);
+        self.state.fetch_and(!PENDING, AcqRel);
         std::mem::take(&mut inner.items)
     }
 }
@@ -113,7 +116,7 @@ impl RemoteQueue {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::loom::sync::atomic::AtomicUsize;
+    use crate::loom::sync::atomic::Ordering::SeqCst;
     use crate::loom::sync::Arc;
 
     /// Stands in for the selector: blocking is a loom park, unpark a loom unpark.
