@@ -8,6 +8,7 @@ pub(crate) mod sync {
     pub(crate) use std::sync::{Arc, Mutex};
 
     pub(crate) mod atomic {
+        #[allow(unused_imports)]
         pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     }
 }
@@ -17,6 +18,7 @@ pub(crate) mod sync {
     pub(crate) use loom::sync::{Arc, Mutex};
 
     pub(crate) mod atomic {
+        #[allow(unused_imports)]
         pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     }
 }

@@ -1,0 +1,13 @@
+//! The first program of the guides (asyncio.run(main())).
+//!
+//! ```python
+//! import asyncio
+//! async def main():
+//!     print("Hello, Asyncio!")
+//! asyncio.run(main())
+//! ```
+
+#[conductor::main]
+async fn main() {
+    println!("Hello, Asyncio!");
+}
