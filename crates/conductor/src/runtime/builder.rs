@@ -1,9 +1,44 @@
 //! `Builder`: the knobs of a loop.
 
+use std::fmt;
 use std::io;
+use std::panic::Location;
+use std::rc::Rc;
 use std::time::Duration;
 
 use super::Runtime;
+
+/// A task step that held the loop longer than the slow-callback duration (debug mode).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SlowStep {
+    /// The task's name.
+    pub task: String,
+    /// Where the task was spawned.
+    pub spawned_at: &'static Location<'static>,
+    /// How long the step held the loop.
+    pub took: Duration,
+}
+
+impl fmt::Display for SlowStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "task {:?} (spawned at {}) blocked the loop for {:.3?} in one step",
+            self.task, self.spawned_at, self.took
+        )
+    }
+}
+
+/// Receives debug mode's reports.
+#[derive(Clone)]
+pub(crate) struct SlowStepHook(pub(crate) Rc<dyn Fn(&SlowStep)>);
+
+impl fmt::Debug for SlowStepHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SlowStepHook")
+    }
+}
 
 /// The settings a loop was built with.
 #[derive(Debug, Clone)]
@@ -14,6 +49,7 @@ pub(crate) struct Config {
     pub(crate) max_blocking_threads: usize,
     pub(crate) blocking_keep_alive: Duration,
     pub(crate) shutdown_timeout: Option<Duration>,
+    pub(crate) on_slow_step: Option<SlowStepHook>,
 }
 
 /// Builds a [`Runtime`] (one event loop, for the thread that builds it).
@@ -46,6 +82,7 @@ impl Builder {
                 max_blocking_threads: (cores + 4).min(32),
                 blocking_keep_alive: Duration::from_secs(10),
                 shutdown_timeout: None,
+                on_slow_step: None,
             },
         }
     }
@@ -68,6 +105,13 @@ impl Builder {
     /// 100 ms by default).
     pub fn slow_callback_duration(mut self, d: Duration) -> Self {
         self.config.slow_callback = d;
+        self
+    }
+
+    /// Where debug mode's slow-step reports go (standard error by default), for routing them
+    /// to a logger or collecting them in a test.
+    pub fn on_slow_step(mut self, hook: impl Fn(&SlowStep) + 'static) -> Self {
+        self.config.on_slow_step = Some(SlowStepHook(Rc::new(hook)));
         self
     }
 

@@ -148,14 +148,18 @@ impl Core {
         }
         // SAFETY: the task being reported is alive (its queue entry is held by the caller).
         let t = crate::TaskRef::from_local(unsafe { crate::task::LocalRef::new(task) });
-        eprintln!(
-            "conductor: task {:?} (spawned at {}) blocked the loop for {:.3?} in one step \
-             (slow_callback_duration is {:?})",
-            t.name(),
-            t.spawned_at(),
+        let step = super::SlowStep {
+            task: t.name().into_owned(),
+            spawned_at: t.spawned_at(),
             took,
-            self.config.slow_callback
-        );
+        };
+        match &self.config.on_slow_step {
+            Some(hook) => (hook.0)(&step),
+            None => eprintln!(
+                "conductor: {step} (slow_callback_duration is {:?})",
+                self.config.slow_callback
+            ),
+        }
     }
 
     fn ready_len(&self) -> usize {

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 pub use self::core::LoopStats;
 pub use budget::{consume_budget, poll_proceed};
-pub use builder::Builder;
+pub use builder::{Builder, SlowStep};
 pub(crate) use callback::call_soon_internal;
 pub use callback::{call_at, call_later, call_soon, CallbackHandle, TimerHandle};
 pub use handle::{Handle, LoopClosed, RemoteTask};

@@ -1,0 +1,301 @@
+//! Tasks (asyncio 1.2): create_task, results, names, states, callbacks, introspection.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use conductor::{InvalidState, Runtime, TaskError, TaskState};
+
+fn paused() -> Runtime {
+    Runtime::builder().paused_clock().build().unwrap()
+}
+
+#[test]
+fn concurrent_sleeps_overlap_on_the_clock() {
+    let rt = paused();
+    let t0 = rt.now();
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..3)
+            .map(|_| conductor::spawn(conductor::sleep(Duration::from_secs(1))))
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    assert_eq!(rt.now() - t0, Duration::from_secs(1), "1 s, not 3 s");
+}
+
+#[test]
+fn tasks_start_in_spawn_order_after_the_spawner_yields() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let l = log.clone();
+    paused().block_on(async move {
+        for i in 0..3 {
+            let l = l.clone();
+            conductor::spawn(async move { l.borrow_mut().push(i) }).detach();
+        }
+        l.borrow_mut().push(99);
+        conductor::yield_now().await;
+    });
+    assert_eq!(*log.borrow(), [99, 0, 1, 2]);
+}
+
+#[test]
+fn result_is_invalid_state_until_done_then_taken_once() {
+    let rt = paused();
+    rt.block_on(async {
+        let mut t = conductor::spawn(async { 5 });
+        assert!(matches!(
+            t.result(),
+            Err(TaskError::InvalidState(InvalidState::NotDone))
+        ));
+        assert!(!t.is_done());
+        conductor::yield_now().await;
+        assert!(t.is_done());
+        assert_eq!(t.result().unwrap(), 5);
+        assert!(matches!(
+            t.result(),
+            Err(TaskError::InvalidState(InvalidState::ResultTaken))
+        ));
+        // Awaiting after the result was taken is an error value, not a panic.
+        assert!(matches!(
+            t.await,
+            Err(TaskError::InvalidState(InvalidState::ResultTaken))
+        ));
+    });
+}
+
+#[test]
+fn a_panicking_task_does_not_take_the_loop_down() {
+    let rt = paused();
+    let out = rt.block_on(async {
+        let bad = conductor::spawn(async { panic!("task failed") });
+        let good = conductor::spawn(async { "still here" });
+        let err = bad.await.unwrap_err();
+        assert!(err.is_panic());
+        assert_eq!(
+            err.into_panic().unwrap().downcast_ref::<&str>(),
+            Some(&"task failed")
+        );
+        good.await.unwrap()
+    });
+    assert_eq!(out, "still here");
+}
+
+#[test]
+fn a_detached_task_keeps_running() {
+    let done = Rc::new(RefCell::new(false));
+    let d = done.clone();
+    paused().block_on(async move {
+        drop(conductor::spawn(async move {
+            conductor::sleep(Duration::from_secs(1)).await;
+            *d.borrow_mut() = true;
+        }));
+        conductor::sleep(Duration::from_secs(2)).await;
+    });
+    assert!(*done.borrow());
+}
+
+#[test]
+fn tasks_may_hold_rc_and_refcell() {
+    let shared = Rc::new(RefCell::new(0));
+    let s = shared.clone();
+    paused().block_on(async move {
+        let handles: Vec<_> = (0..10)
+            .map(|_| {
+                let s = s.clone();
+                conductor::spawn(async move {
+                    conductor::yield_now().await;
+                    *s.borrow_mut() += 1;
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await.unwrap();
+        }
+    });
+    assert_eq!(*shared.borrow(), 10);
+}
+
+#[test]
+fn names_default_to_task_n_and_can_be_set() {
+    paused().block_on(async {
+        let a = conductor::spawn(async {});
+        let b = conductor::spawn_named("worker", async {});
+        assert_eq!(a.name(), format!("Task-{}", a.id()));
+        assert_eq!(b.name(), "worker");
+        a.set_name("renamed");
+        assert_eq!(a.name(), "renamed");
+        assert!(b.id() > a.id());
+    });
+}
+
+#[test]
+fn states_follow_the_guides_lifecycle() {
+    let rt = paused();
+    let t = rt.spawn(async {
+        assert_eq!(
+            conductor::current_task().unwrap().state(),
+            TaskState::Running
+        );
+        conductor::sleep(Duration::from_secs(1)).await;
+    });
+    assert_eq!(t.state(), TaskState::Ready);
+    rt.run_once();
+    assert_eq!(t.state(), TaskState::Suspended);
+    rt.advance(Duration::from_secs(1));
+    rt.run_once();
+    assert_eq!(t.state(), TaskState::Done);
+    let c = rt.spawn(std::future::pending::<()>());
+    c.cancel();
+    rt.run_once();
+    assert_eq!(c.state(), TaskState::Cancelled);
+    let p = rt.spawn(async { panic!("x") });
+    rt.run_once();
+    assert_eq!(p.state(), TaskState::Failed);
+}
+
+#[test]
+fn spawn_location_is_recorded() {
+    paused().block_on(async {
+        let t = conductor::spawn(async {});
+        assert_eq!(t.spawned_at().file(), file!());
+    });
+}
+
+#[test]
+fn current_task_is_none_outside_tasks_and_self_inside() {
+    assert!(conductor::current_task().is_none());
+    paused().block_on(async {
+        let t = conductor::spawn(async {
+            let me = conductor::current_task().unwrap();
+            me.name().into_owned()
+        });
+        let expected = t.name().into_owned();
+        assert_eq!(t.await.unwrap(), expected);
+    });
+}
+
+#[test]
+fn all_tasks_lists_only_pending_ones() {
+    paused().block_on(async {
+        let a = conductor::spawn(std::future::pending::<()>());
+        let b = conductor::spawn(async {});
+        conductor::yield_now().await;
+        let all = conductor::all_tasks();
+        assert!(all.iter().any(|t| t.same_task(&a)));
+        assert!(
+            !all.iter().any(|t| t.same_task(&b)),
+            "done tasks are not listed"
+        );
+        assert!(all
+            .iter()
+            .any(|t| t.same_task(&conductor::current_task().unwrap())));
+        a.cancel();
+    });
+}
+
+#[test]
+fn done_callbacks_run_from_the_loop_never_inline() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let l = log.clone();
+    paused().block_on(async move {
+        let t = conductor::spawn(async {});
+        let l1 = l.clone();
+        let removed = t.add_done_callback(move |_| l1.borrow_mut().push("removed"));
+        let l2 = l.clone();
+        t.add_done_callback(move |t| l2.borrow_mut().push(if t.is_done() { "done" } else { "?" }));
+        assert!(t.remove_done_callback(removed));
+        assert!(!t.remove_done_callback(removed));
+        conductor::yield_now().await; // the task completes
+        l.borrow_mut().push("after completion");
+        conductor::yield_now().await; // its callbacks run
+                                      // A callback added to a finished task is scheduled too, not run inline.
+        let l3 = l.clone();
+        t.add_done_callback(move |_| l3.borrow_mut().push("late"));
+        l.borrow_mut().push("added late");
+        conductor::yield_now().await;
+    });
+    assert_eq!(
+        *log.borrow(),
+        ["after completion", "done", "added late", "late"]
+    );
+}
+
+#[test]
+fn awaiting_many_tasks_in_any_order() {
+    let out = paused().block_on(async {
+        let tasks: Vec<_> = (0..100u64)
+            .map(|i| {
+                conductor::spawn(async move {
+                    conductor::sleep(Duration::from_millis(100 - i)).await;
+                    i
+                })
+            })
+            .collect();
+        let mut sum = 0;
+        for t in tasks {
+            sum += t.await.unwrap();
+        }
+        sum
+    });
+    assert_eq!(out, 4950);
+}
+
+#[test]
+fn a_million_tasks_are_freed() {
+    // One allocation per task; memory is released as tasks finish (checked by count of
+    // live tasks; the benchmark crate measures bytes).
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        for _ in 0..10 {
+            let tasks: Vec<_> = (0..10_000)
+                .map(|i| conductor::spawn(async move { i }))
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+        }
+    });
+    assert_eq!(rt.stats().tasks, 0);
+}
+
+#[test]
+fn dump_lists_tasks_with_name_state_and_location() {
+    paused().block_on(async {
+        let t = conductor::spawn_named("sleeper", conductor::sleep(Duration::from_secs(5)));
+        conductor::yield_now().await;
+        let dump = conductor::debug::dump_tasks();
+        let line = dump.lines().find(|l| l.contains("sleeper")).unwrap();
+        assert!(line.contains("suspended"), "{line}");
+        assert!(line.contains(file!()), "{line}");
+        t.cancel();
+    });
+}
+
+#[test]
+fn slow_steps_are_reported_in_debug_mode_with_name_and_location() {
+    let reports = Rc::new(RefCell::new(Vec::new()));
+    let r = reports.clone();
+    let rt = Runtime::builder()
+        .debug(true)
+        .slow_callback_duration(Duration::from_millis(5))
+        .on_slow_step(move |s| r.borrow_mut().push(s.clone()))
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        conductor::spawn_named("hog", async {
+            std::thread::sleep(Duration::from_millis(10))
+        })
+        .await
+        .unwrap();
+        conductor::spawn_named("polite", async { conductor::yield_now().await })
+            .await
+            .unwrap();
+    });
+    let reports = reports.borrow();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(reports[0].task, "hog");
+    assert_eq!(reports[0].spawned_at.file(), file!());
+    assert!(reports[0].took >= Duration::from_millis(10));
+}
