@@ -212,7 +212,7 @@ fn the_main_future_need_not_be_send() {
 #[test]
 fn spawn_outside_a_loop_panics_with_a_clear_message() {
     let err = std::panic::catch_unwind(|| {
-        let _ = conductor::spawn(async {});
+        conductor::spawn(async {}).detach();
     })
     .unwrap_err();
     let msg = err.downcast_ref::<&str>().copied().unwrap_or_default();
