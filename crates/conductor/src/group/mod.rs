@@ -18,5 +18,7 @@ pub use gather::{gather, try_gather, Gather, GatherError, GatherResults, GatherT
 #[doc(hidden)]
 pub use gather::{TupleSlot, TupleSlots};
 pub use shield::{shield, Shield};
-pub use task_group::{task_group, GroupClosed, GroupError, TaskGroup, TaskGroupError};
+pub use task_group::{
+    task_group, GroupClosed, GroupError, GroupTask, TaskGroup, TaskGroupError, TaskGroupFuture,
+};
 pub use wait::{wait, ReturnWhen, Wait};

@@ -213,10 +213,11 @@ impl<E> Clone for TaskGroup<E> {
 impl<E: 'static> TaskGroup<E> {
     /// Spawns a child (asyncio's `tg.create_task`). An `Err` from it fails the group.
     ///
-    /// When the group no longer takes tasks (see [`try_spawn`](Self::try_spawn)), the returned
-    /// task is cancelled before it starts.
+    /// The group awaits the child whether or not its handle is kept. When the group no longer
+    /// takes tasks (see [`try_spawn`](Self::try_spawn)), the returned task is cancelled before
+    /// it starts.
     #[track_caller]
-    pub fn spawn<F, T>(&self, future: F) -> Task<T>
+    pub fn spawn<F, T>(&self, future: F) -> GroupTask<T>
     where
         F: Future<Output = Result<T, E>> + 'static,
         T: 'static,
@@ -226,13 +227,13 @@ impl<E: 'static> TaskGroup<E> {
         if closed {
             task.cancel_with("the TaskGroup is finished or shutting down");
         }
-        task
+        GroupTask(task)
     }
 
     /// [`spawn`](Self::spawn), failing with [`GroupClosed`] when the group is finished or is
     /// shutting down after a failure (asyncio raises `RuntimeError` there).
     #[track_caller]
-    pub fn try_spawn<F, T>(&self, future: F) -> Result<Task<T>, GroupClosed>
+    pub fn try_spawn<F, T>(&self, future: F) -> Result<GroupTask<T>, GroupClosed>
     where
         F: Future<Output = Result<T, E>> + 'static,
         T: 'static,
@@ -240,7 +241,7 @@ impl<E: 'static> TaskGroup<E> {
         if self.is_closed() {
             return Err(GroupClosed);
         }
-        Ok(self.spawn_child(future))
+        Ok(GroupTask(self.spawn_child(future)))
     }
 
     fn is_closed(&self) -> bool {
@@ -263,6 +264,45 @@ impl<E: 'static> TaskGroup<E> {
         children.retain(|c| !c.is_done());
         children.push(task.task_ref());
         task
+    }
+}
+
+/// A child of a [`TaskGroup`]: a [`Task`] that the group awaits, so that dropping this handle
+/// neither detaches nor loses it (unlike a plain `Task`, it need not be used).
+pub struct GroupTask<T>(Task<T>);
+
+impl<T> GroupTask<T> {
+    /// The plain task handle.
+    pub fn into_task(self) -> Task<T> {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for GroupTask<T> {
+    type Target = Task<T>;
+
+    fn deref(&self) -> &Task<T> {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for GroupTask<T> {
+    fn deref_mut(&mut self) -> &mut Task<T> {
+        &mut self.0
+    }
+}
+
+impl<T> Future for GroupTask<T> {
+    type Output = Result<T, crate::TaskError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> fmt::Debug for GroupTask<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
     }
 }
 

@@ -1,0 +1,292 @@
+//! gather, try_gather, gather!, wait, as_completed (asyncio 1.2).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use conductor::{
+    as_completed, catch_cancel, gather, sleep, spawn, try_gather, wait, yield_now, ReturnWhen,
+    Runtime, TaskError,
+};
+
+fn paused() -> Runtime {
+    Runtime::builder().paused_clock().build().unwrap()
+}
+
+async fn after(ms: u64) -> u64 {
+    sleep(Duration::from_millis(ms)).await;
+    ms
+}
+
+#[test]
+fn gather_keeps_argument_order_and_runs_concurrently() {
+    let rt = paused();
+    let t0 = rt.now();
+    // gather spawns at once, so it is called inside the loop (as asyncio's needs a running one).
+    let out = rt.block_on(async { gather([after(30), after(10), after(20)]).await });
+    assert_eq!(out.unwrap(), [30, 10, 20]);
+    assert_eq!(rt.now() - t0, Duration::from_millis(30));
+}
+
+#[test]
+fn gather_of_nothing_is_an_empty_list() {
+    let out = paused().block_on(async { gather(Vec::<std::future::Ready<u8>>::new()).await });
+    assert_eq!(out.unwrap(), Vec::<u8>::new());
+}
+
+#[test]
+fn gather_fails_with_the_first_error_and_the_others_keep_running() {
+    let finished = Rc::new(RefCell::new(0));
+    let f = finished.clone();
+    paused().block_on(async move {
+        let futures: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = u32>>>> = vec![
+            Box::pin({
+                let f = f.clone();
+                async move {
+                    sleep(Duration::from_secs(2)).await;
+                    *f.borrow_mut() += 1;
+                    1
+                }
+            }),
+            Box::pin(async {
+                sleep(Duration::from_secs(1)).await;
+                panic!("child failed")
+            }),
+        ];
+        let err = gather(futures).await.unwrap_err();
+        assert!(err.is_panic());
+        assert_eq!(
+            *f.borrow(),
+            0,
+            "returned at the failure, before the slow child"
+        );
+        sleep(Duration::from_secs(2)).await;
+    });
+    assert_eq!(*finished.borrow(), 1, "the other child was not cancelled");
+}
+
+#[test]
+fn return_exceptions_collects_every_outcome() {
+    paused().block_on(async {
+        let futures: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = u32>>>> = vec![
+            Box::pin(async { 1 }),
+            Box::pin(async { panic!("two") }),
+            Box::pin(async { 3 }),
+        ];
+        let out = gather(futures).return_exceptions().await;
+        assert_eq!(out.len(), 3);
+        assert_eq!(*out[0].as_ref().unwrap(), 1);
+        assert!(out[1].as_ref().unwrap_err().is_panic());
+        assert_eq!(*out[2].as_ref().unwrap(), 3);
+    });
+}
+
+#[test]
+fn try_gather_fails_fast_on_an_err_value() {
+    let rt = paused();
+    let t0 = rt.now();
+    rt.block_on(async {
+        let r = try_gather([1u64, 2, 3].map(|i| async move {
+            sleep(Duration::from_secs(i)).await;
+            if i == 2 {
+                Err(format!("bad {i}"))
+            } else {
+                Ok(i)
+            }
+        }))
+        .await;
+        match r {
+            Err(conductor::group::GatherError::Failed(e)) => assert_eq!(e, "bad 2"),
+            other => panic!("unexpected {:?}", other.map(|v| v.len())),
+        }
+        let ok = try_gather([1u64, 2].map(|i| async move { Ok::<_, String>(i) })).await;
+        assert_eq!(ok.unwrap(), [1, 2]);
+    });
+    assert_eq!(rt.now() - t0, Duration::from_secs(2));
+}
+
+#[test]
+fn cancelling_the_gathering_task_cancels_every_child_and_waits() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let l = log.clone();
+    paused().block_on(async move {
+        let l2 = l.clone();
+        let t = spawn(async move {
+            gather((0..3).map(|i| {
+                let l = l2.clone();
+                async move {
+                    if catch_cancel(sleep(Duration::from_secs(10))).await.is_err() {
+                        sleep(Duration::from_millis(i)).await;
+                        l.borrow_mut().push(i);
+                    }
+                    i
+                }
+            }))
+            .await
+        });
+        sleep(Duration::from_secs(1)).await;
+        t.cancel();
+        assert!(t.await.unwrap_err().is_cancelled());
+        // Every child cleaned up before the gathering task ended.
+        assert_eq!(*l.borrow(), [0, 1, 2]);
+    });
+}
+
+#[test]
+fn gather_macro_mixes_types() {
+    paused().block_on(async {
+        let (a, b, c) = conductor::gather!(after(20), async { "text" }, async { 1.5 })
+            .await
+            .unwrap();
+        assert_eq!((a, b, c), (20, "text", 1.5));
+        let err = conductor::gather!(async { 1 }, async { panic!("boom") })
+            .await
+            .map(|_: (i32, ())| ())
+            .unwrap_err();
+        assert!(err.is_panic());
+    });
+}
+
+#[test]
+fn gather_macro_cancellation_cancels_its_children() {
+    paused().block_on(async {
+        let t = spawn(async {
+            conductor::gather!(sleep(Duration::from_secs(5)), sleep(Duration::from_secs(6))).await
+        });
+        yield_now().await;
+        yield_now().await;
+        t.cancel();
+        assert!(t.await.unwrap_err().is_cancelled());
+        yield_now().await;
+        assert_eq!(conductor::all_tasks().len(), 1, "only main is left");
+    });
+}
+
+#[test]
+fn wait_first_completed_leaves_the_rest_pending_and_running() {
+    paused().block_on(async {
+        let tasks = [3u64, 1, 2].map(|s| spawn(after(s * 1000)));
+        let (mut done, pending) = wait(tasks, ReturnWhen::FirstCompleted, None).await;
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].result().unwrap(), 1000);
+        assert_eq!(pending.len(), 2);
+        assert!(pending.iter().all(|t| !t.is_done() && !t.is_cancelled()));
+        for t in &pending {
+            t.cancel();
+        }
+    });
+}
+
+#[test]
+fn wait_all_completed_and_first_exception() {
+    let rt = paused();
+    let t0 = rt.now();
+    rt.block_on(async {
+        let tasks = [2u64, 1].map(|s| spawn(after(s * 1000)));
+        let (done, pending) = wait(tasks, ReturnWhen::AllCompleted, None).await;
+        assert_eq!((done.len(), pending.len()), (2, 0));
+
+        let boom = spawn(async {
+            sleep(Duration::from_secs(1)).await;
+            panic!("first exception")
+        });
+        let slow = spawn(async {
+            sleep(Duration::from_secs(5)).await;
+        });
+        let (done, pending) = wait([boom, slow], ReturnWhen::FirstException, None).await;
+        assert_eq!((done.len(), pending.len()), (1, 1));
+        assert!(done[0].state() == conductor::TaskState::Failed);
+        // Without exceptions FIRST_EXCEPTION means ALL_COMPLETED.
+        let tasks = [1u64, 2].map(|s| spawn(after(s)));
+        let (done, _) = wait(tasks, ReturnWhen::FirstException, None).await;
+        assert_eq!(done.len(), 2);
+    });
+    assert!(rt.now() - t0 >= Duration::from_secs(3));
+}
+
+#[test]
+fn wait_timeout_returns_without_cancelling() {
+    let rt = paused();
+    let t0 = rt.now();
+    rt.block_on(async move {
+        let tasks = [1u64, 10].map(|s| spawn(after(s * 1000)));
+        let (done, pending) = wait(
+            tasks,
+            ReturnWhen::AllCompleted,
+            Some(Duration::from_secs(2)),
+        )
+        .await;
+        assert_eq!((done.len(), pending.len()), (1, 1));
+        assert!(!pending[0].is_cancelled());
+        assert_eq!(conductor::now() - t0, Duration::from_secs(2));
+        let (done, pending) = wait(pending, ReturnWhen::AllCompleted, None).await;
+        assert_eq!((done.len(), pending.len()), (1, 0));
+    });
+}
+
+#[test]
+fn wait_on_nothing_returns_at_once() {
+    paused().block_on(async {
+        let (done, pending) = wait(
+            Vec::<conductor::Task<()>>::new(),
+            ReturnWhen::AllCompleted,
+            None,
+        )
+        .await;
+        assert!(done.is_empty() && pending.is_empty());
+    });
+}
+
+#[test]
+fn as_completed_yields_the_original_tasks_in_completion_order() {
+    paused().block_on(async {
+        let tasks = [30u64, 10, 20].map(|ms| spawn(after(ms)));
+        let ids: Vec<u64> = tasks.iter().map(|t| t.id()).collect();
+        let mut stream = as_completed(tasks);
+        let mut order = Vec::new();
+        let mut yielded_ids = Vec::new();
+        while let Some(t) = stream.next().await {
+            yielded_ids.push(t.id());
+            order.push(t.await.unwrap());
+        }
+        assert_eq!(order, [10, 20, 30]);
+        assert_eq!(
+            yielded_ids,
+            [ids[1], ids[2], ids[0]],
+            "the same tasks come out"
+        );
+    });
+}
+
+#[test]
+fn as_completed_with_timeout_reports_timed_out_once() {
+    paused().block_on(async {
+        let tasks = [10u64, 5000].map(|ms| spawn(after(ms)));
+        let mut stream = as_completed(tasks).with_timeout(Duration::from_secs(1));
+        assert_eq!(stream.next().await.unwrap().unwrap().await.unwrap(), 10);
+        assert!(matches!(
+            stream.next().await,
+            Some(Err(conductor::TimedOut))
+        ));
+        assert!(stream.next().await.is_none());
+    });
+}
+
+#[test]
+fn a_gathered_child_cancelled_from_outside_fails_the_gather_with_cancelled() {
+    // asyncio's test_one_cancellation: the gather fails with CancelledError but is not itself
+    // cancelled.
+    paused().block_on(async {
+        let g = spawn(async { gather([after(1000), after(2000)]).await });
+        yield_now().await;
+        yield_now().await;
+        let victim = conductor::all_tasks()
+            .into_iter()
+            .filter(|t| !t.same_task(&g) && !t.same_task(&conductor::current_task().unwrap()))
+            .last()
+            .unwrap();
+        victim.cancel();
+        let r = g.await.unwrap();
+        assert!(matches!(r, Err(TaskError::Cancelled(_))));
+    });
+}

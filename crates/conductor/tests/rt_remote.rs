@@ -1,0 +1,189 @@
+//! Reaching a loop from other threads: Handle, remote wakers, RemoteTask (asyncio's
+//! call_soon_threadsafe and run_coroutine_threadsafe).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+use conductor::{Handle, Runtime};
+
+#[test]
+fn a_waker_called_from_another_thread_wakes_a_parked_loop() {
+    let rt = Runtime::new().unwrap();
+    let slot: Arc<Mutex<Option<Waker>>> = Arc::default();
+    let fired = Arc::new(AtomicUsize::new(0));
+    let (s, f) = (slot.clone(), fired.clone());
+    let thread = std::thread::spawn(move || {
+        // Wait until the task has parked its waker, then wake it from here.
+        loop {
+            if let Some(w) = s.lock().unwrap().take() {
+                f.store(1, Ordering::SeqCst);
+                w.wake();
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
+    rt.block_on(std::future::poll_fn(move |cx| {
+        if fired.load(Ordering::SeqCst) == 1 {
+            return Poll::Ready(());
+        }
+        *slot.lock().unwrap() = Some(cx.waker().clone());
+        Poll::Pending
+    }));
+    thread.join().unwrap();
+}
+
+#[test]
+fn wakers_cloned_and_dropped_on_other_threads_are_accounted() {
+    // Many foreign clones, wakes and drops; the task must complete and be freed.
+    let rt = Runtime::new().unwrap();
+    let n = rt.block_on(async {
+        let mut total = 0;
+        for _ in 0..50 {
+            let (tx, rx) = mpsc::channel::<Waker>();
+            let worker = std::thread::spawn(move || {
+                let w = rx.recv().unwrap();
+                let clones: Vec<Waker> = (0..8).map(|_| w.clone()).collect();
+                for c in clones {
+                    c.wake();
+                }
+                drop(w);
+            });
+            let mut sent = false;
+            std::future::poll_fn(|cx| {
+                if sent {
+                    return Poll::Ready(());
+                }
+                sent = true;
+                tx.send(cx.waker().clone()).unwrap();
+                Poll::Pending
+            })
+            .await;
+            worker.join().unwrap();
+            total += 1;
+        }
+        total
+    });
+    assert_eq!(n, 50);
+    assert_eq!(rt.stats().tasks, 0);
+}
+
+#[test]
+fn handle_spawns_send_futures_from_any_thread() {
+    let rt = Runtime::new().unwrap();
+    let handle = rt.handle();
+    let remote = std::thread::spawn(move || {
+        let a = handle.spawn(async { 1 });
+        let b = handle.spawn_with(|| {
+            let local = std::rc::Rc::new(2); // !Send inside the future is fine
+            async move { *local }
+        });
+        (a, b)
+    })
+    .join()
+    .unwrap();
+    let (a, b) = rt.block_on(async move { (remote.0.await.unwrap(), remote.1.await.unwrap()) });
+    assert_eq!(a + b, 3);
+}
+
+#[test]
+fn a_remote_task_can_be_waited_for_from_a_plain_thread() {
+    let rt = Runtime::new().unwrap();
+    let handle = rt.handle();
+    let waiter = std::thread::spawn(move || {
+        handle
+            .spawn(async {
+                conductor::sleep(Duration::from_millis(5)).await;
+                "from the loop"
+            })
+            .wait()
+    });
+    // Run the loop until the thread got its answer.
+    rt.block_on(conductor::sleep(Duration::from_millis(50)));
+    assert_eq!(waiter.join().unwrap().unwrap(), "from the loop");
+}
+
+#[test]
+fn a_remote_task_can_be_cancelled_from_another_thread() {
+    let rt = Runtime::new().unwrap();
+    let handle = rt.handle();
+    let task = handle.spawn(async {
+        conductor::sleep(Duration::from_secs(3600)).await;
+    });
+    let canceller = std::thread::spawn(move || {
+        assert!(task.cancel());
+        task.wait()
+    });
+    rt.block_on(async {
+        for _ in 0..20 {
+            conductor::sleep(Duration::from_millis(1)).await;
+        }
+    });
+    let result = canceller.join().unwrap();
+    assert!(result.unwrap_err().is_cancelled());
+}
+
+#[test]
+fn call_soon_threadsafe_runs_on_the_loop_thread_in_order() {
+    let rt = Runtime::new().unwrap();
+    let handle = rt.handle();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let loop_thread = std::thread::current().id();
+    let s = seen.clone();
+    std::thread::spawn(move || {
+        for i in 0..3 {
+            let s = s.clone();
+            handle
+                .call_soon_threadsafe(move || {
+                    s.lock().unwrap().push((i, std::thread::current().id()));
+                })
+                .unwrap();
+        }
+    })
+    .join()
+    .unwrap();
+    rt.block_on(conductor::yield_now());
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.iter().map(|p| p.0).collect::<Vec<_>>(), [0, 1, 2]);
+    assert!(seen.iter().all(|p| p.1 == loop_thread));
+}
+
+#[test]
+fn a_closed_loop_refuses_remote_work() {
+    let rt = Runtime::new().unwrap();
+    let handle = rt.handle();
+    drop(rt);
+    assert!(handle.call_soon_threadsafe(|| {}).is_err());
+    let t = handle.spawn(async { 1 });
+    assert!(t.wait().unwrap_err().is_cancelled());
+}
+
+#[test]
+fn handle_current_is_the_running_loop() {
+    assert!(Handle::try_current().is_none());
+    Runtime::new().unwrap().block_on(async {
+        let h = Handle::current();
+        assert!(format!("{h:?}").starts_with("Handle"));
+    });
+}
+
+#[test]
+fn a_waker_outliving_its_loop_is_harmless() {
+    let rt = Runtime::new().unwrap();
+    let waker = rt.block_on(async {
+        let t = conductor::spawn(std::future::poll_fn(|cx| Poll::Ready(cx.waker().clone())));
+        t.await.unwrap()
+    });
+    drop(rt);
+    // Wake and drop on another thread after the loop is gone.
+    std::thread::spawn(move || {
+        waker.wake_by_ref();
+        let w2 = waker.clone();
+        w2.wake();
+        drop(waker);
+    })
+    .join()
+    .unwrap();
+}

@@ -1,0 +1,222 @@
+//! timeout / timeout_at / wait_for / timeout_scope (asyncio 3.11+ semantics), interval.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use conductor::time::MissedTickBehavior;
+use conductor::{
+    catch_cancel, sleep, spawn, timeout, timeout_at, timeout_scope, wait_for, yield_now, Runtime,
+    TimedOut,
+};
+
+fn paused() -> Runtime {
+    Runtime::builder().paused_clock().build().unwrap()
+}
+
+#[test]
+fn timeout_returns_the_value_in_time_and_timed_out_after() {
+    let rt = paused();
+    let t0 = rt.now();
+    rt.block_on(async {
+        assert_eq!(timeout(Duration::from_secs(2), async { 1 }).await, Ok(1));
+        let slow = timeout(Duration::from_secs(2), async {
+            sleep(Duration::from_secs(5)).await;
+            2
+        });
+        assert_eq!(slow.await, Err(TimedOut));
+    });
+    assert_eq!(rt.now() - t0, Duration::from_secs(2));
+}
+
+#[test]
+fn a_zero_timeout_fires_unless_the_work_is_already_done() {
+    paused().block_on(async {
+        assert_eq!(timeout(Duration::ZERO, async { "done" }).await, Ok("done"));
+        assert_eq!(
+            timeout(Duration::ZERO, sleep(Duration::from_secs(1))).await,
+            Err(TimedOut)
+        );
+        let past = conductor::now() - Duration::from_secs(1);
+        assert_eq!(timeout_at(past, yield_now()).await, Err(TimedOut));
+    });
+}
+
+#[test]
+fn on_expiry_the_inner_work_is_dropped() {
+    struct Flag(Rc<RefCell<bool>>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            *self.0.borrow_mut() = true;
+        }
+    }
+    let dropped = Rc::new(RefCell::new(false));
+    let d = dropped.clone();
+    paused().block_on(async move {
+        let r = timeout(Duration::from_secs(1), async move {
+            let _f = Flag(d);
+            sleep(Duration::from_secs(10)).await;
+        })
+        .await;
+        assert_eq!(r, Err(TimedOut));
+    });
+    assert!(*dropped.borrow());
+}
+
+#[test]
+fn wait_for_waits_for_the_cancelled_work_to_clean_up() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let l = log.clone();
+    let rt = paused();
+    let t0 = rt.now();
+    rt.block_on(async move {
+        let r = wait_for(
+            async move {
+                if let Err(c) = catch_cancel(sleep(Duration::from_secs(10))).await {
+                    sleep(Duration::from_secs(3)).await; // cleanup, with awaits
+                    l.borrow_mut().push("cleanup done");
+                    return c.reraise().await;
+                }
+                "finished"
+            },
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(r, Err(TimedOut));
+    });
+    assert_eq!(*log.borrow(), ["cleanup done"]);
+    assert_eq!(
+        rt.now() - t0,
+        Duration::from_secs(4),
+        "1 s timeout + 3 s cleanup"
+    );
+}
+
+#[test]
+fn wait_for_returns_the_value_when_the_work_suppresses_the_cancellation() {
+    // asyncio 3.12's test_wait_for_cancel_suppressed.
+    paused().block_on(async {
+        let r = wait_for(
+            async {
+                let _ = catch_cancel(sleep(Duration::from_secs(10))).await;
+                "suppressed"
+            },
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(r, Ok("suppressed"));
+    });
+}
+
+#[test]
+fn an_outer_cancellation_is_not_swallowed_by_a_timeout() {
+    paused().block_on(async {
+        let t = spawn(async {
+            timeout(Duration::from_secs(100), sleep(Duration::from_secs(10))).await
+        });
+        yield_now().await;
+        t.cancel();
+        assert!(t.await.unwrap_err().is_cancelled());
+    });
+}
+
+#[test]
+fn nested_timeouts_fire_independently() {
+    paused().block_on(async {
+        let outer = timeout(Duration::from_secs(10), async {
+            let inner = timeout(Duration::from_secs(1), sleep(Duration::from_secs(5))).await;
+            assert_eq!(inner, Err(TimedOut));
+            "outer survived"
+        })
+        .await;
+        assert_eq!(outer, Ok("outer survived"));
+
+        let outer = timeout(Duration::from_secs(1), async {
+            timeout(Duration::from_secs(10), sleep(Duration::from_secs(5))).await
+        })
+        .await;
+        assert_eq!(
+            outer,
+            Err(TimedOut),
+            "the outer deadline cancels through the inner scope"
+        );
+    });
+}
+
+#[test]
+fn timeout_scope_can_be_inspected_and_rescheduled() {
+    let rt = paused();
+    let t0 = rt.now();
+    rt.block_on(async {
+        // Pushed later: the work finishes.
+        let r = timeout_scope(Some(Duration::from_secs(1)), |cm| async move {
+            assert!(cm.when().is_some());
+            cm.reschedule(Some(conductor::now() + Duration::from_secs(10)));
+            sleep(Duration::from_secs(5)).await;
+            assert!(!cm.expired());
+            "done"
+        })
+        .await;
+        assert_eq!(r, Ok("done"));
+        // Pulled earlier: fires at the new deadline.
+        let start = conductor::now();
+        let r = timeout_scope(None, |cm| async move {
+            cm.reschedule(Some(conductor::now() + Duration::from_secs(2)));
+            sleep(Duration::from_secs(60)).await;
+        })
+        .await;
+        assert_eq!(r, Err(TimedOut));
+        assert_eq!(conductor::now() - start, Duration::from_secs(2));
+    });
+    assert_eq!(rt.now() - t0, Duration::from_secs(7));
+}
+
+#[test]
+fn timed_out_converts_to_io_error() {
+    let e: std::io::Error = TimedOut.into();
+    assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
+    assert_eq!(TimedOut.to_string(), "timed out");
+}
+
+#[test]
+fn interval_ticks_on_schedule_and_bursts_missed_ticks() {
+    let rt = paused();
+    rt.block_on(async {
+        let start = conductor::now();
+        let mut every = conductor::interval(Duration::from_millis(100));
+        let mut ticks = Vec::new();
+        for _ in 0..3 {
+            ticks.push(every.tick().await - start);
+        }
+        assert_eq!(ticks, [0, 100, 200].map(Duration::from_millis));
+        // Busy for 350 ms: missed ticks come at once (Burst), then on schedule.
+        conductor::advance(Duration::from_millis(350));
+        let a = every.tick().await - start;
+        let b = every.tick().await - start;
+        assert_eq!(
+            (a, b),
+            (Duration::from_millis(300), Duration::from_millis(400))
+        );
+    });
+}
+
+#[test]
+fn interval_delay_and_skip_behaviors() {
+    paused().block_on(async {
+        let start = conductor::now();
+        let mut d = conductor::interval(Duration::from_millis(100));
+        d.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        d.tick().await;
+        conductor::advance(Duration::from_millis(250));
+        assert_eq!(d.tick().await - start, Duration::from_millis(100));
+        assert_eq!(d.tick().await - start, Duration::from_millis(350));
+
+        let start = conductor::now();
+        let mut s = conductor::interval(Duration::from_millis(100));
+        s.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        s.tick().await;
+        conductor::advance(Duration::from_millis(250));
+        assert_eq!(s.tick().await - start, Duration::from_millis(100));
+        assert_eq!(s.tick().await - start, Duration::from_millis(300));
+    });
+}
