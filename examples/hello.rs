@@ -8,6 +8,6 @@
 //! ```
 
 #[conductor::main]
-async fn main() {
+pub async fn main() {
     println!("Hello, Asyncio!");
 }

@@ -1,0 +1,51 @@
+//! The tour: every program of the asyncio guides that conductor covers so far, run one after the
+//! other, each on a fresh event loop (as `asyncio.run` does), with its wall-clock time.
+//!
+//! ```sh
+//! cargo run --release --example tour
+//! ```
+//!
+//! Each program is also its own example (`cargo run --example cancellation`); its source starts
+//! with the Python program it ports.
+
+use std::time::Instant;
+
+macro_rules! programs {
+    ($($name:ident: $what:literal),+ $(,)?) => {
+        $( mod $name; )+
+        const PROGRAMS: &[(&str, &str, fn())] = &[$((stringify!($name), $what, $name::main)),+];
+    };
+}
+
+programs! {
+    hello: "asyncio.run(main())",
+    chaining: "awaiting coroutines one after another (2 s)",
+    sequential: "sequential awaits add up (3 s)",
+    create_tasks: "create_task schedules at once (1 s, not 3 s)",
+    concurrent_tasks: "concurrent tasks take as long as the longest (2 s)",
+    gather_tasks: "gather: results as they come (3 s)",
+    gather_urls: "gather over a list, results in order (1 s)",
+    gather_exceptions: "gather with failures: fail fast, or collect every outcome",
+    exceptions: "catching an error from awaited work",
+    print_values: "deterministic interleaving, no locks needed",
+    fetch_and_compute: "fetch and compute at the same time (5 s)",
+    cancellation: "cancel, catch, clean up (1 s)",
+    wait_first: "wait(FIRST_COMPLETED) (1 s)",
+    timeouts: "asyncio.timeout and wait_for (1 s)",
+    task_group: "TaskGroup: one failure cancels the rest",
+    callbacks: "call_soon, call_later, call_at (3 s)",
+    async_iteration: "async iteration",
+    executor: "blocking work on the thread pool (2 s + compute)",
+    nested_run: "pitfall: a loop inside a running loop",
+}
+
+fn main() {
+    let total = Instant::now();
+    for (name, what, run) in PROGRAMS {
+        println!("\n=== {name}: {what}");
+        let start = Instant::now();
+        run();
+        println!("--- {name} took {:.2?}", start.elapsed());
+    }
+    println!("\n{} programs in {:.2?}", PROGRAMS.len(), total.elapsed());
+}
