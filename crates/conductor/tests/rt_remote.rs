@@ -88,20 +88,34 @@ fn handle_spawns_send_futures_from_any_thread() {
     assert_eq!(a + b, 3);
 }
 
+/// Runs the loop until `done` is set by another thread (never on a fixed real-time budget,
+/// which a slow machine could overrun).
+fn run_until(rt: &Runtime, done: &Arc<AtomicUsize>) {
+    let done = done.clone();
+    rt.block_on(async move {
+        while done.load(Ordering::SeqCst) == 0 {
+            conductor::sleep(Duration::from_millis(1)).await;
+        }
+    });
+}
+
 #[test]
 fn a_remote_task_can_be_waited_for_from_a_plain_thread() {
     let rt = Runtime::new().unwrap();
     let handle = rt.handle();
+    let done = Arc::new(AtomicUsize::new(0));
+    let d = done.clone();
     let waiter = std::thread::spawn(move || {
-        handle
+        let r = handle
             .spawn(async {
                 conductor::sleep(Duration::from_millis(5)).await;
                 "from the loop"
             })
-            .wait()
+            .wait();
+        d.store(1, Ordering::SeqCst);
+        r
     });
-    // Run the loop until the thread got its answer.
-    rt.block_on(conductor::sleep(Duration::from_millis(50)));
+    run_until(&rt, &done);
     assert_eq!(waiter.join().unwrap().unwrap(), "from the loop");
 }
 
@@ -112,15 +126,15 @@ fn a_remote_task_can_be_cancelled_from_another_thread() {
     let task = handle.spawn(async {
         conductor::sleep(Duration::from_secs(3600)).await;
     });
+    let done = Arc::new(AtomicUsize::new(0));
+    let d = done.clone();
     let canceller = std::thread::spawn(move || {
         assert!(task.cancel());
-        task.wait()
+        let r = task.wait();
+        d.store(1, Ordering::SeqCst);
+        r
     });
-    rt.block_on(async {
-        for _ in 0..20 {
-            conductor::sleep(Duration::from_millis(1)).await;
-        }
-    });
+    run_until(&rt, &done);
     let result = canceller.join().unwrap();
     assert!(result.unwrap_err().is_cancelled());
 }

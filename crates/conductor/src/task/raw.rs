@@ -47,10 +47,9 @@ impl<F: Future> VtableFor<F> {
 /// Allocates a task for `future` on the loop `shared`. The new task has no references yet
 /// (`local == 0`); the spawner adds the ones it hands out before anything can observe it.
 pub(crate) fn allocate<F: Future>(future: F, shared: &Arc<Shared>) -> TaskPtr {
-    let shared = NonNull::from(&**shared);
     // The task's strong count of the loop, released in `dealloc`.
-    // SAFETY: `shared` points into a live `Arc`; incrementing its count on behalf of the task.
-    unsafe { Arc::increment_strong_count(shared.as_ptr()) };
+    let shared = NonNull::new(Arc::into_raw(shared.clone()).cast_mut())
+        .expect("Arc::into_raw is never null");
     let cell = Box::new(TaskCell {
         header: Header {
             state: RemoteState::new(),
@@ -165,8 +164,8 @@ unsafe fn dealloc<F: Future>(task: TaskPtr) {
     cell.header.free_extra();
     let shared = cell.header.shared;
     drop(cell);
-    // SAFETY: releases the strong count taken in `allocate`.
-    unsafe { Arc::decrement_strong_count(shared.as_ptr()) };
+    // SAFETY: `shared` came from `Arc::into_raw` in `allocate`; this releases that count.
+    drop(unsafe { Arc::from_raw(shared.as_ptr()) });
 }
 
 /// Frees a task whose last reference just went away.
