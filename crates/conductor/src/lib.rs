@@ -37,6 +37,7 @@ pub mod group;
 pub mod io;
 mod loom;
 pub mod runtime;
+pub mod sync;
 pub mod task;
 pub mod time;
 
@@ -49,6 +50,10 @@ pub use group::{
 pub use runtime::{
     call_at, call_later, call_soon, run, Builder, CallbackHandle, Handle, RemoteTask, Runtime,
     TimerHandle,
+};
+pub use sync::{
+    Barrier, BoundedSemaphore, Condition, Event, LifoQueue, Lock, Mutex, PriorityQueue, Queue,
+    Semaphore,
 };
 pub use task::{
     all_tasks, current_task, spawn, spawn_named, yield_now, InvalidState, Task, TaskError, TaskRef,

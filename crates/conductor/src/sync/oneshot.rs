@@ -1,0 +1,466 @@
+//! A channel for one value: the Rust form of an asyncio `Future` that one task resolves and
+//! another awaits.
+//!
+//! Lock-free: one state word and three cells (the value, the receiver's waker, the sender's
+//! waker). The bits say who may touch which cell:
+//! - `value` is the sender's until it sets `COMPLETE` (with a release RMW, which fails if the
+//!   receiver set `CLOSED` first: the sender then takes its value back); after `COMPLETE` it is
+//!   the receiver's. The receiver never reads it before it sees `COMPLETE`.
+//! - `rx_waker` is written by the receiver only while `RX_WAKER` is clear; the sender reads it
+//!   only if the RMW that set `COMPLETE` saw `RX_WAKER` set. To replace its waker the receiver
+//!   first clears `RX_WAKER`; if that RMW shows `COMPLETE`, the sender may be reading the cell,
+//!   so the receiver leaves it alone and takes the value instead. After writing the cell, the
+//!   receiver sets `RX_WAKER`; if that RMW shows `COMPLETE`, the sender did not see the waker,
+//!   so the receiver takes the value now.
+//! - `tx_waker` is the same arrangement between the sender (waiting in `closed`) and the
+//!   receiver's `CLOSED`.
+//!
+//! A sender dropped without sending sets `COMPLETE` with no value: the receiver gets
+//! [`RecvError`]. Sending is one compare-exchange; receiving a value already there is one load.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll, Waker};
+
+use crate::loom::cell::UnsafeCell;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
+use crate::loom::sync::Arc;
+
+const RX_WAKER: usize = 0b0001;
+const COMPLETE: usize = 0b0010;
+const CLOSED: usize = 0b0100;
+const TX_WAKER: usize = 0b1000;
+
+/// A channel for one value: [`Sender::send`] resolves the [`Receiver`], which is a future.
+///
+/// ```
+/// # conductor::run(async {
+/// let (tx, rx) = conductor::sync::oneshot::channel();
+/// conductor::spawn(async move {
+///     tx.send(6 * 7).unwrap();
+/// })
+/// .detach();
+/// assert_eq!(rx.await, Ok(42));
+/// # });
+/// ```
+pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
+    let inner = Arc::new(Inner {
+        state: AtomicUsize::new(0),
+        value: UnsafeCell::new(None),
+        rx_waker: UnsafeCell::new(None),
+        tx_waker: UnsafeCell::new(None),
+    });
+    (
+        Sender {
+            inner: Some(inner.clone()),
+        },
+        Receiver { inner: Some(inner) },
+    )
+}
+
+struct Inner<T> {
+    state: AtomicUsize,
+    value: UnsafeCell<Option<T>>,
+    rx_waker: UnsafeCell<Option<Waker>>,
+    tx_waker: UnsafeCell<Option<Waker>>,
+}
+
+// SAFETY: the state protocol (module doc) gives each cell one accessor at a time, or only
+// readers; the value moves from the sender's thread to the receiver's but is never shared, so
+// `T: Send` suffices. Wakers are `Send + Sync`.
+unsafe impl<T: Send> Send for Inner<T> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: Send> Sync for Inner<T> {}
+
+impl<T> Inner<T> {
+    /// Takes the value once `COMPLETE` was seen.
+    ///
+    /// # Safety
+    /// The caller is the receiver and saw `COMPLETE` with acquire ordering.
+    unsafe fn take_value(&self) -> Option<T> {
+        // SAFETY: after `COMPLETE` the sender no longer touches `value`, and its write happened
+        // before the release that set `COMPLETE`, which the caller acquired; the receiver is
+        // unique (`&mut Receiver`).
+        self.value.with_mut(|v| unsafe { (*v).take() })
+    }
+
+    /// Wakes the waker in `cell`, which the caller may read (see the module doc).
+    ///
+    /// # Safety
+    /// The caller's RMW saw the cell's flag set while setting the bit that keeps the other side
+    /// from writing the cell again.
+    unsafe fn wake(cell: &UnsafeCell<Option<Waker>>) {
+        // SAFETY: per the caller, the other side only reads the cell from now on.
+        cell.with(|w| unsafe {
+            if let Some(w) = &*w {
+                w.wake_by_ref();
+            }
+        });
+    }
+
+    /// Whether the waker in `cell` would wake `waker`'s task.
+    ///
+    /// # Safety
+    /// The caller owns the cell's flag (it is set, and only the caller clears it), so the other
+    /// side at most reads the cell.
+    unsafe fn will_wake(cell: &UnsafeCell<Option<Waker>>, waker: &Waker) -> bool {
+        // SAFETY: only readers meanwhile, per the caller.
+        cell.with(|w| unsafe { (*w).as_ref().is_some_and(|w| w.will_wake(waker)) })
+    }
+
+    /// Registers `waker` in `cell` under `flag`; returns the state seen when the flag was set
+    /// (or when the registration was abandoned because `done` was set).
+    fn register(
+        &self,
+        cell: &UnsafeCell<Option<Waker>>,
+        flag: usize,
+        done: usize,
+        waker: &Waker,
+    ) -> usize {
+        let s = self.state.load(Acquire);
+        if s & flag != 0 {
+            // SAFETY: only this side clears `flag`, so the other side only reads the cell.
+            if unsafe { Self::will_wake(cell, waker) } {
+                return s;
+            }
+            let prev = self.state.fetch_and(!flag, AcqRel);
+            if prev & done != 0 {
+                // The other side saw our flag when it finished and may be reading the cell.
+                return prev;
+            }
+        }
+        // SAFETY: `flag` is clear and only this side sets it; the other side reads the cell
+        // only after an RMW that sees `flag` set, which comes after our `fetch_or` below.
+        cell.with_mut(|w| unsafe { *w = Some(waker.clone()) });
+        self.state.fetch_or(flag, AcqRel)
+    }
+}
+
+/// Sends the value of a [`channel`].
+pub struct Sender<T> {
+    inner: Option<Arc<Inner<T>>>,
+}
+
+impl<T> Sender<T> {
+    /// Sends `value`, waking the receiver (asyncio's `future.set_result(value)`).
+    ///
+    /// # Errors
+    /// The value comes back when the receiver was dropped or closed.
+    ///
+    /// ```
+    /// let (tx, rx) = conductor::sync::oneshot::channel::<u8>();
+    /// drop(rx);
+    /// assert_eq!(tx.send(1), Err(1));
+    /// ```
+    pub fn send(mut self, value: T) -> Result<(), T> {
+        let inner = self.inner.take().expect("the sender sends once");
+        // SAFETY: `COMPLETE` is not set (only we set it), so the cell is ours.
+        inner.value.with_mut(|v| unsafe { *v = Some(value) });
+        let mut s = inner.state.load(Relaxed);
+        loop {
+            if s & CLOSED != 0 {
+                // SAFETY: still ours: `COMPLETE` was never set.
+                let value = inner.value.with_mut(|v| unsafe { (*v).take() });
+                return Err(value.expect("the value was just written"));
+            }
+            match inner
+                .state
+                .compare_exchange_weak(s, s | COMPLETE, AcqRel, Acquire)
+            {
+                Ok(prev) => {
+                    if prev & RX_WAKER != 0 {
+                        // SAFETY: we set `COMPLETE` while `RX_WAKER` was set.
+                        unsafe { Inner::<T>::wake(&inner.rx_waker) };
+                    }
+                    return Ok(());
+                }
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    /// Whether the receiver was dropped or closed: a send would fail.
+    ///
+    /// ```
+    /// let (tx, rx) = conductor::sync::oneshot::channel::<u8>();
+    /// assert!(!tx.is_closed());
+    /// drop(rx);
+    /// assert!(tx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        let inner = self.inner.as_ref().expect("the sender is live");
+        inner.state.load(Acquire) & CLOSED != 0
+    }
+
+    /// Waits until the receiver is dropped or closed: the result is no longer wanted (asyncio:
+    /// the future was cancelled).
+    ///
+    /// ```
+    /// # conductor::run(async {
+    /// let (mut tx, rx) = conductor::sync::oneshot::channel::<u8>();
+    /// conductor::spawn(async move { drop(rx) }).detach();
+    /// tx.closed().await;
+    /// # });
+    /// ```
+    pub async fn closed(&mut self) {
+        std::future::poll_fn(|cx| self.poll_closed(cx)).await
+    }
+
+    /// The polling form of [`closed`](Self::closed).
+    ///
+    /// ```
+    /// # conductor::run(async {
+    /// let (mut tx, rx) = conductor::sync::oneshot::channel::<u8>();
+    /// drop(rx);
+    /// std::future::poll_fn(|cx| tx.poll_closed(cx)).await;
+    /// # });
+    /// ```
+    pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let inner = self.inner.as_ref().expect("the sender is live");
+        if inner.state.load(Acquire) & CLOSED != 0 {
+            return Poll::Ready(());
+        }
+        let seen = inner.register(&inner.tx_waker, TX_WAKER, CLOSED, cx.waker());
+        if seen & CLOSED != 0 {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            // Dropped without sending: complete with no value.
+            let prev = inner.state.fetch_or(COMPLETE, AcqRel);
+            if prev & RX_WAKER != 0 {
+                // SAFETY: we set `COMPLETE` while `RX_WAKER` was set.
+                unsafe { Inner::<T>::wake(&inner.rx_waker) };
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("oneshot::Sender").finish_non_exhaustive()
+    }
+}
+
+/// Receives the value of a [`channel`]: a future of `Result<T, RecvError>`.
+pub struct Receiver<T> {
+    inner: Option<Arc<Inner<T>>>,
+}
+
+impl<T> Receiver<T> {
+    /// Refuses the value: later sends fail and give it back. A value sent before is still
+    /// received.
+    ///
+    /// ```
+    /// # conductor::run(async {
+    /// let (tx, mut rx) = conductor::sync::oneshot::channel::<u8>();
+    /// rx.close();
+    /// assert_eq!(tx.send(1), Err(1));
+    /// assert!(rx.await.is_err());
+    /// # });
+    /// ```
+    pub fn close(&mut self) {
+        if let Some(inner) = &self.inner {
+            let prev = inner.state.fetch_or(CLOSED, AcqRel);
+            if prev & (TX_WAKER | CLOSED | COMPLETE) == TX_WAKER {
+                // SAFETY: we set `CLOSED` while `TX_WAKER` was set.
+                unsafe { Inner::<T>::wake(&inner.tx_waker) };
+            }
+        }
+    }
+
+    /// The value if it was sent, without waiting.
+    ///
+    /// # Errors
+    /// [`TryRecvError::Empty`] while nothing was sent, [`TryRecvError::Closed`] when the
+    /// sender was dropped without sending, the receiver was closed, or the value was taken.
+    ///
+    /// ```
+    /// use conductor::sync::oneshot::{channel, TryRecvError};
+    /// let (tx, mut rx) = channel();
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.send('x').unwrap();
+    /// assert_eq!(rx.try_recv(), Ok('x'));
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    /// ```
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        let Some(inner) = &self.inner else {
+            return Err(TryRecvError::Closed);
+        };
+        let s = inner.state.load(Acquire);
+        let out = if s & COMPLETE != 0 {
+            // SAFETY: we are the receiver and saw `COMPLETE` with acquire ordering.
+            unsafe { inner.take_value() }.ok_or(TryRecvError::Closed)
+        } else if s & CLOSED != 0 {
+            Err(TryRecvError::Closed)
+        } else {
+            return Err(TryRecvError::Empty);
+        };
+        self.inner = None;
+        out
+    }
+
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        ready!(crate::runtime::budget::poll_proceed(cx));
+        let inner = self
+            .inner
+            .as_ref()
+            .expect("oneshot::Receiver polled after it completed");
+        let s = inner.state.load(Acquire);
+        let done = if s & (COMPLETE | CLOSED) != 0 {
+            s
+        } else {
+            inner.register(&inner.rx_waker, RX_WAKER, COMPLETE, cx.waker())
+        };
+        if done & COMPLETE != 0 {
+            // SAFETY: we are the receiver and saw `COMPLETE` through an acquire load or RMW.
+            let value = unsafe { inner.take_value() };
+            self.inner = None;
+            Poll::Ready(value.ok_or(RecvError))
+        } else if done & CLOSED != 0 {
+            self.inner = None;
+            Poll::Ready(Err(RecvError))
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl<T> Future for Receiver<T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.get_mut().poll_recv(cx)
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("oneshot::Receiver").finish_non_exhaustive()
+    }
+}
+
+/// The sender was dropped without sending (or the receiver closed itself first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvError;
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the oneshot sender was dropped without sending a value")
+    }
+}
+
+impl std::error::Error for RecvError {}
+
+/// Why [`Receiver::try_recv`] returned no value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryRecvError {
+    /// Nothing was sent yet.
+    Empty,
+    /// Nothing will come: the sender was dropped, the receiver closed, or the value taken.
+    Closed,
+}
+
+impl fmt::Display for TryRecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryRecvError::Empty => f.write_str("no value was sent yet"),
+            TryRecvError::Closed => f.write_str("the oneshot channel is closed"),
+        }
+    }
+}
+
+impl std::error::Error for TryRecvError {}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::sync::block_on;
+    use loom::thread;
+
+    #[test]
+    fn send_racing_recv_delivers_the_value() {
+        loom::model(|| {
+            let (tx, rx) = channel();
+            let sender = thread::spawn(move || tx.send(7).unwrap());
+            assert_eq!(block_on(rx), Ok(7));
+            sender.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn a_dropped_sender_wakes_the_receiver() {
+        loom::model(|| {
+            let (tx, rx) = channel::<u8>();
+            let sender = thread::spawn(move || drop(tx));
+            assert_eq!(block_on(rx), Err(RecvError));
+            sender.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn a_receiver_replacing_its_waker_races_the_send() {
+        loom::model(|| {
+            let (tx, mut rx) = channel();
+            let sender = thread::spawn(move || tx.send(1).unwrap());
+            // Register one waker, then another (the task moved): the sender may be completing
+            // meanwhile, reading the first.
+            let noop = noop_waker();
+            let mut cx = Context::from_waker(&noop);
+            if let Poll::Ready(v) = Pin::new(&mut rx).poll(&mut cx) {
+                assert_eq!(v, Ok(1));
+            } else {
+                assert_eq!(block_on(rx), Ok(1));
+            }
+            sender.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn close_racing_send_either_delivers_or_returns_the_value() {
+        loom::model(|| {
+            let (tx, mut rx) = channel();
+            let sender = thread::spawn(move || tx.send(String::from("v")));
+            rx.close();
+            let sent = sender.join().unwrap();
+            match rx.try_recv() {
+                Ok(v) => {
+                    assert!(sent.is_ok());
+                    assert_eq!(v, "v");
+                }
+                Err(_) => assert_eq!(sent.unwrap_err(), "v"),
+            }
+        });
+    }
+
+    #[test]
+    fn closed_wakes_the_sender() {
+        loom::model(|| {
+            let (mut tx, rx) = channel::<u8>();
+            let receiver = thread::spawn(move || drop(rx));
+            block_on(tx.closed());
+            receiver.join().unwrap();
+        });
+    }
+
+    fn noop_waker() -> Waker {
+        struct Noop;
+        impl std::task::Wake for Noop {
+            fn wake(self: std::sync::Arc<Self>) {}
+        }
+        Waker::from(std::sync::Arc::new(Noop))
+    }
+}
