@@ -6,6 +6,7 @@ Builds the examples in release mode first. Exits non-zero on any difference. Sta
 only: Python's warnings on standard error are not part of a program's output.
 """
 import concurrent.futures
+import os
 import pathlib
 import re
 import subprocess
@@ -46,7 +47,10 @@ def check(name):
         py = pathlib.Path(d) / f"{name}_guide.py"
         py.write_text(src)
         expected = run([sys.executable, str(py)])
-    got = run([str(ROOT / "target" / "release" / "examples" / name)])
+    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    if not target.is_absolute():
+        target = ROOT / target
+    got = run([str(target / "release" / "examples" / name)])
     return name, expected, got
 
 
