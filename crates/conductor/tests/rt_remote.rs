@@ -201,3 +201,30 @@ fn a_waker_outliving_its_loop_is_harmless() {
     .join()
     .unwrap();
 }
+
+#[test]
+fn a_loop_group_runs_one_loop_per_thread_and_cancels_them_together() {
+    use conductor::runtime::LoopGroup;
+    let group = LoopGroup::start(3, conductor::Builder::new(), |i| async move {
+        let thread = std::thread::current().name().map(str::to_owned);
+        // Runs until cancelled; cleans up with an await, as a server would.
+        if conductor::catch_cancel(conductor::sleep(Duration::from_secs(3600)))
+            .await
+            .is_err()
+        {
+            conductor::sleep(Duration::from_millis(1)).await;
+        }
+        (i, thread)
+    })
+    .unwrap();
+    assert_eq!(group.handles().len(), 3);
+    group.cancel();
+    let results: Vec<_> = group.join().into_iter().map(Result::unwrap).collect();
+    for (i, (index, thread)) in results.into_iter().enumerate() {
+        assert_eq!(index, i);
+        assert_eq!(
+            thread.as_deref(),
+            Some(format!("conductor-loop-{i}").as_str())
+        );
+    }
+}

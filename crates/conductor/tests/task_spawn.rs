@@ -275,12 +275,12 @@ fn dump_lists_tasks_with_name_state_and_location() {
 
 #[test]
 fn slow_steps_are_reported_in_debug_mode_with_name_and_location() {
-    let reports = Rc::new(RefCell::new(Vec::new()));
+    let reports = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let r = reports.clone();
     let rt = Runtime::builder()
         .debug(true)
         .slow_callback_duration(Duration::from_millis(5))
-        .on_slow_step(move |s| r.borrow_mut().push(s.clone()))
+        .on_slow_step(move |s| r.lock().unwrap().push(s.clone()))
         .build()
         .unwrap();
     rt.block_on(async {
@@ -293,7 +293,7 @@ fn slow_steps_are_reported_in_debug_mode_with_name_and_location() {
             .await
             .unwrap();
     });
-    let reports = reports.borrow();
+    let reports = reports.lock().unwrap();
     assert_eq!(reports.len(), 1, "{reports:?}");
     assert_eq!(reports[0].task, "hog");
     assert_eq!(reports[0].spawned_at.file(), file!());

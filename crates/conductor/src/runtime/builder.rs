@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io;
 use std::panic::Location;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::Runtime;
@@ -32,7 +32,7 @@ impl fmt::Display for SlowStep {
 
 /// Receives debug mode's reports.
 #[derive(Clone)]
-pub(crate) struct SlowStepHook(pub(crate) Rc<dyn Fn(&SlowStep)>);
+pub(crate) struct SlowStepHook(pub(crate) Arc<dyn Fn(&SlowStep) + Send + Sync>);
 
 impl fmt::Debug for SlowStepHook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -110,8 +110,8 @@ impl Builder {
 
     /// Where debug mode's slow-step reports go (standard error by default), for routing them
     /// to a logger or collecting them in a test.
-    pub fn on_slow_step(mut self, hook: impl Fn(&SlowStep) + 'static) -> Self {
-        self.config.on_slow_step = Some(SlowStepHook(Rc::new(hook)));
+    pub fn on_slow_step(mut self, hook: impl Fn(&SlowStep) + Send + Sync + 'static) -> Self {
+        self.config.on_slow_step = Some(SlowStepHook(Arc::new(hook)));
         self
     }
 

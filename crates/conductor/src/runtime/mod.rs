@@ -8,6 +8,7 @@
 //! - `budget`: the cooperative budget.
 //! - `callback`: `call_soon`, `call_later`, `call_at`.
 //! - `handle`: `Handle`, to reach a loop from other threads.
+//! - `per_core`: `LoopGroup`, one loop per thread for multi-core programs.
 //!
 //! The engine drives `task`, `time` and `io`; it knows nothing of sync, net, fs, process or
 //! signal.
@@ -18,6 +19,7 @@ mod callback;
 pub(crate) mod context;
 pub(crate) mod core;
 mod handle;
+mod per_core;
 pub(crate) mod ready;
 pub(crate) mod remote;
 pub(crate) mod shared;
@@ -35,6 +37,7 @@ pub use builder::{Builder, SlowStep};
 pub(crate) use callback::call_soon_internal;
 pub use callback::{call_at, call_later, call_soon, CallbackHandle, TimerHandle};
 pub use handle::{Handle, LoopClosed, RemoteTask};
+pub use per_core::LoopGroup;
 
 use self::core::Core;
 use builder::Config;
