@@ -7,8 +7,13 @@
 //! 2. While `WAITERS` is set, permits are taken only under the mutex, by the waiter at the front:
 //!    the fast path requires `WAITERS` clear. Releases add to the word at any time (one
 //!    `fetch_add`); a release that sees `WAITERS` takes the mutex and hands permits out in order.
-//! 3. A waiter is *given* its permits: they leave the word before it is unlinked. It then owns
-//!    them: it uses them when its future runs, or releases them if it is dropped first.
+//! 3. A waiter is *given* its permits: they leave the word, and its slot leaves the queue,
+//!    before it is woken. It then owns them: it uses them when its future runs, or releases them
+//!    if it is dropped first.
+//! 4. Waiters hold FIFO tickets, and permits are given strictly in queue order, so `granted` (the
+//!    ticket of the last waiter given permits) only grows, and a live waiter was given its
+//!    permits exactly when `granted` has reached its ticket. A woken waiter learns it from one
+//!    load, without the mutex.
 //!
 //! So a newcomer cannot barge past a waiter (2), even one already woken but not yet run (3), and
 //! a cancelled waiter never loses a permit (3). The uncontended acquire is one compare-exchange,
@@ -32,8 +37,25 @@ pub(crate) const MAX_PERMITS: usize = usize::MAX >> 3;
 
 pub(crate) struct Permits {
     state: AtomicUsize,
-    /// Each waiter's value is the number of permits it needs.
-    waiters: Mutex<WaitQueue<usize>>,
+    /// The ticket of the last waiter given its permits (invariant 4).
+    granted: AtomicUsize,
+    waiters: Mutex<Waiters>,
+}
+
+struct Waiters {
+    queue: WaitQueue<Waiter>,
+    next_ticket: usize,
+}
+
+struct Waiter {
+    need: usize,
+    ticket: usize,
+}
+
+/// Whether ticket `a` comes at or after ticket `b` (tickets wrap around; fewer than
+/// `usize::MAX / 2` waiters are ever queued at once).
+fn reached(a: usize, b: usize) -> bool {
+    (a.wrapping_sub(b) as isize) >= 0
 }
 
 impl Permits {
@@ -42,7 +64,11 @@ impl Permits {
             assert!(permits <= MAX_PERMITS, "a semaphore holds at most MAX_PERMITS permits");
             Permits {
                 state: AtomicUsize::new(permits << SHIFT),
-                waiters: Mutex::new(WaitQueue::new()),
+                granted: AtomicUsize::new(0),
+                waiters: Mutex::new(Waiters {
+                    queue: WaitQueue::new(),
+                    next_ticket: 1,
+                }),
             }
         }
     }
@@ -80,7 +106,7 @@ impl Permits {
         Acquire {
             permits: self,
             need: n,
-            slot: None,
+            waiting: None,
         }
     }
 
@@ -130,51 +156,65 @@ impl Permits {
 
     /// Under the mutex: gives permits to the waiters at the front while the word has enough
     /// for the first of them; clears `WAITERS` once nobody is left.
-    fn grant_locked(&self, q: &mut WaitQueue<usize>, wakers: &mut WakeList) {
-        while let Some(front) = q.front() {
-            let need = *q.value(front);
+    fn grant_locked(&self, w: &mut Waiters, wakers: &mut WakeList) {
+        while let Some(front) = w.queue.front() {
+            let need = w.queue.value(front).need;
             // Concurrent changes only add permits (invariant 2), so what we see stays there.
             if self.state.load(Acquire) >> SHIFT < need {
                 return;
             }
             self.state.fetch_sub(need << SHIFT, AcqRel);
-            wakers.push_opt(q.pop_front());
+            let (waiter, waker) = w.queue.remove_front().expect("the front exists");
+            self.granted.store(waiter.ticket, Release);
+            wakers.push_opt(waker);
         }
         self.state.fetch_and(!WAITERS, Release);
+    }
+
+    fn is_granted(&self, ticket: usize) -> bool {
+        reached(self.granted.load(Acquire), ticket)
     }
 
     fn poll_acquire(
         &self,
         cx: &mut Context<'_>,
         need: usize,
-        slot: &mut Option<usize>,
+        waiting: &mut Option<(usize, usize)>,
     ) -> Poll<()> {
-        match *slot {
+        match *waiting {
             None => {
                 // An acquire that always succeeds at once must still let other tasks run.
                 ready!(crate::runtime::budget::poll_proceed(cx));
                 if self.try_acquire(need) {
                     return Poll::Ready(());
                 }
-                self.enqueue(cx, need, slot)
+                self.enqueue(cx, need, waiting)
             }
-            Some(key) => {
-                let mut q = lock(&self.waiters);
-                if q.is_linked(key) {
-                    q.set_waker(key, cx.waker());
-                    return Poll::Pending;
+            Some((key, ticket)) => {
+                // Given its permits: the slot is gone already (invariant 3).
+                if self.is_granted(ticket) {
+                    *waiting = None;
+                    return Poll::Ready(());
                 }
-                // Chosen: the permits were given to us (invariant 3).
-                q.remove(key);
-                *slot = None;
-                Poll::Ready(())
+                let mut w = lock(&self.waiters);
+                if self.is_granted(ticket) {
+                    *waiting = None;
+                    return Poll::Ready(());
+                }
+                w.queue.set_waker(key, cx.waker());
+                Poll::Pending
             }
         }
     }
 
     #[cold]
-    fn enqueue(&self, cx: &mut Context<'_>, need: usize, slot: &mut Option<usize>) -> Poll<()> {
-        let mut q = lock(&self.waiters);
+    fn enqueue(
+        &self,
+        cx: &mut Context<'_>,
+        need: usize,
+        waiting: &mut Option<(usize, usize)>,
+    ) -> Poll<()> {
+        let mut w = lock(&self.waiters);
         let mut cur = self.state.load(Acquire);
         // Take the permits if a release freed them meanwhile and nobody waits; otherwise
         // announce a waiter, in the same compare-exchange so that no release slips between.
@@ -191,23 +231,27 @@ impl Permits {
                 Err(actual) => cur = actual,
             }
         }
-        *slot = Some(q.push_back(need, cx.waker()));
+        let ticket = w.next_ticket;
+        w.next_ticket = ticket.wrapping_add(1);
+        let key = w.queue.push_back(Waiter { need, ticket }, cx.waker());
+        *waiting = Some((key, ticket));
         Poll::Pending
     }
 
     /// A waiting future was dropped: its slot goes, and permits it was given go to the next.
     #[cold]
-    fn cancel(&self, key: usize) {
+    fn cancel(&self, key: usize, ticket: usize, need: usize) {
         let mut wakers = WakeList::new();
-        let mut q = lock(&self.waiters);
-        let (linked, need) = q.remove(key);
-        if !linked {
+        let mut w = lock(&self.waiters);
+        if self.is_granted(ticket) {
             // Woken but dropped before it ran (its task was cancelled): pass the permits on.
             self.state.fetch_add(need << SHIFT, Release);
+        } else {
+            w.queue.remove(key);
         }
         // The front may have changed (or the queue emptied, which clears WAITERS).
-        self.grant_locked(&mut q, &mut wakers);
-        drop(q);
+        self.grant_locked(&mut w, &mut wakers);
+        drop(w);
         wakers.wake_all();
     }
 }
@@ -226,7 +270,8 @@ impl fmt::Debug for Permits {
 pub(crate) struct Acquire<'a> {
     permits: &'a Permits,
     need: usize,
-    slot: Option<usize>,
+    /// Our slot in the queue and our ticket, while we wait.
+    waiting: Option<(usize, usize)>,
 }
 
 impl Future for Acquire<'_> {
@@ -234,14 +279,14 @@ impl Future for Acquire<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
-        this.permits.poll_acquire(cx, this.need, &mut this.slot)
+        this.permits.poll_acquire(cx, this.need, &mut this.waiting)
     }
 }
 
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
-        if let Some(key) = self.slot.take() {
-            self.permits.cancel(key);
+        if let Some((key, ticket)) = self.waiting.take() {
+            self.permits.cancel(key, ticket, self.need);
         }
     }
 }

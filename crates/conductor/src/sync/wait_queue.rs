@@ -6,7 +6,9 @@
 //! number of waiters it has held. It lives inside a std mutex owned by the primitive.
 //!
 //! Each waiting future owns one slot (its key) from the moment it enqueues until it completes or
-//! is dropped; nobody else frees a slot, so a key never refers to someone else's slot. Whoever
+//! is dropped; nobody else frees a slot (except `remove_front`, for the permits, whose waiters
+//! learn they were chosen from a ticket instead), so a key never refers to someone else's slot.
+//! Whoever
 //! chooses a waiter (a release, a `put`, a `notify`) *unlinks* it and takes its waker; the slot
 //! stays, and "unlinked" is how the future learns, when it next runs or is dropped, that it was
 //! chosen. A future dropped after it was chosen passes on what it was given.
@@ -81,6 +83,15 @@ impl<T> WaitQueue<T> {
         let key = self.front()?;
         self.unlink(key);
         self.nodes[key].waker.take()
+    }
+
+    /// Removes the first linked waiter altogether, slot and all; returns its value and waker.
+    /// For primitives whose waiters learn they were chosen some other way (permits: a ticket).
+    pub(crate) fn remove_front(&mut self) -> Option<(T, Option<Waker>)> {
+        let key = self.front()?;
+        self.unlink(key);
+        let node = self.nodes.remove(key);
+        Some((node.value, node.waker))
     }
 
     /// Chooses every linked waiter, in order, putting their wakers in `wakers`.
