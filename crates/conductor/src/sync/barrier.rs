@@ -211,6 +211,14 @@ impl fmt::Debug for Barrier {
 }
 
 /// The future of [`Barrier::wait`].
+///
+/// ```
+/// # conductor::run(async {
+/// let barrier = conductor::sync::Barrier::new(1);
+/// let wait: conductor::sync::BarrierWait<'_> = barrier.wait(); // nothing happens until awaited
+/// assert_eq!(wait.await, Ok(0));
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct BarrierWait<'a> {
     barrier: &'a Barrier,
@@ -307,6 +315,14 @@ impl fmt::Debug for BarrierWait<'_> {
 
 /// The barrier was broken by [`Barrier::abort`], or reset while this task waited (asyncio's
 /// `BrokenBarrierError`).
+///
+/// ```
+/// let barrier = conductor::sync::Barrier::new(2);
+/// barrier.abort();
+/// # conductor::run(async move {
+/// assert_eq!(barrier.wait().await, Err(conductor::sync::BrokenBarrierError));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BrokenBarrierError;
 

@@ -108,6 +108,13 @@ impl fmt::Debug for BoundedSemaphore {
 
 /// [`BoundedSemaphore::release`] would make more permits free than the semaphore started with
 /// (asyncio's `ValueError: BoundedSemaphore released too many times`).
+///
+/// ```
+/// let sem = conductor::sync::BoundedSemaphore::new(1);
+/// let err = sem.release().unwrap_err();
+/// assert_eq!(err, conductor::sync::TooManyReleases);
+/// assert!(err.to_string().contains("released too many times"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TooManyReleases;
 

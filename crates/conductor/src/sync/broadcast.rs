@@ -84,6 +84,14 @@ impl<T> Inner<T> {
 }
 
 /// Sends values to every [`Receiver`]; clone it for more producers.
+///
+/// ```
+/// let (tx, mut rx) = conductor::sync::broadcast::channel(4);
+/// let tx2 = tx.clone();
+/// tx.send(1).unwrap();
+/// tx2.send(2).unwrap();
+/// assert_eq!((rx.try_recv(), rx.try_recv()), (Ok(1), Ok(2)));
+/// ```
 pub struct Sender<T> {
     shared: Arc<Shared<T>>,
 }
@@ -184,6 +192,14 @@ impl<T> fmt::Debug for Sender<T> {
 
 /// Receives every value sent after it subscribed; also a `Stream` of them (with lag reports)
 /// that ends when every sender is dropped.
+///
+/// ```
+/// # conductor::run(async {
+/// let (tx, mut rx) = conductor::sync::broadcast::channel(4);
+/// conductor::spawn(async move { tx.send("news").unwrap() }).detach();
+/// assert_eq!(rx.recv().await, Ok("news"));
+/// # });
+/// ```
 pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
     /// The position of the next value to receive.
@@ -341,6 +357,13 @@ impl<T> fmt::Debug for Receiver<T> {
 }
 
 /// There is no receiver; the value comes back.
+///
+/// ```
+/// let (tx, rx) = conductor::sync::broadcast::channel(1);
+/// drop(rx);
+/// let conductor::sync::broadcast::SendError(back) = tx.send(5).unwrap_err();
+/// assert_eq!(back, 5);
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SendError<T>(pub T);
 
@@ -359,6 +382,15 @@ impl<T> fmt::Display for SendError<T> {
 impl<T> std::error::Error for SendError<T> {}
 
 /// Why [`Receiver::recv`] returned no value.
+///
+/// ```
+/// use conductor::sync::broadcast::{channel, RecvError};
+/// # conductor::run(async {
+/// let (tx, mut rx) = channel::<u8>(1);
+/// drop(tx);
+/// assert_eq!(rx.recv().await, Err(RecvError::Closed));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecvError {
     /// Every sender was dropped, and every value kept was received.
@@ -380,6 +412,16 @@ impl fmt::Display for RecvError {
 impl std::error::Error for RecvError {}
 
 /// Why [`Receiver::try_recv`] returned no value.
+///
+/// ```
+/// use conductor::sync::broadcast::{channel, TryRecvError};
+/// let (tx, mut rx) = channel(1);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+/// tx.send(1).unwrap();
+/// tx.send(2).unwrap();
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(1)));
+/// assert_eq!(rx.try_recv(), Ok(2));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryRecvError {
     /// No new value was sent.
@@ -403,6 +445,23 @@ impl fmt::Display for TryRecvError {
 impl std::error::Error for TryRecvError {}
 
 /// The item of a [`Receiver`]'s stream when it fell behind: how many values it missed.
+///
+/// ```
+/// use conductor::sync::broadcast::{channel, Lagged};
+/// use futures_core::Stream;
+/// # conductor::run(async {
+/// let (tx, rx) = channel(1);
+/// tx.send(1).unwrap();
+/// tx.send(2).unwrap();
+/// drop(tx);
+/// let mut stream = std::pin::pin!(rx);
+/// let mut got = Vec::new();
+/// while let Some(item) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+///     got.push(item);
+/// }
+/// assert_eq!(got, [Err(Lagged(1)), Ok(2)]);
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lagged(pub u64);
 

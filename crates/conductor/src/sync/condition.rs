@@ -165,6 +165,15 @@ impl<T: ?Sized> fmt::Debug for Condition<T> {
 }
 
 /// The lock of a [`Condition`], held; gives access to the value, and waits and notifies.
+///
+/// ```
+/// # conductor::run(async {
+/// let cond = conductor::sync::Condition::new(String::new());
+/// let mut text = cond.acquire().await; // a ConditionGuard
+/// text.push_str("hi"); // the protected value
+/// assert_eq!(text.notify_all(), 0);
+/// # });
+/// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct ConditionGuard<'a, T: ?Sized> {
     guard: MutexGuard<'a, T>,
@@ -209,7 +218,10 @@ impl<'a, T: ?Sized> ConditionGuard<'a, T> {
     /// # conductor::run(async {
     /// let cond = Arc::new(conductor::sync::Condition::new(0));
     /// let c = cond.clone();
-    /// let waiter = conductor::spawn(async move { *c.acquire().await.wait_for(|n| *n >= 2).await });
+    /// let waiter = conductor::spawn(async move {
+    ///     let n = c.acquire().await.wait_for(|n| *n >= 2).await;
+    ///     *n
+    /// });
     /// for _ in 0..2 {
     ///     conductor::yield_now().await;
     ///     let mut n = cond.acquire().await;
@@ -288,6 +300,26 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for ConditionGuard<'_, T> {
 }
 
 /// The future of [`ConditionGuard::wait`]; resolves to the guard.
+///
+/// ```
+/// use std::sync::Arc;
+/// # conductor::run(async {
+/// let cond = Arc::new(conductor::sync::Condition::new(0));
+/// let c = cond.clone();
+/// let waiter = conductor::spawn(async move {
+///     let guard = c.acquire().await;
+///     let wait: conductor::sync::ConditionWait<'_, i32> = guard.wait();
+///     let n = wait.await; // the guard again, with the lock held
+///     *n
+/// });
+/// conductor::yield_now().await;
+/// let mut n = cond.acquire().await;
+/// *n = 5;
+/// n.notify(1);
+/// drop(n);
+/// assert_eq!(waiter.await.unwrap(), 5);
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct ConditionWait<'a, T: ?Sized> {
     cond: &'a Condition<T>,

@@ -162,6 +162,15 @@ impl fmt::Debug for Event {
 }
 
 /// The future of [`Event::wait`].
+///
+/// ```
+/// # conductor::run(async {
+/// let event = conductor::sync::Event::new();
+/// let wait = event.wait(); // nothing happens until awaited
+/// event.set();
+/// wait.await;
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct EventWait<'a> {
     event: &'a Event,

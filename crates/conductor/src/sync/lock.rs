@@ -169,6 +169,16 @@ impl fmt::Debug for Lock {
 }
 
 /// Holds a [`Lock`]; dropping it releases the lock (to the first waiter, if any).
+///
+/// ```
+/// # conductor::run(async {
+/// let lock = conductor::sync::Lock::new();
+/// let guard: conductor::sync::LockGuard<'_> = lock.acquire().await;
+/// assert!(lock.locked());
+/// drop(guard);
+/// assert!(!lock.locked());
+/// # });
+/// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct LockGuard<'a> {
     lock: &'a Lock,
@@ -201,6 +211,16 @@ impl fmt::Debug for LockGuard<'_> {
 }
 
 /// Holds a [`Lock`] kept in an `Arc`; dropping it releases the lock.
+///
+/// ```
+/// use std::sync::Arc;
+/// # conductor::run(async {
+/// let lock = Arc::new(conductor::sync::Lock::new());
+/// let guard: conductor::sync::OwnedLockGuard = lock.clone().acquire_owned().await;
+/// conductor::spawn(async move { drop(guard) }).await.unwrap();
+/// assert!(!lock.locked());
+/// # });
+/// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct OwnedLockGuard {
     lock: Arc<Lock>,

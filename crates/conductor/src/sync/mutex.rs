@@ -53,7 +53,8 @@ impl<T> Mutex<T> {
         /// A new, unlocked mutex holding `value` (`const`, so it can be a `static`).
         ///
         /// ```
-        /// static NAMES: conductor::sync::Mutex<Vec<&str>> = conductor::sync::Mutex::new(Vec::new());
+        /// use conductor::sync::Mutex;
+        /// static NAMES: Mutex<Vec<&str>> = Mutex::new(Vec::new());
         /// # conductor::run(async {
         /// NAMES.lock().await.push("W0");
         /// assert_eq!(*NAMES.lock().await, ["W0"]);
@@ -204,6 +205,16 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
 }
 
 /// Access to the value of a locked [`Mutex`]; dropping it releases the lock.
+///
+/// ```
+/// # conductor::run(async {
+/// let m = conductor::sync::Mutex::new(vec![1]);
+/// let mut guard: conductor::sync::MutexGuard<'_, Vec<i32>> = m.lock().await;
+/// guard.push(2); // `DerefMut` to the value
+/// drop(guard);
+/// assert_eq!(m.into_inner(), [1, 2]);
+/// # });
+/// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct MutexGuard<'a, T: ?Sized> {
     mutex: &'a Mutex<T>,
@@ -257,6 +268,16 @@ impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
 }
 
 /// Access to the value of a locked [`Mutex`] kept in an `Arc`; dropping it releases the lock.
+///
+/// ```
+/// use std::sync::Arc;
+/// # conductor::run(async {
+/// let m = Arc::new(conductor::sync::Mutex::new(0));
+/// let mut guard: conductor::sync::OwnedMutexGuard<i32> = m.clone().lock_owned().await;
+/// conductor::spawn(async move { *guard += 1 }).await.unwrap();
+/// assert_eq!(*m.lock().await, 1);
+/// # });
+/// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct OwnedMutexGuard<T: ?Sized> {
     mutex: Arc<Mutex<T>>,

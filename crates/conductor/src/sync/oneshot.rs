@@ -138,6 +138,14 @@ impl<T> Inner<T> {
 }
 
 /// Sends the value of a [`channel`].
+///
+/// ```
+/// # conductor::run(async {
+/// let (tx, rx) = conductor::sync::oneshot::channel();
+/// conductor::spawn(async move { tx.send("result").unwrap() }).detach();
+/// assert_eq!(rx.await, Ok("result"));
+/// # });
+/// ```
 pub struct Sender<T> {
     inner: Option<Arc<Inner<T>>>,
 }
@@ -250,6 +258,14 @@ impl<T> fmt::Debug for Sender<T> {
 }
 
 /// Receives the value of a [`channel`]: a future of `Result<T, RecvError>`.
+///
+/// ```
+/// # conductor::run(async {
+/// let (tx, rx) = conductor::sync::oneshot::channel::<u8>();
+/// drop(tx); // dropped without sending
+/// assert!(rx.await.is_err());
+/// # });
+/// ```
 pub struct Receiver<T> {
     inner: Option<Arc<Inner<T>>>,
 }
@@ -354,6 +370,14 @@ impl<T> fmt::Debug for Receiver<T> {
 }
 
 /// The sender was dropped without sending (or the receiver closed itself first).
+///
+/// ```
+/// # conductor::run(async {
+/// let (tx, rx) = conductor::sync::oneshot::channel::<u8>();
+/// drop(tx);
+/// assert_eq!(rx.await, Err(conductor::sync::oneshot::RecvError));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecvError;
 
@@ -366,6 +390,14 @@ impl fmt::Display for RecvError {
 impl std::error::Error for RecvError {}
 
 /// Why [`Receiver::try_recv`] returned no value.
+///
+/// ```
+/// use conductor::sync::oneshot::{channel, TryRecvError};
+/// let (tx, mut rx) = channel::<u8>();
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+/// drop(tx);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryRecvError {
     /// Nothing was sent yet.

@@ -293,6 +293,11 @@ impl Drop for Acquire<'_> {
 
 /// The error of a `try_` acquire: the lock is held, or the permits are taken, or other tasks
 /// already wait for them (taking them would barge past those tasks).
+///
+/// ```
+/// let sem = conductor::sync::Semaphore::new(0);
+/// assert_eq!(sem.try_acquire().unwrap_err(), conductor::sync::TryAcquireError);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TryAcquireError;
 

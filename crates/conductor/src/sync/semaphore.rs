@@ -48,6 +48,10 @@ pub struct Semaphore {
 
 impl Semaphore {
     /// The most permits a semaphore can hold.
+    ///
+    /// ```
+    /// assert_eq!(conductor::sync::Semaphore::MAX_PERMITS, usize::MAX >> 3);
+    /// ```
     pub const MAX_PERMITS: usize = MAX_PERMITS;
 
     const_fn! {
@@ -272,6 +276,16 @@ impl fmt::Debug for Semaphore {
 }
 
 /// Permits taken from a [`Semaphore`]; dropping them gives them back.
+///
+/// ```
+/// # conductor::run(async {
+/// let sem = conductor::sync::Semaphore::new(1);
+/// let permit: conductor::sync::SemaphorePermit<'_> = sem.acquire().await;
+/// assert_eq!(sem.available_permits(), 0);
+/// drop(permit);
+/// assert_eq!(sem.available_permits(), 1);
+/// # });
+/// ```
 #[must_use = "the permit is released as soon as it is dropped"]
 pub struct SemaphorePermit<'a> {
     sem: &'a Semaphore,
@@ -318,6 +332,16 @@ impl fmt::Debug for SemaphorePermit<'_> {
 }
 
 /// Permits taken from a [`Semaphore`] kept in an `Arc`; dropping them gives them back.
+///
+/// ```
+/// use std::sync::Arc;
+/// # conductor::run(async {
+/// let sem = Arc::new(conductor::sync::Semaphore::new(1));
+/// let permit: conductor::sync::OwnedSemaphorePermit = sem.clone().acquire_owned().await;
+/// conductor::spawn(async move { drop(permit) }).await.unwrap();
+/// assert_eq!(sem.available_permits(), 1);
+/// # });
+/// ```
 #[must_use = "the permit is released as soon as it is dropped"]
 pub struct OwnedSemaphorePermit {
     sem: Arc<dyn AsSemaphore>,

@@ -97,6 +97,12 @@ impl<T> Shared<T> {
 }
 
 /// Replaces the value of a [`channel`]; dropping it closes the channel.
+///
+/// ```
+/// let (tx, rx) = conductor::sync::watch::channel("v1");
+/// tx.send("v2").unwrap();
+/// assert_eq!(*rx.borrow(), "v2");
+/// ```
 pub struct Sender<T> {
     shared: Arc<Shared<T>>,
 }
@@ -277,6 +283,15 @@ impl<T: fmt::Debug> fmt::Debug for Sender<T> {
 /// Reads the value of a [`channel`] and waits for changes; clone it for more receivers. Also a
 /// `Stream` that yields the value after each change it sees, and ends when the sender is
 /// dropped.
+///
+/// ```
+/// # conductor::run(async {
+/// let (tx, mut rx) = conductor::sync::watch::channel(0);
+/// conductor::spawn(async move { tx.send(1).unwrap() }).detach();
+/// rx.changed().await.unwrap();
+/// assert_eq!(*rx.borrow_and_update(), 1);
+/// # });
+/// ```
 pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
     /// The version seen last.
@@ -437,6 +452,14 @@ impl<T: fmt::Debug> fmt::Debug for Receiver<T> {
 }
 
 /// A read lock on a watch channel's value.
+///
+/// ```
+/// let (tx, rx) = conductor::sync::watch::channel(String::from("hello"));
+/// let value: conductor::sync::watch::Ref<'_, String> = rx.borrow();
+/// assert_eq!(value.len(), 5);
+/// drop(value); // release the read lock before sending
+/// tx.send(String::new()).unwrap();
+/// ```
 pub struct Ref<'a, T> {
     guard: RwLockReadGuard<'a, T>,
 }
@@ -456,6 +479,13 @@ impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
 }
 
 /// There is no receiver; the value comes back (it was not stored).
+///
+/// ```
+/// let (tx, rx) = conductor::sync::watch::channel(0);
+/// drop(rx);
+/// let conductor::sync::watch::SendError(back) = tx.send(1).unwrap_err();
+/// assert_eq!(back, 1);
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SendError<T>(pub T);
 
@@ -474,6 +504,14 @@ impl<T> fmt::Display for SendError<T> {
 impl<T> std::error::Error for SendError<T> {}
 
 /// The sender was dropped (and every value it sent was seen).
+///
+/// ```
+/// # conductor::run(async {
+/// let (tx, mut rx) = conductor::sync::watch::channel(0);
+/// drop(tx);
+/// assert_eq!(rx.changed().await, Err(conductor::sync::watch::RecvError));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecvError;
 

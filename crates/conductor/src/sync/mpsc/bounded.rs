@@ -8,6 +8,17 @@ use crate::sync::{PutError, QueueShutDown};
 
 /// Sends values into a [`channel`](super::channel); clone it for more producers. The channel
 /// closes when the last sender is dropped.
+///
+/// ```
+/// # conductor::run(async {
+/// let (tx, mut rx) = conductor::sync::mpsc::channel(1);
+/// let tx2 = tx.clone();
+/// conductor::spawn(async move { tx2.send("from a task").await.unwrap() }).detach();
+/// drop(tx);
+/// assert_eq!(rx.recv().await, Some("from a task"));
+/// assert_eq!(rx.recv().await, None); // every sender is gone
+/// # });
+/// ```
 pub struct Sender<T> {
     chan: Arc<Chan<T>>,
 }

@@ -23,6 +23,14 @@ use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::sync::Arc;
 
 /// The receiver of an [`unbounded_channel`]: the same type as a bounded channel's.
+///
+/// ```
+/// use conductor::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+/// let (tx, rx) = unbounded_channel::<u8>();
+/// let mut rx: UnboundedReceiver<u8> = rx;
+/// tx.send(1).unwrap();
+/// assert_eq!(rx.try_recv(), Ok(1));
+/// ```
 pub type UnboundedReceiver<T> = Receiver<T>;
 
 /// A channel that buffers up to `buffer` values: [`Sender::send`] waits while it is full.
@@ -110,6 +118,13 @@ impl<T> Chan<T> {
 }
 
 /// The receiver was dropped or closed; the value comes back.
+///
+/// ```
+/// let (tx, rx) = conductor::sync::mpsc::unbounded_channel();
+/// drop(rx);
+/// let conductor::sync::mpsc::SendError(back) = tx.send('v').unwrap_err();
+/// assert_eq!(back, 'v');
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SendError<T>(pub T);
 
@@ -128,6 +143,15 @@ impl<T> fmt::Display for SendError<T> {
 impl<T> std::error::Error for SendError<T> {}
 
 /// Why [`Sender::try_send`] did not send; the value comes back.
+///
+/// ```
+/// use conductor::sync::mpsc::{channel, TrySendError};
+/// let (tx, rx) = channel(1);
+/// tx.try_send(1).unwrap();
+/// assert!(matches!(tx.try_send(2), Err(TrySendError::Full(2))));
+/// drop(rx);
+/// assert!(matches!(tx.try_send(3), Err(TrySendError::Closed(3))));
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum TrySendError<T> {
     /// The buffer is full.
@@ -172,6 +196,14 @@ impl<T> fmt::Display for TrySendError<T> {
 impl<T> std::error::Error for TrySendError<T> {}
 
 /// Why [`Receiver::try_recv`] returned no value.
+///
+/// ```
+/// use conductor::sync::mpsc::{unbounded_channel, TryRecvError};
+/// let (tx, mut rx) = unbounded_channel::<u8>();
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+/// drop(tx);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryRecvError {
     /// No value is buffered now.

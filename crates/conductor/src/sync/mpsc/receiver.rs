@@ -13,6 +13,21 @@ use crate::sync::GetError;
 /// Receives the values of a [`channel`](super::channel) or an
 /// [`unbounded_channel`](super::unbounded_channel), in the order they were sent; also a
 /// `Stream` of them, which ends when the channel is closed and drained.
+///
+/// ```
+/// use futures_core::Stream;
+/// # conductor::run(async {
+/// let (tx, rx) = conductor::sync::mpsc::unbounded_channel();
+/// tx.send(1).unwrap();
+/// drop(tx);
+/// let mut stream = std::pin::pin!(rx);
+/// let mut got = Vec::new();
+/// while let Some(v) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+///     got.push(v);
+/// }
+/// assert_eq!(got, [1]);
+/// # });
+/// ```
 pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
     /// Our place among the queue's getters while a receive waits.

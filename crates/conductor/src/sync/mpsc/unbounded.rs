@@ -7,6 +7,14 @@ use crate::loom::sync::Arc;
 
 /// Sends values into an [`unbounded_channel`](super::unbounded_channel); clone it for more
 /// producers. The channel closes when the last sender is dropped.
+///
+/// ```
+/// let (tx, mut rx) = conductor::sync::mpsc::unbounded_channel();
+/// let tx2 = tx.clone();
+/// tx.send(1).unwrap();
+/// tx2.send(2).unwrap();
+/// assert_eq!((rx.try_recv(), rx.try_recv()), (Ok(1), Ok(2)));
+/// ```
 pub struct UnboundedSender<T> {
     chan: Arc<Chan<T>>,
 }

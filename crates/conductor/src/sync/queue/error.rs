@@ -8,6 +8,16 @@ use std::fmt;
 ///
 /// [`put`]: super::GenericQueue::put
 /// [`get`]: super::GenericQueue::get
+///
+/// ```
+/// use conductor::sync::{Queue, QueueShutDown};
+/// # conductor::run(async {
+/// let q = Queue::<u8>::new(0);
+/// q.shutdown(false);
+/// assert_eq!(q.get().await, Err(QueueShutDown(())));
+/// assert_eq!(q.put(1).await, Err(QueueShutDown(1)));
+/// # });
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct QueueShutDown<T = ()>(pub T);
 
@@ -42,6 +52,15 @@ impl<T> std::error::Error for QueueShutDown<T> {}
 
 /// Why [`put_nowait`](super::GenericQueue::put_nowait) did not put the item; the item comes
 /// back.
+///
+/// ```
+/// use conductor::sync::{PutError, Queue};
+/// let q = Queue::new(1);
+/// q.put_nowait('a').unwrap();
+/// assert!(matches!(q.put_nowait('b'), Err(PutError::QueueFull('b'))));
+/// q.shutdown(false);
+/// assert!(matches!(q.put_nowait('c'), Err(PutError::QueueShutDown('c'))));
+/// ```
 #[doc(alias = "QueueFull")]
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum PutError<T> {
@@ -91,6 +110,14 @@ impl<T> fmt::Display for PutError<T> {
 impl<T> std::error::Error for PutError<T> {}
 
 /// Why [`get_nowait`](super::GenericQueue::get_nowait) returned no item.
+///
+/// ```
+/// use conductor::sync::{GetError, Queue};
+/// let q = Queue::<u8>::new(0);
+/// assert_eq!(q.get_nowait(), Err(GetError::QueueEmpty));
+/// q.shutdown(false);
+/// assert_eq!(q.get_nowait(), Err(GetError::QueueShutDown));
+/// ```
 #[doc(alias = "QueueEmpty")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GetError {
@@ -116,6 +143,11 @@ impl std::error::Error for GetError {}
 
 /// [`task_done`](super::GenericQueue::task_done) was called more times than items were put
 /// (asyncio's `ValueError: task_done() called too many times`).
+///
+/// ```
+/// let q = conductor::sync::Queue::<u8>::new(0);
+/// assert_eq!(q.task_done(), Err(conductor::sync::TaskDoneTooOften));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TaskDoneTooOften;
 

@@ -76,6 +76,14 @@ pub type LifoQueue<T> = GenericQueue<Lifo<T>>;
 
 /// The queue behind [`Queue`], [`PriorityQueue`] and [`LifoQueue`], with the order of its
 /// [`Storage`]. `Send + Sync`: share it between tasks (and loops) in an `Arc`.
+///
+/// ```
+/// use conductor::sync::{Fifo, GenericQueue, Queue};
+/// // `Queue<T>` is `GenericQueue<Fifo<T>>`: two names for one type.
+/// let q: GenericQueue<Fifo<u8>> = Queue::new(2);
+/// q.put_nowait(1).unwrap();
+/// assert_eq!(q.qsize(), 1);
+/// ```
 pub struct GenericQueue<S: Storage> {
     maxsize: usize,
     inner: Mutex<Inner<S>>,
@@ -491,6 +499,16 @@ impl<S: Storage> fmt::Debug for GenericQueue<S> {
 }
 
 /// The future of [`GenericQueue::put`].
+///
+/// ```
+/// # conductor::run(async {
+/// let q = conductor::sync::Queue::new(1);
+/// let put = q.put(1); // nothing happens until awaited
+/// assert!(q.empty());
+/// put.await.unwrap();
+/// assert!(q.full());
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Put<'a, S: Storage> {
     queue: &'a GenericQueue<S>,
@@ -526,6 +544,15 @@ impl<S: Storage> fmt::Debug for Put<'_, S> {
 }
 
 /// The future of [`GenericQueue::get`].
+///
+/// ```
+/// # conductor::run(async {
+/// let q = conductor::sync::Queue::new(0);
+/// q.put_nowait("x").unwrap();
+/// let get = q.get();
+/// assert_eq!(get.await, Ok("x"));
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Get<'a, S: Storage> {
     queue: &'a GenericQueue<S>,
@@ -558,6 +585,16 @@ impl<S: Storage> fmt::Debug for Get<'_, S> {
 }
 
 /// The future of [`GenericQueue::join`].
+///
+/// ```
+/// # conductor::run(async {
+/// let q = conductor::sync::Queue::new(0);
+/// q.put_nowait(1).unwrap();
+/// q.get_nowait().unwrap();
+/// q.task_done().unwrap();
+/// q.join().await; // every item was marked done
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Join<'a, S: Storage> {
     queue: &'a GenericQueue<S>,

@@ -54,6 +54,14 @@ pub trait Storage: Default {
 }
 
 /// First in, first out: the storage of [`Queue`](super::Queue).
+///
+/// ```
+/// use conductor::sync::{Fifo, Storage};
+/// let mut s = Fifo::default();
+/// s.push(1);
+/// s.push(2);
+/// assert_eq!(s.pop(), Some(1));
+/// ```
 #[derive(Debug)]
 pub struct Fifo<T>(VecDeque<T>);
 
@@ -80,6 +88,14 @@ impl<T> Storage for Fifo<T> {
 }
 
 /// Last in, first out: the storage of [`LifoQueue`](super::LifoQueue).
+///
+/// ```
+/// use conductor::sync::{Lifo, Storage};
+/// let mut s = Lifo::default();
+/// s.push(1);
+/// s.push(2);
+/// assert_eq!(s.pop(), Some(2));
+/// ```
 #[derive(Debug)]
 pub struct Lifo<T>(Vec<T>);
 
@@ -108,6 +124,15 @@ impl<T> Storage for Lifo<T> {
 /// Smallest first (a binary heap, as asyncio's `heapq`): the storage of
 /// [`PriorityQueue`](super::PriorityQueue). Equal items come out in no particular order, as in
 /// asyncio; put `(priority, sequence, item)` tuples in for a stable order.
+///
+/// ```
+/// use conductor::sync::{Priority, Storage};
+/// let mut s = Priority::default();
+/// for x in [3, 1, 2] {
+///     s.push(x);
+/// }
+/// assert_eq!(s.pop(), Some(1));
+/// ```
 #[derive(Debug)]
 pub struct Priority<T>(BinaryHeap<Reverse<T>>);
 
