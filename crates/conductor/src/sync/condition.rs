@@ -407,3 +407,30 @@ impl<T: ?Sized> fmt::Debug for ConditionWait<'_, T> {
             .finish()
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::sync::Arc;
+    use crate::sync::block_on;
+    use loom::thread;
+
+    #[test]
+    fn a_notification_sent_after_the_flag_is_set_reaches_the_waiter() {
+        loom::model(|| {
+            let cond = Arc::new(Condition::new(false));
+            let c2 = cond.clone();
+            let notifier = thread::spawn(move || {
+                let mut ready = block_on(c2.acquire());
+                *ready = true;
+                ready.notify_all();
+            });
+            // Either the flag is already set, or the waiter is registered before the notifier
+            // can take the lock: a missed notification deadlocks the model.
+            let ready = block_on(async { cond.acquire().await.wait_for(|r| *r).await });
+            assert!(*ready);
+            drop(ready);
+            notifier.join().unwrap();
+        });
+    }
+}

@@ -625,3 +625,34 @@ impl<S: Storage> fmt::Debug for Join<'_, S> {
             .finish()
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::sync::Arc;
+    use crate::sync::block_on;
+    use loom::thread;
+
+    #[test]
+    fn a_put_racing_a_waiting_get_is_never_lost() {
+        loom::model(|| {
+            let q = Arc::new(Queue::new(1));
+            let q2 = q.clone();
+            let producer = thread::spawn(move || block_on(q2.put(7)).unwrap());
+            assert_eq!(block_on(q.get()), Ok(7));
+            producer.join().unwrap();
+            assert!(q.empty());
+        });
+    }
+
+    #[test]
+    fn shutdown_racing_a_waiting_get_wakes_it() {
+        loom::model(|| {
+            let q = Arc::new(Queue::<u8>::new(0));
+            let q2 = q.clone();
+            let closer = thread::spawn(move || q2.shutdown(false));
+            assert_eq!(block_on(q.get()), Err(QueueShutDown(())));
+            closer.join().unwrap();
+        });
+    }
+}
