@@ -2,10 +2,16 @@
 //! another awaits.
 //!
 //! Lock-free: one state word and three cells (the value, the receiver's waker, the sender's
-//! waker). The bits say who may touch which cell:
-//! - `value` is the sender's until it sets `COMPLETE` (with a release RMW, which fails if the
-//!   receiver set `CLOSED` first: the sender then takes its value back); after `COMPLETE` it is
-//!   the receiver's. The receiver never reads it before it sees `COMPLETE`.
+//! waker). Every bit has one writer, which always knows the bit's current value: `COMPLETE` is
+//! set once, by the sender (sending, or dropped without sending); `CLOSED` once, by the receiver
+//! (closed or dropped); `RX_WAKER` and `TX_WAKER` only by their own side. So every update is a
+//! `fetch_add` or `fetch_sub` of a bit known to be clear or set: one `lock xadd`, no
+//! compare-exchange loop. The bits say who may touch which cell:
+//! - `value` is written by the sender before it sets `COMPLETE` (release). Whichever of
+//!   `COMPLETE` and `CLOSED` was set first decides who owns it then: the sender sees `CLOSED` in
+//!   what its RMW returns and takes the value back; the receiver, whose own RMW set `CLOSED`,
+//!   remembers whether it came first, and reads the value only after seeing `COMPLETE` (acquire)
+//!   when it did not.
 //! - `rx_waker` is written by the receiver only while `RX_WAKER` is clear; the sender reads it
 //!   only if the RMW that set `COMPLETE` saw `RX_WAKER` set. To replace its waker the receiver
 //!   first clears `RX_WAKER`; if that RMW shows `COMPLETE`, the sender may be reading the cell,
@@ -16,7 +22,7 @@
 //!   receiver's `CLOSED`.
 //!
 //! A sender dropped without sending sets `COMPLETE` with no value: the receiver gets
-//! [`RecvError`]. Sending is one compare-exchange; receiving a value already there is one load.
+//! [`RecvError`]. Sending is one `fetch_add`; receiving a value already there is one load.
 
 use std::fmt;
 use std::future::Future;
@@ -55,7 +61,10 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         Sender {
             inner: Some(inner.clone()),
         },
-        Receiver { inner: Some(inner) },
+        Receiver {
+            inner: Some(inner),
+            closed: None,
+        },
     )
 }
 
@@ -124,16 +133,18 @@ impl<T> Inner<T> {
             if unsafe { Self::will_wake(cell, waker) } {
                 return s;
             }
-            let prev = self.state.fetch_and(!flag, AcqRel);
+            // `flag` is set, and only we change it: subtracting clears it.
+            let prev = self.state.fetch_sub(flag, AcqRel);
             if prev & done != 0 {
                 // The other side saw our flag when it finished and may be reading the cell.
                 return prev;
             }
         }
         // SAFETY: `flag` is clear and only this side sets it; the other side reads the cell
-        // only after an RMW that sees `flag` set, which comes after our `fetch_or` below.
+        // only after an RMW that sees `flag` set, which comes after our `fetch_add` below.
         cell.with_mut(|w| unsafe { *w = Some(waker.clone()) });
-        self.state.fetch_or(flag, AcqRel)
+        // `flag` is clear, and only we change it: adding sets it.
+        self.state.fetch_add(flag, AcqRel)
     }
 }
 
@@ -163,29 +174,22 @@ impl<T> Sender<T> {
     /// ```
     pub fn send(mut self, value: T) -> Result<(), T> {
         let inner = self.inner.take().expect("the sender sends once");
-        // SAFETY: `COMPLETE` is not set (only we set it), so the cell is ours.
+        // SAFETY: `COMPLETE` is not set (only we set it), so the receiver does not read the cell.
         inner.value.with_mut(|v| unsafe { *v = Some(value) });
-        let mut s = inner.state.load(Relaxed);
-        loop {
-            if s & CLOSED != 0 {
-                // SAFETY: still ours: `COMPLETE` was never set.
-                let value = inner.value.with_mut(|v| unsafe { (*v).take() });
-                return Err(value.expect("the value was just written"));
-            }
-            match inner
-                .state
-                .compare_exchange_weak(s, s | COMPLETE, AcqRel, Acquire)
-            {
-                Ok(prev) => {
-                    if prev & RX_WAKER != 0 {
-                        // SAFETY: we set `COMPLETE` while `RX_WAKER` was set.
-                        unsafe { Inner::<T>::wake(&inner.rx_waker) };
-                    }
-                    return Ok(());
-                }
-                Err(actual) => s = actual,
-            }
+        // `COMPLETE` is clear and set only here (or by our `Drop`, which no longer runs on
+        // `inner`): adding sets it.
+        let prev = inner.state.fetch_add(COMPLETE, AcqRel);
+        if prev & CLOSED != 0 {
+            // The receiver closed first: it will not read the value, which is ours again.
+            // SAFETY: a receiver whose close came before `COMPLETE` never touches the cell.
+            let value = inner.value.with_mut(|v| unsafe { (*v).take() });
+            return Err(value.expect("the value was just written"));
         }
+        if prev & RX_WAKER != 0 {
+            // SAFETY: we set `COMPLETE` while `RX_WAKER` was set.
+            unsafe { Inner::<T>::wake(&inner.rx_waker) };
+        }
+        Ok(())
     }
 
     /// Whether the receiver was dropped or closed: a send would fail.
@@ -241,8 +245,8 @@ impl<T> Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         if let Some(inner) = self.inner.take() {
-            // Dropped without sending: complete with no value.
-            let prev = inner.state.fetch_or(COMPLETE, AcqRel);
+            // Dropped without sending: complete with no value (set once: adding sets it).
+            let prev = inner.state.fetch_add(COMPLETE, AcqRel);
             if prev & RX_WAKER != 0 {
                 // SAFETY: we set `COMPLETE` while `RX_WAKER` was set.
                 unsafe { Inner::<T>::wake(&inner.rx_waker) };
@@ -268,7 +272,13 @@ impl<T> fmt::Debug for Sender<T> {
 /// ```
 pub struct Receiver<T> {
     inner: Option<Arc<Inner<T>>>,
+    /// Set by `close`: whether `CLOSED` was set before `COMPLETE` (the value, if any comes,
+    /// stays the sender's).
+    closed: Option<ClosedFirst>,
 }
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct ClosedFirst(bool);
 
 impl<T> Receiver<T> {
     /// Refuses the value: later sends fail and give it back. A value sent before is still
@@ -283,13 +293,25 @@ impl<T> Receiver<T> {
     /// # });
     /// ```
     pub fn close(&mut self) {
+        if self.closed.is_some() {
+            return;
+        }
         if let Some(inner) = &self.inner {
-            let prev = inner.state.fetch_or(CLOSED, AcqRel);
-            if prev & (TX_WAKER | CLOSED | COMPLETE) == TX_WAKER {
+            // `CLOSED` is set once, here: adding sets it.
+            let prev = inner.state.fetch_add(CLOSED, AcqRel);
+            let first = prev & COMPLETE == 0;
+            self.closed = Some(ClosedFirst(first));
+            if first && prev & TX_WAKER != 0 {
                 // SAFETY: we set `CLOSED` while `TX_WAKER` was set.
                 unsafe { Inner::<T>::wake(&inner.tx_waker) };
             }
         }
+    }
+
+    /// Whether this receiver closed before a value (or the sender's drop) arrived: then it
+    /// never reads the value cell.
+    fn closed_first(&self) -> bool {
+        self.closed == Some(ClosedFirst(true))
     }
 
     /// The value if it was sent, without waiting.
@@ -307,15 +329,16 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        let closed_first = self.closed_first();
         let Some(inner) = &self.inner else {
             return Err(TryRecvError::Closed);
         };
         let s = inner.state.load(Acquire);
-        let out = if s & COMPLETE != 0 {
-            // SAFETY: we are the receiver and saw `COMPLETE` with acquire ordering.
-            unsafe { inner.take_value() }.ok_or(TryRecvError::Closed)
-        } else if s & CLOSED != 0 {
+        let out = if closed_first {
             Err(TryRecvError::Closed)
+        } else if s & COMPLETE != 0 {
+            // SAFETY: we are the receiver, did not close first, and saw `COMPLETE` (acquire).
+            unsafe { inner.take_value() }.ok_or(TryRecvError::Closed)
         } else {
             return Err(TryRecvError::Empty);
         };
@@ -325,24 +348,27 @@ impl<T> Receiver<T> {
 
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         ready!(crate::runtime::budget::poll_proceed(cx));
+        let closed_first = self.closed_first();
         let inner = self
             .inner
             .as_ref()
             .expect("oneshot::Receiver polled after it completed");
+        if closed_first {
+            self.inner = None;
+            return Poll::Ready(Err(RecvError));
+        }
         let s = inner.state.load(Acquire);
-        let done = if s & (COMPLETE | CLOSED) != 0 {
+        let done = if s & COMPLETE != 0 {
             s
         } else {
             inner.register(&inner.rx_waker, RX_WAKER, COMPLETE, cx.waker())
         };
         if done & COMPLETE != 0 {
-            // SAFETY: we are the receiver and saw `COMPLETE` through an acquire load or RMW.
+            // SAFETY: we are the receiver, did not close first, and saw `COMPLETE` through an
+            // acquire load or RMW.
             let value = unsafe { inner.take_value() };
             self.inner = None;
             Poll::Ready(value.ok_or(RecvError))
-        } else if done & CLOSED != 0 {
-            self.inner = None;
-            Poll::Ready(Err(RecvError))
         } else {
             Poll::Pending
         }
@@ -467,13 +493,13 @@ mod loom_tests {
             let (tx, mut rx) = channel();
             let sender = thread::spawn(move || tx.send(String::from("v")));
             rx.close();
+            // Reads while the sender may still be sending (or taking its value back).
+            let got = rx.try_recv();
             let sent = sender.join().unwrap();
-            match rx.try_recv() {
-                Ok(v) => {
-                    assert!(sent.is_ok());
-                    assert_eq!(v, "v");
-                }
-                Err(_) => assert_eq!(sent.unwrap_err(), "v"),
+            match (got, sent) {
+                (Ok(v), Ok(())) => assert_eq!(v, "v"),
+                (Err(TryRecvError::Closed), Err(v)) => assert_eq!(v, "v"),
+                (got, sent) => panic!("inconsistent: received {got:?}, sent {sent:?}"),
             }
         });
     }
