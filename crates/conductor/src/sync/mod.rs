@@ -28,7 +28,7 @@
 //!   notification to the next condition waiter. Guards release in `Drop`.
 //! - **Cheap when uncontended.** Acquiring a free lock or semaphore is one compare-exchange, and
 //!   releasing it one `fetch_add`; setting an event without waiters is one `fetch_or`; sending on
-//!   a oneshot is one compare-exchange. None allocates. The queues and the multi-producer
+//!   a oneshot is one `fetch_add`. None allocates. The queues and the multi-producer
 //!   channels take their mutex once per operation.
 //! - **Fair to the loop.** Operations that can complete at once (acquire, get, recv, wait)
 //!   spend the task's cooperative budget first, so a task looping on a ready queue still yields.
