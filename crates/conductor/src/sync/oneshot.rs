@@ -118,16 +118,17 @@ impl<T> Inner<T> {
         cell.with(|w| unsafe { (*w).as_ref().is_some_and(|w| w.will_wake(waker)) })
     }
 
-    /// Registers `waker` in `cell` under `flag`; returns the state seen when the flag was set
-    /// (or when the registration was abandoned because `done` was set).
+    /// Registers `waker` in `cell` under `flag`, given the state `s` just loaded; returns the
+    /// state seen when the flag was set (or when the registration was abandoned because `done`
+    /// was set).
     fn register(
         &self,
+        s: usize,
         cell: &UnsafeCell<Option<Waker>>,
         flag: usize,
         done: usize,
         waker: &Waker,
     ) -> usize {
-        let s = self.state.load(Acquire);
         if s & flag != 0 {
             // SAFETY: only this side clears `flag`, so the other side only reads the cell.
             if unsafe { Self::will_wake(cell, waker) } {
@@ -230,10 +231,11 @@ impl<T> Sender<T> {
     /// ```
     pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let inner = self.inner.as_ref().expect("the sender is live");
-        if inner.state.load(Acquire) & CLOSED != 0 {
+        let s = inner.state.load(Acquire);
+        if s & CLOSED != 0 {
             return Poll::Ready(());
         }
-        let seen = inner.register(&inner.tx_waker, TX_WAKER, CLOSED, cx.waker());
+        let seen = inner.register(s, &inner.tx_waker, TX_WAKER, CLOSED, cx.waker());
         if seen & CLOSED != 0 {
             Poll::Ready(())
         } else {
@@ -347,31 +349,36 @@ impl<T> Receiver<T> {
     }
 
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
-        ready!(crate::runtime::budget::poll_proceed(cx));
         let closed_first = self.closed_first();
         let inner = self
             .inner
             .as_ref()
             .expect("oneshot::Receiver polled after it completed");
-        if closed_first {
-            self.inner = None;
-            return Poll::Ready(Err(RecvError));
-        }
-        let s = inner.state.load(Acquire);
-        let done = if s & COMPLETE != 0 {
-            s
+        let complete = if closed_first {
+            false
         } else {
-            inner.register(&inner.rx_waker, RX_WAKER, COMPLETE, cx.waker())
+            let s = inner.state.load(Acquire);
+            let seen = if s & COMPLETE != 0 {
+                s
+            } else {
+                inner.register(s, &inner.rx_waker, RX_WAKER, COMPLETE, cx.waker())
+            };
+            if seen & COMPLETE == 0 {
+                return Poll::Pending;
+            }
+            true
         };
-        if done & COMPLETE != 0 {
+        // Completing without waiting: spend the budget (a loop over ready receivers yields).
+        ready!(crate::runtime::budget::poll_proceed(cx));
+        let value = if complete {
             // SAFETY: we are the receiver, did not close first, and saw `COMPLETE` through an
             // acquire load or RMW.
-            let value = unsafe { inner.take_value() };
-            self.inner = None;
-            Poll::Ready(value.ok_or(RecvError))
+            unsafe { inner.take_value() }
         } else {
-            Poll::Pending
-        }
+            None
+        };
+        self.inner = None;
+        Poll::Ready(value.ok_or(RecvError))
     }
 }
 
