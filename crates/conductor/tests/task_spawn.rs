@@ -299,3 +299,15 @@ fn slow_steps_are_reported_in_debug_mode_with_name_and_location() {
     assert_eq!(reports[0].spawned_at.file(), file!());
     assert!(reports[0].took >= Duration::from_millis(10));
 }
+
+#[test]
+fn a_task_handle_is_one_pointer_wide() {
+    assert_eq!(
+        std::mem::size_of::<conductor::Task<u64>>(),
+        std::mem::size_of::<usize>()
+    );
+    assert_eq!(
+        std::mem::size_of::<conductor::TaskRef>(),
+        std::mem::size_of::<usize>()
+    );
+}

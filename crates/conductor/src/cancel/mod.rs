@@ -174,6 +174,41 @@ pub(crate) fn raise(task: TaskPtr, target: Target, msg: Option<Arc<str>>) {
     schedule(task);
 }
 
+/// The running task's node forwarding to `awaited`, found in its tree (a `Task` handle keeps no
+/// state of its own, so that it stays one pointer wide).
+fn forward_node(awaited: TaskPtr) -> Option<ScopeHandle> {
+    let owner = current_task()?;
+    // SAFETY: the running task is alive; we are on its thread.
+    let extra = unsafe { owner.header() }.extra_if_any()?;
+    let key = extra.scopes.borrow().find_forward(awaited)?;
+    Some(ScopeHandle { owner, key })
+}
+
+/// Registers the running task as awaiting `awaited` (asyncio's `_fut_waiter`), so that its
+/// cancellation is forwarded there; no-op when already registered or outside a task.
+pub(crate) fn await_task(awaited: &crate::task::LocalRef, waker: &Waker) {
+    match forward_node(awaited.ptr()) {
+        Some(node) => {
+            node.set_waker(waker);
+            std::mem::forget(node);
+        }
+        None => {
+            if let Some(node) = ScopeHandle::register(Kind::Forward(awaited.clone()), waker) {
+                std::mem::forget(node); // stays registered until `stop_awaiting`
+            }
+        }
+    }
+}
+
+/// Unregisters the running task's node for `awaited`; returns the cancellation that was
+/// forwarded through it, if any.
+pub(crate) fn stop_awaiting(awaited: TaskPtr) -> Option<Mark> {
+    let node = forward_node(awaited)?;
+    let mark = node.take_mark();
+    drop(node); // unregisters
+    mark
+}
+
 /// A node that a future registered in its task's scope tree; unregisters on drop.
 pub(crate) struct ScopeHandle {
     owner: TaskPtr,

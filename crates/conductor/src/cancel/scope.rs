@@ -126,6 +126,17 @@ impl ScopeTree {
             .filter(|n| n.gen == key.gen)
     }
 
+    /// The node through which the tree's task awaits `task`, if any.
+    pub(crate) fn find_forward(&self, task: crate::task::TaskPtr) -> Option<ScopeKey> {
+        self.nodes.iter().find_map(|(i, n)| match &n.kind {
+            Kind::Forward(t) if t.ptr() == task => Some(ScopeKey {
+                index: i as u32,
+                gen: n.gen,
+            }),
+            _ => None,
+        })
+    }
+
     /// Records the waker that polls this node, unless it is the same as before.
     pub(crate) fn set_waker(&mut self, key: ScopeKey, waker: &Waker) {
         if let Some(n) = self.get_mut(key) {

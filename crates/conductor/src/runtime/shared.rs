@@ -4,7 +4,6 @@
 //! Every task holds a strong count of its loop's `Shared`, so a foreign waker can always find the
 //! remote queue, even after the loop is dropped (the queue is then closed and refuses pushes).
 
-use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::ready::ReadyQueue;
@@ -16,7 +15,36 @@ pub(crate) struct Shared {
     pub(crate) id: u64,
     pub(crate) remote: RemoteQueue,
     /// Owner-thread only; see `with_local`.
-    local: RefCell<Local>,
+    local: LocalCell<Local>,
+}
+
+/// The owner-thread state's cell: a `RefCell` in debug builds, so that a re-entrant access
+/// panics in the tests; a plain `UnsafeCell` in release builds, where `with_local`'s contract
+/// (no re-entrance, checked by every debug run) makes the borrow flag redundant.
+#[cfg(debug_assertions)]
+struct LocalCell<T>(std::cell::RefCell<T>);
+
+#[cfg(not(debug_assertions))]
+struct LocalCell<T>(std::cell::UnsafeCell<T>);
+
+impl<T> LocalCell<T> {
+    fn new(value: T) -> Self {
+        #[cfg(debug_assertions)]
+        return LocalCell(std::cell::RefCell::new(value));
+        #[cfg(not(debug_assertions))]
+        return LocalCell(std::cell::UnsafeCell::new(value));
+    }
+
+    /// # Safety
+    /// No other access to the value is live (see `Shared::with_local`).
+    #[inline]
+    unsafe fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        #[cfg(debug_assertions)]
+        return f(&mut self.0.borrow_mut());
+        // SAFETY: the caller guarantees exclusive access for the duration of `f`.
+        #[cfg(not(debug_assertions))]
+        return f(unsafe { &mut *self.0.get() });
+    }
 }
 
 /// The loop's owner-thread state that tasks reach through their header.
@@ -40,7 +68,7 @@ impl Shared {
         Shared {
             id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
             remote: RemoteQueue::new(unpark),
-            local: RefCell::new(Local {
+            local: LocalCell::new(Local {
                 ready: ReadyQueue::default(),
                 registry: Registry::default(),
             }),
@@ -50,9 +78,12 @@ impl Shared {
     /// Runs `f` on the owner-thread state.
     ///
     /// # Safety
-    /// The caller runs on the thread that owns this loop. `f` must not call back into code that
-    /// could reach `with_local` again (the `RefCell` turns that mistake into a panic, not UB).
+    /// The caller runs on the thread that owns this loop, and `f` neither runs user code nor
+    /// reaches `with_local` again (debug builds turn a violation into a panic).
+    #[inline]
     pub(crate) unsafe fn with_local<R>(&self, f: impl FnOnce(&mut Local) -> R) -> R {
-        f(&mut self.local.borrow_mut())
+        // SAFETY: the owner thread is the only one that touches `local`, and the caller rules
+        // out re-entrance, so this is the only live access.
+        unsafe { self.local.with(f) }
     }
 }

@@ -82,6 +82,8 @@ pub(crate) fn close(core: &Core) {
         let h = unsafe { t.header() };
         let local = h.local.replace(0);
         h.set(ORPHANED);
+        // Other threads, or handles on this one, may use the task after the runtime is gone.
+        h.pin_loop();
         if h.state.orphan(local) {
             let slot = h.slot.get();
             // SAFETY: owner thread; then `orphan` said nobody references the task.

@@ -39,6 +39,12 @@ pub(crate) mod flags {
     pub(crate) const TAKEN: u32 = 1 << 9;
     /// The task failed with an error that its `TaskGroup` took (it ends as cancelled would).
     pub(crate) const FAILED_IN_GROUP: u32 = 1 << 10;
+    /// The task holds a strong count of its loop's `Arc<Shared>` (taken when the owner lets go
+    /// of a task that other threads still reference; released in `dealloc`).
+    pub(crate) const PINS_LOOP: u32 = 1 << 11;
+    /// The task ended cancelled by a cancellation forwarded from the task awaiting it, which has
+    /// passed it on: the `Task` handle stays pending.
+    pub(crate) const JOIN_RERAISED: u32 = 1 << 12;
 }
 
 /// Type-specific operations, one table per future type.
@@ -76,7 +82,8 @@ pub(crate) struct Extra {
 pub(crate) struct Header {
     pub(crate) state: RemoteState,
     pub(crate) vtable: &'static Vtable,
-    /// The loop this task belongs to; the task holds one strong count of it.
+    /// The loop this task belongs to. Alive while the task's owner side holds it (the runtime
+    /// owns the loop then); a task that outlives its owner side pins it (`PINS_LOOP`).
     pub(crate) shared: NonNull<Shared>,
     /// Local reference count (see `state`).
     pub(crate) local: Cell<u32>,
@@ -137,8 +144,19 @@ impl Header {
     }
 
     pub(crate) fn shared(&self) -> &Shared {
-        // SAFETY: the task holds a strong count of the loop's `Arc<Shared>` until `dealloc`.
+        // SAFETY: while the owner side holds the task, the runtime holds the loop; afterwards the
+        // task pins it (`PINS_LOOP`) if anyone can still reach it. See `raw::let_go`.
         unsafe { self.shared.as_ref() }
+    }
+
+    /// Takes a strong count of the loop for the task. Owner thread, before the owner side lets go.
+    pub(crate) fn pin_loop(&self) {
+        if !self.has(flags::PINS_LOOP) {
+            self.set(flags::PINS_LOOP);
+            // SAFETY: `shared` came from an `Arc` that the runtime still holds (the owner side
+            // has not let go yet), so incrementing its count is sound.
+            unsafe { StdArc::increment_strong_count(self.shared.as_ptr()) };
+        }
     }
 
     /// The extra block, allocating it on first use. Owner thread only.

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use super::error::{InvalidState, TaskError};
 use super::header::flags::*;
 use super::TaskRef;
-use crate::cancel::{self, Kind, ScopeHandle};
+use crate::cancel;
 use crate::runtime::budget;
 
 /// A task spawned on this thread's loop: asyncio's `Task`, typed by its output.
@@ -23,13 +23,12 @@ use crate::runtime::budget;
 ///
 /// `Task<T>` dereferences to [`TaskRef`], which has the rest of asyncio's `Task` methods:
 /// `cancel`, `is_done`, `is_cancelled`, `name`, `add_done_callback`...
+///
+/// A `Task` is one pointer wide: while it is awaited, its registration in the awaiting task's
+/// cancellation scopes lives in that task's scope tree.
 #[must_use = "a task runs detached when its Task is dropped; await it, or call `detach`"]
 pub struct Task<T> {
     inner: TaskRef,
-    /// Our node in the awaiting task's scope tree, while awaited.
-    scope: Option<ScopeHandle>,
-    /// A forwarded cancellation came back: the awaiting task is being cancelled.
-    reraised: bool,
     _output: PhantomData<T>,
 }
 
@@ -37,8 +36,6 @@ impl<T> Task<T> {
     pub(crate) fn new(inner: TaskRef) -> Self {
         Task {
             inner,
-            scope: None,
-            reraised: false,
             _output: PhantomData,
         }
     }
@@ -113,44 +110,41 @@ impl<T> Future for Task<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if this.reraised {
+        let flags = this.inner.local().header().flags.get();
+        if flags & JOIN_RERAISED != 0 || budget::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
-        if budget::poll_proceed(cx).is_pending() {
-            return Poll::Pending;
-        }
-        let h = this.inner.local().header();
-        if h.has(COMPLETE) {
-            let forwarded = this.scope.take().and_then(|s| s.take_mark());
+        if flags & COMPLETE != 0 {
+            let forwarded = cancel::stop_awaiting(this.inner.local().ptr());
             let result = this.result();
             if let (Some(mark), Err(TaskError::Cancelled(_))) = (forwarded, &result) {
                 // Our cancellation went to the awaited task and it ended cancelled: the
                 // cancellation now continues in the awaiting task, from this await.
                 if let Some(me) = cancel::current_task() {
                     cancel::raise(me, mark.target, mark.msg);
-                    this.reraised = true;
+                    this.inner.local().header().set(JOIN_RERAISED);
                     return Poll::Pending;
                 }
             }
             return Poll::Ready(result);
         }
+        let h = this.inner.local().header();
         let waker = match h.join_waker.take() {
             Some(w) if w.will_wake(cx.waker()) => w,
             _ => cx.waker().clone(),
         };
         h.join_waker.set(Some(waker));
-        if this.scope.is_none() {
-            let forward = Kind::Forward(this.inner.local().clone());
-            this.scope = ScopeHandle::register(forward, cx.waker());
-        }
+        cancel::await_task(this.inner.local(), cx.waker());
         Poll::Pending
     }
 }
 
 impl<T> Drop for Task<T> {
     fn drop(&mut self) {
-        self.scope = None;
         let h = self.inner.local().header();
+        if !h.has(COMPLETE) {
+            cancel::stop_awaiting(self.inner.local().ptr());
+        }
         drop(h.join_waker.take());
         h.clear(JOIN);
         if h.has(HAS_OUTPUT) {

@@ -47,9 +47,8 @@ impl<F: Future> VtableFor<F> {
 /// Allocates a task for `future` on the loop `shared`. The new task has no references yet
 /// (`local == 0`); the spawner adds the ones it hands out before anything can observe it.
 pub(crate) fn allocate<F: Future>(future: F, shared: &Arc<Shared>) -> TaskPtr {
-    // The task's strong count of the loop, released in `dealloc`.
-    let shared = NonNull::new(Arc::into_raw(shared.clone()).cast_mut())
-        .expect("Arc::into_raw is never null");
+    // A pointer with the provenance of the whole `Arc` allocation (see `Header::pin_loop`).
+    let shared = NonNull::new(Arc::as_ptr(shared).cast_mut()).expect("Arc::as_ptr is never null");
     let cell = Box::new(TaskCell {
         header: Header {
             state: RemoteState::new(),
@@ -162,10 +161,12 @@ unsafe fn dealloc<F: Future>(task: TaskPtr) {
     // SAFETY: `task` came from `Box::leak` in `allocate::<F>` and nobody references it any more.
     let cell = unsafe { Box::from_raw(task.cast::<TaskCell<F>>().as_ptr()) };
     cell.header.free_extra();
-    let shared = cell.header.shared;
+    let pinned = cell.header.has(PINS_LOOP).then_some(cell.header.shared);
     drop(cell);
-    // SAFETY: `shared` came from `Arc::into_raw` in `allocate`; this releases that count.
-    drop(unsafe { Arc::from_raw(shared.as_ptr()) });
+    if let Some(shared) = pinned {
+        // SAFETY: `pin_loop` took this count; the flag says so, and this is its only release.
+        unsafe { Arc::decrement_strong_count(shared.as_ptr()) };
+    }
 }
 
 /// Frees a task whose last reference just went away.
@@ -240,8 +241,15 @@ unsafe fn local_released(task: TaskPtr) {
     let slot = h.slot.get();
     // SAFETY: owner thread (the caller's contract); no user code runs inside.
     unsafe { h.shared().with_local(|l| l.registry.remove(slot)) };
-    if h.state.release_local() {
-        // SAFETY: `release_local` returned true: nobody else references the task.
+    // A task nobody else ever referenced needs no atomic update. Otherwise other threads may
+    // still reach it: it pins its loop first, so that their wakes and drops find the loop's
+    // `Shared` alive even after the runtime is dropped.
+    let unreferenced = h.state.is_only_local() || {
+        h.pin_loop();
+        h.state.release_local()
+    };
+    if unreferenced {
+        // SAFETY: nobody else references the task.
         unsafe { free(task) };
     }
 }

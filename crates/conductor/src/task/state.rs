@@ -159,6 +159,14 @@ impl RemoteState {
         }
     }
 
+    /// The owner's local count reached zero and nobody else ever took a reference: true when the
+    /// word still holds only `LOCAL`. Then no other thread can reach the task (a reference would
+    /// be needed to touch it), so it may be freed without a read-modify-write. The acquire load
+    /// pairs with the release of the last foreign drop, if there ever was one.
+    pub(crate) fn is_only_local(&self) -> bool {
+        self.0.load(Acquire) == LOCAL
+    }
+
     /// The owner's local count reached zero. Returns true when the caller must free the task.
     pub(crate) fn release_local(&self) -> bool {
         let old = self.0.fetch_and(!LOCAL, AcqRel);
@@ -362,14 +370,15 @@ mod loom_tests {
         (owner, task)
     }
 
-    /// Owner drops one local reference (`local` starts at the number the owner holds).
+    /// Owner drops one local reference (`local` starts at the number the owner holds), with the
+    /// runtime's fast path: no atomic update when nobody else ever held a reference.
     fn owner_release(t: &Task) {
         // SAFETY: only the owner thread touches `local`.
         let now = t.local.with_mut(|l| unsafe {
             *l -= 1;
             *l
         });
-        if now == 0 && t.word.release_local() {
+        if now == 0 && (t.word.is_only_local() || t.word.release_local()) {
             t.frees.fetch_add(1, SeqCst);
         }
     }
@@ -396,6 +405,21 @@ mod loom_tests {
             task.word.clone_ref();
             let (o2, t2) = (owner.clone(), task.clone());
             let th = loom::thread::spawn(move || foreign_wake(&o2, &t2, true));
+            owner_release(&task);
+            th.join().unwrap();
+            owner.drain(&task);
+            assert_eq!(task.frees.load(SeqCst), 1);
+        });
+    }
+
+    #[test]
+    fn the_atomic_free_fast_path_never_races_a_last_foreign_drop() {
+        loom::model(|| {
+            // A foreign thread holds a remote waker and drops it while the owner lets go.
+            let (owner, task) = setup(1);
+            task.word.clone_ref();
+            let (o2, t2) = (owner.clone(), task.clone());
+            let th = loom::thread::spawn(move || foreign_drop(&o2, &t2));
             owner_release(&task);
             th.join().unwrap();
             owner.drain(&task);

@@ -83,14 +83,21 @@ impl Sleep {
         *self = Sleep::new(Deadline::At(deadline));
     }
 
-    fn resolve(&mut self, core: &Core) -> u64 {
-        let ns = match self.deadline {
-            Deadline::After(d) => core
-                .clock
-                .now_ns()
-                .saturating_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
-            Deadline::At(at) => core.clock.ns_of(at),
-            Deadline::Resolved { loop_id, ns } if loop_id == core.id => return ns,
+    /// The deadline on `core`'s clock, and whether it has already passed. Reads the clock once.
+    fn resolve(&mut self, core: &Core) -> (u64, bool) {
+        let (ns, due) = match self.deadline {
+            Deadline::After(d) => {
+                let now = core.clock.now_ns();
+                let d = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+                (now.saturating_add(d), d == 0)
+            }
+            Deadline::At(at) => {
+                let ns = core.clock.ns_of(at);
+                (ns, ns <= core.clock.now_ns())
+            }
+            Deadline::Resolved { loop_id, ns } if loop_id == core.id => {
+                return (ns, ns <= core.clock.now_ns())
+            }
             Deadline::Resolved { .. } => {
                 panic!("a conductor Sleep was polled on two different event loops")
             }
@@ -99,7 +106,7 @@ impl Sleep {
             loop_id: core.id,
             ns,
         };
-        ns
+        (ns, due)
     }
 
     /// Polls with the running loop (shared by `Timeout` and `Interval`).
@@ -107,7 +114,6 @@ impl Sleep {
         if self.done {
             return Poll::Ready(());
         }
-        let deadline = self.resolve(core);
         if let Some(key) = self.entry {
             let mut timers = core.timers.borrow_mut();
             if timers.is_pending(key) {
@@ -118,7 +124,8 @@ impl Sleep {
             self.done = true;
             return Poll::Ready(());
         }
-        if deadline <= core.clock.now_ns() {
+        let (deadline, due) = self.resolve(core);
+        if due {
             // asyncio schedules even an expired timer, so the caller yields once.
             if self.yielded {
                 self.done = true;
