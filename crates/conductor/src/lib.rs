@@ -26,6 +26,7 @@
 //! - [`catch_cancel`] and [`Cancelled`]: cancellation with async cleanup;
 //! - [`time`]: [`sleep`], [`timeout`], [`interval`];
 //! - [`group`]: [`gather`], [`wait`], [`as_completed`], [`shield`], [`TaskGroup`];
+//! - [`sync`]: [`Lock`], [`Event`], [`Condition`], [`Semaphore`], [`Queue`], channels;
 //! - [`to_thread`]: blocking work on the thread pool;
 //! - [`debug`]: the task dump.
 #![warn(missing_docs)]
@@ -33,10 +34,15 @@
 mod blocking;
 mod cancel;
 pub mod debug;
+pub mod fs;
 pub mod group;
 pub mod io;
 mod loom;
+pub mod net;
+pub mod process;
 pub mod runtime;
+pub mod signal;
+pub mod streams;
 pub mod sync;
 pub mod task;
 pub mod time;

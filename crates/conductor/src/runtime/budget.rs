@@ -8,6 +8,7 @@ use super::context;
 
 /// Spends one unit of the running task's budget; `Pending` (after waking the task) when it is
 /// spent, which makes the task yield to the loop. Outside a loop it always proceeds.
+#[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     context::with_core(|core| match core {
         Some(core) => core.poll_budget(cx),

@@ -128,6 +128,7 @@ impl Core {
     }
 
     /// Spends one unit of the running task's budget; when none is left, asks for a yield.
+    #[inline]
     pub(crate) fn poll_budget(&self, cx: &mut Context<'_>) -> Poll<()> {
         let b = self.budget.get();
         if b == 0 {
