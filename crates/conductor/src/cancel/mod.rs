@@ -194,6 +194,7 @@ pub(crate) fn await_task(awaited: &crate::task::LocalRef, waker: &Waker) {
         }
         None => {
             if let Some(node) = ScopeHandle::register(Kind::Forward(awaited.clone()), waker) {
+                awaited.header().set(AWAITED);
                 std::mem::forget(node); // stays registered until `stop_awaiting`
             }
         }
@@ -203,6 +204,12 @@ pub(crate) fn await_task(awaited: &crate::task::LocalRef, waker: &Waker) {
 /// Unregisters the running task's node for `awaited`; returns the cancellation that was
 /// forwarded through it, if any.
 pub(crate) fn stop_awaiting(awaited: TaskPtr) -> Option<Mark> {
+    // SAFETY: the caller holds a reference to `awaited` (its `Task` handle), on its thread.
+    let h = unsafe { awaited.header() };
+    if !h.has(AWAITED) {
+        return None;
+    }
+    h.clear(AWAITED);
     let node = forward_node(awaited)?;
     let mark = node.take_mark();
     drop(node); // unregisters

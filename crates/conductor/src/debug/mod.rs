@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::runtime::context;
-use crate::task::{all_tasks, TaskState};
+use crate::task::all_tasks;
 
 /// A table of every task of this thread's loop that is not done, with its id, name, state,
 /// pending cancellation requests and spawn location.
@@ -39,20 +39,12 @@ pub fn dump_tasks() -> String {
         "id", "name", "state", "cancelling"
     );
     for t in tasks {
-        let state = match t.state() {
-            TaskState::Ready => "ready",
-            TaskState::Running => "running",
-            TaskState::Suspended => "suspended",
-            TaskState::Done => "done",
-            TaskState::Cancelled => "cancelled",
-            TaskState::Failed => "failed",
-        };
         let _ = writeln!(
             out,
             "{:>6}  {:<24} {:<10} {:>10}  {}",
             t.id(),
             t.name(),
-            state,
+            t.state().to_string(),
             t.cancelling(),
             t.spawned_at()
         );

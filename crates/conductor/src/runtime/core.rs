@@ -203,6 +203,8 @@ impl Core {
         let ready_empty = self.ready_len() == 0;
         let idle = ready_empty && !self.shared.remote.has_pending();
         if idle && may_block {
+            // SAFETY: the loop's own thread; trimming runs no user code.
+            unsafe { self.shared.with_local(|l| l.blocks.trim_idle()) };
             let timeout = self.park_timeout();
             if self.clock.is_paused() && timeout.is_some() && self.blocking.in_flight() == 0 {
                 // Nothing can happen before the next timer but IO: jump to the timer.

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::ready::ReadyQueue;
 use super::remote::{RemoteQueue, Unpark};
+use crate::task::blocks::BlockCache;
 use crate::task::registry::Registry;
 
 pub(crate) struct Shared {
@@ -51,6 +52,8 @@ impl<T> LocalCell<T> {
 pub(crate) struct Local {
     pub(crate) ready: ReadyQueue,
     pub(crate) registry: Registry,
+    /// Blocks of finished tasks, for the next spawns.
+    pub(crate) blocks: BlockCache,
 }
 
 // SAFETY: `local` is accessed only through `with_local`, whose callers prove they run on the loop's
@@ -71,6 +74,7 @@ impl Shared {
             local: LocalCell::new(Local {
                 ready: ReadyQueue::default(),
                 registry: Registry::default(),
+                blocks: BlockCache::default(),
             }),
         }
     }

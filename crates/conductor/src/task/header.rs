@@ -45,6 +45,8 @@ pub(crate) mod flags {
     /// The task ended cancelled by a cancellation forwarded from the task awaiting it, which has
     /// passed it on: the `Task` handle stays pending.
     pub(crate) const JOIN_RERAISED: u32 = 1 << 12;
+    /// Some task registered itself as awaiting this one (a forwarding node names it).
+    pub(crate) const AWAITED: u32 = 1 << 13;
 }
 
 /// Type-specific operations, one table per future type.

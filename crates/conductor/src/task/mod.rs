@@ -18,6 +18,7 @@
 //! References: the registry holds one while the task is pending, each ready-queue entry one, the
 //! `Task<T>`/`TaskRef` handles one each, each waker one.
 
+pub(crate) mod blocks;
 pub(crate) mod error;
 pub(crate) mod harness;
 pub(crate) mod header;

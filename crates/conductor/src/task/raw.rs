@@ -4,6 +4,7 @@
 //! operations (`LocalRef`, `inc_local`, `dec_local`). Which thread may call what is stated on each
 //! function; the overall protocol is in `state.rs`.
 
+use std::alloc::Layout;
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
@@ -14,8 +15,10 @@ use std::pin::Pin;
 use std::ptr::{self, NonNull};
 use std::task::{Context, Poll};
 
+use super::blocks;
 use super::header::{flags::*, Header, TaskPtr, Vtable};
 use super::state::{DropOutcome, RemoteState};
+use crate::runtime::context;
 use crate::runtime::shared::Shared;
 use std::sync::Arc;
 
@@ -49,7 +52,7 @@ impl<F: Future> VtableFor<F> {
 pub(crate) fn allocate<F: Future>(future: F, shared: &Arc<Shared>) -> TaskPtr {
     // A pointer with the provenance of the whole `Arc` allocation (see `Header::pin_loop`).
     let shared = NonNull::new(Arc::as_ptr(shared).cast_mut()).expect("Arc::as_ptr is never null");
-    let cell = Box::new(TaskCell {
+    let cell = TaskCell {
         header: Header {
             state: RemoteState::new(),
             vtable: &VtableFor::<F>::VTABLE,
@@ -63,8 +66,15 @@ pub(crate) fn allocate<F: Future>(future: F, shared: &Arc<Shared>) -> TaskPtr {
         stage: UnsafeCell::new(Stage {
             future: ManuallyDrop::new(future),
         }),
-    });
-    TaskPtr::from_header(NonNull::from(Box::leak(cell)).cast())
+    };
+    let layout = blocks::block_layout(Layout::new::<TaskCell<F>>());
+    // SAFETY: `allocate` runs on the loop's thread (spawns happen there); nothing else runs.
+    let block = unsafe { cell.header.shared().with_local(|l| l.blocks.alloc(layout)) };
+    let ptr = block.cast::<TaskCell<F>>();
+    // SAFETY: the block is fresh, at least as large as `TaskCell<F>` and aligned for it
+    // (`block_layout` only rounds the size up and the alignment to 16).
+    unsafe { ptr.as_ptr().write(cell) };
+    TaskPtr::from_header(ptr.cast())
 }
 
 /// # Safety
@@ -158,12 +168,25 @@ unsafe fn take_output<F: Future>(task: TaskPtr, dst: *mut ()) {
 /// # Safety
 /// Called once, by whoever observed the task's last reference go; the payload is gone.
 unsafe fn dealloc<F: Future>(task: TaskPtr) {
-    // SAFETY: `task` came from `Box::leak` in `allocate::<F>` and nobody references it any more.
-    let cell = unsafe { Box::from_raw(task.cast::<TaskCell<F>>().as_ptr()) };
-    cell.header.free_extra();
-    let pinned = cell.header.has(PINS_LOOP).then_some(cell.header.shared);
-    drop(cell);
-    if let Some(shared) = pinned {
+    let cell = task.cast::<TaskCell<F>>();
+    // SAFETY: nobody references the task any more; its header is still initialized.
+    let header = unsafe { &cell.as_ref().header };
+    header.free_extra();
+    drop(header.join_waker.take());
+    let shared = header.shared;
+    let pinned = header.has(PINS_LOOP);
+    // The stage holds nothing (the payload is gone) and the header's other fields need no drop.
+    let layout = blocks::block_layout(Layout::new::<TaskCell<F>>());
+    let block = cell.cast::<u8>();
+    if context::is_running_loop(shared) {
+        // SAFETY: the loop runs on this thread, so it is alive and its owner-only state is ours;
+        // `free` runs no user code. The block came from `allocate` with `layout`.
+        unsafe { shared.as_ref().with_local(|l| l.blocks.free(block, layout)) };
+    } else {
+        // SAFETY: the block came from the global allocator with `layout`; it is unused.
+        unsafe { blocks::free_elsewhere(block, layout) };
+    }
+    if pinned {
         // SAFETY: `pin_loop` took this count; the flag says so, and this is its only release.
         unsafe { Arc::decrement_strong_count(shared.as_ptr()) };
     }
