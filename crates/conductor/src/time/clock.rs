@@ -37,7 +37,11 @@ impl Clock {
     }
 
     pub(crate) fn now(&self) -> Instant {
-        self.instant(self.now_ns())
+        if self.paused {
+            self.instant(self.offset.get())
+        } else {
+            Instant::now()
+        }
     }
 
     pub(crate) fn instant(&self, ns: u64) -> Instant {

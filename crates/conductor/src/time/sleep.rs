@@ -83,21 +83,18 @@ impl Sleep {
         *self = Sleep::new(Deadline::At(deadline));
     }
 
-    /// The deadline on `core`'s clock, and whether it has already passed. Reads the clock once.
+    /// The deadline on `core`'s clock, and whether the sleep must only yield (a zero duration).
+    /// Reads the clock only for a relative deadline: a deadline already past goes to the timer
+    /// queue like any other and fires at the next iteration, which is the same single yield.
     fn resolve(&mut self, core: &Core) -> (u64, bool) {
-        let (ns, due) = match self.deadline {
+        let (ns, zero) = match self.deadline {
+            Deadline::After(Duration::ZERO) => (core.clock.now_ns(), true),
             Deadline::After(d) => {
-                let now = core.clock.now_ns();
                 let d = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-                (now.saturating_add(d), d == 0)
+                (core.clock.now_ns().saturating_add(d), false)
             }
-            Deadline::At(at) => {
-                let ns = core.clock.ns_of(at);
-                (ns, ns <= core.clock.now_ns())
-            }
-            Deadline::Resolved { loop_id, ns } if loop_id == core.id => {
-                return (ns, ns <= core.clock.now_ns())
-            }
+            Deadline::At(at) => (core.clock.ns_of(at), false),
+            Deadline::Resolved { loop_id, ns } if loop_id == core.id => return (ns, false),
             Deadline::Resolved { .. } => {
                 panic!("a conductor Sleep was polled on two different event loops")
             }
@@ -106,7 +103,7 @@ impl Sleep {
             loop_id: core.id,
             ns,
         };
-        (ns, due)
+        (ns, zero)
     }
 
     /// Polls with the running loop (shared by `Timeout` and `Interval`).
@@ -116,7 +113,12 @@ impl Sleep {
         }
         if let Some(key) = self.entry {
             let mut timers = core.timers.borrow_mut();
-            if timers.is_pending(key) {
+            let Deadline::Resolved { ns, .. } = self.deadline else {
+                unreachable!("a registered sleep has a resolved deadline")
+            };
+            // Checked against the wheel's clock, not the entry: a woken sleeper does not touch
+            // its (possibly reused) timer slot.
+            if !timers.is_due(ns) && timers.is_pending(key) {
                 timers.set_waker(key, cx.waker());
                 return Poll::Pending;
             }
@@ -124,13 +126,13 @@ impl Sleep {
             self.done = true;
             return Poll::Ready(());
         }
-        let (deadline, due) = self.resolve(core);
-        if due {
-            // asyncio schedules even an expired timer, so the caller yields once.
-            if self.yielded {
-                self.done = true;
-                return Poll::Ready(());
-            }
+        if self.yielded {
+            self.done = true;
+            return Poll::Ready(());
+        }
+        let (deadline, zero) = self.resolve(core);
+        if zero {
+            // asyncio's sleep(0): one yield, no timer.
             self.yielded = true;
             cx.waker().wake_by_ref();
             return Poll::Pending;

@@ -116,6 +116,12 @@ impl Wheel {
         self.len == 0
     }
 
+    /// Whether a timer for `deadline_ns` has come due: it has fired, or fires at the next
+    /// `advance` (it waits in the due list). Needs no access to the entry itself.
+    pub(crate) fn is_due(&self, deadline_ns: u64) -> bool {
+        deadline_ns.div_ceil(TICK_NS) <= self.elapsed
+    }
+
     /// Adds a timer for `deadline_ns` (on the loop clock).
     pub(crate) fn insert(&mut self, deadline_ns: u64, payload: Payload) -> Key {
         let tick = deadline_ns.div_ceil(TICK_NS);
