@@ -310,7 +310,7 @@ fn main() -> ExitCode {
     println!();
     println!("Notes:");
     println!(
-        "- —: not applicable. ping_pong (native) is tokio::sync::mpsc (tokio only). monoio has \
+        "- —: not applicable. ping_pong (native) is each runtime's own bounded channel: conductor::sync::mpsc, tokio::sync::mpsc. monoio has \
          no yield_now, and polls a task that wakes itself again at once (front of its queue): \
          it cannot yield to other tasks."
     );

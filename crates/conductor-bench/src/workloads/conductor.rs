@@ -87,6 +87,29 @@ impl Contender for Conductor {
         })
     }
 
+    fn ping_pong_native(&self, n: usize) -> Option<Duration> {
+        Some(rt().block_on(async move {
+            let (a_tx, mut a_rx) = conductor::sync::mpsc::channel::<u32>(1);
+            let (b_tx, mut b_rx) = conductor::sync::mpsc::channel::<u32>(1);
+            let start = Instant::now();
+            let pinger = conductor::spawn(async move {
+                for i in 0..n {
+                    a_tx.send(i as u32).await.expect("pong side gone");
+                    b_rx.recv().await.expect("pong side gone");
+                }
+            });
+            let ponger = conductor::spawn(async move {
+                for _ in 0..n {
+                    let v = a_rx.recv().await.expect("ping side gone");
+                    b_tx.send(v).await.expect("ping side gone");
+                }
+            });
+            pinger.await.expect("ping failed");
+            ponger.await.expect("pong failed");
+            start.elapsed()
+        }))
+    }
+
     fn timeout(&self, n: usize) -> Duration {
         rt().block_on(async move {
             let start = Instant::now();
