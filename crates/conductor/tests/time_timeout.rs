@@ -220,3 +220,46 @@ fn interval_delay_and_skip_behaviors() {
         assert_eq!(s.tick().await - start, Duration::from_millis(300));
     });
 }
+
+#[test]
+fn an_outer_deadline_reaches_a_catch_scope_inside_an_inner_timeout() {
+    // Both timeouts get their scope nodes only when the catch scope registers, in nesting
+    // order, so the outer one's cancellation still finds the catcher below the inner one.
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let l = log.clone();
+    paused().block_on(async move {
+        let r = timeout(Duration::from_secs(1), async move {
+            timeout(Duration::from_secs(10), async move {
+                sleep(Duration::from_millis(10)).await; // registers later than the first poll
+                if let Err(c) = catch_cancel(sleep(Duration::from_secs(5))).await {
+                    l.borrow_mut().push("caught");
+                    return c.reraise().await;
+                }
+            })
+            .await
+        })
+        .await;
+        assert_eq!(
+            r,
+            Err(TimedOut),
+            "the outer timeout fired, through the inner one"
+        );
+    });
+    assert_eq!(*log.borrow(), ["caught"]);
+}
+
+#[test]
+fn a_panic_inside_a_timeout_leaves_the_loop_consistent() {
+    paused().block_on(async {
+        let bad = spawn(timeout(Duration::from_secs(1), async {
+            panic!("inside a scope")
+        }));
+        assert!(bad.await.unwrap_err().is_panic());
+        let good = timeout(Duration::from_secs(1), async {
+            catch_cancel(sleep(Duration::from_secs(5))).await.is_err()
+        })
+        .await;
+        // The catch scope hung from this timeout (not from a stale frame), so it caught.
+        assert_eq!(good, Ok(true));
+    });
+}

@@ -12,6 +12,7 @@
 
 pub(crate) mod scope;
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -22,7 +23,7 @@ use std::task::{Context, Poll, Waker};
 use pin_project_lite::pin_project;
 
 use scope::{Action, ScopeTree};
-pub(crate) use scope::{Kind, Mark, ScopeKey, Target};
+pub(crate) use scope::{Frame, Kind, Mark, ScopeKey, Target};
 
 use crate::runtime::context;
 use crate::task::header::flags::*;
@@ -232,18 +233,20 @@ unsafe impl Sync for ScopeHandle {}
 impl ScopeHandle {
     /// Registers a node in the running task's tree; `None` outside a task.
     pub(crate) fn register(kind: Kind, waker: &Waker) -> Option<ScopeHandle> {
-        let (owner, gen) = context::with_core(|c| {
+        context::with_core(|c| {
             let c = c?;
-            Some((c.current_task()?, c.next_scope_gen()))
-        })?;
-        // SAFETY: the running task is alive; we are on its loop's thread.
-        let h = unsafe { owner.header() };
-        let key = h
-            .extra()
-            .scopes
-            .borrow_mut()
-            .register(kind, Some(waker.clone()), gen);
-        Some(ScopeHandle { owner, key })
+            let owner = c.current_task()?;
+            // SAFETY: the running task is alive; we are on its loop's thread.
+            let extra = unsafe { owner.header() }.extra();
+            let mut frames = c.frames.borrow_mut();
+            let key = extra.scopes.borrow_mut().register(
+                kind,
+                Some(waker.clone()),
+                &mut frames,
+                &mut || c.next_scope_gen(),
+            );
+            Some(ScopeHandle { owner, key })
+        })
     }
 
     pub(crate) fn key(&self) -> ScopeKey {
@@ -277,12 +280,105 @@ impl ScopeHandle {
 
     /// Polls `f` with this node as the parent of nodes registered meanwhile.
     pub(crate) fn within<R>(&self, f: impl FnOnce() -> R) -> R {
-        let prev = self.tree(|t| t.enter(self.key));
-        let out = f();
-        if let Some(prev) = prev {
-            self.tree(|t| t.exit(prev));
+        let _frame = (current_task() == Some(self.owner))
+            .then(|| FrameGuard::push(Frame::Node(self.key)))
+            .flatten();
+        f()
+    }
+}
+
+/// Keeps a scope on the loop's frame stack for the duration of its inner poll, also when that
+/// poll panics (the stack outlives the task).
+struct FrameGuard;
+
+impl FrameGuard {
+    fn push(frame: Frame) -> Option<FrameGuard> {
+        context::with_core(|c| {
+            c?.frames.borrow_mut().push(frame);
+            Some(FrameGuard)
+        })
+    }
+}
+
+impl Drop for FrameGuard {
+    fn drop(&mut self) {
+        context::with_core(|c| {
+            if let Some(c) = c {
+                c.frames.borrow_mut().pop();
+            }
+        });
+    }
+}
+
+/// A target scope (a timeout) that registers its node only when a node inside it needs a parent.
+/// Until then, a cancellation aimed at it has nothing to reach but itself.
+#[derive(Default)]
+pub(crate) struct LazyScope {
+    owner: Cell<Option<TaskPtr>>,
+    key: Cell<Option<ScopeKey>>,
+}
+
+// SAFETY: as for `ScopeHandle`: an address and a key, used only when the owner is the running
+// task on this thread (`handle` checks).
+unsafe impl Send for LazyScope {}
+
+impl LazyScope {
+    /// Polls `f` inside this scope. Call it from the pinned scope future only: the lazy frame
+    /// points at `self.key`, which must stay in place while `f` runs.
+    pub(crate) fn within<R>(&self, f: impl FnOnce() -> R) -> R {
+        let Some(task) = current_task() else {
+            return f();
+        };
+        if self.owner.get().is_some_and(|o| o != task) {
+            return f(); // moved to another task: its old node stays with the old task
         }
-        out
+        self.owner.set(Some(task));
+        let frame = match self.key.get() {
+            Some(key) => Frame::Node(key),
+            None => Frame::Lazy(&self.key),
+        };
+        let _frame = FrameGuard::push(frame);
+        f()
+    }
+
+    /// The node, if it was made.
+    fn handle(&self) -> Option<std::mem::ManuallyDrop<ScopeHandle>> {
+        Some(std::mem::ManuallyDrop::new(ScopeHandle {
+            owner: self.owner.get()?,
+            key: self.key.get()?,
+        }))
+    }
+
+    pub(crate) fn take_mark(&self) -> Option<Mark> {
+        self.handle()?.take_mark()
+    }
+
+    pub(crate) fn set_waker(&self, waker: &Waker) {
+        if let Some(h) = self.handle() {
+            h.set_waker(waker);
+        }
+    }
+
+    /// Delivers this scope's own cancellation: to the catchers inside it, else `AtTarget`.
+    pub(crate) fn deliver(&self) -> Delivered {
+        match self.handle() {
+            Some(h) => deliver(h.owner, Target::Scope(h.key), &None),
+            None => Delivered::AtTarget,
+        }
+    }
+
+    /// Unregisters the node, if any.
+    pub(crate) fn clear(&self) {
+        if let Some(h) = self.handle() {
+            drop(std::mem::ManuallyDrop::into_inner(h));
+        }
+        self.key.set(None);
+    }
+}
+
+impl Drop for LazyScope {
+    fn drop(&mut self) {
+        self.clear();
     }
 }
 

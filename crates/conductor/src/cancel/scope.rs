@@ -14,6 +14,7 @@
 //! branches of a `join!`) both receive it. With no leaf, the target acts itself: the task drops its
 //! future, a timeout drops its inner future and reports a timeout.
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::task::Waker;
 
@@ -76,16 +77,65 @@ pub(crate) enum Action {
     Forward(LocalRef, ScopeKey),
 }
 
+/// A scope whose inner future is being polled right now. The loop keeps the stack of them for
+/// the task it polls (`Core::frames`), so that entering a scope needs no per-task state.
+pub(crate) enum Frame {
+    Node(ScopeKey),
+    /// A target scope (a timeout) with no node yet: it gets one, written into the cell, as soon
+    /// as something inside it registers, so a timeout with nothing to catch inside it costs no
+    /// node. The cell is a field of the pinned scope future, which is polling right now.
+    Lazy(*const Cell<Option<ScopeKey>>),
+}
+
 #[derive(Default)]
 pub(crate) struct ScopeTree {
     nodes: Slab<Node>,
-    /// The innermost scope whose inner future is being polled right now.
-    current: Option<ScopeKey>,
 }
 
 impl ScopeTree {
-    pub(crate) fn register(&mut self, kind: Kind, waker: Option<Waker>, gen: u64) -> ScopeKey {
-        let parent = self.current;
+    /// Registers a node under the innermost scope of `frames` (the scopes being polled), giving
+    /// lazy scopes their nodes first; `gen` gives each new node its generation.
+    pub(crate) fn register(
+        &mut self,
+        kind: Kind,
+        waker: Option<Waker>,
+        frames: &mut [Frame],
+        gen: &mut dyn FnMut() -> u64,
+    ) -> ScopeKey {
+        let parent = self.materialize(&waker, frames, gen);
+        self.insert(kind, waker, parent, gen())
+    }
+
+    fn materialize(
+        &mut self,
+        waker: &Option<Waker>,
+        frames: &mut [Frame],
+        gen: &mut dyn FnMut() -> u64,
+    ) -> Option<ScopeKey> {
+        let mut parent = None;
+        for frame in frames.iter_mut() {
+            match *frame {
+                Frame::Node(key) => parent = Some(key),
+                Frame::Lazy(cell) => {
+                    let key = self.insert(Kind::Target, waker.clone(), parent, gen());
+                    // SAFETY: a lazy frame is pushed and popped around the inner poll of the
+                    // pinned scope future that owns the cell, and this runs inside that poll.
+                    unsafe { (*cell).set(Some(key)) };
+                    *frame = Frame::Node(key);
+                    parent = Some(key);
+                }
+            }
+        }
+        parent
+    }
+
+    fn insert(
+        &mut self,
+        kind: Kind,
+        waker: Option<Waker>,
+        parent: Option<ScopeKey>,
+        gen: u64,
+    ) -> ScopeKey {
         let catches = kind.catches();
         let index = self.nodes.insert(Node {
             parent,
@@ -145,15 +195,6 @@ impl ScopeTree {
                 _ => n.waker = Some(waker.clone()),
             }
         }
-    }
-
-    /// Makes `key` the scope that newly registered nodes hang from; returns the previous one.
-    pub(crate) fn enter(&mut self, key: ScopeKey) -> Option<ScopeKey> {
-        self.current.replace(key)
-    }
-
-    pub(crate) fn exit(&mut self, prev: Option<ScopeKey>) {
-        self.current = prev;
     }
 
     /// Marks the leaves below `target` and returns what must happen to each.
@@ -224,13 +265,38 @@ impl ScopeTree {
 mod tests {
     use super::*;
 
+    fn gen(g: u64) -> impl FnMut() -> u64 {
+        let mut n = g * 100;
+        move || {
+            n += 1;
+            n
+        }
+    }
+
+    #[test]
+    fn a_lazy_scope_gets_its_node_when_something_inside_registers() {
+        let mut t = ScopeTree::default();
+        let cell = Cell::new(None);
+        let mut frames = vec![Frame::Lazy(&cell)];
+        assert!(cell.get().is_none(), "no node until needed");
+        let inner = t.register(Kind::Catch, None, &mut frames, &mut gen(1));
+        assert!(matches!(frames[0], Frame::Node(_)));
+        let timeout = cell.get().expect("materialized");
+        t.mark_leaves(Target::Scope(timeout), &None);
+        assert!(
+            t.get(inner).unwrap().mark.is_some(),
+            "the catcher is below the timeout"
+        );
+    }
+
     #[test]
     fn innermost_catcher_is_the_leaf() {
         let mut t = ScopeTree::default();
-        let outer = t.register(Kind::Catch, None, 1);
-        let prev = t.enter(outer);
-        let inner = t.register(Kind::Catch, None, 2);
-        t.exit(prev);
+        let mut frames = Vec::new();
+        let outer = t.register(Kind::Catch, None, &mut frames, &mut gen(1));
+        frames.push(Frame::Node(outer));
+        let inner = t.register(Kind::Catch, None, &mut frames, &mut gen(2));
+        frames.pop();
         t.mark_leaves(Target::Task, &None);
         assert!(t.get(inner).unwrap().mark.is_some());
         assert!(t.get(outer).unwrap().mark.is_none());
@@ -243,12 +309,13 @@ mod tests {
     #[test]
     fn a_scope_target_reaches_only_catchers_below_it() {
         let mut t = ScopeTree::default();
-        let sibling = t.register(Kind::Catch, None, 1);
-        let timeout = t.register(Kind::Target, None, 2);
+        let mut frames = Vec::new();
+        let sibling = t.register(Kind::Catch, None, &mut frames, &mut gen(1));
+        let timeout = t.register(Kind::Target, None, &mut frames, &mut gen(2));
         assert!(t.mark_leaves(Target::Scope(timeout), &None).is_empty());
-        let prev = t.enter(timeout);
-        let inside = t.register(Kind::Catch, None, 3);
-        t.exit(prev);
+        frames.push(Frame::Node(timeout));
+        let inside = t.register(Kind::Catch, None, &mut frames, &mut gen(3));
+        frames.pop();
         t.mark_leaves(Target::Scope(timeout), &None);
         assert!(t.get(inside).unwrap().mark.is_some());
         assert!(t.get(sibling).unwrap().mark.is_none());
@@ -261,9 +328,10 @@ mod tests {
     #[test]
     fn stale_keys_do_not_match() {
         let mut t = ScopeTree::default();
-        let a = t.register(Kind::Catch, None, 1);
+        let mut frames = Vec::new();
+        let a = t.register(Kind::Catch, None, &mut frames, &mut gen(1));
         t.unregister(a);
-        let b = t.register(Kind::Catch, None, 2);
+        let b = t.register(Kind::Catch, None, &mut frames, &mut gen(2));
         assert!(t.get(a).is_none());
         assert!(t.get(b).is_some());
         assert!(t.unregister(a).is_none());

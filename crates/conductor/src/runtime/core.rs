@@ -24,6 +24,7 @@ use super::ready::Runnable;
 use super::remote::{Remote, Unpark};
 use super::shared::Shared;
 use crate::blocking::Pool;
+use crate::cancel::Frame;
 use crate::io::driver::Driver;
 use crate::task::harness;
 use crate::task::raw::{free, merge_debt};
@@ -71,6 +72,8 @@ pub(crate) struct Core {
     pub(crate) blocking: Pool,
     pub(crate) config: Config,
     current: Cell<Option<TaskPtr>>,
+    /// The cancellation scopes being polled in the running task, innermost last.
+    pub(crate) frames: RefCell<Vec<Frame>>,
     budget: Cell<u32>,
     scope_gen: Cell<u64>,
     polls_since_io: Cell<u32>,
@@ -92,6 +95,7 @@ impl Core {
             io,
             blocking: Pool::new(config.max_blocking_threads, config.blocking_keep_alive),
             current: Cell::new(None),
+            frames: RefCell::new(Vec::new()),
             budget: Cell::new(BUDGET),
             scope_gen: Cell::new(shared.id << 40),
             polls_since_io: Cell::new(0),

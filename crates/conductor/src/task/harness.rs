@@ -36,6 +36,7 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
         core.report_slow_poll(task, started.elapsed());
     }
     core.leave_task(prev);
+    debug_assert!(core.frames.borrow().is_empty(), "unbalanced scope frames");
     h.clear(RUNNING);
     if done {
         if h.has(MUST_CANCEL) && h.has(HAS_OUTPUT) {

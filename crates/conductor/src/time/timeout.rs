@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use pin_project_lite::pin_project;
 
 use super::sleep::{sleep, sleep_until, Sleep};
-use crate::cancel::{self, Delivered, Kind, ScopeHandle, Target};
+use crate::cancel::{Delivered, LazyScope};
 use crate::runtime::context;
 
 /// The work did not finish in time (asyncio's `TimeoutError`).
@@ -147,7 +147,7 @@ pin_project! {
         #[pin]
         inner: Option<F>,
         timer: Sleep,
-        scope: Option<ScopeHandle>,
+        scope: LazyScope,
         handle: Option<TimeoutHandle>,
         polled: bool,
         expired: bool,
@@ -159,7 +159,7 @@ impl<F> Timeout<F> {
         Timeout {
             inner: Some(inner),
             timer,
-            scope: None,
+            scope: LazyScope::default(),
             handle,
             polled: false,
             expired: false,
@@ -174,17 +174,11 @@ impl<F: Future> Future for Timeout<F> {
         let mut this = self.project();
         let first = !*this.polled;
         *this.polled = true;
-        match this.scope.as_ref() {
-            None if first => *this.scope = ScopeHandle::register(Kind::Target, cx.waker()),
-            None => {}
-            Some(scope) => {
-                if scope.take_mark().is_some() {
-                    // The cancellation we caused came back up uncaught (or was re-raised).
-                    return finish_timed_out(this.inner, this.scope, this.handle);
-                }
-                scope.set_waker(cx.waker());
-            }
+        if this.scope.take_mark().is_some() {
+            // The cancellation we caused came back up uncaught (or was re-raised).
+            return finish_timed_out(this.inner, this.scope, this.handle);
         }
+        this.scope.set_waker(cx.waker());
         if let Some(handle) = this.handle.as_ref() {
             let mut s = handle.lock();
             s.waker = Some(cx.waker().clone());
@@ -208,13 +202,10 @@ impl<F: Future> Future for Timeout<F> {
             .as_mut()
             .as_pin_mut()
             .expect("Timeout polled after it completed");
-        let polled = match this.scope.as_ref() {
-            Some(scope) => scope.within(|| inner.poll(cx)),
-            None => inner.poll(cx),
-        };
+        let polled = this.scope.within(|| inner.poll(cx));
         if let Poll::Ready(v) = polled {
             this.inner.set(None);
-            *this.scope = None;
+            this.scope.clear();
             return Poll::Ready(Ok(v));
         }
         if first && poll_timer(this.timer, cx) {
@@ -236,27 +227,22 @@ fn poll_timer(timer: &mut Sleep, cx: &mut Context<'_>) -> bool {
 }
 
 /// Delivers the timeout's cancellation; returns true when nothing inside catches it.
-fn expire(scope: &Option<ScopeHandle>, handle: &Option<TimeoutHandle>) -> bool {
+fn expire(scope: &LazyScope, handle: &Option<TimeoutHandle>) -> bool {
     if let Some(h) = handle {
         h.lock().expired = true;
     }
-    let Some(scope) = scope else { return true };
-    let target = Target::Scope(scope.key());
-    matches!(
-        cancel::deliver(scope.owner(), target, &None),
-        Delivered::AtTarget
-    )
+    matches!(scope.deliver(), Delivered::AtTarget)
 }
 
 fn finish_timed_out<F, T>(
     mut inner: Pin<&mut Option<F>>,
-    scope: &mut Option<ScopeHandle>,
+    scope: &mut LazyScope,
     handle: &Option<TimeoutHandle>,
 ) -> Poll<Result<T, TimedOut>> {
     if let Some(h) = handle {
         h.lock().expired = true;
     }
     inner.set(None);
-    *scope = None;
+    scope.clear();
     Poll::Ready(Err(TimedOut))
 }
