@@ -233,7 +233,7 @@ fn an_outer_deadline_reaches_a_catch_scope_inside_an_inner_timeout() {
                 sleep(Duration::from_millis(10)).await; // registers later than the first poll
                 if let Err(c) = catch_cancel(sleep(Duration::from_secs(5))).await {
                     l.borrow_mut().push("caught");
-                    return c.reraise().await;
+                    c.reraise::<()>().await;
                 }
             })
             .await
