@@ -4,3 +4,71 @@
 //!
 //! Uses `io::Registration` (readiness), `streams` (the reader and writer) and `blocking`
 //! (getaddrinfo); nothing of fs, process or signal.
+//!
+//! - `evented`: a mio socket and its registration; the only place that touches readiness, so
+//!   that a completion-based driver (io_uring) can replace it behind the same types.
+//! - `tcp`, `udp`, `unix`: the socket types; `split`: owned read/write halves of stream sockets.
+//! - `addr`: what `connect`/`bind` accept, and `lookup_host` (asyncio's `getaddrinfo`).
+//! - `server`: `open_connection`, `start_server`, `Server`; `per_core`: `serve_per_core`.
+//! - `options`: `ServerOptions` (backlog, `SO_REUSEPORT`, reader limit).
+//!
+//! # Which loop a socket belongs to
+//! A socket is registered with the loop running when it is created, and belongs to it: the
+//! types are `!Send` (their halves share the socket through an `Rc`), as conductor's tasks are.
+//! Used under another loop of the same thread, their IO fails with an `io::Error` (never a
+//! panic). To move a connection to another loop, `into_std()` it and `from_std()` it there.
+//!
+//! # IO traits
+//! Every stream (sockets, halves, asyncio's streams) implements futures-io's `AsyncRead` and
+//! `AsyncWrite`; with the `tokio-io` feature, the sockets and halves also implement tokio's,
+//! so crates written for tokio's traits (tokio-rustls, tokio-postgres) run over them.
+//!
+//! ```
+//! use conductor::net::{open_connection, start_server};
+//! # conductor::run(async {
+//! let server = start_server(
+//!     |mut reader, mut writer| async move {
+//!         while let Ok(line) = reader.readline().await {
+//!             if line.is_empty() {
+//!                 break; // the client closed
+//!             }
+//!             writer.write(&line);
+//!             writer.drain().await?;
+//!         }
+//!         writer.close();
+//!         writer.wait_closed().await
+//!     },
+//!     "127.0.0.1:0",
+//! )
+//! .await
+//! .unwrap();
+//! let (mut reader, mut writer) = open_connection(server.local_addr().unwrap()).await.unwrap();
+//! writer.write(b"echo\n");
+//! assert_eq!(reader.readline().await.unwrap(), b"echo\n");
+//! # });
+//! ```
+
+#[macro_use]
+mod split;
+mod addr;
+mod evented;
+mod options;
+mod per_core;
+mod server;
+mod tcp;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
+mod udp;
+mod unix;
+
+pub use addr::{lookup_host, Target, ToSocketAddrs};
+pub use options::ServerOptions;
+pub use per_core::{serve_per_core, serve_per_core_with, PerCoreServer};
+pub use server::{
+    open_connection, open_unix_connection, start_server, start_server_with, start_unix_server,
+    HandlerOutput, Server, ACCEPT_BACKOFF,
+};
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReuniteError, SplitStream};
+pub use tcp::{TcpListener, TcpStream};
+pub use udp::UdpSocket;
+pub use unix::{UnixDatagram, UnixListener, UnixStream};

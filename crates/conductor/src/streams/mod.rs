@@ -1,6 +1,85 @@
-//! asyncio's streams API over any byte stream: `StreamReader` (buffered reads: `read`,
-//! `readline`, `readexactly`, `readuntil` with a limit) and `StreamWriter` (buffered writes with
-//! `drain` backpressure, `close`/`wait_closed`).
+//! asyncio's streams API over any byte stream: [`StreamReader`] (buffered reads: `read`,
+//! `readline`, `readexactly`, `readuntil` with a limit, a `Stream` of lines) and
+//! [`StreamWriter`] (buffered writes with `drain` backpressure, `close`/`wait_closed`).
 //!
 //! Shared by `net` (TCP and Unix sockets) and `process` (pipes), which use it and not each other.
-//! Built on the futures-io `AsyncRead`/`AsyncWrite` traits only.
+//! Built on the futures-io `AsyncRead`/`AsyncWrite` traits only, plus the loop for two things:
+//! the cooperative budget, and the small task that sends a writer's leftover bytes in the
+//! background (asyncio's transport does that from the selector).
+//!
+//! # Invariants
+//! - Reads are cancel-safe: bytes leave the reader's buffer only when a read completes.
+//! - The reader's buffer is bounded by its limit plus one read (16 KiB) for `readuntil` and
+//!   `readline`; only `read_to_end` and `readexactly(n)` hold what they were asked for.
+//! - A writer's stream is driven by one party at a time: its background sender while that runs,
+//!   else the task in `drain`/`wait_closed`.
+//! - Without a type parameter, `StreamReader` and `StreamWriter` are over boxed streams, so one
+//!   handler type serves TCP, Unix sockets and pipes, as asyncio's one `StreamReader` class does.
+//!
+//! ```
+//! use conductor::streams::{StreamReader, StreamWriter};
+//! # conductor::run(async {
+//! let mut writer = StreamWriter::new(Vec::<u8>::new());
+//! writer.write(b"ping\n");
+//! writer.drain().await.unwrap();
+//!
+//! let mut reader = StreamReader::new(&b"pong\nrest"[..]);
+//! assert_eq!(reader.readline().await.unwrap(), b"pong\n");
+//! # });
+//! ```
+
+mod buffer;
+mod error;
+mod reader;
+mod writer;
+
+pub use error::ReadError;
+pub use reader::{BoxReader, Lines, StreamReader, DEFAULT_LIMIT};
+pub use writer::{BoxWriter, StreamWriter, DEFAULT_HIGH_WATER};
+
+use std::fmt;
+use std::os::fd::RawFd;
+
+/// What a [`StreamWriter`] knows of its transport (asyncio's `get_extra_info`).
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ExtraInfo {
+    /// The remote address (asyncio's `'peername'`).
+    pub peername: Option<Address>,
+    /// The local address (asyncio's `'sockname'`).
+    pub sockname: Option<Address>,
+    /// The socket or pipe's file descriptor (asyncio's `'socket'` / `'pipe'`), for options that
+    /// conductor does not wrap. It stays owned by the stream.
+    pub fd: Option<RawFd>,
+}
+
+/// A socket address of either family a stream can have.
+#[derive(Debug, Clone)]
+pub enum Address {
+    /// TCP or UDP.
+    Inet(std::net::SocketAddr),
+    /// A Unix domain socket.
+    Unix(std::os::unix::net::SocketAddr),
+}
+
+impl Address {
+    /// The IP address and port, for a TCP or UDP socket.
+    pub fn as_inet(&self) -> Option<std::net::SocketAddr> {
+        match self {
+            Address::Inet(a) => Some(*a),
+            Address::Unix(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Address::Inet(a) => a.fmt(f),
+            Address::Unix(a) => match a.as_pathname() {
+                Some(p) => p.display().fmt(f),
+                None => f.write_str("(unnamed)"),
+            },
+        }
+    }
+}

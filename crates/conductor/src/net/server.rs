@@ -1,0 +1,481 @@
+//! asyncio's streams entry points: `open_connection`, `start_server` and the `Server` they
+//! return (and the Unix-socket variants).
+//!
+//! A server runs one accept task per listening socket and one task per connection, running the
+//! handler. The listening sockets live in the `Server`, so that `close` stops accepting at
+//! once, as asyncio's does. Accept errors never end a server: running out of file descriptors
+//! (or kernel memory) pauses accepting for `ACCEPT_BACKOFF` on the loop clock, other errors
+//! concern one connection only and are skipped.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use slab::Slab;
+
+use super::addr::{lookup_host, ToSocketAddrs};
+use super::{ServerOptions, TcpListener, TcpStream, UnixListener, UnixStream};
+use crate::streams::{Address, StreamReader, StreamWriter};
+use crate::task::TaskRef;
+
+/// How long a server stops accepting after the OS ran out of file descriptors or memory.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Connects to `addr` over TCP and returns asyncio's streams over the connection (asyncio's
+/// `open_connection(host, port)`). `TCP_NODELAY` is set, as asyncio's transports do.
+///
+/// # Errors
+/// What [`TcpStream::connect`] reports.
+///
+/// ```
+/// use conductor::net::{open_connection, start_server};
+/// # conductor::run(async {
+/// let server = start_server(
+///     |mut reader, mut writer| async move {
+///         let line = reader.readline().await?;
+///         writer.write(&line.to_ascii_uppercase());
+///         writer.drain().await
+///     },
+///     "127.0.0.1:0",
+/// )
+/// .await
+/// .unwrap();
+///
+/// let (mut reader, mut writer) = open_connection(server.local_addr().unwrap()).await.unwrap();
+/// writer.write(b"hello\n");
+/// writer.drain().await.unwrap();
+/// assert_eq!(reader.readline().await.unwrap(), b"HELLO\n");
+/// server.close();
+/// server.wait_closed().await;
+/// # });
+/// ```
+pub async fn open_connection(addr: impl ToSocketAddrs) -> io::Result<(StreamReader, StreamWriter)> {
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    Ok(stream.into_streams())
+}
+
+/// Connects to the Unix socket at `path` and returns asyncio's streams over the connection
+/// (asyncio's `open_unix_connection(path)`).
+///
+/// # Errors
+/// What [`UnixStream::connect`] reports.
+pub async fn open_unix_connection(
+    path: impl AsRef<Path>,
+) -> io::Result<(StreamReader, StreamWriter)> {
+    Ok(UnixStream::connect(path).await?.into_streams())
+}
+
+/// Starts a TCP server on every address `addr` resolves to, running `handler(reader, writer)`
+/// as a task for each connection (asyncio's `start_server(client_connected_cb, host, port)`).
+///
+/// The handler's output is dropped; an `Err` is printed to standard error, as asyncio logs an
+/// exception of the callback. The server accepts until [`Server::close`]; dropping the
+/// `Server` does not stop it (as in asyncio, where the loop keeps it alive).
+///
+/// # Errors
+/// When an address does not bind, or resolves to nothing.
+pub async fn start_server<H, F>(handler: H, addr: impl ToSocketAddrs) -> io::Result<Server>
+where
+    H: Fn(StreamReader, StreamWriter) -> F + 'static,
+    F: Future + 'static,
+    F::Output: HandlerOutput,
+{
+    start_server_with(handler, addr, &ServerOptions::new()).await
+}
+
+/// [`start_server`] with a backlog, `SO_REUSEPORT`, a reader limit... (asyncio's keyword
+/// arguments).
+///
+/// # Errors
+/// As [`start_server`].
+pub async fn start_server_with<H, F>(
+    handler: H,
+    addr: impl ToSocketAddrs,
+    options: &ServerOptions,
+) -> io::Result<Server>
+where
+    H: Fn(StreamReader, StreamWriter) -> F + 'static,
+    F: Future + 'static,
+    F::Output: HandlerOutput,
+{
+    let addrs = lookup_host(addr).await?;
+    if addrs.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the address resolved to nothing; check the host name",
+        ));
+    }
+    let listeners = addrs
+        .into_iter()
+        .map(|a| TcpListener::bind_with(a, options).map(Listener::Tcp))
+        .collect::<io::Result<Vec<_>>>()?;
+    Server::start(listeners, handler, options, None)
+}
+
+/// Starts a server on the Unix socket `path` (asyncio's `start_unix_server(cb, path)`). A stale
+/// socket file at `path` is removed first, and the file is removed again when the server closes
+/// (asyncio 3.13's `cleanup_socket=True`).
+///
+/// # Errors
+/// When `path` exists and is not a socket, or cannot be bound.
+pub async fn start_unix_server<H, F>(handler: H, path: impl AsRef<Path>) -> io::Result<Server>
+where
+    H: Fn(StreamReader, StreamWriter) -> F + 'static,
+    F: Future + 'static,
+    F::Output: HandlerOutput,
+{
+    let path = path.as_ref();
+    remove_stale_socket(path)?;
+    let options = ServerOptions::new();
+    let listener = UnixListener::bind_with(path, &options)?;
+    Server::start(
+        vec![Listener::Unix(listener)],
+        handler,
+        &options,
+        Some(path.to_owned()),
+    )
+}
+
+fn remove_stale_socket(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_socket() => std::fs::remove_file(path),
+        _ => Ok(()),
+    }
+}
+
+/// What a connection handler returns: `()`, or a `Result` whose error is printed to standard
+/// error (asyncio logs the exception of a `client_connected_cb` through the loop's exception
+/// handler).
+pub trait HandlerOutput {
+    /// Reports the outcome of the handler for the connection from `peer`.
+    fn report(self, peer: Option<&Address>);
+}
+
+impl HandlerOutput for () {
+    fn report(self, _peer: Option<&Address>) {}
+}
+
+impl<T, E: fmt::Display> HandlerOutput for Result<T, E> {
+    fn report(self, peer: Option<&Address>) {
+        if let Err(e) = self {
+            match peer {
+                Some(p) => eprintln!("conductor: the connection handler for {p} failed: {e}"),
+                None => eprintln!("conductor: a connection handler failed: {e}"),
+            }
+        }
+    }
+}
+
+/// A listening socket of a server.
+pub(crate) enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+impl Listener {
+    fn address(&self) -> Option<Address> {
+        match self {
+            Listener::Tcp(l) => l.local_addr().ok().map(Address::Inet),
+            Listener::Unix(l) => l.local_addr().ok().map(Address::Unix),
+        }
+    }
+
+    fn poll_accept(
+        &self,
+        cx: &mut Context<'_>,
+        options: &ServerOptions,
+    ) -> Poll<io::Result<(StreamReader, StreamWriter)>> {
+        match self {
+            Listener::Tcp(l) => l.poll_accept(cx).map(|r| {
+                let (stream, _) = r?;
+                if options.nodelay {
+                    stream.set_nodelay(true)?;
+                }
+                Ok(stream.into_streams_with_limit(options.limit))
+            }),
+            Listener::Unix(l) => l
+                .poll_accept(cx)
+                .map(|r| Ok(r?.0.into_streams_with_limit(options.limit))),
+        }
+    }
+}
+
+/// A running server, from [`start_server`] (asyncio's `Server`).
+///
+/// Single-loop and `!Send`, as everything of a loop; it can be cloned (the clones are the same
+/// server). [`close`](Self::close) stops accepting; [`wait_closed`](Self::wait_closed) then
+/// waits for the connections' handlers to finish; [`serve_forever`](Self::serve_forever)
+/// waits until the server is closed, and closes it when cancelled.
+#[derive(Clone)]
+pub struct Server {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    /// `None` once closed.
+    listeners: RefCell<Vec<Option<Listener>>>,
+    addrs: Vec<Address>,
+    options: ServerOptions,
+    closed: Cell<bool>,
+    /// The running handlers' tasks.
+    conns: RefCell<Slab<Option<TaskRef>>>,
+    accept_tasks: RefCell<Vec<TaskRef>>,
+    /// Tasks in `wait_closed` or `serve_forever`.
+    waiters: RefCell<Vec<Waker>>,
+    unix_path: Option<PathBuf>,
+}
+
+impl Server {
+    pub(crate) fn start<H, F>(
+        listeners: Vec<Listener>,
+        handler: H,
+        options: &ServerOptions,
+        unix_path: Option<PathBuf>,
+    ) -> io::Result<Server>
+    where
+        H: Fn(StreamReader, StreamWriter) -> F + 'static,
+        F: Future + 'static,
+        F::Output: HandlerOutput,
+    {
+        let addrs = listeners.iter().filter_map(Listener::address).collect();
+        let n = listeners.len();
+        let inner = Rc::new(Inner {
+            listeners: RefCell::new(listeners.into_iter().map(Some).collect()),
+            addrs,
+            options: options.clone(),
+            closed: Cell::new(false),
+            conns: RefCell::new(Slab::new()),
+            accept_tasks: RefCell::new(Vec::new()),
+            waiters: RefCell::new(Vec::new()),
+            unix_path,
+        });
+        let handler = Rc::new(handler);
+        for index in 0..n {
+            let task = crate::spawn_named(
+                "Server accept",
+                accept_loop(inner.clone(), index, handler.clone()),
+            );
+            inner.accept_tasks.borrow_mut().push(task.task_ref());
+            task.detach();
+        }
+        Ok(Server { inner })
+    }
+
+    /// The addresses listened on (asyncio's `server.sockets`, as addresses).
+    pub fn sockets(&self) -> Vec<Address> {
+        self.inner.addrs.clone()
+    }
+
+    /// The first TCP address listened on (handy after binding port 0).
+    ///
+    /// # Errors
+    /// For a Unix-socket server.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner
+            .addrs
+            .iter()
+            .find_map(Address::as_inet)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a TCP server"))
+    }
+
+    /// Whether the server accepts connections (asyncio's `is_serving`).
+    pub fn is_serving(&self) -> bool {
+        !self.inner.closed.get()
+    }
+
+    /// How many connections' handlers are running.
+    pub fn connections(&self) -> usize {
+        self.inner.conns.borrow().len()
+    }
+
+    /// Stops accepting: the listening sockets are closed now (asyncio's `close`). Connections
+    /// already accepted go on; see [`close_clients`](Self::close_clients).
+    pub fn close(&self) {
+        self.inner.close();
+    }
+
+    /// Cancels the handlers of the open connections (asyncio 3.13's `close_clients`); each
+    /// receives the cancellation at its next `.await`, and may catch it to say goodbye.
+    pub fn close_clients(&self) {
+        let tasks: Vec<TaskRef> = self
+            .inner
+            .conns
+            .borrow()
+            .iter()
+            .filter_map(|(_, t)| t.clone())
+            .collect();
+        for t in tasks {
+            t.cancel();
+        }
+    }
+
+    /// Waits until the server is closed and every connection's handler has finished (asyncio
+    /// 3.12's `wait_closed`).
+    pub async fn wait_closed(&self) {
+        poll_fn(|cx| {
+            self.inner
+                .poll_wait(cx, |i| i.closed.get() && i.conns.borrow().is_empty())
+        })
+        .await;
+    }
+
+    /// Waits until the server is closed (asyncio's `serve_forever`). Cancelling the awaiting
+    /// task closes the server, as asyncio's does.
+    pub async fn serve_forever(&self) {
+        struct CloseOnDrop<'a>(&'a Inner);
+        impl Drop for CloseOnDrop<'_> {
+            fn drop(&mut self) {
+                self.0.close();
+            }
+        }
+        let _guard = CloseOnDrop(&self.inner);
+        poll_fn(|cx| self.inner.poll_wait(cx, |i| i.closed.get())).await;
+    }
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("sockets", &self.inner.addrs)
+            .field("serving", &self.is_serving())
+            .field("connections", &self.connections())
+            .finish()
+    }
+}
+
+impl Inner {
+    fn close(&self) {
+        if self.closed.replace(true) {
+            return;
+        }
+        // Dropping the listeners closes their sockets now; the accept tasks then end.
+        let listeners = std::mem::take(&mut *self.listeners.borrow_mut());
+        drop(listeners);
+        for t in self.accept_tasks.borrow_mut().drain(..) {
+            t.cancel();
+        }
+        if let Some(path) = &self.unix_path {
+            let _ = std::fs::remove_file(path);
+        }
+        self.wake_waiters();
+    }
+
+    fn wake_waiters(&self) {
+        let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
+        for w in waiters {
+            w.wake();
+        }
+    }
+
+    fn poll_wait(&self, cx: &mut Context<'_>, done: fn(&Inner) -> bool) -> Poll<()> {
+        if done(self) {
+            return Poll::Ready(());
+        }
+        let mut waiters = self.waiters.borrow_mut();
+        if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            waiters.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    /// Runs `handler` for a new connection, as a task the server tracks.
+    fn spawn_connection<H, F>(
+        self: &Rc<Self>,
+        handler: &H,
+        reader: StreamReader,
+        writer: StreamWriter,
+    ) where
+        H: Fn(StreamReader, StreamWriter) -> F,
+        F: Future + 'static,
+        F::Output: HandlerOutput,
+    {
+        let peer = writer.get_extra_info().peername.clone();
+        let key = self.conns.borrow_mut().insert(None);
+        let done = ConnDone {
+            server: self.clone(),
+            key,
+        };
+        let work = handler(reader, writer);
+        let task = crate::spawn(async move {
+            let _done = done;
+            work.await.report(peer.as_ref());
+        });
+        if let Some(slot) = self.conns.borrow_mut().get_mut(key) {
+            *slot = Some(task.task_ref());
+        }
+        task.detach();
+    }
+}
+
+/// Forgets a connection when its task ends, however it ends.
+struct ConnDone {
+    server: Rc<Inner>,
+    key: usize,
+}
+
+impl Drop for ConnDone {
+    fn drop(&mut self) {
+        let empty = {
+            let mut conns = self.server.conns.borrow_mut();
+            conns.try_remove(self.key);
+            conns.is_empty()
+        };
+        if empty && self.server.closed.get() {
+            self.server.wake_waiters();
+        }
+    }
+}
+
+async fn accept_loop<H, F>(server: Rc<Inner>, index: usize, handler: Rc<H>)
+where
+    H: Fn(StreamReader, StreamWriter) -> F,
+    F: Future + 'static,
+    F::Output: HandlerOutput,
+{
+    let mut failing = false;
+    loop {
+        let accepted = poll_fn(|cx| match server.listeners.borrow().get(index) {
+            Some(Some(l)) => l.poll_accept(cx, &server.options).map(Some),
+            _ => Poll::Ready(None),
+        })
+        .await;
+        match accepted {
+            None => return,
+            Some(Ok((reader, writer))) => {
+                failing = false;
+                server.spawn_connection(&*handler, reader, writer);
+            }
+            Some(Err(e)) if is_per_connection(&e) => {}
+            Some(Err(e)) => {
+                if !failing {
+                    let at = server.addrs.get(index).map(ToString::to_string);
+                    eprintln!(
+                        "conductor: server on {}: accept failed: {e}; pausing accepts for \
+                         {ACCEPT_BACKOFF:?} at a time until it succeeds",
+                        at.as_deref().unwrap_or("?"),
+                    );
+                }
+                failing = true;
+                crate::sleep(ACCEPT_BACKOFF).await;
+            }
+        }
+    }
+}
+
+/// Errors that concern the one connection being accepted (it went away before `accept`): the
+/// next one may be fine, so accept again at once. Everything else (`EMFILE`, `ENFILE`,
+/// `ENOBUFS`, `ENOMEM`, and anything unforeseen) backs off instead of spinning.
+fn is_per_connection(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ECONNABORTED | libc::ECONNRESET | libc::EPROTO | libc::EPERM | libc::EINTR)
+    )
+}

@@ -1,0 +1,105 @@
+//! `Buffer`: the reader's byte buffer, a window `start..end` into a vector kept fully initialised
+//! (so that `poll_read` can be given its spare room without `unsafe`).
+
+/// How much room a read asks for at least, once the buffer is allocated.
+pub(crate) const READ_CHUNK: usize = 16 * 1024;
+
+#[derive(Debug, Default)]
+pub(crate) struct Buffer {
+    data: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl Buffer {
+    pub(crate) fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        &self.data[self.start..self.end]
+    }
+
+    /// Drops the first `n` buffered bytes.
+    pub(crate) fn consume(&mut self, n: usize) {
+        debug_assert!(n <= self.len());
+        self.start += n;
+        if self.start == self.end {
+            // Empty: reuse the room from the front.
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Takes the first `n` buffered bytes.
+    pub(crate) fn take(&mut self, n: usize) -> Vec<u8> {
+        let out = self.data[self.start..self.start + n].to_vec();
+        self.consume(n);
+        out
+    }
+
+    /// Takes everything buffered.
+    pub(crate) fn take_all(&mut self) -> Vec<u8> {
+        self.take(self.len())
+    }
+
+    /// Room for at least `READ_CHUNK` more bytes after the buffered ones: moves the data to the
+    /// front when that frees enough, else grows (doubling, so that a long readuntil stays linear).
+    pub(crate) fn spare(&mut self) -> &mut [u8] {
+        if self.data.len() - self.end < READ_CHUNK {
+            let len = self.len();
+            if self.start > 0 && self.data.len() - len >= READ_CHUNK {
+                self.data.copy_within(self.start..self.end, 0);
+            } else {
+                let size = (len + READ_CHUNK).max(self.data.len() * 2);
+                let mut grown = vec![0; size];
+                grown[..len].copy_from_slice(self.as_slice());
+                self.data = grown;
+            }
+            self.start = 0;
+            self.end = len;
+        }
+        &mut self.data[self.end..]
+    }
+
+    /// Marks `n` bytes written into [`spare`](Self::spare) as buffered.
+    pub(crate) fn commit(&mut self, n: usize) {
+        debug_assert!(self.end + n <= self.data.len());
+        self.end += n;
+    }
+
+    /// Copies buffered bytes into `out`; returns how many.
+    pub(crate) fn copy_to(&mut self, out: &mut [u8]) -> usize {
+        let n = out.len().min(self.len());
+        out[..n].copy_from_slice(&self.data[self.start..self.start + n]);
+        self.consume(n);
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grows_and_compacts() {
+        let mut b = Buffer::default();
+        let room = b.spare();
+        assert!(room.len() >= READ_CHUNK);
+        room[..3].copy_from_slice(b"abc");
+        b.commit(3);
+        assert_eq!(b.take(1), b"a");
+        assert_eq!(b.as_slice(), b"bc");
+        let n = b.spare().len();
+        b.commit(n);
+        assert_eq!(b.len(), n + 2);
+        b.spare();
+        assert_eq!(&b.as_slice()[..2], b"bc");
+        assert_eq!(b.take_all().len(), n + 2);
+        assert!(b.is_empty());
+    }
+}
