@@ -1,0 +1,360 @@
+//! The io_uring backend: one ring per process, and one thread that reaps its completions.
+//!
+//! Why a completion thread rather than an eventfd on each loop's selector: a ring's completions
+//! are then independent of any loop's lifetime (loops come and go on threads; a `File` outlives
+//! the loop that opened it), and the wake path is the one the thread pool already uses (a
+//! `Send` waker through the loop's remote queue), so nothing in the engine changes. The cost
+//! is one thread per process, asleep in `io_uring_enter` while nothing completes.
+//!
+//! Invariants that make the raw pointers in submission entries sound:
+//! - every operation's memory (buffers, the path, the descriptor) lives in an `Inner` behind an
+//!   `Arc`, and one reference to it travels with the submission (`user_data`) until the reaper
+//!   takes the completion: dropping the future early never frees what the kernel uses;
+//! - pointers go to heap memory (a `Vec`'s or a `CString`'s), which does not move when the
+//!   owning value moves into the `Inner`;
+//! - the submission queue is touched only under `sq`; the completion queue only by the reaper.
+
+use std::ffi::CString;
+use std::fs::File as StdFile;
+use std::future::Future;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll, Waker};
+
+use io_uring::{opcode, squeue, types, IoUring, Probe};
+
+use super::error::with_path;
+
+/// Largest length of one read or write entry (the entry's length field is 32 bits).
+const MAX_OP: usize = 1 << 30;
+
+pub(crate) struct Ring {
+    ring: IoUring,
+    sq: Mutex<()>,
+}
+
+static RING: OnceLock<Option<&'static Ring>> = OnceLock::new();
+
+impl Ring {
+    /// The process's ring, set up at the first call; `None` when the kernel refuses io_uring
+    /// (ENOSYS, EPERM under a seccomp filter or `io_uring_disabled`) or lacks what this backend
+    /// needs.
+    pub(crate) fn get() -> Option<&'static Ring> {
+        *RING.get_or_init(|| match Ring::probe() {
+            Ok(ring) => Some(ring),
+            Err(e) => {
+                if std::env::var_os("CONDUCTOR_DEBUG").is_some_and(|v| v == "1") {
+                    eprintln!("conductor: io_uring unavailable, files use the thread pool: {e}");
+                }
+                None
+            }
+        })
+    }
+
+    fn probe() -> io::Result<&'static Ring> {
+        let ring = IoUring::new(256)?;
+        // Reads and writes at the file position (5.6), and no completion ever dropped (5.5).
+        if !ring.params().is_feature_rw_cur_pos() || !ring.params().is_feature_nodrop() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "kernel too old (needs 5.6)",
+            ));
+        }
+        let mut probe = Probe::new();
+        ring.submitter().register_probe(&mut probe)?;
+        for code in [
+            opcode::Read::CODE,
+            opcode::Write::CODE,
+            opcode::OpenAt::CODE,
+            opcode::Close::CODE,
+        ] {
+            if !probe.is_supported(code) {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    format!("io_uring opcode {code} unsupported"),
+                ));
+            }
+        }
+        let ring: &'static Ring = Box::leak(Box::new(Ring {
+            ring,
+            sq: Mutex::new(()),
+        }));
+        std::thread::Builder::new()
+            .name("conductor-uring".into())
+            .spawn(move || ring.reap())?;
+        Ok(ring)
+    }
+
+    /// The completion thread: waits for completions and hands each to its operation.
+    fn reap(&self) {
+        loop {
+            match self.ring.submitter().submit_and_wait(1) {
+                Ok(_) => {}
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {}
+                Err(e) => {
+                    eprintln!("conductor: io_uring completion thread stops: {e}");
+                    return;
+                }
+            }
+            // SAFETY: this thread is the only user of the completion queue (module invariant).
+            let cq = unsafe { self.ring.completion_shared() };
+            for cqe in cq {
+                // SAFETY: `user_data` is a pointer from `Box::into_raw` in `submit`, and each
+                // submission completes exactly once, so it is reclaimed exactly once.
+                let done = unsafe { Box::from_raw(cqe.user_data() as *mut Arc<dyn Complete>) };
+                done.complete(cqe.result());
+            }
+        }
+    }
+
+    /// Submits the entry that `make` builds from `data` (whose heap memory the entry points
+    /// into), and returns the operation's future.
+    ///
+    /// # Safety
+    /// The entry may point only into heap memory owned by `data` or to memory that lives for
+    /// the whole program, and `data` must not free or reallocate it before it is dropped.
+    unsafe fn submit<T: Send + 'static>(
+        &self,
+        mut data: T,
+        make: impl FnOnce(&mut T) -> squeue::Entry,
+    ) -> Op<T> {
+        let entry = make(&mut data);
+        let inner = Arc::new(Inner {
+            slot: Mutex::new(Slot {
+                res: None,
+                waker: None,
+                data: Some(data),
+            }),
+        });
+        let token: Box<Arc<dyn Complete>> = Box::new(inner.clone());
+        let entry = entry.user_data(Box::into_raw(token) as u64);
+        let _guard = self.sq.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            // SAFETY: the lock gives this thread the only access to the submission queue.
+            let mut sq = unsafe { self.ring.submission_shared() };
+            // SAFETY: the entry's memory is owned by `inner` (caller's contract), which the
+            // token keeps alive until the completion is reaped.
+            if unsafe { sq.push(&entry) }.is_ok() {
+                sq.sync();
+                break;
+            }
+            drop(sq);
+            // Full: hand the queued entries to the kernel, then retry.
+            if let Err(e) = self.ring.submit() {
+                if e.raw_os_error() != Some(libc::EBUSY) {
+                    eprintln!("conductor: io_uring submit failed: {e}");
+                }
+                std::thread::yield_now();
+            }
+        }
+        // A failed enter leaves the entry queued; the reaper's next enter submits it.
+        let _ = self.ring.submit();
+        Op { inner }
+    }
+
+    /// One read at the file position into `buf[..len]`.
+    pub(crate) async fn read(
+        &'static self,
+        file: Arc<StdFile>,
+        buf: Vec<u8>,
+        len: usize,
+    ) -> (Vec<u8>, io::Result<usize>) {
+        let fd = file.as_raw_fd();
+        let len = len.min(buf.len()).min(MAX_OP) as u32;
+        // SAFETY: the entry points into `buf`'s heap memory, owned by the operation.
+        let op = unsafe {
+            self.submit((file, buf), |(_, buf)| {
+                opcode::Read::new(types::Fd(fd), buf.as_mut_ptr(), len)
+                    .offset(u64::MAX) // -1: the file position, as read(2)
+                    .build()
+            })
+        };
+        let (res, (_, buf)) = op.await;
+        (buf, result(res).map(|n| n as usize))
+    }
+
+    /// Writes all of `buf`, at the file position (`offset` None) or from `offset` on.
+    async fn write_at(
+        &'static self,
+        file: Arc<dyn AsRawFd + Send + Sync>,
+        mut buf: Vec<u8>,
+        offset: Option<u64>,
+    ) -> (Vec<u8>, io::Result<()>) {
+        let fd = file.as_raw_fd();
+        let mut done = 0;
+        while done < buf.len() {
+            let len = (buf.len() - done).min(MAX_OP) as u32;
+            let at = offset.map_or(u64::MAX, |o| o + done as u64);
+            // SAFETY: the entry points into `buf`'s heap memory, owned by the operation.
+            let op = unsafe {
+                self.submit((file.clone(), buf), |(_, buf)| {
+                    opcode::Write::new(types::Fd(fd), buf.as_ptr().add(done), len)
+                        .offset(at)
+                        .build()
+                })
+            };
+            let (res, (_, b)) = op.await;
+            buf = b;
+            match result(res) {
+                Ok(0) => return (buf, Err(io::ErrorKind::WriteZero.into())),
+                Ok(n) => done += n as usize,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return (buf, Err(e)),
+            }
+        }
+        (buf, Ok(()))
+    }
+
+    pub(crate) async fn write_all(
+        &'static self,
+        file: Arc<StdFile>,
+        buf: Vec<u8>,
+    ) -> (Vec<u8>, io::Result<()>) {
+        self.write_at(file, buf, None).await
+    }
+
+    async fn open(&'static self, path: &Path, flags: i32) -> io::Result<Arc<OwnedFd>> {
+        let c = CString::new(path.as_os_str().as_bytes())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        // SAFETY: the entry points into the CString's heap memory, owned by the operation.
+        let op = unsafe {
+            self.submit(c, |c| {
+                opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), c.as_ptr())
+                    .flags(flags | libc::O_CLOEXEC)
+                    .mode(0o666)
+                    .build()
+            })
+        };
+        let fd = result(op.await.0)?;
+        // SAFETY: a successful openat returned a new descriptor that nothing else owns.
+        Ok(Arc::new(unsafe { OwnedFd::from_raw_fd(fd as RawFd) }))
+    }
+
+    /// Closes through the ring and reports the result (where NFS reports delayed write
+    /// errors).
+    async fn close(&'static self, fd: Arc<OwnedFd>) -> io::Result<()> {
+        let fd = match Arc::try_unwrap(fd) {
+            Ok(fd) => std::os::fd::IntoRawFd::into_raw_fd(fd),
+            Err(_) => return Ok(()), // still shared: the last owner closes it
+        };
+        // SAFETY: the entry holds no pointer; the descriptor is ours and closed once, here.
+        let op = unsafe { self.submit((), |_| opcode::Close::new(types::Fd(fd)).build()) };
+        result(op.await.0).map(drop)
+    }
+
+    pub(crate) async fn read_path(&'static self, path: PathBuf) -> io::Result<Vec<u8>> {
+        let fd = self
+            .open(&path, libc::O_RDONLY)
+            .await
+            .map_err(|e| with_path("open", &path, e))?;
+        let raw = fd.as_raw_fd();
+        let mut data: Vec<u8> = Vec::with_capacity(64 << 10);
+        loop {
+            if data.len() == data.capacity() {
+                data.reserve(data.capacity());
+            }
+            let filled = data.len();
+            let len = (data.capacity() - filled).min(MAX_OP) as u32;
+            // SAFETY: the entry points into `data`'s spare capacity (heap, owned by the
+            // operation); the kernel writes at most `len` bytes there.
+            let op = unsafe {
+                self.submit((fd.clone(), data), |(_, d)| {
+                    opcode::Read::new(types::Fd(raw), d.as_mut_ptr().add(filled), len)
+                        .offset(filled as u64)
+                        .build()
+                })
+            };
+            let (res, (_, d)) = op.await;
+            data = d;
+            match result(res) {
+                Ok(0) => break,
+                Ok(n) => {
+                    // SAFETY: the kernel initialized `n` bytes past `filled` (n <= len, which
+                    // fits the spare capacity).
+                    unsafe { data.set_len(filled + n as usize) };
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(with_path("read", &path, e)),
+            }
+        }
+        // A read-only descriptor has nothing to flush: closing it cannot fail in a way that
+        // matters, and `OwnedFd`'s drop does it without a trip through the ring.
+        drop(fd);
+        Ok(data)
+    }
+
+    pub(crate) async fn write_path(&'static self, path: PathBuf, data: Vec<u8>) -> io::Result<()> {
+        let fd = self
+            .open(&path, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC)
+            .await
+            .map_err(|e| with_path("create", &path, e))?;
+        let (_, r) = self.write_at(fd.clone(), data, Some(0)).await;
+        r.map_err(|e| with_path("write", &path, e))?;
+        self.close(fd)
+            .await
+            .map_err(|e| with_path("close", &path, e))
+    }
+}
+
+fn result(res: i32) -> io::Result<u32> {
+    if res < 0 {
+        Err(io::Error::from_raw_os_error(-res))
+    } else {
+        Ok(res as u32)
+    }
+}
+
+/// What the reaper calls when an operation completes.
+trait Complete: Send + Sync {
+    fn complete(&self, res: i32);
+}
+
+struct Inner<T> {
+    slot: Mutex<Slot<T>>,
+}
+
+struct Slot<T> {
+    res: Option<i32>,
+    waker: Option<Waker>,
+    data: Option<T>,
+}
+
+impl<T: Send + 'static> Complete for Inner<T> {
+    fn complete(&self, res: i32) {
+        let waker = {
+            let mut s = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+            s.res = Some(res);
+            s.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+/// An operation in flight: resolves to the kernel's result and the data handed back.
+struct Op<T> {
+    inner: Arc<Inner<T>>,
+}
+
+impl<T: Send + 'static> Future for Op<T> {
+    type Output = (i32, T);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<(i32, T)> {
+        let mut s = self.inner.slot.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(res) = s.res {
+            let data = s.data.take().expect("an operation's future completes once");
+            return Poll::Ready((res, data));
+        }
+        match &s.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => s.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
