@@ -1,5 +1,26 @@
-//! Subprocesses (asyncio's `create_subprocess_exec`): `Command`, children with piped standard
-//! streams as async streams, and reaping without zombies (pidfd, or a SIGCHLD watcher).
+//! Subprocesses (asyncio's `create_subprocess_exec`): [`Command`], children whose piped
+//! standard streams are async streams on the loop, and reaping without zombies.
 //!
-//! Uses `io::Registration` (pipes, pidfd), `streams` (readers and writers) and `signal`
-//! (SIGCHLD); nothing of net or fs.
+//! - `Command` mirrors `std::process::Command` (and spawns through it: `fork`/`exec` itself
+//!   does not wait on anything the loop should not).
+//! - A child's pipes are made non-blocking and registered with the spawning loop's selector;
+//!   they implement futures-io's `AsyncRead`/`AsyncWrite`, so asyncio's `StreamReader` helpers
+//!   (`conductor::streams`) and any futures-io code work on them.
+//! - Exits are noticed through a pidfd registered with the loop, or SIGCHLD where pidfds are
+//!   missing ([`Reaper`]); statuses are collected with `waitpid` on each child's own pid. A
+//!   `Child` dropped early is handed to a reaper thread, so no zombie remains.
+//!
+//! Internals: `command`, `child`, `pipe` (the async pipes), `reap` (exit watches and the
+//! orphan reaper). Uses `io::Registration` (pipes, pidfd) and `signal` (SIGCHLD); nothing of
+//! net or fs.
+
+mod child;
+mod command;
+mod pipe;
+mod reap;
+
+pub use child::Child;
+pub use command::{create_subprocess_exec, create_subprocess_shell, Command};
+pub use pipe::{ChildStderr, ChildStdin, ChildStdout};
+pub use reap::{reaper, set_reaper, Reaper};
+pub use std::process::{ExitStatus, Output, Stdio};

@@ -1,0 +1,260 @@
+//! Learning that a child exited, and reaping it so that no zombie remains.
+//!
+//! Two mechanisms, chosen once per process (and overridable per thread, for tests):
+//! - **pidfd** (Linux 5.3+): `pidfd_open(pid)` gives a descriptor that becomes readable when
+//!   the child exits; it is registered with the loop's selector like a socket.
+//! - **SIGCHLD**: a listener of SIGCHLD (through `signal`); each delivery makes every waiting
+//!   child try `waitpid(pid, WNOHANG)` on its own pid (never `waitpid(-1)`, which would steal
+//!   the statuses of children spawned by other code).
+//!
+//! Either way the status is collected with `waitpid` on the child's own pid, only by its owner.
+//! A `Child` dropped before its status was collected is adopted by the orphan reaper: one thread
+//! per process that waits (pidfds and an eventfd in `poll(2)`, or SIGCHLD) and collects
+//! statuses as the orphans exit. No `Child` is ever forgotten without a reaper, so none stays a
+//! zombie.
+
+use std::cell::Cell;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll, Wake, Waker};
+
+use mio::unix::SourceFd;
+use mio::Interest;
+
+use crate::io::{Direction, Registration};
+use crate::signal::{signal, Signal, SignalKind};
+
+/// How a child's exit is noticed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reaper {
+    /// A pidfd per child, registered with the loop (Linux 5.3+).
+    Pidfd,
+    /// SIGCHLD deliveries, then `waitpid(pid, WNOHANG)` per waiting child.
+    Sigchld,
+}
+
+thread_local! {
+    static CHOSEN: Cell<Option<Reaper>> = const { Cell::new(None) };
+}
+
+/// The mechanism children spawned on this thread use: pidfd where the kernel has it, SIGCHLD
+/// otherwise.
+///
+/// ```
+/// let r = conductor::process::reaper();
+/// assert!(r == conductor::process::Reaper::Pidfd || r == conductor::process::Reaper::Sigchld);
+/// ```
+pub fn reaper() -> Reaper {
+    CHOSEN.with(Cell::get).unwrap_or_else(|| {
+        if pidfd_available() {
+            Reaper::Pidfd
+        } else {
+            Reaper::Sigchld
+        }
+    })
+}
+
+/// Chooses the mechanism for children spawned on this thread from now on. For tests and
+/// benchmarks; programs keep the default.
+///
+/// # Errors
+/// `Unsupported` when asking for pidfd on a kernel without `pidfd_open`.
+///
+/// ```
+/// use conductor::process::{set_reaper, Reaper};
+/// set_reaper(Reaper::Sigchld).unwrap();
+/// assert_eq!(conductor::process::reaper(), Reaper::Sigchld);
+/// ```
+pub fn set_reaper(r: Reaper) -> io::Result<()> {
+    if r == Reaper::Pidfd && !pidfd_available() {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "pidfd_open is not available on this kernel (Linux 5.3+)",
+        ));
+    }
+    CHOSEN.with(|c| c.set(Some(r)));
+    Ok(())
+}
+
+fn pidfd_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    // SAFETY: getpid has no preconditions.
+    *AVAILABLE.get_or_init(|| pidfd_open(unsafe { libc::getpid() } as u32).is_ok())
+}
+
+fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1; no memory is
+    // passed.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the syscall returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// What a `Child` waits on between its `waitpid` attempts.
+pub(crate) enum ExitWatch {
+    Pidfd { fd: OwnedFd, reg: Registration },
+    Sigchld(Signal),
+}
+
+impl ExitWatch {
+    /// Starts watching `pid`, which must be a child of this process that nobody reaped yet.
+    /// Call before the first `try_wait`, so that an exit in between is not missed.
+    pub(crate) fn new(pid: u32, how: Reaper) -> io::Result<ExitWatch> {
+        match how {
+            Reaper::Pidfd => {
+                let fd = pidfd_open(pid)?;
+                let reg = Registration::new(&mut SourceFd(&fd.as_raw_fd()), Interest::READABLE)?;
+                Ok(ExitWatch::Pidfd { fd, reg })
+            }
+            Reaper::Sigchld => Ok(ExitWatch::Sigchld(signal(SignalKind::child())?)),
+        }
+    }
+
+    /// Ready when the child may have changed state: try `waitpid` again.
+    pub(crate) fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            ExitWatch::Pidfd { reg, .. } => match reg.poll_ready(cx, Direction::Read) {
+                Poll::Ready(Ok(())) => {
+                    // Readable means exited; should `waitpid` still say "running", wait for the
+                    // next event rather than spin.
+                    reg.clear_ready(Direction::Read);
+                    Poll::Ready(Ok(()))
+                }
+                other => other,
+            },
+            ExitWatch::Sigchld(s) => s.poll_recv(cx).map(|_| Ok(())),
+        }
+    }
+
+    /// The pidfd, taken out of the loop's selector, for the orphan reaper.
+    fn into_pidfd(self) -> Option<OwnedFd> {
+        match self {
+            ExitWatch::Pidfd { fd, mut reg } => {
+                // Off its loop this fails, and the descriptor stays in that selector until the
+                // orphan reaper closes it; its events are then ignored (stale token).
+                let _ = reg.deregister(&mut SourceFd(&fd.as_raw_fd()));
+                Some(fd)
+            }
+            ExitWatch::Sigchld(_) => None,
+        }
+    }
+}
+
+struct Orphan {
+    child: std::process::Child,
+    pidfd: Option<OwnedFd>,
+}
+
+struct Orphans {
+    list: Mutex<Vec<Orphan>>,
+    /// An eventfd: new orphans, and SIGCHLD deliveries, wake the reaper thread through it.
+    wake: Arc<EventFd>,
+}
+
+struct EventFd(OwnedFd);
+
+impl Wake for EventFd {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let one = 1u64.to_ne_bytes();
+        // SAFETY: writes 8 bytes from a valid buffer to our eventfd; a saturated counter
+        // (EAGAIN) already means "wake up".
+        unsafe { libc::write(self.0.as_raw_fd(), one.as_ptr().cast(), 8) };
+    }
+}
+
+/// Hands a child whose status was not collected to the orphan reaper.
+pub(crate) fn adopt(mut child: std::process::Child, watch: Option<ExitWatch>) {
+    if !matches!(child.try_wait(), Ok(None)) {
+        return; // exited and reaped just now (or not ours to reap)
+    }
+    let pidfd = watch.and_then(ExitWatch::into_pidfd);
+    let orphans = match orphans() {
+        Ok(o) => o,
+        Err(e) => {
+            // Without a reaper thread, the only way to not leave a zombie is to wait here.
+            eprintln!("conductor: no orphan reaper ({e}); waiting for the child in place");
+            let _ = child.wait();
+            return;
+        }
+    };
+    orphans
+        .list
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(Orphan { child, pidfd });
+    orphans.wake.wake_by_ref();
+}
+
+fn orphans() -> io::Result<&'static Orphans> {
+    static ORPHANS: OnceLock<Result<Orphans, String>> = OnceLock::new();
+    let o = ORPHANS.get_or_init(|| start_reaper().map_err(|e| e.to_string()));
+    o.as_ref().map_err(|e| io::Error::other(e.clone()))
+}
+
+fn start_reaper() -> io::Result<Orphans> {
+    // SAFETY: eventfd takes an initial value and flags and returns a new descriptor or -1.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: eventfd returned a new descriptor that nothing else owns.
+    let wake = Arc::new(EventFd(unsafe { OwnedFd::from_raw_fd(fd) }));
+    std::thread::Builder::new()
+        .name("conductor-reaper".into())
+        .spawn(reap_orphans)?;
+    Ok(Orphans {
+        list: Mutex::new(Vec::new()),
+        wake,
+    })
+}
+
+/// The orphan reaper thread.
+fn reap_orphans() {
+    // Started from `orphans()`'s initializer: this call waits until that has finished.
+    let Ok(orphans) = orphans() else { return };
+    let waker = Waker::from(orphans.wake.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut sigchld: Option<Signal> = None;
+    loop {
+        let mut fds = vec![libc::pollfd {
+            fd: orphans.wake.0.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        {
+            let mut list = orphans.list.lock().unwrap_or_else(|e| e.into_inner());
+            if sigchld.is_none() && list.iter().any(|o| o.pidfd.is_none()) {
+                match signal(SignalKind::child()) {
+                    Ok(s) => sigchld = Some(s),
+                    Err(e) => eprintln!("conductor: the orphan reaper cannot watch SIGCHLD: {e}"),
+                }
+            }
+            // Armed before the `waitpid`s below, so that an exit after them wakes us.
+            if let Some(s) = sigchld.as_mut() {
+                while s.poll_recv(&mut cx).is_ready() {}
+            }
+            list.retain_mut(|o| matches!(o.child.try_wait(), Ok(None)));
+            fds.extend(list.iter().filter_map(|o| {
+                o.pidfd.as_ref().map(|fd| libc::pollfd {
+                    fd: fd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                })
+            }));
+        }
+        // SAFETY: `fds` is a valid array of `fds.len()` pollfd structures, alive during the
+        // call; the descriptors stay open (only this thread removes orphans, closing them).
+        unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+        let mut counter = [0u8; 8];
+        // SAFETY: reads at most 8 bytes into a buffer of 8; the eventfd is non-blocking.
+        unsafe { libc::read(orphans.wake.0.as_raw_fd(), counter.as_mut_ptr().cast(), 8) };
+    }
+}
