@@ -127,7 +127,7 @@ impl Permits {
         let mut cur = self.state.load(Relaxed);
         loop {
             let avail = cur >> SHIFT;
-            if avail.checked_add(n).map_or(true, |t| t > bound) {
+            if avail.checked_add(n).is_none_or(|t| t > bound) {
                 return Err(());
             }
             match self

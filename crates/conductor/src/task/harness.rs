@@ -98,9 +98,7 @@ pub(crate) fn complete(task: TaskPtr) {
             crate::runtime::call_soon_internal(Box::new(move || cb(task_ref)));
         }
     }
-    if let Some(w) = h.join_waker.take() {
-        w.wake();
-    }
+    h.join_waker.wake();
     // SAFETY: owner thread; this is the registry's hold, taken at spawn.
     unsafe { dec_local(task) };
 }

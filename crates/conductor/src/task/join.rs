@@ -78,11 +78,7 @@ impl<T> Task<T> {
         if h.has(COMPLETE) {
             return Poll::Ready(self.result());
         }
-        let waker = match h.join_waker.take() {
-            Some(w) if w.will_wake(cx.waker()) => w,
-            _ => cx.waker().clone(),
-        };
-        h.join_waker.set(Some(waker));
+        h.join_waker.register(cx.waker());
         Poll::Pending
     }
 
@@ -129,11 +125,7 @@ impl<T> Future for Task<T> {
             return Poll::Ready(result);
         }
         let h = this.inner.local().header();
-        let waker = match h.join_waker.take() {
-            Some(w) if w.will_wake(cx.waker()) => w,
-            _ => cx.waker().clone(),
-        };
-        h.join_waker.set(Some(waker));
+        h.join_waker.register(cx.waker());
         cancel::await_task(this.inner.local(), cx.waker());
         Poll::Pending
     }
@@ -145,7 +137,7 @@ impl<T> Drop for Task<T> {
         if !h.has(COMPLETE) {
             cancel::stop_awaiting(self.inner.local().ptr());
         }
-        drop(h.join_waker.take());
+        h.join_waker.clear();
         h.clear(JOIN);
         if h.has(HAS_OUTPUT) {
             // SAFETY: `!Send`, so owner thread; HAS_OUTPUT is set.

@@ -23,6 +23,7 @@ pub(crate) mod error;
 pub(crate) mod harness;
 pub(crate) mod header;
 mod join;
+pub(crate) mod join_waker;
 pub(crate) mod raw;
 pub(crate) mod registry;
 pub(crate) mod state;

@@ -17,6 +17,7 @@ use std::task::{Context, Poll};
 
 use super::blocks;
 use super::header::{flags::*, Header, TaskPtr, Vtable};
+use super::join_waker::JoinWaker;
 use super::state::{DropOutcome, RemoteState};
 use crate::runtime::context;
 use crate::runtime::shared::Shared;
@@ -60,7 +61,7 @@ pub(crate) fn allocate<F: Future>(future: F, shared: &Arc<Shared>) -> TaskPtr {
             local: Cell::new(0),
             flags: Cell::new(0),
             slot: Cell::new(u32::MAX),
-            join_waker: Cell::new(None),
+            join_waker: JoinWaker::new(),
             extra: Cell::new(ptr::null_mut()),
         },
         stage: UnsafeCell::new(Stage {
@@ -172,7 +173,7 @@ unsafe fn dealloc<F: Future>(task: TaskPtr) {
     // SAFETY: nobody references the task any more; its header is still initialized.
     let header = unsafe { &cell.as_ref().header };
     header.free_extra();
-    drop(header.join_waker.take());
+    header.join_waker.clear_at_free();
     let shared = header.shared;
     let pinned = header.has(PINS_LOOP);
     // The stage holds nothing (the payload is gone) and the header's other fields need no drop.

@@ -26,9 +26,19 @@ fn task(data: *const ()) -> TaskPtr {
 }
 
 /// Whether this thread is running the task's loop right now, so owner-side state may be used.
-fn on_loop(t: TaskPtr) -> bool {
+pub(crate) fn on_loop(t: TaskPtr) -> bool {
     // SAFETY: the caller holds a reference (every waker does).
     context::is_running_loop(unsafe { t.header() }.shared)
+}
+
+/// The task behind `waker`, when it is one of ours and its loop runs on this thread.
+pub(crate) fn local_task(waker: &Waker) -> Option<TaskPtr> {
+    let vtable = waker.vtable();
+    if !std::ptr::eq(vtable, &LOCAL) && !std::ptr::eq(vtable, &REMOTE) {
+        return None;
+    }
+    let t = task(waker.data());
+    on_loop(t).then_some(t)
 }
 
 /// A waker borrowed for one poll: it owns no reference, the poller's reference covers it.

@@ -1,0 +1,108 @@
+//! Who awaits a task's output, in one word of the header.
+//!
+//! Most awaiters are conductor tasks of the same loop: their waker is ours, so the header keeps
+//! the awaiting task's pointer (with one counted local reference) instead of a 16-byte `Waker`.
+//! Any other waker is boxed. Owner thread only, like the rest of the header.
+
+use std::cell::Cell;
+use std::ptr::NonNull;
+use std::task::Waker;
+
+use super::header::TaskPtr;
+use super::raw::{dec_local, inc_local};
+use super::waker;
+
+/// 0: nobody; an even address: a task (counted local reference); an odd one: a boxed waker.
+pub(crate) struct JoinWaker(Cell<usize>);
+
+const BOXED: usize = 1;
+
+enum Awaiter {
+    Task(TaskPtr),
+    Boxed(NonNull<Waker>),
+}
+
+impl JoinWaker {
+    pub(crate) const fn new() -> Self {
+        JoinWaker(Cell::new(0))
+    }
+
+    fn get(&self) -> Option<Awaiter> {
+        let w = self.0.get();
+        let p = NonNull::new((w & !BOXED) as *mut u8)?;
+        Some(if w & BOXED == 0 {
+            Awaiter::Task(TaskPtr::from_header(p.cast()))
+        } else {
+            Awaiter::Boxed(p.cast())
+        })
+    }
+
+    /// Records `waker` as the awaiter, unless it is already the one recorded.
+    pub(crate) fn register(&self, waker: &Waker) {
+        let task = waker::local_task(waker);
+        match (self.get(), task) {
+            (Some(Awaiter::Task(old)), Some(new)) if old == new => return,
+            // SAFETY: a boxed awaiter stays valid until `clear` frees it.
+            (Some(Awaiter::Boxed(old)), None) if unsafe { old.as_ref() }.will_wake(waker) => return,
+            _ => {}
+        }
+        self.clear();
+        let word = match task {
+            Some(t) => {
+                // SAFETY: `local_task` only names a task of the loop running on this thread,
+                // which the waker keeps alive; the header now holds its own reference.
+                unsafe { inc_local(t) };
+                t.as_ptr() as usize
+            }
+            None => Box::into_raw(Box::new(waker.clone())) as usize | BOXED,
+        };
+        self.0.set(word);
+    }
+
+    /// Wakes the awaiter, if any, and forgets it.
+    pub(crate) fn wake(&self) {
+        match self.take() {
+            Some(Awaiter::Task(t)) => {
+                super::schedule(t);
+                // SAFETY: the reference this slot held.
+                unsafe { dec_local(t) };
+            }
+            // SAFETY: the box came from `register` and is freed once, here.
+            Some(Awaiter::Boxed(w)) => unsafe { Box::from_raw(w.as_ptr()) }.wake(),
+            None => {}
+        }
+    }
+
+    /// Forgets the awaiter without waking it.
+    pub(crate) fn clear(&self) {
+        match self.take() {
+            // SAFETY: the reference this slot held.
+            Some(Awaiter::Task(t)) => unsafe { dec_local(t) },
+            // SAFETY: the box came from `register` and is freed once, here.
+            Some(Awaiter::Boxed(w)) => drop(unsafe { Box::from_raw(w.as_ptr()) }),
+            None => {}
+        }
+    }
+
+    /// Frees what is left when the task is freed (normally nothing: completion and the `Task`
+    /// handle's drop both empty it). Off the loop's thread a task reference cannot be dropped,
+    /// so it is leaked rather than touched.
+    pub(crate) fn clear_at_free(&self) {
+        match self.take() {
+            Some(Awaiter::Task(t)) if waker::on_loop(t) => {
+                // SAFETY: the reference this slot held, dropped on its loop's thread.
+                unsafe { dec_local(t) }
+            }
+            Some(Awaiter::Task(_)) => debug_assert!(false, "awaiter left in a freed task"),
+            // SAFETY: the box came from `register`; a `Waker` may be dropped on any thread.
+            Some(Awaiter::Boxed(w)) => drop(unsafe { Box::from_raw(w.as_ptr()) }),
+            None => {}
+        }
+    }
+
+    fn take(&self) -> Option<Awaiter> {
+        let a = self.get();
+        self.0.set(0);
+        a
+    }
+}
