@@ -42,6 +42,9 @@ programs! {
     async_iteration: "async iteration",
     executor: "blocking work on the thread pool (2 s + compute)",
     nested_run: "pitfall: a loop inside a running loop",
+    read_files: "aiofiles: three files read concurrently",
+    subprocess_pipeline: "subprocesses: printf | sort | uniq -c through the loop",
+    graceful_server: "Ctrl-C: stop accepting, finish in-flight work, cancel the rest (0.6 s)",
 }
 
 fn main() {
