@@ -2,7 +2,7 @@
 //! process.
 //!
 //! ```text
-//! cargo run --release -p conductor-bench --bin fs [-- --runs 5] [--files 1000] [--copy-mib 1024]
+//! cargo run --release -p conductor-bench --bin fs [-- --runs 5] [--files 1000] [--copy-mib 1024] [--only TEXT]
 //! ```
 //!
 //! Workloads (each cell the median of `--runs` runs, contenders interleaved in each round):
@@ -16,7 +16,8 @@
 //!   program that processes a file piece by piece does): the number of thread hops shows here.
 //!
 //! Before the big file is made, free space is checked (`statvfs`); the scratch directory is
-//! removed at the end, also on a panic. Not part of the test suite.
+//! removed at the end, also on a panic. `--only TEXT` keeps the columns whose name contains
+//! TEXT (for profiling one). Not part of the test suite.
 
 #[path = "../fsbench/mod.rs"]
 mod fsbench;
@@ -29,10 +30,12 @@ fn main() {
     let nfiles: usize = arg("--files", 1000);
     let copy_mib: u64 = arg("--copy-mib", 1024);
     let size = 64 << 10;
+    let only: String = arg("--only", String::new());
     let cols: Vec<(&str, Who)> = COLUMNS
         .iter()
         .copied()
         .filter(|(_, w)| files::available(*w))
+        .filter(|(n, _)| n.contains(only.as_str()))
         .collect();
     let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
     println!(

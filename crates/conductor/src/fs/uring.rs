@@ -4,7 +4,9 @@
 //! are then independent of any loop's lifetime (loops come and go on threads; a `File` outlives
 //! the loop that opened it), and the wake path is the one the thread pool already uses (a
 //! `Send` waker through the loop's remote queue), so nothing in the engine changes. The cost
-//! is one thread per process, asleep in `io_uring_enter` while nothing completes.
+//! is one thread per process, asleep in `io_uring_enter` while nothing completes. Operations
+//! the kernel completes inside the submitting call (most page-cache reads, cached opens) are
+//! collected by the submitter right away, so their futures are ready at the first poll.
 //!
 //! Invariants that make the raw pointers in submission entries sound:
 //! - every operation's memory (buffers, the path, the descriptor) lives in an `Inner` behind an
@@ -12,7 +14,7 @@
 //!   takes the completion: dropping the future early never frees what the kernel uses;
 //! - pointers go to heap memory (a `Vec`'s or a `CString`'s), which does not move when the
 //!   owning value moves into the `Inner`;
-//! - the submission queue is touched only under `sq`; the completion queue only by the reaper.
+//! - the submission queue is touched only under `sq`, the completion queue only under `cq`.
 
 use std::ffi::CString;
 use std::fs::File as StdFile;
@@ -35,6 +37,9 @@ const MAX_OP: usize = 1 << 30;
 pub(crate) struct Ring {
     ring: IoUring,
     sq: Mutex<()>,
+    cq: Mutex<()>,
+    /// Whether the kernel has `IORING_OP_STATX` (5.6): whole-file reads size their buffer.
+    statx: bool,
 }
 
 static RING: OnceLock<Option<&'static Ring>> = OnceLock::new();
@@ -79,9 +84,12 @@ impl Ring {
                 ));
             }
         }
+        let statx = probe.is_supported(opcode::Statx::CODE);
         let ring: &'static Ring = Box::leak(Box::new(Ring {
+            statx,
             ring,
             sq: Mutex::new(()),
+            cq: Mutex::new(()),
         }));
         std::thread::Builder::new()
             .name("conductor-uring".into())
@@ -101,14 +109,30 @@ impl Ring {
                     return;
                 }
             }
-            // SAFETY: this thread is the only user of the completion queue (module invariant).
-            let cq = unsafe { self.ring.completion_shared() };
-            for cqe in cq {
-                // SAFETY: `user_data` is a pointer from `Box::into_raw` in `submit`, and each
-                // submission completes exactly once, so it is reclaimed exactly once.
-                let done = unsafe { Box::from_raw(cqe.user_data() as *mut Arc<dyn Complete>) };
-                done.complete(cqe.result());
+            self.drain(true);
+        }
+    }
+
+    /// Hands every completion in the queue to its operation. The reaper waits for the lock;
+    /// a submitter (`wait` false) only takes it if free: its own completion, if the kernel
+    /// finished the operation inside the submitting call (a page-cache read, a cached open),
+    /// is then ready at the future's first poll, without a trip through the reaper.
+    fn drain(&self, wait: bool) {
+        let _guard = if wait {
+            self.cq.lock().unwrap_or_else(|e| e.into_inner())
+        } else {
+            match self.cq.try_lock() {
+                Ok(g) => g,
+                Err(_) => return,
             }
+        };
+        // SAFETY: the lock gives this thread the only access to the completion queue.
+        let cq = unsafe { self.ring.completion_shared() };
+        for cqe in cq {
+            // SAFETY: `user_data` is a pointer from `Box::into_raw` in `submit`, and each
+            // submission completes exactly once, so it is reclaimed exactly once.
+            let done = unsafe { Box::from_raw(cqe.user_data() as *mut Arc<dyn Complete>) };
+            done.complete(cqe.result());
         }
     }
 
@@ -133,7 +157,7 @@ impl Ring {
         });
         let token: Box<Arc<dyn Complete>> = Box::new(inner.clone());
         let entry = entry.user_data(Box::into_raw(token) as u64);
-        let _guard = self.sq.lock().unwrap_or_else(|e| e.into_inner());
+        let guard = self.sq.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             // SAFETY: the lock gives this thread the only access to the submission queue.
             let mut sq = unsafe { self.ring.submission_shared() };
@@ -154,6 +178,8 @@ impl Ring {
         }
         // A failed enter leaves the entry queued; the reaper's next enter submits it.
         let _ = self.ring.submit();
+        drop(guard);
+        self.drain(false);
         Op { inner }
     }
 
@@ -253,7 +279,13 @@ impl Ring {
             .await
             .map_err(|e| with_path("open", &path, e))?;
         let raw = fd.as_raw_fd();
-        let mut data: Vec<u8> = Vec::with_capacity(64 << 10);
+        // Room for the whole file and one byte more, so that the read that finds the end needs
+        // no reallocation; files that report no size (procfs) start at 64 KiB and grow.
+        let capacity = match self.size(&fd).await {
+            Some(n) if n > 0 => n.saturating_add(1),
+            _ => 64 << 10,
+        };
+        let mut data: Vec<u8> = Vec::with_capacity(capacity);
         loop {
             if data.len() == data.capacity() {
                 data.reserve(data.capacity());
@@ -286,6 +318,29 @@ impl Ring {
         // matters, and `OwnedFd`'s drop does it without a trip through the ring.
         drop(fd);
         Ok(data)
+    }
+
+    /// The size of the open file (`statx` with `AT_EMPTY_PATH`), if the kernel tells.
+    async fn size(&'static self, fd: &Arc<OwnedFd>) -> Option<usize> {
+        if !self.statx {
+            return None;
+        }
+        let raw = fd.as_raw_fd();
+        // SAFETY: `libc::statx` is plain integers; all zeros is a valid value.
+        let buf: Box<libc::statx> = Box::new(unsafe { std::mem::zeroed() });
+        // SAFETY: the entry points into the box's heap memory, owned by the operation, and to
+        // a static empty string.
+        let op = unsafe {
+            self.submit((fd.clone(), buf), |(_, b)| {
+                let out: *mut libc::statx = &mut **b;
+                opcode::Statx::new(types::Fd(raw), c"".as_ptr(), out.cast())
+                    .flags(libc::AT_EMPTY_PATH)
+                    .mask(libc::STATX_SIZE)
+                    .build()
+            })
+        };
+        let (res, (_, buf)) = op.await;
+        (res >= 0).then_some(buf.stx_size as usize)
     }
 
     pub(crate) async fn write_path(&'static self, path: PathBuf, data: Vec<u8>) -> io::Result<()> {
