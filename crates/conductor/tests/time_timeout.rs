@@ -263,3 +263,25 @@ fn a_panic_inside_a_timeout_leaves_the_loop_consistent() {
         assert_eq!(good, Ok(true));
     });
 }
+
+#[test]
+fn a_zero_timeout_around_a_shield_cancels_only_the_outer_wait() {
+    // asyncio's test_zero_timeout with shield: wait_for times out at once, the shielded work
+    // runs on and finishes.
+    let finished = Rc::new(RefCell::new(false));
+    let f = finished.clone();
+    paused().block_on(async move {
+        let shielded = conductor::shield(async move {
+            sleep(Duration::from_secs(1)).await;
+            *f.borrow_mut() = true;
+        });
+        let inner = shielded.task().task_ref();
+        assert_eq!(
+            wait_for(shielded, Duration::ZERO).await.map(|_| ()),
+            Err(TimedOut)
+        );
+        assert!(!inner.is_cancelled());
+        sleep(Duration::from_secs(2)).await;
+    });
+    assert!(*finished.borrow());
+}
