@@ -187,6 +187,26 @@ fn append_set_len_and_sync_data() {
     });
 }
 
+/// Dropped with one chunk in flight and more bytes buffered: all of it still lands, in order.
+#[test]
+fn a_dropped_file_finishes_its_write_in_flight_then_its_buffer() {
+    each_backend(|b| async move {
+        let dir = TempDir::new("dropbusy");
+        let path = dir.join("f");
+        let data = pattern((3 << 20) + 10);
+        let mut f = File::create(&path).await.unwrap();
+        f.write_all(&data).await.unwrap(); // the last full chunk is in flight, 10 bytes buffered
+        drop(f);
+        for _ in 0..500 {
+            if std::fs::read(&path).unwrap() == data {
+                return;
+            }
+            conductor::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the bytes in flight and buffered were not all written ({b:?})");
+    });
+}
+
 #[test]
 fn a_dropped_file_still_writes_its_buffer() {
     each_backend(|_| async {

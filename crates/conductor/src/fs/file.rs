@@ -411,36 +411,52 @@ impl AsyncSeek for File {
 
 impl Drop for File {
     fn drop(&mut self) {
-        if self.wbuf.is_empty() {
-            // An operation in flight goes on by itself: it owns its buffer and descriptor.
+        let busy = self.busy.take();
+        if self.wbuf.is_empty() && busy.is_none() {
             return;
         }
         let buf = std::mem::take(&mut self.wbuf);
+        let buf_len = buf.len();
         let f = self.std.clone();
         let path = self.path.clone();
-        let busy = self.busy.take();
+        let report = move |e: io::Error| {
+            eprintln!(
+                "conductor: {} (bytes written after the File was dropped)",
+                with_path("write", &path, e)
+            );
+        };
         let write = move || {
             use std::io::Write;
-            if let Err(e) = (&*f).write_all(&buf) {
-                eprintln!(
-                    "conductor: {} (buffered bytes written when the File was dropped)",
-                    with_path("write", &path, e)
-                );
-            }
+            (&*f).write_all(&buf)
         };
-        match (crate::runtime::context::in_loop(), busy) {
-            // Idle on a loop: the pool writes them.
-            (true, None) => drop(crate::to_thread(write)),
-            // Busy (a write in flight: this chunk must follow it): the loop finishes both, in
-            // order, in a detached task.
-            (true, Some(job)) => crate::spawn(async move {
-                job.await;
-                drop(crate::to_thread(write));
-            })
-            .detach(),
-            // Off the loop, blocking is allowed.
-            (false, _) => write(),
+        if !crate::runtime::context::in_loop() {
+            // Off the loop blocking is allowed. (An io_uring operation in flight completes by
+            // itself: it owns its buffer and descriptor.)
+            if let Err(e) = write() {
+                report(e);
+            }
+            return;
         }
+        // On the loop, a detached task finishes what is in flight (a write may take several
+        // io_uring operations; its failure is reported), then has the pool write the rest, in
+        // that order.
+        crate::spawn(async move {
+            if let Some(job) = busy {
+                if let Done::Write(_, Err(e)) = job.await {
+                    report(e);
+                    return;
+                }
+            }
+            if buf_len == 0 {
+                return;
+            }
+            match crate::to_thread(write).await {
+                Ok(Err(e)) => report(e),
+                Ok(Ok(())) => {}
+                Err(e) => report(super::error::job_failed(e)),
+            }
+        })
+        .detach();
     }
 }
 
