@@ -276,3 +276,27 @@ fn waiting_can_be_cancelled_and_resumed() {
         assert!(child.wait().await.unwrap().success());
     });
 }
+
+/// The pipes work with asyncio's stream helpers: `readline` on stdout, `write`/`drain`/`close`
+/// on stdin.
+#[test]
+fn pipes_work_with_stream_reader_and_writer() {
+    use conductor::streams::{StreamReader, StreamWriter};
+    conductor::run(async {
+        let mut child = Command::new("tr")
+            .args(["a-z", "A-Z"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut writer = StreamWriter::new(child.stdin.take().unwrap());
+        let mut reader = StreamReader::new(child.stdout.take().unwrap());
+        writer.write(b"first line\nsecond line\n");
+        writer.drain().await.unwrap();
+        writer.wait_closed().await.unwrap();
+        assert_eq!(reader.readline().await.unwrap(), b"FIRST LINE\n");
+        assert_eq!(reader.readline().await.unwrap(), b"SECOND LINE\n");
+        assert!(reader.readline().await.unwrap().is_empty()); // end of the stream
+        assert!(child.wait().await.unwrap().success());
+    });
+}
