@@ -42,9 +42,10 @@ fn a_stream_sees_each_delivery() {
 fn deliveries_before_a_recv_coalesce_into_one() {
     conductor::run(async {
         let mut sig = signal::signal(SignalKind::from_raw(libc::SIGRTMIN() + 1)).unwrap();
-        kill_self(libc::SIGRTMIN() + 1);
-        kill_self(libc::SIGRTMIN() + 1);
-        conductor::sleep(Duration::from_millis(100)).await; // both dispatched meanwhile
+        // `raise` runs the handler in this thread before it returns: both deliveries are in.
+        raise(libc::SIGRTMIN() + 1);
+        raise(libc::SIGRTMIN() + 1);
+        conductor::sleep(Duration::from_millis(300)).await; // both dispatched meanwhile
         conductor::timeout(Duration::from_secs(10), sig.recv())
             .await
             .unwrap();
@@ -169,6 +170,8 @@ fn work_past_the_grace_period_is_cancelled_and_cleans_up() {
 
 #[test]
 fn a_server_that_returns_by_itself_reports_no_signal() {
+    // It listens for SIGINT/SIGTERM too: another test's must not reach it.
+    let _turn = SHUTDOWN_SIGNALS.lock().unwrap_or_else(|e| e.into_inner());
     let report = conductor::run(async {
         graceful_shutdown(Duration::from_secs(1), |in_flight| async move {
             in_flight
