@@ -1,6 +1,7 @@
 //! The io_uring backend: one ring per process, and one thread that reaps its completions.
 //!
-//! Why a completion thread rather than an eventfd on each loop's selector: a ring's completions
+//! Why a completion thread (asleep on an eventfd that only asynchronous completions signal)
+//! rather than an eventfd on each loop's selector: a ring's completions
 //! are then independent of any loop's lifetime (loops come and go on threads; a `File` outlives
 //! the loop that opened it), and the wake path is the one the thread pool already uses (a
 //! `Send` waker through the loop's remote queue), so nothing in the engine changes. The cost
@@ -38,8 +39,6 @@ pub(crate) struct Ring {
     ring: IoUring,
     sq: Mutex<()>,
     cq: Mutex<()>,
-    /// Whether the kernel has `IORING_OP_STATX` (5.6): whole-file reads size their buffer.
-    statx: bool,
 }
 
 static RING: OnceLock<Option<&'static Ring>> = OnceLock::new();
@@ -84,48 +83,56 @@ impl Ring {
                 ));
             }
         }
-        let statx = probe.is_supported(opcode::Statx::CODE);
+        // SAFETY: eventfd takes an initial value and flags and returns a new descriptor or -1.
+        let efd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
+        if efd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: eventfd returned a new descriptor that nothing else owns.
+        let efd = unsafe { OwnedFd::from_raw_fd(efd) };
+        // Signalled only for operations that complete asynchronously (5.6): the ones finished
+        // inside the submitting call are collected by their submitter, without waking the
+        // reaper.
+        ring.submitter().register_eventfd_async(efd.as_raw_fd())?;
         let ring: &'static Ring = Box::leak(Box::new(Ring {
-            statx,
             ring,
             sq: Mutex::new(()),
             cq: Mutex::new(()),
         }));
         std::thread::Builder::new()
             .name("conductor-uring".into())
-            .spawn(move || ring.reap())?;
+            .spawn(move || ring.reap(efd))?;
         Ok(ring)
     }
 
-    /// The completion thread: waits for completions and hands each to its operation.
-    fn reap(&self) {
+    /// The completion thread: sleeps on the eventfd, and collects what completed
+    /// asynchronously.
+    fn reap(&self, efd: OwnedFd) {
+        let mut count = [0u8; 8];
         loop {
-            match self.ring.submitter().submit_and_wait(1) {
-                Ok(_) => {}
-                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
-                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {}
-                Err(e) => {
-                    eprintln!("conductor: io_uring completion thread stops: {e}");
-                    return;
-                }
+            // SAFETY: reads at most 8 bytes into an 8-byte buffer from our eventfd.
+            let n = unsafe { libc::read(efd.as_raw_fd(), count.as_mut_ptr().cast(), 8) };
+            if n < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                eprintln!(
+                    "conductor: io_uring completion thread stops: {}",
+                    io::Error::last_os_error()
+                );
+                return;
             }
-            self.drain(true);
+            self.drain();
+            // Completions that found the queue full wait in the kernel (NODROP); an enter
+            // moves them in (the crate asks for GETEVENTS when the overflow flag is up).
+            let _ = self.ring.submit();
+            self.drain();
         }
     }
 
-    /// Hands every completion in the queue to its operation. The reaper waits for the lock;
-    /// a submitter (`wait` false) only takes it if free: its own completion, if the kernel
-    /// finished the operation inside the submitting call (a page-cache read, a cached open),
-    /// is then ready at the future's first poll, without a trip through the reaper.
-    fn drain(&self, wait: bool) {
-        let _guard = if wait {
-            self.cq.lock().unwrap_or_else(|e| e.into_inner())
-        } else {
-            match self.cq.try_lock() {
-                Ok(g) => g,
-                Err(_) => return,
-            }
-        };
+    /// Hands every completion in the queue to its operation. Submitters call it right after
+    /// their submission: an operation the kernel finished inside the submitting call (a
+    /// page-cache read, a cached open) is then ready at the future's first poll. Every caller
+    /// waits for the lock, so no completion is left behind by a caller that gave up.
+    fn drain(&self) {
+        let _guard = self.cq.lock().unwrap_or_else(|e| e.into_inner());
         // SAFETY: the lock gives this thread the only access to the completion queue.
         let cq = unsafe { self.ring.completion_shared() };
         for cqe in cq {
@@ -179,7 +186,7 @@ impl Ring {
         // A failed enter leaves the entry queued; the reaper's next enter submits it.
         let _ = self.ring.submit();
         drop(guard);
-        self.drain(false);
+        self.drain();
         Op { inner }
     }
 
@@ -279,13 +286,9 @@ impl Ring {
             .await
             .map_err(|e| with_path("open", &path, e))?;
         let raw = fd.as_raw_fd();
-        // Room for the whole file and one byte more, so that the read that finds the end needs
-        // no reallocation; files that report no size (procfs) start at 64 KiB and grow.
-        let capacity = match self.size(&fd).await {
-            Some(n) if n > 0 => n.saturating_add(1),
-            _ => 64 << 10,
-        };
-        let mut data: Vec<u8> = Vec::with_capacity(capacity);
+        // No size query first: IORING_OP_STATX always runs on a kernel worker thread (it cannot
+        // be done without blocking), which costs more than growing the buffer once.
+        let mut data: Vec<u8> = Vec::with_capacity(64 << 10);
         loop {
             if data.len() == data.capacity() {
                 data.reserve(data.capacity());
@@ -318,29 +321,6 @@ impl Ring {
         // matters, and `OwnedFd`'s drop does it without a trip through the ring.
         drop(fd);
         Ok(data)
-    }
-
-    /// The size of the open file (`statx` with `AT_EMPTY_PATH`), if the kernel tells.
-    async fn size(&'static self, fd: &Arc<OwnedFd>) -> Option<usize> {
-        if !self.statx {
-            return None;
-        }
-        let raw = fd.as_raw_fd();
-        // SAFETY: `libc::statx` is plain integers; all zeros is a valid value.
-        let buf: Box<libc::statx> = Box::new(unsafe { std::mem::zeroed() });
-        // SAFETY: the entry points into the box's heap memory, owned by the operation, and to
-        // a static empty string.
-        let op = unsafe {
-            self.submit((fd.clone(), buf), |(_, b)| {
-                let out: *mut libc::statx = &mut **b;
-                opcode::Statx::new(types::Fd(raw), c"".as_ptr(), out.cast())
-                    .flags(libc::AT_EMPTY_PATH)
-                    .mask(libc::STATX_SIZE)
-                    .build()
-            })
-        };
-        let (res, (_, buf)) = op.await;
-        (res >= 0).then_some(buf.stx_size as usize)
     }
 
     pub(crate) async fn write_path(&'static self, path: PathBuf, data: Vec<u8>) -> io::Result<()> {
