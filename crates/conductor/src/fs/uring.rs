@@ -183,11 +183,35 @@ impl Ring {
                 std::thread::yield_now();
             }
         }
-        // A failed enter leaves the entry queued; the reaper's next enter submits it.
-        let _ = self.ring.submit();
+        let submitted = self.ring.submit();
         drop(guard);
         self.drain();
+        if let Err(e) = submitted {
+            self.resubmit(e);
+        }
         Op { inner }
+    }
+
+    /// After a failed enter the entry is still queued: retry, making room in the completion
+    /// queue between tries (EBUSY: completions wait for it), so that it is not left behind.
+    fn resubmit(&self, mut err: io::Error) {
+        for _ in 0..1000 {
+            match err.raw_os_error() {
+                Some(libc::EINTR) => {}
+                Some(libc::EBUSY | libc::EAGAIN) => std::thread::yield_now(),
+                _ => break,
+            }
+            let r = {
+                let _guard = self.sq.lock().unwrap_or_else(|e| e.into_inner());
+                self.ring.submit()
+            };
+            self.drain();
+            match r {
+                Ok(_) => return,
+                Err(e) => err = e,
+            }
+        }
+        eprintln!("conductor: io_uring submission failed: {err}");
     }
 
     /// One read at the file position into `buf[..len]`.
