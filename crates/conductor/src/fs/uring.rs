@@ -310,28 +310,49 @@ impl Ring {
             .await
             .map_err(|e| with_path("open", &path, e))?;
         let raw = fd.as_raw_fd();
-        // No size query first: IORING_OP_STATX always runs on a kernel worker thread (it cannot
-        // be done without blocking), which costs more than growing the buffer once.
+        // No size query first (IORING_OP_STATX always runs on a kernel worker thread). When
+        // the buffer is full, a 32-byte probe read looks for the end, as std's `read_to_end`
+        // does, so that a file that fits is never copied into a bigger buffer (freshly mapped
+        // memory costs a page fault per 4 KiB).
+        const PROBE: usize = 32;
         let mut data: Vec<u8> = Vec::with_capacity(64 << 10);
+        let mut probe: Vec<u8> = Vec::new();
         loop {
-            if data.len() == data.capacity() {
-                data.reserve(data.capacity());
-            }
             let filled = data.len();
-            let len = (data.capacity() - filled).min(MAX_OP) as u32;
-            // SAFETY: the entry points into `data`'s spare capacity (heap, owned by the
-            // operation); the kernel writes at most `len` bytes there.
+            let full = filled == data.capacity();
+            if full && probe.capacity() < PROBE {
+                probe.reserve(PROBE);
+            }
+            let len = if full {
+                PROBE
+            } else {
+                (data.capacity() - filled).min(MAX_OP)
+            } as u32;
+            // SAFETY: the entry points into the spare capacity of `data` or of `probe` (heap,
+            // owned by the operation, at least `len` bytes); the kernel writes at most `len`.
             let op = unsafe {
-                self.submit((fd.clone(), data), |(_, d)| {
-                    opcode::Read::new(types::Fd(raw), d.as_mut_ptr().add(filled), len)
+                self.submit((fd.clone(), data, probe), |(_, d, p)| {
+                    let at = if full {
+                        p.as_mut_ptr()
+                    } else {
+                        d.as_mut_ptr().add(filled)
+                    };
+                    opcode::Read::new(types::Fd(raw), at, len)
                         .offset(filled as u64)
                         .build()
                 })
             };
-            let (res, (_, d)) = op.await;
-            data = d;
+            let (res, (_, d, p)) = op.await;
+            (data, probe) = (d, p);
             match result(res) {
                 Ok(0) => break,
+                Ok(n) if full => {
+                    // SAFETY: the kernel initialized the first `n` bytes of the probe (n <=
+                    // PROBE, its capacity, and it was empty).
+                    unsafe { probe.set_len(n as usize) };
+                    data.extend_from_slice(&probe); // grows the buffer (doubling)
+                    probe.clear();
+                }
                 Ok(n) => {
                     // SAFETY: the kernel initialized `n` bytes past `filled` (n <= len, which
                     // fits the spare capacity).
