@@ -29,7 +29,7 @@ pub fn call_soon(f: impl FnOnce() + 'static) -> CallbackHandle {
     let cb = Callback::new(Box::new(f));
     context::with_core(|core| {
         let core = core.expect("conductor::call_soon called outside a running conductor loop");
-        core.push_ready(Runnable::Callback(cb.clone()));
+        core.push_ready(Runnable::callback(cb.clone()));
     });
     CallbackHandle { cb }
 }
@@ -38,7 +38,7 @@ pub fn call_soon(f: impl FnOnce() + 'static) -> CallbackHandle {
 pub(crate) fn call_soon_internal(f: Box<dyn FnOnce()>) {
     context::with_core(|core| {
         if let Some(core) = core {
-            core.push_ready(Runnable::Callback(Callback::new(f)));
+            core.push_ready(Runnable::callback(Callback::new(f)));
         }
     });
 }

@@ -20,7 +20,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::builder::Config;
-use super::ready::Runnable;
+use super::ready::{Entry, Runnable};
 use super::remote::{Remote, Unpark};
 use super::shared::Shared;
 use crate::blocking::Pool;
@@ -257,7 +257,7 @@ impl Core {
             match item {
                 Remote::Task(t) => self.remote_task(t),
                 Remote::Call(f) => {
-                    self.push_ready(Runnable::Callback(super::ready::Callback::new(Box::new(f))))
+                    self.push_ready(Runnable::callback(super::ready::Callback::new(Box::new(f))))
                 }
             }
         }
@@ -298,7 +298,7 @@ impl Core {
             match f.payload {
                 Payload::Waker(Some(w)) => w.wake(),
                 Payload::Waker(None) => {}
-                Payload::Callback(cb) => self.push_ready(Runnable::Callback(cb)),
+                Payload::Callback(cb) => self.push_ready(Runnable::callback(cb)),
             }
         }
         self.fired_buf.set(fired);
@@ -313,9 +313,9 @@ impl Core {
         self.polls_since_io
             .set(self.polls_since_io.get().saturating_add(n));
         while let Some(r) = batch.pop_front() {
-            match r {
-                Runnable::Task(t) => harness::step(t, self),
-                Runnable::Callback(cb) => run_callback(&cb),
+            match r.into_entry() {
+                Entry::Task(t) => harness::step(t, self),
+                Entry::Callback(cb) => run_callback(&cb),
             }
         }
         self.batch.set(batch);

@@ -6,16 +6,67 @@
 
 use std::cell::Cell;
 use std::collections::VecDeque;
+use std::ptr::NonNull;
 use std::rc::Rc;
 
-use crate::task::LocalRef;
+use crate::task::{LocalRef, TaskPtr};
 
-/// An entry of the ready queue.
-pub(crate) enum Runnable {
-    /// A task to poll; the entry owns one local reference.
+/// An entry of the ready queue, one word wide: a task (owning one local reference) or a
+/// callback (owning one `Rc` count), told apart by the low bit of the address (both are at
+/// least 8-aligned).
+pub(crate) struct Runnable(NonNull<u8>);
+
+const CALLBACK: usize = 1;
+
+/// What an entry holds, once taken out of the queue.
+pub(crate) enum Entry {
+    /// A task to poll.
     Task(LocalRef),
     /// A `call_soon` callback (or a timer callback that came due).
     Callback(Rc<Callback>),
+}
+
+impl Runnable {
+    pub(crate) fn task(task: LocalRef) -> Self {
+        let p = task.ptr().cast::<u8>();
+        std::mem::forget(task);
+        Runnable(p)
+    }
+
+    pub(crate) fn callback(cb: Rc<Callback>) -> Self {
+        let p = Rc::into_raw(cb).cast::<u8>().cast_mut();
+        // SAFETY: `Rc::into_raw` is never null, and its alignment leaves the low bit free.
+        Runnable(unsafe { NonNull::new_unchecked(p.wrapping_byte_add(CALLBACK)) })
+    }
+
+    pub(crate) fn into_entry(self) -> Entry {
+        let p = self.0;
+        std::mem::forget(self);
+        // SAFETY: `p` was made by `task` or `callback`, and `self` is forgotten, so its
+        // ownership moves to the entry exactly once.
+        unsafe { entry(p) }
+    }
+}
+
+/// # Safety
+/// `p` was made by `Runnable::task` or `Runnable::callback`, and is turned into an entry once.
+unsafe fn entry(p: NonNull<u8>) -> Entry {
+    if p.as_ptr() as usize & CALLBACK == 0 {
+        // SAFETY: made by `task` from a `LocalRef` whose reference this entry owned; only the
+        // owner thread touches the ready queue.
+        Entry::Task(unsafe { LocalRef::adopt(TaskPtr::from_header(p.cast())) })
+    } else {
+        let raw = p.as_ptr().wrapping_byte_sub(CALLBACK).cast::<Callback>();
+        // SAFETY: made by `callback` from `Rc::into_raw`; this takes that count back once.
+        Entry::Callback(unsafe { Rc::from_raw(raw) })
+    }
+}
+
+impl Drop for Runnable {
+    fn drop(&mut self) {
+        // SAFETY: an entry still in the queue owns what it points to; this is its only drop.
+        drop(unsafe { entry(self.0) });
+    }
 }
 
 /// A callback and its cancellation flag, shared with the user's `CallbackHandle`/`TimerHandle`.

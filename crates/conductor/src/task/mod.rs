@@ -114,7 +114,7 @@ where
         shared.with_local(|l| {
             let (slot, _id) = l.registry.insert(task, at);
             h.slot.set(slot);
-            l.ready.push(Runnable::Task(LocalRef::adopt(task)));
+            l.ready.push(Runnable::task(LocalRef::adopt(task)));
         });
     }
     // SAFETY: the handle's reference was counted above.

@@ -64,7 +64,7 @@ pub(crate) fn schedule(t: TaskPtr) -> bool {
     // SAFETY: owner thread; pushing runs no user code.
     unsafe {
         h.shared()
-            .with_local(|l| l.ready.push(Runnable::Task(entry)))
+            .with_local(|l| l.ready.push(Runnable::task(entry)))
     };
     true
 }
