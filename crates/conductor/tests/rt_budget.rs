@@ -40,7 +40,9 @@ fn a_task_draining_a_full_channel_lets_others_run() {
 fn awaiting_finished_tasks_in_a_loop_yields_too() {
     let rt = Runtime::builder().paused_clock().build().unwrap();
     let ran_at = rt.block_on(async {
-        let tasks: Vec<_> = (0..1000).map(|i| conductor::spawn(async move { i })).collect();
+        let tasks: Vec<_> = (0..1000)
+            .map(|i| conductor::spawn(async move { i }))
+            .collect();
         conductor::yield_now().await; // all of them finish
         let seen = Rc::new(Cell::new(0u32));
         let s = seen.clone();
