@@ -13,7 +13,7 @@
 //! OS coalesces standard signals.
 //!
 //! Internals: `registry` (the handlers, the self-pipe and the dispatcher thread), `shutdown`
-//! (the graceful-shutdown helper). Uses `std::task::Waker` and the task API; nothing of net,
+//! (the graceful-shutdown helper). Uses `std::task::Waker`, the task API and `sync::Event`; nothing of net,
 //! fs or process.
 
 mod registry;
