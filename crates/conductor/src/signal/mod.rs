@@ -13,8 +13,8 @@
 //! OS coalesces standard signals.
 //!
 //! Internals: `registry` (the handlers, the self-pipe and the dispatcher thread), `shutdown`
-//! (the graceful-shutdown helper). Uses `std::task::Waker`, the task API and `sync::Event`; nothing of net,
-//! fs or process.
+//! (the graceful-shutdown helper). Uses `std::task::Waker`, the task API and `sync::Event`;
+//! nothing of net, fs or process.
 
 mod registry;
 mod shutdown;
