@@ -27,6 +27,7 @@
 //! - [`time`]: [`sleep`], [`timeout`], [`interval`];
 //! - [`group`]: [`gather`], [`wait`], [`as_completed`], [`shield`], [`TaskGroup`];
 //! - [`sync`]: [`Lock`], [`Event`], [`Condition`], [`Semaphore`], [`Queue`], channels;
+//! - [`fs`], [`process`], [`signal`]: files, subprocesses, Unix signals;
 //! - [`to_thread`]: blocking work on the thread pool;
 //! - [`debug`]: the task dump.
 #![warn(missing_docs)]
