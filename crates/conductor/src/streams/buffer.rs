@@ -1,8 +1,12 @@
 //! `Buffer`: the reader's byte buffer, a window `start..end` into a vector kept fully initialised
 //! (so that `poll_read` can be given its spare room without `unsafe`).
 
-/// How much room a read asks for at least, once the buffer is allocated.
+/// A read at least this large skips the buffer; and the most a read goes past the limit.
 pub(crate) const READ_CHUNK: usize = 16 * 1024;
+/// The first read's size: an idle connection's reader holds no more than this.
+pub(crate) const FIRST_READ: usize = 4 * 1024;
+/// Reads that fill their room double the next one's, up to this.
+pub(crate) const MAX_READ: usize = 64 * 1024;
 
 #[derive(Debug, Default)]
 pub(crate) struct Buffer {
@@ -47,15 +51,15 @@ impl Buffer {
         self.take(self.len())
     }
 
-    /// Room for at least `READ_CHUNK` more bytes after the buffered ones: moves the data to the
-    /// front when that frees enough, else grows (doubling, so that a long readuntil stays linear).
-    pub(crate) fn spare(&mut self) -> &mut [u8] {
-        if self.data.len() - self.end < READ_CHUNK {
+    /// Room for at least `min` more bytes after the buffered ones: moves the data to the front
+    /// when that frees enough, else grows (doubling, so that a long readuntil stays linear).
+    pub(crate) fn spare(&mut self, min: usize) -> &mut [u8] {
+        if self.data.len() - self.end < min {
             let len = self.len();
-            if self.start > 0 && self.data.len() - len >= READ_CHUNK {
+            if self.start > 0 && self.data.len() - len >= min {
                 self.data.copy_within(self.start..self.end, 0);
             } else {
-                let size = (len + READ_CHUNK).max(self.data.len() * 2);
+                let size = (len + min).max(self.data.len() * 2);
                 let mut grown = vec![0; size];
                 grown[..len].copy_from_slice(self.as_slice());
                 self.data = grown;
@@ -88,16 +92,16 @@ mod tests {
     #[test]
     fn grows_and_compacts() {
         let mut b = Buffer::default();
-        let room = b.spare();
+        let room = b.spare(READ_CHUNK);
         assert!(room.len() >= READ_CHUNK);
         room[..3].copy_from_slice(b"abc");
         b.commit(3);
         assert_eq!(b.take(1), b"a");
         assert_eq!(b.as_slice(), b"bc");
-        let n = b.spare().len();
+        let n = b.spare(READ_CHUNK).len();
         b.commit(n);
         assert_eq!(b.len(), n + 2);
-        b.spare();
+        b.spare(READ_CHUNK);
         assert_eq!(&b.as_slice()[..2], b"bc");
         assert_eq!(b.take_all().len(), n + 2);
         assert!(b.is_empty());

@@ -12,7 +12,7 @@ use std::task::{ready, Context, Poll};
 use futures_core::Stream;
 use futures_io::{AsyncBufRead, AsyncRead};
 
-use super::buffer::{Buffer, READ_CHUNK};
+use super::buffer::{Buffer, FIRST_READ, MAX_READ, READ_CHUNK};
 use super::ReadError;
 
 /// asyncio's default buffer limit (`limit=2**16`).
@@ -45,6 +45,8 @@ pub type BoxReader = Box<dyn AsyncRead + Unpin>;
 pub struct StreamReader<R = BoxReader> {
     inner: R,
     buf: Buffer,
+    /// How much the next read of the stream asks for (grows while reads fill it).
+    read_size: usize,
     limit: usize,
     eof: bool,
 }
@@ -65,6 +67,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
         StreamReader {
             inner,
             buf: Buffer::default(),
+            read_size: FIRST_READ,
             limit,
             eof: false,
         }
@@ -113,6 +116,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
         StreamReader {
             inner: Box::new(self.inner),
             buf: self.buf,
+            read_size: self.read_size,
             limit: self.limit,
             eof: self.eof,
         }
@@ -205,7 +209,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
         // Read no further past the limit than one chunk: the bound on what a reader holds.
         let max = READ_CHUNK.max(self.limit.saturating_sub(self.buf.len()));
         loop {
-            let room = self.buf.spare();
+            let room = self.buf.spare(self.read_size);
             let len = room.len().min(max);
             let room = &mut room[..len];
             match ready!(Pin::new(&mut self.inner).poll_read(cx, room)) {
@@ -214,6 +218,9 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
                     return Poll::Ready(Ok(0));
                 }
                 Ok(n) => {
+                    if n == len && self.read_size < MAX_READ {
+                        self.read_size *= 2;
+                    }
                     self.buf.commit(n);
                     return Poll::Ready(Ok(n));
                 }

@@ -1,0 +1,250 @@
+//! `start_server`, `open_connection` and `Server`: serving many clients, closing, cancelling,
+//! and errors that concern one connection only.
+
+use std::cell::Cell;
+use std::io;
+use std::rc::Rc;
+use std::time::Duration;
+
+use conductor::net::{open_connection, start_server, Server, TcpStream};
+use conductor::streams::{ReadError, StreamReader, StreamWriter};
+use conductor::Runtime;
+
+fn paused() -> Runtime {
+    Runtime::builder().paused_clock().build().unwrap()
+}
+
+async fn echo(mut reader: StreamReader, mut writer: StreamWriter) -> io::Result<()> {
+    loop {
+        let line = reader.readline().await?;
+        if line.is_empty() {
+            writer.close();
+            return writer.wait_closed().await;
+        }
+        writer.write(&line);
+        writer.drain().await?;
+    }
+}
+
+async fn echo_server() -> Server {
+    start_server(echo, "127.0.0.1:0").await.unwrap()
+}
+
+#[test]
+fn an_echo_server_serves_many_clients_at_once() {
+    paused().block_on(async {
+        let server = echo_server().await;
+        let addr = server.local_addr().unwrap();
+        let clients = (0..50).map(|c| async move {
+            let (mut reader, mut writer) = open_connection(addr).await.unwrap();
+            for i in 0..20 {
+                let line = format!("client {c} line {i}\n");
+                writer.write(line.as_bytes());
+                writer.drain().await.unwrap();
+                assert_eq!(reader.readline().await.unwrap(), line.as_bytes());
+            }
+            writer.close();
+            writer.wait_closed().await.unwrap();
+            assert_eq!(reader.read(1).await.unwrap(), b"");
+        });
+        conductor::gather(clients).await.unwrap();
+        server.close();
+        server.wait_closed().await;
+        assert_eq!(server.connections(), 0);
+    });
+}
+
+#[test]
+fn close_stops_accepting_at_once_and_wait_closed_waits_for_the_handlers() {
+    paused().block_on(async {
+        let finished = Rc::new(Cell::new(false));
+        let server = start_server(
+            {
+                let finished = finished.clone();
+                move |_reader, _writer| {
+                    let finished = finished.clone();
+                    async move {
+                        conductor::sleep(Duration::from_secs(5)).await;
+                        finished.set(true);
+                    }
+                }
+            },
+            "127.0.0.1:0",
+        )
+        .await
+        .unwrap();
+        let addr = server.local_addr().unwrap();
+        let _client = TcpStream::connect(addr).await.unwrap();
+        while server.connections() == 0 {
+            conductor::yield_now().await;
+        }
+        assert!(server.is_serving());
+        server.close();
+        assert!(!server.is_serving());
+        let err = TcpStream::connect(addr).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+        assert!(!finished.get());
+        server.wait_closed().await;
+        assert!(
+            finished.get(),
+            "wait_closed returned before the handler finished"
+        );
+    });
+}
+
+#[test]
+fn cancelling_serve_forever_closes_the_server() {
+    paused().block_on(async {
+        let server = echo_server().await;
+        let addr = server.local_addr().unwrap();
+        let serving = conductor::spawn({
+            let server = server.clone();
+            async move { server.serve_forever().await }
+        });
+        conductor::sleep(Duration::from_secs(1)).await;
+        assert!(!serving.is_done());
+        serving.cancel();
+        assert!(serving.await.unwrap_err().is_cancelled());
+        assert!(!server.is_serving());
+        assert!(TcpStream::connect(addr).await.is_err());
+    });
+}
+
+#[test]
+fn close_clients_cancels_the_handlers_which_may_say_goodbye() {
+    paused().block_on(async {
+        let server = start_server(
+            |mut reader: StreamReader, mut writer: StreamWriter| async move {
+                let hello = reader.readline().await.unwrap();
+                writer.write(&hello);
+                if conductor::catch_cancel(reader.readline()).await.is_err() {
+                    writer.write(b"server closing\n");
+                    writer.drain().await.unwrap();
+                }
+            },
+            "127.0.0.1:0",
+        )
+        .await
+        .unwrap();
+        let (mut reader, mut writer) = open_connection(server.local_addr().unwrap()).await.unwrap();
+        // Once the handler answered, it waits in its second readline.
+        writer.write(b"hello\n");
+        assert_eq!(reader.readline().await.unwrap(), b"hello\n");
+        server.close();
+        server.close_clients();
+        server.wait_closed().await;
+        assert_eq!(reader.readline().await.unwrap(), b"server closing\n");
+        assert_eq!(reader.readline().await.unwrap(), b"");
+    });
+}
+
+#[test]
+fn a_peer_reset_fails_its_own_connection_only() {
+    paused().block_on(async {
+        let errors = Rc::new(Cell::new(0));
+        let server = start_server(
+            {
+                let errors = errors.clone();
+                move |reader, writer| {
+                    let errors = errors.clone();
+                    async move {
+                        let r = echo(reader, writer).await;
+                        if let Err(e) = &r {
+                            assert_eq!(e.kind(), io::ErrorKind::ConnectionReset, "{e}");
+                            errors.set(errors.get() + 1);
+                        }
+                    }
+                }
+            },
+            "127.0.0.1:0",
+        )
+        .await
+        .unwrap();
+        let addr = server.local_addr().unwrap();
+
+        let (mut reader, mut writer) = open_connection(addr).await.unwrap();
+        // A client that sends half a line, then resets its connection.
+        let mut rude = TcpStream::connect(addr).await.unwrap();
+        rude.write_all(b"no newline, and then a reset")
+            .await
+            .unwrap();
+        rude.set_linger(Some(Duration::ZERO)).unwrap();
+        drop(rude);
+        for _ in 0..10_000 {
+            if errors.get() > 0 {
+                break;
+            }
+            conductor::sleep(Duration::from_millis(1)).await;
+        }
+
+        writer.write(b"still there?\n");
+        assert_eq!(reader.readline().await.unwrap(), b"still there?\n");
+        assert!(server.is_serving());
+        assert_eq!(errors.get(), 1);
+    });
+}
+
+#[test]
+fn a_handler_error_is_reported_and_the_server_goes_on() {
+    paused().block_on(async {
+        let server = start_server(
+            |mut reader: StreamReader, mut writer: StreamWriter| async move {
+                let line = reader.readuntil(b"\n").await?;
+                if line == b"fail\n" {
+                    return Err(ReadError::LimitOverrun { consumed: 0 });
+                }
+                writer.write(b"ok\n");
+                writer.drain().await?;
+                Ok(())
+            },
+            "127.0.0.1:0",
+        )
+        .await
+        .unwrap();
+        let addr = server.local_addr().unwrap();
+        for line in [&b"fail\n"[..], b"fine\n"] {
+            let (mut reader, mut writer) = open_connection(addr).await.unwrap();
+            writer.write(line);
+            let reply = reader.readline().await.unwrap();
+            assert_eq!(reply, if line == b"fail\n" { &b""[..] } else { b"ok\n" });
+        }
+    });
+}
+
+#[test]
+fn a_readuntil_limit_overrun_over_the_network_keeps_the_data() {
+    paused().block_on(async {
+        let server = start_server(
+            |_reader, mut writer: StreamWriter| async move {
+                writer.write(&vec![b'a'; 100_000]);
+                writer.write(b"\nafter\n");
+                writer.drain().await.unwrap();
+            },
+            "127.0.0.1:0",
+        )
+        .await
+        .unwrap();
+        let (mut reader, _w) = open_connection(server.local_addr().unwrap()).await.unwrap();
+        match reader.readuntil(b"\n").await {
+            Err(ReadError::LimitOverrun { consumed }) => assert!(consumed > 65536),
+            other => panic!("expected LimitOverrun, got {other:?}"),
+        }
+        let mut total = 0;
+        while total < 100_000 {
+            total += reader.read(100_000 - total).await.unwrap().len();
+        }
+        assert_eq!(reader.readline().await.unwrap(), b"\n");
+        assert_eq!(reader.readline().await.unwrap(), b"after\n");
+    });
+}
+
+#[test]
+fn sockets_lists_the_listening_addresses() {
+    paused().block_on(async {
+        let server = echo_server().await;
+        let sockets = server.sockets();
+        assert_eq!(sockets.len(), 1);
+        assert_eq!(sockets[0].as_inet(), Some(server.local_addr().unwrap()));
+        assert!(format!("{server:?}").contains("serving: true"));
+    });
+}
