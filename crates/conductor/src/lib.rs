@@ -54,6 +54,7 @@ pub use group::{
     as_completed, gather, shield, task_group, try_gather, wait, AsCompleted, Gather, ReturnWhen,
     Shield, TaskGroup, TaskGroupError, TryGather,
 };
+pub use net::{open_connection, open_unix_connection, start_server, start_unix_server};
 pub use runtime::{
     call_at, call_later, call_soon, run, Builder, CallbackHandle, Handle, RemoteTask, Runtime,
     TimerHandle,
