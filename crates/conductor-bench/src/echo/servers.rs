@@ -1,0 +1,196 @@
+//! One echo server per runtime, each written the way that runtime's users write it: accept in a
+//! loop, one task per connection, read into a buffer and write it all back.
+//!
+//! Every handler first waits for the connection to become readable and only then allocates its
+//! 64 KiB buffer, so that an idle connection costs what the runtime needs (task, socket,
+//! registration) and not a buffer: that is what the idle-memory cell compares.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Connections accepted so far (reported to the benchmark through the control channel).
+pub static ACCEPTED: AtomicUsize = AtomicUsize::new(0);
+
+/// The read buffer of a connection.
+pub const BUF: usize = 64 * 1024;
+
+/// The servers, by the names the command line uses.
+pub const RUNTIMES: &[&str] = &["conductor", "conductor-streams", "tokio", "smol", "monoio"];
+
+/// Runs the echo server of `runtime` on `listener` on this thread, forever.
+pub fn serve(runtime: &str, listener: std::net::TcpListener) {
+    listener
+        .set_nonblocking(true)
+        .expect("non-blocking listener");
+    match runtime {
+        "conductor" => conductor_server(listener, false),
+        "conductor-streams" => conductor_server(listener, true),
+        "tokio" => tokio_server(listener),
+        "smol" => smol_server(listener),
+        "monoio" => monoio_server(listener),
+        other => panic!("unknown runtime {other:?}; expected one of {RUNTIMES:?}"),
+    }
+}
+
+fn accepted() {
+    ACCEPTED.fetch_add(1, Ordering::Relaxed);
+}
+
+fn conductor_server(listener: std::net::TcpListener, streams: bool) {
+    let rt = conductor::Runtime::new().expect("conductor runtime");
+    rt.block_on(async move {
+        let listener = conductor::net::TcpListener::from_std(listener).unwrap();
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            accepted();
+            let _ = stream.set_nodelay(true);
+            if streams {
+                conductor::spawn(conductor_streams_echo(stream)).detach();
+            } else {
+                conductor::spawn(conductor_echo(stream)).detach();
+            }
+        }
+    });
+}
+
+async fn conductor_echo(mut stream: conductor::net::TcpStream) {
+    if stream.readable().await.is_err() {
+        return;
+    }
+    let mut buf = vec![0u8; BUF];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                if stream.write_all(&buf[..n]).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// asyncio's streams: `data = await reader.read(n); writer.write(data); await writer.drain()`.
+async fn conductor_streams_echo(stream: conductor::net::TcpStream) {
+    if stream.readable().await.is_err() {
+        return;
+    }
+    let (mut reader, mut writer) = stream.into_streams();
+    loop {
+        match reader.read(BUF).await {
+            Ok(data) if !data.is_empty() => {
+                writer.write(&data);
+                if writer.drain().await.is_err() {
+                    return;
+                }
+            }
+            _ => return,
+        }
+    }
+}
+
+fn tokio_server(listener: std::net::TcpListener) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
+            accepted();
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                if stream.readable().await.is_err() {
+                    return;
+                }
+                let mut buf = vec![0u8; BUF];
+                loop {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => {
+                            if stream.write_all(&buf[..n]).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+}
+
+fn smol_server(listener: std::net::TcpListener) {
+    use smol::io::{AsyncReadExt, AsyncWriteExt};
+    let ex = smol::LocalExecutor::new();
+    smol::block_on(ex.run(async {
+        let listener = smol::Async::new(listener).unwrap();
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            accepted();
+            let _ = stream.get_ref().set_nodelay(true);
+            ex.spawn(async move {
+                let mut stream = stream;
+                if stream.readable().await.is_err() {
+                    return;
+                }
+                let mut buf = vec![0u8; BUF];
+                loop {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => {
+                            if stream.write_all(&buf[..n]).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            })
+            .detach();
+        }
+    }));
+}
+
+fn monoio_server(listener: std::net::TcpListener) {
+    use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+    let mut rt = monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
+        .enable_timer()
+        .build()
+        .expect("monoio runtime");
+    rt.block_on(async move {
+        let listener = monoio::net::TcpListener::from_std(listener).unwrap();
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
+            accepted();
+            let _ = stream.set_nodelay(true);
+            monoio::spawn(async move {
+                if stream.readable(false).await.is_err() {
+                    return;
+                }
+                let mut buf: Vec<u8> = Vec::with_capacity(BUF);
+                loop {
+                    let (r, b) = stream.read(buf).await;
+                    buf = b;
+                    match r {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => {}
+                    }
+                    let (r, b) = stream.write_all(buf).await;
+                    buf = b;
+                    if r.is_err() {
+                        return;
+                    }
+                    buf.clear();
+                }
+            });
+        }
+    });
+}
