@@ -45,6 +45,9 @@ programs! {
     read_files: "aiofiles: three files read concurrently",
     subprocess_pipeline: "subprocesses: printf | sort | uniq -c through the loop",
     graceful_server: "Ctrl-C: stop accepting, finish in-flight work, cancel the rest (0.6 s)",
+    echo_server: "streams: the TCP echo server and client",
+    chat: "a chat server: lines broadcast to every client",
+    fetch_concurrent: "gather + Semaphore(3): nine fetches from a local server (0.3 s)",
 }
 
 fn main() {
