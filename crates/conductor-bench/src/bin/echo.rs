@@ -237,12 +237,12 @@ fn idle_memory(runtime: &str) -> f64 {
 }
 
 fn bench(o: Options) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if let Err(e) = sys::pin_to_cpu(1) {
         eprintln!("could not pin the client to CPU 1 ({e}); running unpinned");
     }
     let nofile = sys::raise_nofile();
     let strace = o.strace && sys::have_strace();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "# TCP echo, {} s per cell after {} s of warm-up; server on CPU 0, client on CPU 1 ({cores} CPUs); strace: {}",
         o.seconds,

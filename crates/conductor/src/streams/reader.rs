@@ -239,13 +239,8 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
             return Poll::Ready(Ok(Vec::new()));
         }
         if self.buf.is_empty() {
-            if n >= READ_CHUNK && !self.eof {
-                // A large read goes straight into its result, without a copy.
-                let mut out = vec![0; n.min(self.limit.max(READ_CHUNK))];
-                let got = ready!(self.poll_read_direct(cx, &mut out))?;
-                out.truncate(got);
-                return Poll::Ready(Ok(out));
-            }
+            // Through the buffer even for a large `n`: copying what arrived is cheaper than
+            // zeroing an `n`-byte result that a short read would mostly leave unused.
             ready!(self.poll_fill(cx))?;
         }
         let take = n.min(self.buf.len());
