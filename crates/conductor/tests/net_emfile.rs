@@ -23,12 +23,7 @@ fn nofile() -> libc::rlimit {
 fn set_nofile(lim: libc::rlimit) {
     // SAFETY: `lim` is a valid in-pointer; lowering or restoring the soft limit is allowed.
     let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
-    assert_eq!(
-        rc,
-        0,
-        "setrlimit: {}",
-        io::Error::last_os_error()
-    );
+    assert_eq!(rc, 0, "setrlimit: {}", io::Error::last_os_error());
 }
 
 async fn echo_line(mut reader: StreamReader, mut writer: StreamWriter) -> io::Result<()> {

@@ -78,3 +78,22 @@ fn a_unix_stream_speaks_tokio_io() {
         assert_eq!(&buf[..4], b"unix");
     });
 }
+
+#[test]
+fn asyncio_streams_speak_tokio_io() {
+    conductor::run(async {
+        let (a, b) = UnixStream::pair().unwrap();
+        let (_, w) = a.into_split();
+        let (r, _) = b.into_split();
+        let mut writer = conductor::streams::StreamWriter::new(w);
+        let mut reader = conductor::streams::StreamReader::new(r);
+        tokio_write_all(&mut writer, b"buffered").await;
+        poll_fn(|cx| Pin::new(&mut writer).poll_shutdown(cx))
+            .await
+            .unwrap();
+        let mut buf = [0; 16];
+        assert_eq!(tokio_read(&mut reader, &mut buf).await, 8);
+        assert_eq!(&buf[..8], b"buffered");
+        assert_eq!(tokio_read(&mut reader, &mut buf).await, 0);
+    });
+}

@@ -115,7 +115,9 @@ fn datagrams_go_to_paths() {
             let mut buf = [0; 16];
             for round in 0..20u8 {
                 for i in 0..5u8 {
-                    a.send_to(&[round * 5 + i; 3], dir.join("b.sock")).await.unwrap();
+                    a.send_to(&[round * 5 + i; 3], dir.join("b.sock"))
+                        .await
+                        .unwrap();
                 }
                 for i in 0..5u8 {
                     let (n, from) = b.recv_from(&mut buf).await.unwrap();

@@ -20,7 +20,7 @@
 //!
 //! # IO traits
 //! Every stream (sockets, halves, asyncio's streams) implements futures-io's `AsyncRead` and
-//! `AsyncWrite`; with the `tokio-io` feature, the sockets and halves also implement tokio's,
+//! `AsyncWrite`; with the `tokio-io` feature, they all implement tokio's too,
 //! so crates written for tokio's traits (tokio-rustls, tokio-postgres) run over them.
 //!
 //! ```

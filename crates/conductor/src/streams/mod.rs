@@ -13,6 +13,7 @@
 //!   `readline`; only `read_to_end` and `readexactly(n)` hold what they were asked for.
 //! - A writer's stream is driven by one party at a time: its background sender while that runs,
 //!   else the task in `drain`/`wait_closed`.
+//! - With the `tokio-io` feature, the reader and writer also implement tokio's io traits.
 //! - Without a type parameter, `StreamReader` and `StreamWriter` are over boxed streams, so one
 //!   handler type serves TCP, Unix sockets and pipes, as asyncio's one `StreamReader` class does.
 //!
@@ -31,6 +32,8 @@
 mod buffer;
 mod error;
 mod reader;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
 mod writer;
 
 pub use error::ReadError;
