@@ -303,3 +303,24 @@ fn try_read_and_readable_work_without_a_buffer_held_while_idle() {
         assert_eq!(server_side.try_write(b"ok").unwrap(), 2);
     });
 }
+
+#[test]
+fn readable_on_a_fresh_idle_socket_waits_for_data() {
+    // A server that awaits `readable()` before allocating its buffer holds no memory for an
+    // idle connection only if `readable()` really waits.
+    paused().block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server_side, _) = listener.accept().await.unwrap();
+        let idle = conductor::timeout(Duration::from_secs(1), server_side.readable()).await;
+        assert!(
+            idle.is_err(),
+            "readable() returned on a socket with no data"
+        );
+        client.write_all(b"x").await.unwrap();
+        let ready = conductor::timeout(Duration::from_secs(1), server_side.readable()).await;
+        assert!(matches!(ready, Ok(Ok(()))), "{ready:?}");
+    });
+}

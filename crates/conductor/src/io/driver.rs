@@ -2,6 +2,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::io;
+use std::rc::Rc;
 use std::task::Waker;
 use std::time::Duration;
 
@@ -17,18 +18,19 @@ pub(crate) const READ_CLOSED: u8 = 1 << 2;
 pub(crate) const WRITE_CLOSED: u8 = 1 << 3;
 pub(crate) const ERROR: u8 = 1 << 4;
 
+/// A registered source's readiness and waiters, shared by the driver (which sets readiness) and
+/// the `Registration` (which reads and clears it without a lookup). Loop thread only.
 pub(crate) struct Source {
-    pub(crate) readiness: u8,
-    pub(crate) reader: Option<Waker>,
-    pub(crate) writer: Option<Waker>,
-    pub(crate) gen: u32,
+    pub(crate) readiness: Cell<u8>,
+    pub(crate) reader: Cell<Option<Waker>>,
+    pub(crate) writer: Cell<Option<Waker>>,
 }
 
 pub(crate) struct Driver {
     poll: RefCell<Poll>,
     events: RefCell<Events>,
     registry: mio::Registry,
-    pub(crate) sources: RefCell<Slab<Source>>,
+    sources: RefCell<Slab<(u32, Rc<Source>)>>,
     next_gen: Cell<u32>,
 }
 
@@ -68,21 +70,25 @@ impl Driver {
         self.sources.borrow().len()
     }
 
-    pub(crate) fn add(&self) -> (usize, u32) {
+    /// Adds a source. Its readiness starts as "writable": a first write is simply tried (a
+    /// `WouldBlock` clears it), which saves a selector turn, and the edge-triggered registration
+    /// reports the real state at the next poll anyway. Not "readable": `readable().await` on a
+    /// fresh socket must wait for data, so that an idle connection allocates no buffer.
+    pub(crate) fn add(&self) -> (usize, u32, Rc<Source>) {
         let gen = self.next_gen.get().wrapping_add(1);
         self.next_gen.set(gen);
-        let index = self.sources.borrow_mut().insert(Source {
-            readiness: 0,
-            reader: None,
-            writer: None,
-            gen,
+        let source = Rc::new(Source {
+            readiness: Cell::new(WRITABLE),
+            reader: Cell::new(None),
+            writer: Cell::new(None),
         });
-        (index, gen)
+        let index = self.sources.borrow_mut().insert((gen, source.clone()));
+        (index, gen, source)
     }
 
     pub(crate) fn remove(&self, index: usize, gen: u32) {
         let mut sources = self.sources.borrow_mut();
-        if sources.get(index).is_some_and(|s| s.gen == gen) {
+        if sources.get(index).is_some_and(|s| s.0 == gen) {
             let source = sources.remove(index);
             drop(sources);
             drop(source);
@@ -93,9 +99,9 @@ impl Driver {
     pub(crate) fn clear_wakers(&self) {
         let wakers: Vec<_> = self
             .sources
-            .borrow_mut()
-            .iter_mut()
-            .flat_map(|(_, s)| [s.reader.take(), s.writer.take()])
+            .borrow()
+            .iter()
+            .flat_map(|(_, (_, s))| [s.reader.take(), s.writer.take()])
             .collect();
         drop(wakers);
     }
@@ -111,13 +117,13 @@ impl Driver {
         let mut wake = Vec::new();
         let mut n = 0;
         {
-            let mut sources = self.sources.borrow_mut();
+            let sources = self.sources.borrow();
             for event in events.iter() {
                 if event.token() == WAKE_TOKEN {
                     continue;
                 }
                 let (index, gen) = untoken(event.token());
-                let Some(s) = sources.get_mut(index).filter(|s| s.gen == gen) else {
+                let Some((_, s)) = sources.get(index).filter(|s| s.0 == gen) else {
                     continue;
                 };
                 n += 1;
@@ -137,7 +143,7 @@ impl Driver {
                 if event.is_error() {
                     r |= ERROR;
                 }
-                s.readiness |= r;
+                s.readiness.set(s.readiness.get() | r);
                 if r & (READABLE | READ_CLOSED | ERROR) != 0 {
                     wake.extend(s.reader.take());
                 }

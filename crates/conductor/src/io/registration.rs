@@ -1,12 +1,13 @@
 //! `Registration`: an IO source's membership in its loop's selector.
 
 use std::io;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use mio::event::Source as MioSource;
 use mio::Interest;
 
-use super::driver::{token, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
+use super::driver::{token, Source, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
 use crate::runtime::context;
 
 /// Which way an IO object waits.
@@ -27,10 +28,13 @@ impl Direction {
     }
 }
 
-/// An IO source registered with the running loop's selector. It belongs to that loop: polling
-/// it on another loop fails with an error.
-#[derive(Debug)]
+/// An IO source registered with the running loop's selector. It belongs to that loop (it is
+/// `!Send`): waiting on it under another loop fails with an error.
+///
+/// The registration shares its readiness with the loop's driver, so checking and clearing
+/// readiness costs no lookup; only waiting (registering a waker) checks which loop runs.
 pub struct Registration {
+    source: Rc<Source>,
     loop_id: u64,
     index: usize,
     gen: u32,
@@ -44,7 +48,7 @@ impl Registration {
     pub fn new(source: &mut impl MioSource, interest: Interest) -> io::Result<Registration> {
         context::with_core(|core| {
             let core = core.ok_or_else(not_in_loop)?;
-            let (index, gen) = core.io.add();
+            let (index, gen, shared) = core.io.add();
             if let Err(e) = core
                 .io
                 .registry()
@@ -54,6 +58,7 @@ impl Registration {
                 return Err(e);
             }
             Ok(Registration {
+                source: shared,
                 loop_id: core.id,
                 index,
                 gen,
@@ -63,38 +68,44 @@ impl Registration {
 
     /// Waits until the source is ready in `dir` (or closed, or in error).
     pub fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
-        context::with_core(|core| {
-            let core = match core {
-                Some(c) if c.id == self.loop_id => c,
-                _ => return Poll::Ready(Err(wrong_loop())),
-            };
-            let mut sources = core.io.sources.borrow_mut();
-            let Some(s) = sources.get_mut(self.index).filter(|s| s.gen == self.gen) else {
-                return Poll::Ready(Err(io::Error::other("IO source is no longer registered")));
-            };
-            if s.readiness & dir.mask() != 0 {
-                return Poll::Ready(Ok(()));
-            }
-            let slot = match dir {
-                Direction::Read => &mut s.reader,
-                Direction::Write => &mut s.writer,
-            };
-            match slot {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => *slot = Some(cx.waker().clone()),
-            }
-            Poll::Pending
-        })
+        if self.source.readiness.get() & dir.mask() != 0 {
+            return Poll::Ready(Ok(()));
+        }
+        if !context::with_core(|c| c.is_some_and(|c| c.id == self.loop_id)) {
+            // Only this loop's selector reports this source's events.
+            return Poll::Ready(Err(wrong_loop()));
+        }
+        let slot = match dir {
+            Direction::Read => &self.source.reader,
+            Direction::Write => &self.source.writer,
+        };
+        let waker = match slot.take() {
+            Some(w) if w.will_wake(cx.waker()) => w,
+            _ => cx.waker().clone(),
+        };
+        slot.set(Some(waker));
+        Poll::Pending
     }
 
     /// Forgets readiness in `dir` after an operation returned `WouldBlock`. Sound without races
-    /// because readiness only changes on this loop's thread between task polls.
+    /// because readiness only changes on this loop's thread between task polls. Closed and error
+    /// bits go too: an operation that would block proved them stale, and keeping them would make
+    /// `poll_io` spin.
     pub fn clear_ready(&self, dir: Direction) {
-        let bits = match dir {
+        let r = &self.source.readiness;
+        r.set(r.get() & !dir.mask());
+    }
+
+    /// Forgets only the data readiness in `dir` after a short read or write: the buffer was
+    /// drained (or filled), but a closed or error state seen with it is still true (a peer's
+    /// FIN gives no second edge, so forgetting it would wait forever for the EOF).
+    pub(crate) fn clear_data_ready(&self, dir: Direction) {
+        let bit = match dir {
             Direction::Read => READABLE,
             Direction::Write => WRITABLE,
         };
-        self.with_source(|s| s.readiness &= !bits);
+        let r = &self.source.readiness;
+        r.set(r.get() & !bit);
     }
 
     /// Runs a non-blocking operation, waiting for readiness as long as it would block.
@@ -118,6 +129,10 @@ impl Registration {
     }
 
     /// Removes `source` from the selector.
+    ///
+    /// # Errors
+    /// When called under another loop than the one it was registered with, or when the OS
+    /// refuses.
     pub fn deregister(&mut self, source: &mut impl MioSource) -> io::Result<()> {
         context::with_core(|core| match core {
             Some(c) if c.id == self.loop_id => {
@@ -128,26 +143,21 @@ impl Registration {
             _ => Err(wrong_loop()),
         })
     }
+}
 
-    fn with_source(&self, f: impl FnOnce(&mut super::driver::Source)) {
-        context::with_core(|core| {
-            if let Some(c) = core.filter(|c| c.id == self.loop_id) {
-                if let Some(s) =
-                    c.io.sources
-                        .borrow_mut()
-                        .get_mut(self.index)
-                        .filter(|s| s.gen == self.gen)
-                {
-                    f(s);
-                }
-            }
-        });
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("loop", &self.loop_id)
+            .field("readiness", &self.source.readiness.get())
+            .finish()
     }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        // The OS forgets a closed fd by itself; this frees our slot (when on our loop).
+        // The OS forgets a closed fd by itself; this frees our slot (when on our loop; under
+        // another loop of this thread the slot stays until its own loop closes).
         context::with_core(|core| {
             if let Some(c) = core.filter(|c| c.id == self.loop_id) {
                 c.io.remove(self.index, self.gen);

@@ -94,7 +94,7 @@ impl<S: Source> Evented<S> {
         };
         if let Ok(n) = r {
             if n > 0 && n < len {
-                self.reg.clear_ready(dir);
+                self.reg.clear_data_ready(dir);
             }
         }
         Poll::Ready(r)
