@@ -28,6 +28,7 @@
 //! - [`group`]: [`gather`], [`wait`], [`as_completed`], [`shield`], [`TaskGroup`];
 //! - [`sync`]: [`Lock`], [`Event`], [`Condition`], [`Semaphore`], [`Queue`], channels;
 //! - [`fs`], [`process`], [`signal`]: files, subprocesses, Unix signals;
+//! - [`net`] and [`streams`]: sockets, servers (one loop per core too), asyncio's streams;
 //! - [`to_thread`]: blocking work on the thread pool;
 //! - [`debug`]: the task dump.
 #![warn(missing_docs)]
