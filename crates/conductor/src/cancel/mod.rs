@@ -204,12 +204,19 @@ pub(crate) fn await_task(awaited: &crate::task::LocalRef, waker: &Waker) {
 
 /// Unregisters the running task's node for `awaited`; returns the cancellation that was
 /// forwarded through it, if any.
+#[inline]
 pub(crate) fn stop_awaiting(awaited: TaskPtr) -> Option<Mark> {
     // SAFETY: the caller holds a reference to `awaited` (its `Task` handle), on its thread.
     let h = unsafe { awaited.header() };
     if !h.has(AWAITED) {
         return None;
     }
+    stop_awaiting_slow(awaited)
+}
+
+fn stop_awaiting_slow(awaited: TaskPtr) -> Option<Mark> {
+    // SAFETY: as for `stop_awaiting`.
+    let h = unsafe { awaited.header() };
     h.clear(AWAITED);
     let node = forward_node(awaited)?;
     let mark = node.take_mark();

@@ -20,31 +20,75 @@ const CLASSES: usize = MAX_CACHED / GRANULE;
 /// Blocks kept per class when the loop idles.
 const KEEP: usize = 64;
 
+/// Free blocks by size class, each class an intrusive list: a free block's first word points
+/// to the next one, so keeping or reusing a block is two memory operations and never grows a
+/// vector in the middle of a spawn burst.
 #[derive(Default)]
 pub(crate) struct BlockCache {
-    free: [Vec<NonNull<u8>>; CLASSES],
+    classes: [FreeList; CLASSES],
 }
 
-/// The layout a task of `layout` is allocated with: cached sizes are rounded up to their class.
-pub(crate) fn block_layout(layout: Layout) -> Layout {
-    match class(layout) {
-        Some(c) => Layout::from_size_align((c + 1) * GRANULE, GRANULE).expect("small layout"),
-        None => layout,
+struct FreeList {
+    head: *mut u8,
+    len: usize,
+}
+
+impl Default for FreeList {
+    fn default() -> Self {
+        FreeList {
+            head: std::ptr::null_mut(),
+            len: 0,
+        }
     }
 }
 
-fn class(layout: Layout) -> Option<usize> {
-    (layout.size() <= MAX_CACHED && layout.align() <= GRANULE && layout.size() > 0)
-        .then(|| layout.size().div_ceil(GRANULE) - 1)
+impl FreeList {
+    /// # Safety
+    /// `p` is an unused block of at least `GRANULE` bytes, aligned to `GRANULE`.
+    unsafe fn push(&mut self, p: NonNull<u8>) {
+        // SAFETY: the block is unused and large and aligned enough for a pointer.
+        unsafe { p.as_ptr().cast::<*mut u8>().write(self.head) };
+        self.head = p.as_ptr();
+        self.len += 1;
+    }
+
+    fn pop(&mut self) -> Option<NonNull<u8>> {
+        let p = NonNull::new(self.head)?;
+        // SAFETY: every block on the list was pushed by `push`, which wrote the next pointer
+        // in its first word; the block stays unused until it is popped here.
+        self.head = unsafe { p.as_ptr().cast::<*mut u8>().read() };
+        self.len -= 1;
+        Some(p)
+    }
+}
+
+/// The layout a task of `layout` is allocated with: cached sizes are rounded up to their class.
+/// A `const fn`, so that each task type computes it once, at compile time.
+pub(crate) const fn block_layout(layout: Layout) -> Layout {
+    let Some(c) = class(layout) else {
+        return layout;
+    };
+    match Layout::from_size_align((c + 1) * GRANULE, GRANULE) {
+        Ok(l) => l,
+        Err(_) => panic!("a size class is a valid layout"),
+    }
+}
+
+const fn class(layout: Layout) -> Option<usize> {
+    if layout.size() <= MAX_CACHED && layout.align() <= GRANULE && layout.size() > 0 {
+        Some(layout.size().div_ceil(GRANULE) - 1)
+    } else {
+        None
+    }
 }
 
 impl BlockCache {
     /// A block for `layout` (already passed through `block_layout`).
     pub(crate) fn alloc(&mut self, layout: Layout) -> NonNull<u8> {
-        if let Some(p) = class(layout).and_then(|c| self.free[c].pop()) {
+        if let Some(p) = class(layout).and_then(|c| self.classes[c].pop()) {
             return p;
         }
-        // SAFETY: task layouts have a non-zero size (the header alone is 64 bytes).
+        // SAFETY: task layouts have a non-zero size (the header alone is 56 bytes).
         let p = unsafe { alloc::alloc(layout) };
         NonNull::new(p).unwrap_or_else(|| alloc::handle_alloc_error(layout))
     }
@@ -55,7 +99,9 @@ impl BlockCache {
     /// `p` was allocated with `layout` and nothing uses it any more.
     pub(crate) unsafe fn free(&mut self, p: NonNull<u8>, layout: Layout) {
         match class(layout) {
-            Some(c) => self.free[c].push(p),
+            // SAFETY: `p` is unused (forwarded contract) and, with a class, at least `GRANULE`
+            // bytes aligned to `GRANULE` (`block_layout` made it so).
+            Some(c) => unsafe { self.classes[c].push(p) },
             // SAFETY: forwarded contract.
             None => unsafe { alloc::dealloc(p.as_ptr(), layout) },
         }
@@ -63,16 +109,23 @@ impl BlockCache {
 
     /// Gives back all but `KEEP` blocks of each class (the loop is idle) or all of them (`0`).
     pub(crate) fn trim(&mut self, keep: usize) {
-        for (c, blocks) in self.free.iter_mut().enumerate() {
-            if blocks.len() <= keep {
+        for (c, list) in self.classes.iter_mut().enumerate() {
+            if list.len <= keep {
                 continue;
             }
             let layout = Layout::from_size_align((c + 1) * GRANULE, GRANULE).expect("class");
-            for p in blocks.drain(keep..) {
-                // SAFETY: cached blocks were allocated with their class's layout and are unused.
-                unsafe { alloc::dealloc(p.as_ptr(), layout) };
+            let mut kept = FreeList::default();
+            while let Some(p) = list.pop() {
+                if kept.len < keep {
+                    // SAFETY: a cached block: unused, of its class's size and alignment.
+                    unsafe { kept.push(p) };
+                } else {
+                    // SAFETY: cached blocks were allocated with their class's layout and are
+                    // unused.
+                    unsafe { alloc::dealloc(p.as_ptr(), layout) };
+                }
             }
-            blocks.shrink_to(keep.max(blocks.len()));
+            *list = kept;
         }
     }
 
@@ -113,7 +166,7 @@ mod tests {
         // SAFETY: as above.
         unsafe { cache.free(p, a) };
         cache.trim(0);
-        assert!(cache.free.iter().all(Vec::is_empty));
+        assert!(cache.classes.iter().all(|l| l.len == 0 && l.head.is_null()));
         let big = block_layout(Layout::from_size_align(4096, 8).unwrap());
         assert_eq!(big.size(), 4096, "large tasks are not rounded");
         let q = cache.alloc(big);

@@ -182,7 +182,14 @@ impl Header {
     }
 
     /// Frees the extra block. Called once, when the task is deallocated.
+    #[inline]
     pub(crate) fn free_extra(&self) {
+        if !self.extra.get().is_null() {
+            self.free_extra_slow();
+        }
+    }
+
+    fn free_extra_slow(&self) {
         let p = self.extra.replace(std::ptr::null_mut());
         if !p.is_null() {
             // SAFETY: `p` came from `Box::into_raw` and this is the only place that frees it.

@@ -74,7 +74,15 @@ impl JoinWaker {
     }
 
     /// Forgets the awaiter without waking it.
+    #[inline]
     pub(crate) fn clear(&self) {
+        // Usually empty (completion took it): no call for the common case.
+        if self.0.get() != 0 {
+            self.clear_slow();
+        }
+    }
+
+    fn clear_slow(&self) {
         match self.take() {
             // SAFETY: the reference this slot held.
             Some(Awaiter::Task(t)) => unsafe { dec_local(t) },
@@ -87,7 +95,14 @@ impl JoinWaker {
     /// Frees what is left when the task is freed (normally nothing: completion and the `Task`
     /// handle's drop both empty it). Off the loop's thread a task reference cannot be dropped,
     /// so it is leaked rather than touched.
+    #[inline]
     pub(crate) fn clear_at_free(&self) {
+        if self.0.get() != 0 {
+            self.clear_at_free_slow();
+        }
+    }
+
+    fn clear_at_free_slow(&self) {
         match self.take() {
             Some(Awaiter::Task(t)) if waker::on_loop(t) => {
                 // SAFETY: the reference this slot held, dropped on its loop's thread.

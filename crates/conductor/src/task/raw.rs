@@ -46,6 +46,8 @@ impl<F: Future> VtableFor<F> {
         take_output: take_output::<F>,
         dealloc: dealloc::<F>,
     };
+    /// The task's block: `TaskCell<F>` rounded up to its cache class (see `blocks`).
+    const BLOCK: Layout = blocks::block_layout(Layout::new::<TaskCell<F>>());
 }
 
 /// Allocates a task for `future` on the loop `shared`. The new task has no references yet
@@ -68,7 +70,7 @@ pub(crate) fn allocate<F: Future>(future: F, shared: &Arc<Shared>) -> TaskPtr {
             future: ManuallyDrop::new(future),
         }),
     };
-    let layout = blocks::block_layout(Layout::new::<TaskCell<F>>());
+    let layout = VtableFor::<F>::BLOCK;
     // SAFETY: `allocate` runs on the loop's thread (spawns happen there); nothing else runs.
     let block = unsafe { cell.header.shared().with_local(|l| l.blocks.alloc(layout)) };
     let ptr = block.cast::<TaskCell<F>>();
@@ -177,7 +179,7 @@ unsafe fn dealloc<F: Future>(task: TaskPtr) {
     let shared = header.shared;
     let pinned = header.has(PINS_LOOP);
     // The stage holds nothing (the payload is gone) and the header's other fields need no drop.
-    let layout = blocks::block_layout(Layout::new::<TaskCell<F>>());
+    let layout = VtableFor::<F>::BLOCK;
     let block = cell.cast::<u8>();
     if context::is_running_loop(shared) {
         // SAFETY: the loop runs on this thread, so it is alive and its owner-only state is ours;
