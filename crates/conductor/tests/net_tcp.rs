@@ -282,14 +282,20 @@ fn a_socket_used_on_another_loop_fails_with_an_error() {
     });
 }
 
+/// A client socket and the server side of its connection, on loopback.
+async fn connected_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server_side, _) = listener.accept().await.unwrap();
+    (client, server_side)
+}
+
 #[test]
 fn try_read_and_readable_work_without_a_buffer_held_while_idle() {
     paused().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (server_side, _) = listener.accept().await.unwrap();
+        let (mut client, server_side) = connected_pair().await;
         let mut buf = [0; 4];
         assert_eq!(
             server_side.try_read(&mut buf).unwrap_err().kind(),
@@ -309,11 +315,7 @@ fn readable_on_a_fresh_idle_socket_waits_for_data() {
     // A server that awaits `readable()` before allocating its buffer holds no memory for an
     // idle connection only if `readable()` really waits.
     paused().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (server_side, _) = listener.accept().await.unwrap();
+        let (mut client, server_side) = connected_pair().await;
         let idle = conductor::timeout(Duration::from_secs(1), server_side.readable()).await;
         assert!(
             idle.is_err(),
