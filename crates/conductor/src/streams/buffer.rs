@@ -3,7 +3,7 @@
 
 /// A read at least this large skips the buffer; and the most a read goes past the limit.
 pub(crate) const READ_CHUNK: usize = 16 * 1024;
-/// The first read's size: an idle connection's reader holds no more than this.
+/// The first read's size. It goes to the stack: an idle connection's reader holds no buffer.
 pub(crate) const FIRST_READ: usize = 4 * 1024;
 /// Reads that fill their room double the next one's, up to this.
 pub(crate) const MAX_READ: usize = 64 * 1024;
@@ -22,6 +22,11 @@ impl Buffer {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.start == self.end
+    }
+
+    /// True until the first bytes arrive.
+    pub(crate) fn is_unallocated(&self) -> bool {
+        self.data.is_empty()
     }
 
     pub(crate) fn as_slice(&self) -> &[u8] {

@@ -209,10 +209,22 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
         // Read no further past the limit than one chunk: the bound on what a reader holds.
         let max = READ_CHUNK.max(self.limit.saturating_sub(self.buf.len()));
         loop {
-            let room = self.buf.spare(self.read_size);
-            let len = room.len().min(max);
-            let room = &mut room[..len];
-            match ready!(Pin::new(&mut self.inner).poll_read(cx, room)) {
+            let (r, len) = if self.buf.is_unallocated() {
+                // Nothing arrived yet: read on the stack, so that a connection that stays idle
+                // holds no buffer (the others wait for readability; a reader cannot).
+                let mut first = [0; FIRST_READ];
+                let r = ready!(Pin::new(&mut self.inner).poll_read(cx, &mut first));
+                if let Ok(n @ 1..) = r {
+                    self.buf.spare(self.read_size)[..n].copy_from_slice(&first[..n]);
+                }
+                (r, FIRST_READ)
+            } else {
+                let room = self.buf.spare(self.read_size);
+                let len = room.len().min(max);
+                let r = ready!(Pin::new(&mut self.inner).poll_read(cx, &mut room[..len]));
+                (r, len)
+            };
+            match r {
                 Ok(0) => {
                     self.eof = true;
                     return Poll::Ready(Ok(0));
@@ -401,5 +413,51 @@ impl<R: AsyncRead + Unpin> Stream for Lines<'_, R> {
             Ok(line) if line.is_empty() => Poll::Ready(None),
             other => Poll::Ready(Some(other)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::task::Waker;
+
+    use super::*;
+
+    /// A stream with nothing to read until `data` is filled.
+    struct Idle(Rc<Cell<Option<&'static [u8]>>>);
+
+    impl AsyncRead for Idle {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            match self.0.take() {
+                Some(data) => {
+                    buf[..data.len()].copy_from_slice(data);
+                    Poll::Ready(Ok(data.len()))
+                }
+                None => Poll::Pending,
+            }
+        }
+    }
+
+    #[test]
+    fn an_idle_reader_holds_no_buffer_until_bytes_arrive() {
+        let data = Rc::new(Cell::new(None));
+        let mut reader = StreamReader::new(Idle(data.clone()));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(reader.poll_read_some(&mut cx, 100).is_pending());
+        assert!(
+            reader.buf.is_unallocated(),
+            "a pending first read allocated"
+        );
+        data.set(Some(b"hello"));
+        let Poll::Ready(Ok(got)) = reader.poll_read_some(&mut cx, 3) else {
+            panic!("the bytes did not arrive");
+        };
+        assert_eq!(got, b"hel");
+        assert_eq!(reader.buf.as_slice(), b"lo", "the rest stays buffered");
     }
 }
