@@ -1,12 +1,26 @@
 //! TCP echo: one server per runtime, one shared load client, side by side.
 //!
 //! ```text
-//! cargo run --release -p conductor-bench --bin echo [-- --quick] [--seconds S] [--runtime a,b] [--no-strace]
+//! cargo run --release -p conductor-bench --bin echo [-- --quick] [--seconds S] [--runtime a,b|all] [--no-strace]
 //! ```
 //!
-//! Each server runs in a child process (this binary with `--serve RUNTIME`) pinned to CPU 0;
-//! the load client (raw epoll, one thread) runs here, pinned to CPU 1. For each runtime and each
-//! cell (10 and 100 connections, 1 KiB and 16 KiB messages; ping-pong: each connection sends a
+//! The rows (`--runtime`, comma-separated; the default is all but `asyncio`; `all` is every
+//! row):
+//! - `c-floor`: a bare epoll server against libc, no runtime: one `recv` and one `send` per
+//!   message, the least user-space CPU a server can spend (the floor the issue measures
+//!   against);
+//! - `conductor` (its `TcpStream`), `conductor-streams` (its asyncio streams), `tokio`
+//!   (current_thread), `smol` (`LocalExecutor`), `monoio` (legacy epoll driver);
+//! - `conductor-per-core`: `conductor::net::serve_per_core` with 2 loops, both on CPU 0, with
+//!   the share of the connections each loop accepted;
+//! - `uvloop`, `asyncio`: `src/echo/echo_server.py` (asyncio streams) in `python3`, on uvloop or
+//!   on the default loop; a row whose Python or uvloop is missing is skipped, with one line
+//!   saying how to install it (`pip install uvloop`).
+//!
+//! Each server runs in a child process (this binary with `--serve RUNTIME`, or `python3`)
+//! pinned to CPU 0; the load client (raw epoll, one thread) runs here, pinned to CPU 1. The two
+//! talk over the child's stdin/stdout (`src/echo/control.rs`). For each runtime and each cell
+//! (10 and 100 connections, 1 KiB and 16 KiB messages; ping-pong: each connection sends a
 //! message and waits for its whole echo) it measures, over `--seconds` (5, or 1 with `--quick`)
 //! after a warm-up:
 //! - requests per second, and the round trip's p50 and p99 as the client sees it;
@@ -17,19 +31,20 @@
 //! - resident memory per idle connection: a fresh server's `VmRSS` before and after 10,000
 //!   connections that send nothing.
 //!
-//! The output is Markdown: the figures, then their ratios to tokio.
+//! The output is Markdown: the figures, their ratios to tokio, the issue's targets (req/s
+//! against uvloop, CPU per request against the C floor, the per-core row against one loop),
+//! and the idle memory.
 
 #[path = "../echo/mod.rs"]
 mod echo;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::SocketAddr;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
 use echo::client::{idle_connections, Client};
+use echo::control::{self, Server, Stats};
+use echo::report::{self, Cell, Row};
 use echo::servers::{self, ACCEPTED, RUNTIMES};
-use echo::sys;
+use echo::{python, sys};
 
 const CELLS: &[(usize, usize)] = &[(10, 1024), (10, 16 * 1024), (100, 1024), (100, 16 * 1024)];
 const IDLE: usize = 10_000;
@@ -48,7 +63,7 @@ fn parse_args() -> Result<Option<String>, Options> {
         seconds: 5.0,
         warmup: 1.0,
         strace_seconds: 1.0,
-        runtimes: RUNTIMES.iter().map(|s| s.to_string()).collect(),
+        runtimes: servers::default_runtimes().map(str::to_owned).collect(),
         strace: true,
     };
     while let Some(a) = args.next() {
@@ -66,12 +81,16 @@ fn parse_args() -> Result<Option<String>, Options> {
                     .expect("--seconds S")
             }
             "--runtime" => {
-                o.runtimes = args
-                    .next()
-                    .expect("--runtime a,b")
-                    .split(',')
-                    .map(str::to_owned)
-                    .collect()
+                let list = args.next().expect("--runtime a,b (or all)");
+                let list = if list == "all" {
+                    RUNTIMES.join(",")
+                } else {
+                    list
+                };
+                o.runtimes = list.split(',').map(str::to_owned).collect();
+                if let Some(bad) = o.runtimes.iter().find(|r| !RUNTIMES.contains(&r.as_str())) {
+                    panic!("unknown runtime {bad:?}; expected some of {RUNTIMES:?}, or all");
+                }
             }
             "--no-strace" => o.strace = false,
             other => panic!("unknown argument {other:?} (see the doc comment of src/bin/echo.rs)"),
@@ -87,94 +106,22 @@ fn main() {
     }
 }
 
-/// The child: the server on one thread, a control channel on stdin/stdout.
+/// The child: the server on its own thread(s), the control channel on this one.
 fn serve(runtime: &str) {
     sys::pin_to_cpu(0).expect("pin the server to CPU 0");
     sys::raise_nofile();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    println!("{}", listener.local_addr().unwrap());
-    let runtime = runtime.to_owned();
-    std::thread::Builder::new()
-        .name("server".into())
-        .spawn(move || servers::serve(&runtime, listener))
-        .unwrap();
-    let stdin = std::io::stdin();
-    for line in stdin.lock().lines() {
-        match line.as_deref() {
-            Ok("stats") => {
-                let (user, system) = sys::cpu_times();
-                let accepted = ACCEPTED.load(std::sync::atomic::Ordering::Relaxed);
-                println!("{} {} {accepted}", user.as_nanos(), system.as_nanos());
-            }
-            _ => break,
-        }
-    }
-    std::process::exit(0);
-}
-
-struct Server {
-    child: Child,
-    input: ChildStdin,
-    output: BufReader<ChildStdout>,
-    addr: SocketAddr,
-}
-
-struct Stats {
-    user: Duration,
-    system: Duration,
-    accepted: usize,
-}
-
-impl Server {
-    fn start(runtime: &str) -> Server {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--serve", runtime])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let input = child.stdin.take().unwrap();
-        let mut output = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        output.read_line(&mut line).unwrap();
-        let addr = line.trim().parse().expect("the server's address");
-        Server {
-            child,
-            input,
-            output,
-            addr,
-        }
-    }
-
-    fn stats(&mut self) -> Stats {
-        writeln!(self.input, "stats").unwrap();
-        let mut line = String::new();
-        self.output.read_line(&mut line).unwrap();
-        let f: Vec<u128> = line
-            .split_whitespace()
-            .map(|x| x.parse().unwrap())
-            .collect();
+    let server = servers::start(runtime);
+    println!("{}", server.addr);
+    control::answer(|| {
+        let (user, system) = sys::cpu_times();
         Stats {
-            user: Duration::from_nanos(f[0] as u64),
-            system: Duration::from_nanos(f[1] as u64),
-            accepted: f[2] as usize,
+            user,
+            system,
+            accepted: ACCEPTED.load(std::sync::atomic::Ordering::Relaxed) as u64,
+            loops: server.loop_counts(),
         }
-    }
-
-    fn stop(mut self) {
-        let _ = writeln!(self.input, "quit");
-        let _ = self.child.wait();
-    }
-}
-
-#[derive(Default, Clone)]
-struct Cell {
-    rps: f64,
-    p50_us: f64,
-    p99_us: f64,
-    user_us: f64,
-    sys_us: f64,
-    syscalls: Option<f64>,
+    });
+    std::process::exit(0);
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -185,7 +132,14 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
+/// Connections each loop accepted between two readings.
+fn loop_delta(before: &Stats, after: &Stats) -> Vec<u64> {
+    let zip = after.loops.iter().zip(before.loops.iter());
+    zip.map(|(a, b)| a - b).collect()
+}
+
 fn run_cell(server: &mut Server, conns: usize, size: usize, o: &Options, strace: bool) -> Cell {
+    let fresh = server.stats();
     let mut client = Client::connect(server.addr, conns).expect("connect to the server");
     client
         .run(size, Duration::from_secs_f64(o.warmup))
@@ -204,6 +158,7 @@ fn run_cell(server: &mut Server, conns: usize, size: usize, o: &Options, strace:
         user_us: (after.user - before.user).as_secs_f64() * 1e6 / requests,
         sys_us: (after.system - before.system).as_secs_f64() * 1e6 / requests,
         syscalls: None,
+        loops: loop_delta(&fresh, &after),
     };
     if strace {
         if let Ok(tracer) = sys::Strace::attach(server.child.id()) {
@@ -216,24 +171,27 @@ fn run_cell(server: &mut Server, conns: usize, size: usize, o: &Options, strace:
     cell
 }
 
-/// Bytes of resident memory per idle connection, on a fresh server.
-fn idle_memory(runtime: &str) -> f64 {
+/// Bytes of resident memory per idle connection on a fresh server, and how many of those
+/// connections each of its loops accepted.
+fn idle_memory(runtime: &str) -> (f64, Vec<u64>) {
     let mut server = Server::start(runtime);
     std::thread::sleep(Duration::from_millis(200));
     let pid = server.child.id();
     let before = sys::rss_bytes(pid);
     let conns = idle_connections(server.addr, IDLE).expect("open the idle connections");
+    let mut stats = server.stats();
     for _ in 0..3000 {
-        if server.stats().accepted >= IDLE {
+        if stats.accepted >= IDLE as u64 {
             break;
         }
         std::thread::sleep(Duration::from_millis(10));
+        stats = server.stats();
     }
     std::thread::sleep(Duration::from_millis(300)); // every handler parked
     let after = sys::rss_bytes(pid);
     drop(conns);
     server.stop();
-    (after as f64 - before as f64) / IDLE as f64
+    ((after as f64 - before as f64) / IDLE as f64, stats.loops)
 }
 
 fn bench(o: Options) {
@@ -249,8 +207,14 @@ fn bench(o: Options) {
         o.warmup,
         if strace { "yes" } else { "no" }
     );
-    let mut results: Vec<(String, Vec<Cell>, f64)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     for runtime in &o.runtimes {
+        if python::is_python(runtime) {
+            if let Some(why) = python::missing(runtime) {
+                println!("\n{runtime}: skipped: {why}.");
+                continue;
+            }
+        }
         eprintln!("== {runtime}");
         let mut server = Server::start(runtime);
         let cells = CELLS
@@ -266,62 +230,17 @@ fn bench(o: Options) {
             })
             .collect();
         server.stop();
-        let memory = if nofile as usize > IDLE + 100 {
+        let (memory, idle_loops) = if nofile as usize > IDLE + 100 {
             idle_memory(runtime)
         } else {
-            f64::NAN
+            (f64::NAN, Vec::new())
         };
-        results.push((runtime.clone(), cells, memory));
+        rows.push(Row {
+            name: runtime.clone(),
+            cells,
+            memory,
+            idle_loops,
+        });
     }
-    print_tables(&results);
-}
-
-fn print_tables(results: &[(String, Vec<Cell>, f64)]) {
-    let tokio = results.iter().find(|r| r.0 == "tokio");
-    println!("\n| cell | runtime | req/s | p50 us | p99 us | user us/req | sys us/req | total us/req | syscalls/req |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
-    for (i, &(conns, size)) in CELLS.iter().enumerate() {
-        for (name, cells, _) in results {
-            let c = &cells[i];
-            println!(
-                "| {conns} conns, {} KiB | {name} | {:.0} | {:.1} | {:.1} | {:.2} | {:.2} | {:.2} | {} |",
-                size / 1024,
-                c.rps,
-                c.p50_us,
-                c.p99_us,
-                c.user_us,
-                c.sys_us,
-                c.user_us + c.sys_us,
-                c.syscalls.map_or("—".into(), |s| format!("{s:.2}")),
-            );
-        }
-    }
-    let Some((_, t, tmem)) = tokio else {
-        return;
-    };
-    println!("\nRatios to tokio (runtime / tokio; for req/s higher is better, elsewhere lower):\n");
-    println!("| cell | runtime | req/s | p99 | user CPU | total CPU | syscalls |");
-    println!("|---|---|---:|---:|---:|---:|---:|");
-    for (i, &(conns, size)) in CELLS.iter().enumerate() {
-        for (name, cells, _) in results {
-            let (c, t) = (&cells[i], &t[i]);
-            let syscalls = match (c.syscalls, t.syscalls) {
-                (Some(a), Some(b)) => format!("{:.2}x", a / b),
-                _ => "—".into(),
-            };
-            println!(
-                "| {conns} conns, {} KiB | {name} | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {syscalls} |",
-                size / 1024,
-                c.rps / t.rps,
-                c.p99_us / t.p99_us,
-                c.user_us / t.user_us,
-                (c.user_us + c.sys_us) / (t.user_us + t.sys_us),
-            );
-        }
-    }
-    println!("\n| idle connections ({IDLE}) | resident bytes per connection | ratio to tokio |");
-    println!("|---|---:|---:|");
-    for (name, _, mem) in results {
-        println!("| {name} | {mem:.0} | {:.2}x |", mem / tmem);
-    }
+    report::print(&rows, CELLS, IDLE);
 }

@@ -1,11 +1,16 @@
 //! One echo server per runtime, each written the way that runtime's users write it: accept in a
-//! loop, one task per connection, read into a buffer and write it all back.
+//! loop, one task per connection, read into a buffer and write it all back. Besides: the floor
+//! (`c_floor.rs`, bare epoll), conductor's per-core mode (`per_core.rs`) and the Python rows
+//! (`python.rs`, run by `python3` rather than here).
 //!
 //! Every handler first waits for the connection to become readable and only then allocates its
 //! 64 KiB buffer, so that an idle connection costs what the runtime needs (task, socket,
 //! registration) and not a buffer: that is what the idle-memory cell compares.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::{c_floor, per_core, python};
 
 /// Connections accepted so far (reported to the benchmark through the control channel).
 pub static ACCEPTED: AtomicUsize = AtomicUsize::new(0);
@@ -13,25 +18,85 @@ pub static ACCEPTED: AtomicUsize = AtomicUsize::new(0);
 /// The read buffer of a connection.
 pub const BUF: usize = 64 * 1024;
 
-/// The servers, by the names the command line uses.
-pub const RUNTIMES: &[&str] = &["conductor", "conductor-streams", "tokio", "smol", "monoio"];
+/// The servers, by the names the command line uses (`--runtime all`).
+pub const RUNTIMES: &[&str] = &[
+    "c-floor",
+    "conductor",
+    "conductor-streams",
+    "conductor-per-core",
+    "tokio",
+    "smol",
+    "monoio",
+    "uvloop",
+    "asyncio",
+];
+
+/// Those run without `--runtime`: all but asyncio, which no target of the issue names (it is
+/// uvloop's baseline) while every row adds most of a minute to the run.
+pub fn default_runtimes() -> impl Iterator<Item = &'static str> {
+    RUNTIMES.iter().copied().filter(|r| *r != "asyncio")
+}
+
+/// A server running in this process.
+pub struct Running {
+    pub addr: SocketAddr,
+    per_core: Option<conductor::net::PerCoreServer>,
+}
+
+impl Running {
+    /// Connections accepted by each loop (empty for the single-loop servers).
+    pub fn loop_counts(&self) -> Vec<u64> {
+        self.per_core
+            .as_ref()
+            .map_or_else(Vec::new, |s| s.connections_per_loop())
+    }
+}
+
+/// Starts the server of `runtime` (a Rust one) on 127.0.0.1, on a thread of its own (several
+/// for the per-core row); it runs until the process exits.
+pub fn start(runtime: &str) -> Running {
+    assert!(
+        RUNTIMES.contains(&runtime) && !python::is_python(runtime),
+        "unknown runtime {runtime:?}; expected one of {RUNTIMES:?} (the Python ones run in python3)"
+    );
+    if runtime == "conductor-per-core" {
+        let server = per_core::start();
+        return Running {
+            addr: server.local_addr(),
+            per_core: Some(server),
+        };
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let runtime = runtime.to_owned();
+    std::thread::Builder::new()
+        .name("server".into())
+        .spawn(move || serve(&runtime, listener))
+        .unwrap();
+    Running {
+        addr,
+        per_core: None,
+    }
+}
 
 /// Runs the echo server of `runtime` on `listener` on this thread, forever.
-pub fn serve(runtime: &str, listener: std::net::TcpListener) {
+fn serve(runtime: &str, listener: std::net::TcpListener) {
     listener
         .set_nonblocking(true)
         .expect("non-blocking listener");
     match runtime {
+        "c-floor" => c_floor::serve(listener),
         "conductor" => conductor_server(listener, false),
         "conductor-streams" => conductor_server(listener, true),
         "tokio" => tokio_server(listener),
         "smol" => smol_server(listener),
         "monoio" => monoio_server(listener),
-        other => panic!("unknown runtime {other:?}; expected one of {RUNTIMES:?}"),
+        other => unreachable!("{other}"),
     }
 }
 
-fn accepted() {
+/// Counts one accepted connection.
+pub fn accepted() {
     ACCEPTED.fetch_add(1, Ordering::Relaxed);
 }
 
@@ -71,12 +136,17 @@ async fn conductor_echo(mut stream: conductor::net::TcpStream) {
     }
 }
 
-/// asyncio's streams: `data = await reader.read(n); writer.write(data); await writer.drain()`.
 async fn conductor_streams_echo(stream: conductor::net::TcpStream) {
-    if stream.readable().await.is_err() {
-        return;
-    }
-    let (mut reader, mut writer) = stream.into_streams();
+    let (reader, writer) = stream.into_streams();
+    streams_echo(reader, writer).await;
+}
+
+/// asyncio's streams: `data = await reader.read(n); writer.write(data); await writer.drain()`.
+/// (No wait for readability first: an idle reader holds no buffer by itself.)
+pub async fn streams_echo(
+    mut reader: conductor::streams::StreamReader,
+    mut writer: conductor::streams::StreamWriter,
+) {
     loop {
         match reader.read(BUF).await {
             Ok(data) if !data.is_empty() => {
