@@ -32,6 +32,8 @@ pub(crate) struct Driver {
     registry: mio::Registry,
     sources: RefCell<Slab<(u32, Rc<Source>)>>,
     next_gen: Cell<u32>,
+    /// The wakers one poll collects, kept between polls so that a poll allocates nothing.
+    to_wake: Cell<Vec<Waker>>,
 }
 
 /// A source's token: its slab index, and a generation so that a late event for a reused slot is
@@ -56,6 +58,7 @@ impl Driver {
                 registry,
                 sources: RefCell::new(Slab::new()),
                 next_gen: Cell::new(0),
+                to_wake: Cell::new(Vec::new()),
             },
             waker,
         ))
@@ -114,7 +117,7 @@ impl Driver {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(0),
             Err(e) => return Err(e),
         }
-        let mut wake = Vec::new();
+        let mut wake = self.to_wake.take();
         let mut n = 0;
         {
             let sources = self.sources.borrow();
@@ -153,9 +156,11 @@ impl Driver {
             }
         }
         drop(events);
-        for w in wake {
+        // Woken after the borrows end: a waker may run code that registers a source.
+        for w in wake.drain(..) {
             w.wake();
         }
+        self.to_wake.set(wake);
         Ok(n)
     }
 }

@@ -67,10 +67,16 @@ impl Registration {
     }
 
     /// Waits until the source is ready in `dir` (or closed, or in error).
+    #[inline]
     pub fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
         if self.source.readiness.get() & dir.mask() != 0 {
             return Poll::Ready(Ok(()));
         }
+        self.wait(cx, dir)
+    }
+
+    /// Registers the waker for `dir` (the source is not ready).
+    fn wait(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
         if !context::with_core(|c| c.is_some_and(|c| c.id == self.loop_id)) {
             // Only this loop's selector reports this source's events.
             return Poll::Ready(Err(wrong_loop()));

@@ -26,6 +26,9 @@ const KEEP: usize = 64;
 #[derive(Default)]
 pub(crate) struct BlockCache {
     classes: [FreeList; CLASSES],
+    /// Some class holds more than `KEEP` blocks: only then has an idle loop anything to trim
+    /// (it checks before every park, so the common answer must cost one load).
+    over_keep: bool,
 }
 
 struct FreeList {
@@ -99,9 +102,13 @@ impl BlockCache {
     /// `p` was allocated with `layout` and nothing uses it any more.
     pub(crate) unsafe fn free(&mut self, p: NonNull<u8>, layout: Layout) {
         match class(layout) {
-            // SAFETY: `p` is unused (forwarded contract) and, with a class, at least `GRANULE`
-            // bytes aligned to `GRANULE` (`block_layout` made it so).
-            Some(c) => unsafe { self.classes[c].push(p) },
+            Some(c) => {
+                let list = &mut self.classes[c];
+                // SAFETY: `p` is unused (forwarded contract) and, having a class, at least
+                // `GRANULE` bytes aligned to `GRANULE` (`block_layout` made it so).
+                unsafe { list.push(p) };
+                self.over_keep |= list.len > KEEP;
+            }
             // SAFETY: forwarded contract.
             None => unsafe { alloc::dealloc(p.as_ptr(), layout) },
         }
@@ -109,6 +116,7 @@ impl BlockCache {
 
     /// Gives back all but `KEEP` blocks of each class (the loop is idle) or all of them (`0`).
     pub(crate) fn trim(&mut self, keep: usize) {
+        self.over_keep = false;
         for (c, list) in self.classes.iter_mut().enumerate() {
             if list.len <= keep {
                 continue;
@@ -131,7 +139,9 @@ impl BlockCache {
 
     /// Trims to what an idle loop keeps.
     pub(crate) fn trim_idle(&mut self) {
-        self.trim(KEEP);
+        if self.over_keep {
+            self.trim(KEEP);
+        }
     }
 }
 
@@ -167,6 +177,26 @@ mod tests {
         unsafe { cache.free(p, a) };
         cache.trim(0);
         assert!(cache.classes.iter().all(|l| l.len == 0 && l.head.is_null()));
+        let blocks: Vec<_> = (0..=KEEP).map(|_| cache.alloc(a)).collect();
+        for &p in &blocks[..KEEP] {
+            // SAFETY: allocated above with `a`, unused.
+            unsafe { cache.free(p, a) };
+        }
+        cache.trim_idle();
+        assert_eq!(
+            cache.classes[class(a).unwrap()].len,
+            KEEP,
+            "up to KEEP stay idle"
+        );
+        // SAFETY: as above.
+        unsafe { cache.free(blocks[KEEP], a) };
+        cache.trim_idle();
+        assert_eq!(
+            cache.classes[class(a).unwrap()].len,
+            KEEP,
+            "the one past KEEP goes"
+        );
+        cache.trim(0);
         let big = block_layout(Layout::from_size_align(4096, 8).unwrap());
         assert_eq!(big.size(), 4096, "large tasks are not rounded");
         let q = cache.alloc(big);
