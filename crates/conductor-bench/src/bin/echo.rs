@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p conductor-bench --bin echo [-- --quick] [--seconds S] [--runtime a,b|all] [--no-strace]
+//! cargo run --release -p conductor-bench --bin echo -- --instructions [--seconds S] [--runtime a,b]
 //! ```
 //!
 //! The rows (`--runtime`, comma-separated; the default is all but `asyncio`; `all` is every
@@ -34,6 +35,9 @@
 //! The output is Markdown: the figures, their ratios to tokio, the issue's targets (req/s
 //! against uvloop, CPU per request against the C floor, the per-core row against one loop),
 //! and the idle memory.
+//!
+//! `--instructions` instead counts each Rust server's user-space instructions per request under
+//! callgrind (`src/echo/instructions.rs`): exact and repeatable where CPU time is not.
 
 #[path = "../echo/mod.rs"]
 mod echo;
@@ -44,7 +48,7 @@ use echo::client::{idle_connections, Client};
 use echo::control::{self, Server, Stats};
 use echo::report::{self, Cell, Row};
 use echo::servers::{self, ACCEPTED, RUNTIMES};
-use echo::{python, sys};
+use echo::{instructions, python, sys};
 
 const CELLS: &[(usize, usize)] = &[(10, 1024), (10, 16 * 1024), (100, 1024), (100, 16 * 1024)];
 const IDLE: usize = 10_000;
@@ -55,6 +59,7 @@ struct Options {
     strace_seconds: f64,
     runtimes: Vec<String>,
     strace: bool,
+    instructions: bool,
 }
 
 fn parse_args() -> Result<Option<String>, Options> {
@@ -65,6 +70,7 @@ fn parse_args() -> Result<Option<String>, Options> {
         strace_seconds: 1.0,
         runtimes: servers::default_runtimes().map(str::to_owned).collect(),
         strace: true,
+        instructions: false,
     };
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -93,6 +99,7 @@ fn parse_args() -> Result<Option<String>, Options> {
                 }
             }
             "--no-strace" => o.strace = false,
+            "--instructions" => o.instructions = true,
             other => panic!("unknown argument {other:?} (see the doc comment of src/bin/echo.rs)"),
         }
     }
@@ -102,6 +109,7 @@ fn parse_args() -> Result<Option<String>, Options> {
 fn main() {
     match parse_args() {
         Ok(runtime) => serve(&runtime.expect("--serve RUNTIME")),
+        Err(options) if options.instructions => count_instructions(options),
         Err(options) => bench(options),
     }
 }
@@ -243,4 +251,39 @@ fn bench(o: Options) {
         });
     }
     report::print(&rows, CELLS, IDLE);
+}
+
+/// `--instructions`: user-space instructions per request of each Rust server, by callgrind.
+fn count_instructions(o: Options) {
+    if !instructions::available() {
+        eprintln!("--instructions needs valgrind (apt-get install valgrind)");
+        std::process::exit(2);
+    }
+    let _ = sys::pin_to_cpu(1);
+    sys::raise_nofile();
+    println!(
+        "# TCP echo under callgrind: user-space instructions per request, {} s per cell",
+        o.seconds
+    );
+    let mut rows = Vec::new();
+    for runtime in o.runtimes.iter().filter(|r| !python::is_python(r)) {
+        eprintln!("== {runtime}");
+        let mut server = Server::start_counted(runtime);
+        let pid = server.child.id();
+        let counts: Vec<Option<f64>> = CELLS
+            .iter()
+            .map(|&(conns, size)| {
+                let mut client = Client::connect(server.addr, conns).expect("connect");
+                client.run(size, Duration::from_secs_f64(o.warmup)).ok()?;
+                instructions::start(pid);
+                let load = client.run(size, Duration::from_secs_f64(o.seconds)).ok()?;
+                let n = instructions::stop(pid)?;
+                Some(n as f64 / load.requests.max(1) as f64)
+            })
+            .collect();
+        let _ = server.stats(); // still answering: the counts came from a live server
+        server.stop();
+        rows.push((runtime.clone(), counts));
+    }
+    report::print_instructions(&rows, CELLS);
 }

@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
-use super::python;
+use super::{instructions, python};
 
 /// One answer to `stats`.
 #[derive(Debug, Clone, Default)]
@@ -79,13 +79,24 @@ impl Server {
     /// Starts the server of `runtime`: this binary with `--serve RUNTIME`, or `python3` with
     /// `echo_server.py` for the Python rows.
     pub fn start(runtime: &str) -> Server {
-        let mut command = if python::is_python(runtime) {
+        let command = if python::is_python(runtime) {
             python::command(runtime)
         } else {
             let mut c = Command::new(std::env::current_exe().unwrap());
             c.args(["--serve", runtime]);
             c
         };
+        Self::spawn(runtime, command)
+    }
+
+    /// Starts the server of a Rust `runtime` under callgrind (see `instructions`).
+    pub fn start_counted(runtime: &str) -> Server {
+        let exe = std::env::current_exe().unwrap();
+        let exe = exe.to_str().expect("a UTF-8 path to this binary");
+        Self::spawn(runtime, instructions::wrap(exe, &["--serve", runtime]))
+    }
+
+    fn spawn(runtime: &str, mut command: Command) -> Server {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

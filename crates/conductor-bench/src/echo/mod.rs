@@ -3,11 +3,13 @@
 //! `python`), the control channel between the benchmark and a server child (`control`), the
 //! shared load client (`client`, raw epoll, so that its own cost is the same for every server),
 //! the measurements of the server process (`sys`: CPU time, resident memory, pinning,
-//! strace), and the Markdown tables (`report`).
+//! strace), the instruction counts of `--instructions` (`instructions`, callgrind), and the
+//! Markdown tables (`report`).
 
 pub mod c_floor;
 pub mod client;
 pub mod control;
+pub mod instructions;
 pub mod per_core;
 pub mod python;
 pub mod report;

@@ -177,3 +177,31 @@ fn print_targets<'a>(
         );
     }
 }
+
+/// The `--instructions` table: each Rust server's user-space instructions per request, with
+/// its ratio to tokio's and to the C floor's (`None`: the count failed).
+pub fn print_instructions(rows: &[(String, Vec<Option<f64>>)], cells: &[(usize, usize)]) {
+    let find = |name: &str| rows.iter().find(|(n, _)| n == name).map(|(_, c)| c);
+    let at = |counts: Option<&Vec<Option<f64>>>, i: usize| counts.and_then(|c| c[i]);
+    let (tokio, floor) = (find("tokio"), find("c-floor"));
+    println!("\n| cell | runtime | instructions/req | / tokio | / c-floor |");
+    println!("|---|---|---:|---:|---:|");
+    for (i, (conns, size)) in cells.iter().enumerate() {
+        for (name, counts) in rows {
+            let Some(n) = counts[i] else {
+                println!(
+                    "| {conns} conns, {} KiB | {name} | — | — | — |",
+                    size / 1024
+                );
+                continue;
+            };
+            let vs = |base: Option<f64>| ratio(n, base.unwrap_or(f64::NAN));
+            println!(
+                "| {conns} conns, {} KiB | {name} | {n:.0} | {} | {} |",
+                size / 1024,
+                vs(at(tokio, i)),
+                vs(at(floor, i)),
+            );
+        }
+    }
+}
