@@ -149,6 +149,30 @@ fn readuntil_with_the_separator_found_beyond_the_limit_overruns() {
 }
 
 #[test]
+fn readuntil_any_returns_the_shortest_run_ending_with_a_separator() {
+    // Expected values from Python 3.13's `StreamReader.readuntil(tuple)` on the same input.
+    run(async {
+        let cases: [(&[u8], &[&[u8]], &[u8]); 4] = [
+            (b"hello!worldEND", &[b"END", b"!"], b"hello!"),
+            (b"abc\r\ndef\n", &[b"\r\n", b"\n"], b"abc\r\n"),
+            (b"xxABCDyy", &[b"ABCD", b"BC"], b"xxABC"),
+            (b"aaXYZ", &[b"XYZ", b"YZ"], b"aaXYZ"),
+        ];
+        for (data, seps, expected) in cases {
+            let chunks: Vec<&[u8]> = data.chunks(3).collect();
+            let mut r = StreamReader::new(trickle(&chunks));
+            assert_eq!(r.readuntil_any(seps).await.unwrap(), expected, "{seps:?}");
+        }
+        // On a tie the shorter separator is the match, also for the limit (asyncio: 6).
+        let mut r = StreamReader::with_limit(&b"123456!"[..], 4);
+        match r.readuntil_any(&[b"!", b"56!"]).await {
+            Err(ReadError::LimitOverrun { consumed }) => assert_eq!(consumed, 6),
+            other => panic!("expected LimitOverrun, got {other:?}"),
+        }
+    });
+}
+
+#[test]
 fn a_too_long_line_is_discarded_by_readline() {
     run(async {
         let mut r = StreamReader::with_limit(&b"0123456789\nok\n"[..], 5);

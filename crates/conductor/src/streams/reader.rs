@@ -167,8 +167,27 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// # Panics
     /// When `separator` is empty (asyncio raises `ValueError`).
     pub async fn readuntil(&mut self, separator: &[u8]) -> Result<Vec<u8>, ReadError> {
+        self.readuntil_any(&[separator]).await
+    }
+
+    /// The shortest run of bytes that ends with any of `separators` (asyncio 3.13's
+    /// `readuntil((sep1, sep2, ...))`). When two separators end at the same byte, the shorter
+    /// one counts as the match, also for the limit. Errors as for [`readuntil`](Self::readuntil).
+    ///
+    /// ```
+    /// use conductor::streams::StreamReader;
+    /// # conductor::run(async {
+    /// let mut reader = StreamReader::new(&b"hello!worldEND"[..]);
+    /// assert_eq!(reader.readuntil_any(&[b"END", b"!"]).await.unwrap(), b"hello!");
+    /// assert_eq!(reader.readuntil_any(&[b"END", b"!"]).await.unwrap(), b"worldEND");
+    /// # });
+    /// ```
+    ///
+    /// # Panics
+    /// When `separators` is empty or holds an empty separator (asyncio raises `ValueError`).
+    pub async fn readuntil_any(&mut self, separators: &[&[u8]]) -> Result<Vec<u8>, ReadError> {
         let mut scanned = 0;
-        poll_fn(|cx| self.poll_readuntil(cx, separator, &mut scanned)).await
+        poll_fn(|cx| self.poll_readuntil(cx, separators, &mut scanned)).await
     }
 
     /// One line, with its `\n` (asyncio's `readline()`). At the end of the stream, the partial
@@ -281,21 +300,23 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     fn poll_readuntil(
         &mut self,
         cx: &mut Context<'_>,
-        sep: &[u8],
+        seps: &[&[u8]],
         scanned: &mut usize,
     ) -> Poll<Result<Vec<u8>, ReadError>> {
+        let shortest = seps.iter().map(|s| s.len()).min().unwrap_or(0);
+        let longest = seps.iter().map(|s| s.len()).max().unwrap_or(0);
         assert!(
-            !sep.is_empty(),
-            "readuntil: the separator must not be empty"
+            shortest > 0,
+            "readuntil: separators must be given and not be empty"
         );
-        let found = loop {
+        let (start, end) = loop {
             let data = self.buf.as_slice();
-            if data.len() >= *scanned + sep.len() {
-                if let Some(i) = find(&data[*scanned..], sep) {
-                    break *scanned + i;
+            if data.len() >= *scanned + shortest {
+                if let Some(m) = earliest_end(data, *scanned, seps) {
+                    break m;
                 }
-                // The separator may start in the last `sep.len() - 1` bytes.
-                *scanned = data.len() + 1 - sep.len();
+                // A separator may start in the last `longest - 1` bytes.
+                *scanned = (data.len() + 1).saturating_sub(longest).max(*scanned);
                 if *scanned > self.limit {
                     return Poll::Ready(Err(ReadError::LimitOverrun { consumed: *scanned }));
                 }
@@ -308,10 +329,10 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
             }
             ready!(self.poll_fill(cx))?;
         };
-        if found > self.limit {
-            return Poll::Ready(Err(ReadError::LimitOverrun { consumed: found }));
+        if start > self.limit {
+            return Poll::Ready(Err(ReadError::LimitOverrun { consumed: start }));
         }
-        Poll::Ready(Ok(self.buf.take(found + sep.len())))
+        Poll::Ready(Ok(self.buf.take(end)))
     }
 
     fn poll_readline(
@@ -319,7 +340,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
         cx: &mut Context<'_>,
         scanned: &mut usize,
     ) -> Poll<Result<Vec<u8>, ReadError>> {
-        match ready!(self.poll_readuntil(cx, b"\n", scanned)) {
+        match ready!(self.poll_readuntil(cx, &[b"\n"], scanned)) {
             Err(ReadError::IncompleteRead { partial, .. }) => Poll::Ready(Ok(partial)),
             Err(ReadError::LimitOverrun { consumed }) => {
                 // asyncio drops the line: through its newline when it arrived, else everything.
@@ -343,6 +364,14 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         return haystack.iter().position(|b| b == byte);
     }
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The match of `seps` in `data[from..]` that ends first, as `(start, end)`; on a tie, the
+/// shorter separator's (asyncio sorts its separators by length and keeps the first match).
+fn earliest_end(data: &[u8], from: usize, seps: &[&[u8]]) -> Option<(usize, usize)> {
+    seps.iter()
+        .filter_map(|sep| find(&data[from..], sep).map(|i| (from + i, from + i + sep.len())))
+        .min_by_key(|&(start, end)| (end, end - start))
 }
 
 impl<R> std::fmt::Debug for StreamReader<R> {
