@@ -148,11 +148,14 @@ fn readuntil_with_the_separator_found_beyond_the_limit_overruns() {
     });
 }
 
+/// Input, separators, the expected result.
+type Case = (&'static [u8], &'static [&'static [u8]], &'static [u8]);
+
 #[test]
 fn readuntil_any_returns_the_shortest_run_ending_with_a_separator() {
     // Expected values from Python 3.13's `StreamReader.readuntil(tuple)` on the same input.
     run(async {
-        let cases: [(&[u8], &[&[u8]], &[u8]); 4] = [
+        let cases: [Case; 4] = [
             (b"hello!worldEND", &[b"END", b"!"], b"hello!"),
             (b"abc\r\ndef\n", &[b"\r\n", b"\n"], b"abc\r\n"),
             (b"xxABCDyy", &[b"ABCD", b"BC"], b"xxABC"),
