@@ -327,3 +327,22 @@ fn readable_on_a_fresh_idle_socket_waits_for_data() {
         assert_eq!(server_side.try_read(&mut buf).unwrap(), 1);
     });
 }
+
+#[test]
+fn getnameinfo_turns_an_address_back_into_names() {
+    Runtime::new().unwrap().block_on(async {
+        let addr: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        let numeric = libc::NI_NUMERICHOST | libc::NI_NUMERICSERV;
+        let names = conductor::net::getnameinfo(addr, numeric).await.unwrap();
+        assert_eq!(names, ("127.0.0.1".to_string(), "80".to_string()));
+        let v6: SocketAddr = "[::1]:8080".parse().unwrap();
+        let names = conductor::net::getnameinfo(v6, numeric).await.unwrap();
+        assert_eq!(names, ("::1".to_string(), "8080".to_string()));
+        // Flags the C library does not know are refused, with the resolver's message.
+        let err = conductor::net::getnameinfo(addr, 1 << 20)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+        assert!(err.to_string().contains("127.0.0.1:80"), "{err}");
+    });
+}

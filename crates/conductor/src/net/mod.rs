@@ -52,6 +52,7 @@
 mod split;
 mod addr;
 mod evented;
+mod nameinfo;
 mod options;
 mod per_core;
 mod server;
@@ -62,6 +63,7 @@ mod udp;
 mod unix;
 
 pub use addr::{lookup_host, Target, ToSocketAddrs};
+pub use nameinfo::getnameinfo;
 pub use options::ServerOptions;
 pub use per_core::{serve_per_core, serve_per_core_with, PerCoreServer};
 pub use server::{
