@@ -72,6 +72,30 @@ fn cat_echoes_through_pipes() {
 }
 
 #[test]
+fn stderr_to_stdout_merges_both_streams_into_one_pipe_in_order() {
+    each_reaper(|r| async move {
+        let mut child = Command::new("sh")
+            .args(["-c", "for i in 1 2 3; do echo o$i; echo e$i >&2; done"])
+            .stderr(Stdio::piped()) // overridden: stderr goes where stdout goes
+            .stdout(Stdio::piped())
+            .stderr_to_stdout()
+            .spawn()
+            .unwrap();
+        assert!(child.stderr.is_none(), "no separate stderr pipe ({r:?})");
+        let mut merged = Vec::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_end(&mut merged)
+            .await
+            .unwrap();
+        assert_eq!(merged, b"o1\ne1\no2\ne2\no3\ne3\n", "{r:?}");
+        assert!(child.wait().await.unwrap().success());
+    });
+}
+
+#[test]
 fn communicate_moves_a_megabyte_each_way_without_deadlock() {
     each_reaper(|_| async {
         let input: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 253) as u8).collect();

@@ -26,6 +26,7 @@ pub struct Command {
     stdin_set: bool,
     stdout_set: bool,
     stderr_set: bool,
+    stderr_to_stdout: bool,
 }
 
 impl fmt::Debug for Command {
@@ -78,6 +79,7 @@ impl Command {
             stdin_set: false,
             stdout_set: false,
             stderr_set: false,
+            stderr_to_stdout: false,
         }
     }
 
@@ -151,6 +153,46 @@ impl Command {
     pub fn stderr(&mut self, cfg: impl Into<Stdio>) -> &mut Command {
         self.std.stderr(cfg);
         self.stderr_set = true;
+        self
+    }
+
+    /// Sends the child's standard error wherever its standard output goes (asyncio's
+    /// `stderr=asyncio.subprocess.STDOUT`): into the stdout pipe when stdout is piped, so that
+    /// one reader sees both in the order they were written. Overrides any `stderr` setting, made
+    /// before or after.
+    ///
+    /// ```
+    /// use conductor::process::{Command, Stdio};
+    /// # conductor::run(async {
+    /// let out = Command::new("sh")
+    ///     .args(["-c", "echo out; echo err >&2"])
+    ///     .stdout(Stdio::piped())
+    ///     .stderr_to_stdout()
+    ///     .output()
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(out.stdout, b"out\nerr\n");
+    /// assert!(out.stderr.is_empty());
+    /// # });
+    /// ```
+    pub fn stderr_to_stdout(&mut self) -> &mut Command {
+        // No pipe for stderr: the child's fd 2 becomes a copy of its fd 1 just before exec.
+        self.stderr(Stdio::null());
+        if !self.stderr_to_stdout {
+            self.stderr_to_stdout = true;
+            use std::os::unix::process::CommandExt as _;
+            // SAFETY: the closure runs in the forked child after std has set up fds 0-2, and
+            // calls only dup2, which is async-signal-safe; it allocates nothing and takes no
+            // lock.
+            unsafe {
+                self.std.pre_exec(|| {
+                    if libc::dup2(1, 2) == -1 {
+                        return Err(io::Error::last_os_error());
+                    }
+                    Ok(())
+                })
+            };
+        }
         self
     }
 
