@@ -139,6 +139,45 @@ fn close_clients_cancels_the_handlers_which_may_say_goodbye() {
 }
 
 #[test]
+fn abort_clients_closes_the_connections_at_once_and_no_goodbye_gets_through() {
+    paused().block_on(async {
+        let goodbye_failed = Rc::new(Cell::new(false));
+        let server = start_server(
+            {
+                let goodbye_failed = goodbye_failed.clone();
+                move |mut reader: StreamReader, mut writer: StreamWriter| {
+                    let goodbye_failed = goodbye_failed.clone();
+                    async move {
+                        let hello = reader.readline().await.unwrap();
+                        writer.write(&hello);
+                        if conductor::catch_cancel(reader.readline()).await.is_err() {
+                            writer.write(b"server closing\n");
+                            goodbye_failed.set(writer.drain().await.is_err());
+                        }
+                    }
+                }
+            },
+            "127.0.0.1:0",
+        )
+        .await
+        .unwrap();
+        let (mut reader, mut writer) = open_connection(server.local_addr().unwrap()).await.unwrap();
+        writer.write(b"hello\n");
+        assert_eq!(reader.readline().await.unwrap(), b"hello\n");
+        server.close();
+        server.abort_clients();
+        server.wait_closed().await;
+        // Unlike close_clients, the handler's goodbye cannot reach the client.
+        assert_eq!(reader.readline().await.unwrap(), b"");
+        assert!(
+            goodbye_failed.get(),
+            "the goodbye's drain reported the closed socket"
+        );
+        assert_eq!(server.connections(), 0);
+    });
+}
+
+#[test]
 fn a_peer_reset_fails_its_own_connection_only() {
     paused().block_on(async {
         let errors = Rc::new(Cell::new(0));

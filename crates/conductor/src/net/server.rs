@@ -20,6 +20,7 @@ use std::time::Duration;
 use slab::Slab;
 
 use super::addr::{lookup_host, ToSocketAddrs};
+use super::split::AbortHandle;
 use super::{ServerOptions, TcpListener, TcpStream, UnixListener, UnixStream};
 use crate::streams::{Address, StreamReader, StreamWriter};
 use crate::task::TaskRef;
@@ -192,21 +193,24 @@ impl Listener {
         &self,
         cx: &mut Context<'_>,
         options: &ServerOptions,
-    ) -> Poll<io::Result<(StreamReader, StreamWriter)>> {
+    ) -> Poll<io::Result<Accepted>> {
         match self {
             Listener::Tcp(l) => l.poll_accept(cx).map(|r| {
                 let (stream, _) = r?;
                 if options.nodelay {
                     stream.set_nodelay(true)?;
                 }
-                Ok(stream.into_streams_with_limit(options.limit))
+                Ok(stream.into_streams_abortable(options.limit))
             }),
             Listener::Unix(l) => l
                 .poll_accept(cx)
-                .map(|r| Ok(r?.0.into_streams_with_limit(options.limit))),
+                .map(|r| Ok(r?.0.into_streams_abortable(options.limit))),
         }
     }
 }
+
+/// An accepted connection: its streams, and the handle `abort_clients` uses.
+type Accepted = (StreamReader, StreamWriter, AbortHandle);
 
 /// A running server, from [`start_server`] (asyncio's `Server`).
 ///
@@ -225,8 +229,8 @@ struct Inner {
     addrs: Vec<Address>,
     options: ServerOptions,
     closed: Cell<bool>,
-    /// The running handlers' tasks.
-    conns: RefCell<Slab<Option<TaskRef>>>,
+    /// The running handlers' tasks, and their connections (which the handlers own).
+    conns: RefCell<Slab<(Option<TaskRef>, AbortHandle)>>,
     accept_tasks: RefCell<Vec<TaskRef>>,
     /// Tasks in `wait_closed` or `serve_forever`.
     waiters: RefCell<Vec<Waker>>,
@@ -305,16 +309,32 @@ impl Server {
     /// Cancels the handlers of the open connections (asyncio 3.13's `close_clients`); each
     /// receives the cancellation at its next `.await`, and may catch it to say goodbye.
     pub fn close_clients(&self) {
-        let tasks: Vec<TaskRef> = self
+        for t in self.handler_tasks() {
+            t.cancel();
+        }
+    }
+
+    /// Closes the open connections at once and cancels their handlers (asyncio 3.13's
+    /// `abort_clients`): both directions of each socket are shut down, so data still buffered
+    /// for the client is dropped and a handler's goodbye can no longer reach it; the peer reads
+    /// the end of the stream.
+    pub fn abort_clients(&self) {
+        let conns: Vec<AbortHandle> = self
             .inner
             .conns
             .borrow()
             .iter()
-            .filter_map(|(_, t)| t.clone())
+            .map(|(_, c)| c.1.clone())
             .collect();
-        for t in tasks {
-            t.cancel();
+        for conn in conns.iter().filter_map(std::rc::Weak::upgrade) {
+            conn.abort();
         }
+        self.close_clients();
+    }
+
+    fn handler_tasks(&self) -> Vec<TaskRef> {
+        let conns = self.inner.conns.borrow();
+        conns.iter().filter_map(|(_, c)| c.0.clone()).collect()
     }
 
     /// Waits until the server is closed and every connection's handler has finished (asyncio
@@ -387,18 +407,14 @@ impl Inner {
     }
 
     /// Runs `handler` for a new connection, as a task the server tracks.
-    fn spawn_connection<H, F>(
-        self: &Rc<Self>,
-        handler: &H,
-        reader: StreamReader,
-        writer: StreamWriter,
-    ) where
+    fn spawn_connection<H, F>(self: &Rc<Self>, handler: &H, (reader, writer, abort): Accepted)
+    where
         H: Fn(StreamReader, StreamWriter) -> F,
         F: Future + 'static,
         F::Output: HandlerOutput,
     {
         let peer = writer.get_extra_info().peername.clone();
-        let key = self.conns.borrow_mut().insert(None);
+        let key = self.conns.borrow_mut().insert((None, abort));
         let done = ConnDone {
             server: self.clone(),
             key,
@@ -409,7 +425,7 @@ impl Inner {
             work.await.report(peer.as_ref());
         });
         if let Some(slot) = self.conns.borrow_mut().get_mut(key) {
-            *slot = Some(task.task_ref());
+            slot.0 = Some(task.task_ref());
         }
         task.detach();
     }
@@ -449,9 +465,9 @@ where
         .await;
         match accepted {
             None => return,
-            Some(Ok((reader, writer))) => {
+            Some(Ok(conn)) => {
                 failing = false;
-                server.spawn_connection(&*handler, reader, writer);
+                server.spawn_connection(&*handler, conn);
             }
             Some(Err(e)) if is_per_connection(&e) => {}
             Some(Err(e)) => {

@@ -5,7 +5,7 @@ use std::fmt;
 use std::io;
 use std::net::Shutdown;
 use std::pin::Pin;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 
 use super::TcpStream;
@@ -46,6 +46,28 @@ pub struct OwnedReadHalf<S: SplitStream = TcpStream> {
 pub struct OwnedWriteHalf<S: SplitStream = TcpStream> {
     stream: Rc<S>,
     shutdown_on_drop: bool,
+}
+
+/// A handle on a split socket that does not keep it open: a server's way to abort a connection
+/// whose halves its handler owns (`Server::abort_clients`).
+pub(crate) type AbortHandle = Weak<dyn Abort>;
+
+pub(crate) trait Abort {
+    /// Shuts both directions down: reads see the end, writes fail, buffered data is dropped.
+    fn abort(&self);
+}
+
+impl<S: SplitStream> Abort for S {
+    fn abort(&self) {
+        let _ = self.shutdown_priv(Shutdown::Both);
+    }
+}
+
+impl<S: SplitStream + 'static> OwnedReadHalf<S> {
+    pub(crate) fn abort_handle(&self) -> AbortHandle {
+        let weak: Weak<S> = Rc::downgrade(&self.stream);
+        weak
+    }
 }
 
 pub(crate) fn split<S: SplitStream>(stream: S) -> (OwnedReadHalf<S>, OwnedWriteHalf<S>) {

@@ -13,7 +13,7 @@ use socket2::{SockRef, TcpKeepalive};
 use super::addr::{each_addr, ToSocketAddrs};
 use super::evented::{Evented, BOTH, READ, WRITE};
 use super::split::sealed::Sealed as _;
-use super::split::{self, OwnedReadHalf, OwnedWriteHalf, SplitStream};
+use super::split::{self, AbortHandle, OwnedReadHalf, OwnedWriteHalf, SplitStream};
 use super::ServerOptions;
 use crate::streams::{Address, BoxReader, BoxWriter, ExtraInfo, StreamReader, StreamWriter};
 
@@ -178,15 +178,26 @@ impl TcpStream {
     }
 
     pub(crate) fn into_streams_with_limit(self, limit: usize) -> (StreamReader, StreamWriter) {
+        let (reader, writer, _) = self.into_streams_abortable(limit);
+        (reader, writer)
+    }
+
+    /// The streams, and a handle that can abort the connection without keeping it open.
+    pub(crate) fn into_streams_abortable(
+        self,
+        limit: usize,
+    ) -> (StreamReader, StreamWriter, AbortHandle) {
         let info = ExtraInfo {
             peername: self.peer_addr().ok().map(Address::Inet),
             sockname: self.local_addr().ok().map(Address::Inet),
             fd: Some(self.as_raw_fd()),
         };
         let (r, w) = self.into_split();
+        let abort = r.abort_handle();
         (
             StreamReader::with_limit(Box::new(r) as BoxReader, limit),
             StreamWriter::new(Box::new(w) as BoxWriter).with_extra_info(info),
+            abort,
         )
     }
 

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::task::{ready, Context, Poll};
 
 use super::evented::{Evented, BOTH, READ, WRITE};
-use super::split::{self, OwnedReadHalf, OwnedWriteHalf, SplitStream};
+use super::split::{self, AbortHandle, OwnedReadHalf, OwnedWriteHalf, SplitStream};
 use super::ServerOptions;
 use crate::streams::{Address, BoxReader, BoxWriter, ExtraInfo, StreamReader, StreamWriter};
 
@@ -108,15 +108,26 @@ impl UnixStream {
     }
 
     pub(crate) fn into_streams_with_limit(self, limit: usize) -> (StreamReader, StreamWriter) {
+        let (reader, writer, _) = self.into_streams_abortable(limit);
+        (reader, writer)
+    }
+
+    /// The streams, and a handle that can abort the connection without keeping it open.
+    pub(crate) fn into_streams_abortable(
+        self,
+        limit: usize,
+    ) -> (StreamReader, StreamWriter, AbortHandle) {
         let info = ExtraInfo {
             peername: self.peer_addr().ok().map(Address::Unix),
             sockname: self.local_addr().ok().map(Address::Unix),
             fd: Some(self.as_raw_fd()),
         };
         let (r, w) = self.into_split();
+        let abort = r.abort_handle();
         (
             StreamReader::with_limit(Box::new(r) as BoxReader, limit),
             StreamWriter::new(Box::new(w) as BoxWriter).with_extra_info(info),
+            abort,
         )
     }
 
