@@ -110,70 +110,60 @@ fn cancelling_serve_forever_closes_the_server() {
     });
 }
 
-#[test]
-fn close_clients_cancels_the_handlers_which_may_say_goodbye() {
-    paused().block_on(async {
-        let server = start_server(
-            |mut reader: StreamReader, mut writer: StreamWriter| async move {
+/// Serves a handler that echoes one line, then waits for another and, cancelled there, says
+/// goodbye. Once it waits, `stop` runs; returns the lines the client reads until the end of the
+/// stream, and whether the goodbye's `drain` failed.
+async fn stop_a_waiting_handler(stop: impl FnOnce(&Server)) -> (Vec<Vec<u8>>, bool) {
+    let goodbye_failed = Rc::new(Cell::new(false));
+    let flag = goodbye_failed.clone();
+    let server = start_server(
+        move |mut reader: StreamReader, mut writer: StreamWriter| {
+            let flag = flag.clone();
+            async move {
                 let hello = reader.readline().await.unwrap();
                 writer.write(&hello);
                 if conductor::catch_cancel(reader.readline()).await.is_err() {
                     writer.write(b"server closing\n");
-                    writer.drain().await.unwrap();
+                    flag.set(writer.drain().await.is_err());
                 }
-            },
-            "127.0.0.1:0",
-        )
-        .await
-        .unwrap();
-        let (mut reader, mut writer) = open_connection(server.local_addr().unwrap()).await.unwrap();
-        // Once the handler answered, it waits in its second readline.
-        writer.write(b"hello\n");
-        assert_eq!(reader.readline().await.unwrap(), b"hello\n");
-        server.close();
-        server.close_clients();
-        server.wait_closed().await;
-        assert_eq!(reader.readline().await.unwrap(), b"server closing\n");
-        assert_eq!(reader.readline().await.unwrap(), b"");
+            }
+        },
+        "127.0.0.1:0",
+    )
+    .await
+    .unwrap();
+    let (mut reader, mut writer) = open_connection(server.local_addr().unwrap()).await.unwrap();
+    writer.write(b"hello\n");
+    assert_eq!(reader.readline().await.unwrap(), b"hello\n");
+    server.close();
+    stop(&server);
+    server.wait_closed().await;
+    assert_eq!(server.connections(), 0);
+    let mut lines = Vec::new();
+    loop {
+        let line = reader.readline().await.unwrap();
+        if line.is_empty() {
+            return (lines, goodbye_failed.get());
+        }
+        lines.push(line);
+    }
+}
+
+#[test]
+fn close_clients_cancels_the_handlers_which_may_say_goodbye() {
+    paused().block_on(async {
+        let (lines, failed) = stop_a_waiting_handler(Server::close_clients).await;
+        assert_eq!(lines, [b"server closing\n"]);
+        assert!(!failed);
     });
 }
 
 #[test]
 fn abort_clients_closes_the_connections_at_once_and_no_goodbye_gets_through() {
     paused().block_on(async {
-        let goodbye_failed = Rc::new(Cell::new(false));
-        let server = start_server(
-            {
-                let goodbye_failed = goodbye_failed.clone();
-                move |mut reader: StreamReader, mut writer: StreamWriter| {
-                    let goodbye_failed = goodbye_failed.clone();
-                    async move {
-                        let hello = reader.readline().await.unwrap();
-                        writer.write(&hello);
-                        if conductor::catch_cancel(reader.readline()).await.is_err() {
-                            writer.write(b"server closing\n");
-                            goodbye_failed.set(writer.drain().await.is_err());
-                        }
-                    }
-                }
-            },
-            "127.0.0.1:0",
-        )
-        .await
-        .unwrap();
-        let (mut reader, mut writer) = open_connection(server.local_addr().unwrap()).await.unwrap();
-        writer.write(b"hello\n");
-        assert_eq!(reader.readline().await.unwrap(), b"hello\n");
-        server.close();
-        server.abort_clients();
-        server.wait_closed().await;
-        // Unlike close_clients, the handler's goodbye cannot reach the client.
-        assert_eq!(reader.readline().await.unwrap(), b"");
-        assert!(
-            goodbye_failed.get(),
-            "the goodbye's drain reported the closed socket"
-        );
-        assert_eq!(server.connections(), 0);
+        let (lines, failed) = stop_a_waiting_handler(Server::abort_clients).await;
+        assert!(lines.is_empty(), "{lines:?}");
+        assert!(failed, "the goodbye's drain reported the closed socket");
     });
 }
 

@@ -9,6 +9,7 @@ use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 
 use super::TcpStream;
+use crate::streams::{BoxReader, BoxWriter, ExtraInfo, StreamReader, StreamWriter};
 
 pub(crate) mod sealed {
     use std::io;
@@ -68,6 +69,22 @@ impl<S: SplitStream + 'static> OwnedReadHalf<S> {
         let weak: Weak<S> = Rc::downgrade(&self.stream);
         weak
     }
+}
+
+/// asyncio's streams over the halves of `stream`, and a handle that can abort the connection
+/// without keeping it open.
+pub(crate) fn into_streams<S: SplitStream + 'static>(
+    stream: S,
+    info: ExtraInfo,
+    limit: usize,
+) -> (StreamReader, StreamWriter, AbortHandle) {
+    let (r, w) = split(stream);
+    let abort = r.abort_handle();
+    (
+        StreamReader::with_limit(Box::new(r) as BoxReader, limit),
+        StreamWriter::new(Box::new(w) as BoxWriter).with_extra_info(info),
+        abort,
+    )
 }
 
 pub(crate) fn split<S: SplitStream>(stream: S) -> (OwnedReadHalf<S>, OwnedWriteHalf<S>) {

@@ -15,7 +15,7 @@ use super::evented::{Evented, BOTH, READ, WRITE};
 use super::split::sealed::Sealed as _;
 use super::split::{self, AbortHandle, OwnedReadHalf, OwnedWriteHalf, SplitStream};
 use super::ServerOptions;
-use crate::streams::{Address, BoxReader, BoxWriter, ExtraInfo, StreamReader, StreamWriter};
+use crate::streams::{Address, ExtraInfo, StreamReader, StreamWriter};
 
 /// A TCP connection on the loop's selector (asyncio's socket transport, without the
 /// protocol callbacks: read and write it through `futures_io::AsyncRead`/`AsyncWrite`, or turn
@@ -192,13 +192,7 @@ impl TcpStream {
             sockname: self.local_addr().ok().map(Address::Inet),
             fd: Some(self.as_raw_fd()),
         };
-        let (r, w) = self.into_split();
-        let abort = r.abort_handle();
-        (
-            StreamReader::with_limit(Box::new(r) as BoxReader, limit),
-            StreamWriter::new(Box::new(w) as BoxWriter).with_extra_info(info),
-            abort,
-        )
+        split::into_streams(self, info, limit)
     }
 
     /// Waits until the socket is readable (data, the end of the stream, or an error).

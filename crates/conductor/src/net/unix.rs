@@ -12,7 +12,7 @@ use std::task::{ready, Context, Poll};
 use super::evented::{Evented, BOTH, READ, WRITE};
 use super::split::{self, AbortHandle, OwnedReadHalf, OwnedWriteHalf, SplitStream};
 use super::ServerOptions;
-use crate::streams::{Address, BoxReader, BoxWriter, ExtraInfo, StreamReader, StreamWriter};
+use crate::streams::{Address, ExtraInfo, StreamReader, StreamWriter};
 
 /// A Unix stream socket on the loop's selector: the same interface as
 /// [`TcpStream`](super::TcpStream), for local connections named by a path.
@@ -122,13 +122,7 @@ impl UnixStream {
             sockname: self.local_addr().ok().map(Address::Unix),
             fd: Some(self.as_raw_fd()),
         };
-        let (r, w) = self.into_split();
-        let abort = r.abort_handle();
-        (
-            StreamReader::with_limit(Box::new(r) as BoxReader, limit),
-            StreamWriter::new(Box::new(w) as BoxWriter).with_extra_info(info),
-            abort,
-        )
+        split::into_streams(self, info, limit)
     }
 
     /// Waits until the socket is readable.
