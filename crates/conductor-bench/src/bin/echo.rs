@@ -268,7 +268,7 @@ fn count_instructions(o: Options) {
     let mut rows = Vec::new();
     for runtime in o.runtimes.iter().filter(|r| !python::is_python(r)) {
         eprintln!("== {runtime}");
-        let mut server = Server::start_counted(runtime);
+        let server = Server::start_counted(runtime);
         let pid = server.child.id();
         let counts: Vec<Option<f64>> = CELLS
             .iter()
@@ -281,7 +281,6 @@ fn count_instructions(o: Options) {
                 Some(n as f64 / load.requests.max(1) as f64)
             })
             .collect();
-        let _ = server.stats(); // still answering: the counts came from a live server
         server.stop();
         rows.push((runtime.clone(), counts));
     }

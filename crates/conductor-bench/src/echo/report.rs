@@ -32,7 +32,7 @@ pub struct Row {
 
 /// Prints every table; `cells` names the cells' (connections, message size).
 pub fn print(rows: &[Row], cells: &[(usize, usize)], idle: usize) {
-    let label = |i: usize| format!("{} conns, {} KiB", cells[i].0, cells[i].1 / 1024);
+    let label = |i: usize| cell_label(cells[i]);
     println!("\n| cell | runtime | req/s | p50 us | p99 us | user us/req | sys us/req | total us/req | syscalls/req |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for i in 0..cells.len() {
@@ -179,29 +179,34 @@ fn print_targets<'a>(
 }
 
 /// The `--instructions` table: each Rust server's user-space instructions per request, with
-/// its ratio to tokio's and to the C floor's (`None`: the count failed).
+/// its ratio to tokio's and to the C floor's (`None`: the count failed, shown as "—").
 pub fn print_instructions(rows: &[(String, Vec<Option<f64>>)], cells: &[(usize, usize)]) {
     let find = |name: &str| rows.iter().find(|(n, _)| n == name).map(|(_, c)| c);
-    let at = |counts: Option<&Vec<Option<f64>>>, i: usize| counts.and_then(|c| c[i]);
     let (tokio, floor) = (find("tokio"), find("c-floor"));
     println!("\n| cell | runtime | instructions/req | / tokio | / c-floor |");
     println!("|---|---|---:|---:|---:|");
-    for (i, (conns, size)) in cells.iter().enumerate() {
+    for (i, &cell) in cells.iter().enumerate() {
         for (name, counts) in rows {
-            let Some(n) = counts[i] else {
-                println!(
-                    "| {conns} conns, {} KiB | {name} | — | — | — |",
-                    size / 1024
-                );
-                continue;
+            let n = counts[i].unwrap_or(f64::NAN);
+            let vs = |base: Option<&Vec<Option<f64>>>| {
+                ratio(n, base.and_then(|b| b[i]).unwrap_or(f64::NAN))
             };
-            let vs = |base: Option<f64>| ratio(n, base.unwrap_or(f64::NAN));
+            let count = if n.is_finite() {
+                format!("{n:.0}")
+            } else {
+                "—".into()
+            };
             println!(
-                "| {conns} conns, {} KiB | {name} | {n:.0} | {} | {} |",
-                size / 1024,
-                vs(at(tokio, i)),
-                vs(at(floor, i)),
+                "| {} | {name} | {count} | {} | {} |",
+                cell_label(cell),
+                vs(tokio),
+                vs(floor),
             );
         }
     }
+}
+
+/// "10 conns, 1 KiB".
+fn cell_label((conns, size): (usize, usize)) -> String {
+    format!("{conns} conns, {} KiB", size / 1024)
 }

@@ -20,7 +20,7 @@ use std::time::Duration;
 use slab::Slab;
 
 use super::addr::{lookup_host, ToSocketAddrs};
-use super::split::AbortHandle;
+use super::split::{self, AbortHandle};
 use super::{ServerOptions, TcpListener, TcpStream, UnixListener, UnixStream};
 use crate::streams::{Address, StreamReader, StreamWriter};
 use crate::task::TaskRef;
@@ -200,11 +200,11 @@ impl Listener {
                 if options.nodelay {
                     stream.set_nodelay(true)?;
                 }
-                Ok(stream.into_streams_abortable(options.limit))
+                Ok(split::into_streams(stream, options.limit))
             }),
             Listener::Unix(l) => l
                 .poll_accept(cx)
-                .map(|r| Ok(r?.0.into_streams_abortable(options.limit))),
+                .map(|r| Ok(split::into_streams(r?.0, options.limit))),
         }
     }
 }

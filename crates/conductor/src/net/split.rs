@@ -9,7 +9,7 @@ use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 
 use super::TcpStream;
-use crate::streams::{BoxReader, BoxWriter, ExtraInfo, StreamReader, StreamWriter};
+use crate::streams::{BoxReader, BoxWriter, StreamReader, StreamWriter};
 
 pub(crate) mod sealed {
     use std::io;
@@ -25,6 +25,8 @@ pub(crate) mod sealed {
             bufs: &[io::IoSlice<'_>],
         ) -> Poll<io::Result<usize>>;
         fn shutdown_priv(&self, how: std::net::Shutdown) -> io::Result<()>;
+        /// What a `StreamWriter` reports as `get_extra_info` (peer, socket name, fd).
+        fn extra_info_priv(&self) -> crate::streams::ExtraInfo;
     }
 }
 
@@ -64,22 +66,15 @@ impl<S: SplitStream> Abort for S {
     }
 }
 
-impl<S: SplitStream + 'static> OwnedReadHalf<S> {
-    pub(crate) fn abort_handle(&self) -> AbortHandle {
-        let weak: Weak<S> = Rc::downgrade(&self.stream);
-        weak
-    }
-}
-
-/// asyncio's streams over the halves of `stream`, and a handle that can abort the connection
-/// without keeping it open.
+/// asyncio's streams over the halves of `stream` (reads up to `limit`), and a handle that can
+/// abort the connection without keeping it open.
 pub(crate) fn into_streams<S: SplitStream + 'static>(
     stream: S,
-    info: ExtraInfo,
     limit: usize,
 ) -> (StreamReader, StreamWriter, AbortHandle) {
+    let info = stream.extra_info_priv();
     let (r, w) = split(stream);
-    let abort = r.abort_handle();
+    let abort = Rc::downgrade(&r.stream);
     (
         StreamReader::with_limit(Box::new(r) as BoxReader, limit),
         StreamWriter::new(Box::new(w) as BoxWriter).with_extra_info(info),

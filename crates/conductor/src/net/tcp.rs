@@ -13,7 +13,7 @@ use socket2::{SockRef, TcpKeepalive};
 use super::addr::{each_addr, ToSocketAddrs};
 use super::evented::{Evented, BOTH, READ, WRITE};
 use super::split::sealed::Sealed as _;
-use super::split::{self, AbortHandle, OwnedReadHalf, OwnedWriteHalf, SplitStream};
+use super::split::{self, OwnedReadHalf, OwnedWriteHalf, SplitStream};
 use super::ServerOptions;
 use crate::streams::{Address, ExtraInfo, StreamReader, StreamWriter};
 
@@ -174,25 +174,8 @@ impl TcpStream {
     /// asyncio's streams over this connection (what `open_connection` returns), with the
     /// default limits.
     pub fn into_streams(self) -> (StreamReader, StreamWriter) {
-        self.into_streams_with_limit(crate::streams::DEFAULT_LIMIT)
-    }
-
-    pub(crate) fn into_streams_with_limit(self, limit: usize) -> (StreamReader, StreamWriter) {
-        let (reader, writer, _) = self.into_streams_abortable(limit);
+        let (reader, writer, _) = split::into_streams(self, crate::streams::DEFAULT_LIMIT);
         (reader, writer)
-    }
-
-    /// The streams, and a handle that can abort the connection without keeping it open.
-    pub(crate) fn into_streams_abortable(
-        self,
-        limit: usize,
-    ) -> (StreamReader, StreamWriter, AbortHandle) {
-        let info = ExtraInfo {
-            peername: self.peer_addr().ok().map(Address::Inet),
-            sockname: self.local_addr().ok().map(Address::Inet),
-            fd: Some(self.as_raw_fd()),
-        };
-        split::into_streams(self, info, limit)
     }
 
     /// Waits until the socket is readable (data, the end of the stream, or an error).
@@ -275,6 +258,14 @@ impl TcpStream {
 }
 
 impl split::sealed::Sealed for TcpStream {
+    fn extra_info_priv(&self) -> ExtraInfo {
+        ExtraInfo {
+            peername: self.peer_addr().ok().map(Address::Inet),
+            sockname: self.local_addr().ok().map(Address::Inet),
+            fd: Some(self.as_raw_fd()),
+        }
+    }
+
     fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         self.io
             .poll_transfer(cx, READ, buf.len(), |s| (&*s).read(buf))

@@ -68,9 +68,14 @@ impl FreeList {
 /// The layout a task of `layout` is allocated with: cached sizes are rounded up to their class.
 /// A `const fn`, so that each task type computes it once, at compile time.
 pub(crate) const fn block_layout(layout: Layout) -> Layout {
-    let Some(c) = class(layout) else {
-        return layout;
-    };
+    match class(layout) {
+        Some(c) => class_layout(c),
+        None => layout,
+    }
+}
+
+/// The layout of the blocks of class `c`.
+const fn class_layout(c: usize) -> Layout {
     match Layout::from_size_align((c + 1) * GRANULE, GRANULE) {
         Ok(l) => l,
         Err(_) => panic!("a size class is a valid layout"),
@@ -121,7 +126,7 @@ impl BlockCache {
             if list.len <= keep {
                 continue;
             }
-            let layout = Layout::from_size_align((c + 1) * GRANULE, GRANULE).expect("class");
+            let layout = class_layout(c);
             let mut kept = FreeList::default();
             while let Some(p) = list.pop() {
                 if kept.len < keep {

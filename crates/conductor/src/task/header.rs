@@ -191,10 +191,9 @@ impl Header {
 
     fn free_extra_slow(&self) {
         let p = self.extra.replace(std::ptr::null_mut());
-        if !p.is_null() {
-            // SAFETY: `p` came from `Box::into_raw` and this is the only place that frees it.
-            drop(unsafe { Box::from_raw(p) });
-        }
+        // SAFETY: `p` is not null (checked by `free_extra`), came from `Box::into_raw`, and this
+        // is the only place that frees it.
+        drop(unsafe { Box::from_raw(p) });
     }
 }
 
