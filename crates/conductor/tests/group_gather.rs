@@ -1,5 +1,7 @@
 //! gather, try_gather, gather!, wait, as_completed (asyncio 1.2).
 
+mod support;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -8,6 +10,7 @@ use conductor::{
     as_completed, catch_cancel, gather, sleep, spawn, try_gather, wait, yield_now, ReturnWhen,
     Runtime, TaskError,
 };
+use support::{assert_trace, Trace};
 
 fn paused() -> Runtime {
     Runtime::builder().paused_clock().build().unwrap()
@@ -289,4 +292,256 @@ fn a_gathered_child_cancelled_from_outside_fails_the_gather_with_cancelled() {
         let r = g.await.unwrap();
         assert!(matches!(r, Err(TaskError::Cancelled(_))));
     });
+}
+
+/// A child that takes `n` loop iterations, then returns its name or fails with it.
+async fn child(
+    trace: Trace,
+    name: &'static str,
+    n: u32,
+    fails: bool,
+) -> Result<&'static str, String> {
+    for _ in 0..n {
+        yield_now().await;
+    }
+    if fails {
+        trace.log(format!("{name} fails"));
+        Err(name.to_string())
+    } else {
+        trace.log(format!("{name} done"));
+        Ok(name)
+    }
+}
+
+#[test]
+fn gather_hears_of_its_children_one_iteration_after_they_end_as_asyncio() {
+    // asyncio 3.11 and 3.13 print this (`it` counts iterations with a call_soon ticker): a
+    // child's end reaches the gather through its done callback, and the gather's result reaches
+    // the awaiting task through the gather's own future, so the awaiting task resumes two
+    // iterations after the child that decided it; the children that were not waited for keep
+    // running.
+    //
+    //     await asyncio.sleep(0); L("start")
+    //     try: await asyncio.gather(fail("a"), fail("b"), ok("c", 2), ok("d", 5))
+    //     except ValueError as e: L(f"gather raised {e}")
+    //     for _ in range(4): await asyncio.sleep(0)
+    //     L("gather 2")
+    //     r = await asyncio.gather(ok("e", 1), ok("f", 2)); L(f"gather 2 returned {r}")
+    //     r = await asyncio.gather(fail("g"), ok("h", 1), return_exceptions=True)
+    //     L(f"gather 3 returned {r}")
+    let trace = Trace::default();
+    let t = trace.clone();
+    trace.run(&paused(), async move {
+        yield_now().await;
+        t.log("start");
+        let first = try_gather([
+            child(t.clone(), "a", 1, true),
+            child(t.clone(), "b", 1, true),
+            child(t.clone(), "c", 2, false),
+            child(t.clone(), "d", 5, false),
+        ])
+        .await;
+        if let Err(conductor::group::GatherError::Failed(e)) = first {
+            t.log(format!("gather raised {e}"));
+        }
+        for _ in 0..4 {
+            yield_now().await;
+        }
+        t.log("gather 2");
+        let r = try_gather([
+            child(t.clone(), "e", 1, false),
+            child(t.clone(), "f", 2, false),
+        ])
+        .await
+        .unwrap();
+        t.log(format!("gather 2 returned {r:?}"));
+        let r: Vec<String> = gather([
+            child(t.clone(), "g", 1, true),
+            child(t.clone(), "h", 1, false),
+        ])
+        .return_exceptions()
+        .await
+        .into_iter()
+        .map(|r| match r.unwrap() {
+            Ok(v) => format!("{v:?}"),
+            Err(e) => format!("ValueError({e:?})"),
+        })
+        .collect();
+        t.log(format!("gather 3 returned [{}]", r.join(", ")));
+    });
+    assert_trace(
+        &trace.lines(),
+        r#"1: start
+           3: a fails
+           3: b fails
+           4: c done
+           5: gather raised a
+           7: d done
+           9: gather 2
+           11: e done
+           12: f done
+           14: gather 2 returned ["e", "f"]
+           16: g fails
+           16: h done
+           18: gather 3 returned [ValueError("g"), "h"]"#,
+    );
+}
+
+#[test]
+fn gather_macro_hears_of_its_children_as_asyncio_does() {
+    // asyncio 3.11 and 3.13 print this for `gather` over two coroutines (`it` counts
+    // iterations with a call_soon ticker):
+    //
+    //     await asyncio.sleep(0); L("start")
+    //     r = await asyncio.gather(ok("a", 1), num(2)); L(f"returned {r}")
+    //     try: await asyncio.gather(num(3), boom(1))     # boom raises after one sleep(0)
+    //     except ValueError: L("raised")
+    let trace = Trace::default();
+    let t = trace.clone();
+    trace.run(&paused(), async move {
+        yield_now().await;
+        t.log("start");
+        let steps = |t: Trace, n: u32| async move {
+            for _ in 0..n {
+                yield_now().await;
+            }
+            t.log(format!("{n} done"));
+            n
+        };
+        let a = {
+            let t = t.clone();
+            async move {
+                yield_now().await;
+                t.log("a done");
+                "a"
+            }
+        };
+        let r = conductor::gather!(a, steps(t.clone(), 2)).await.unwrap();
+        t.log(format!("returned {r:?}"));
+        let boom = {
+            let t = t.clone();
+            async move {
+                yield_now().await;
+                t.log("boom");
+                panic!("boom")
+            }
+        };
+        let r: Result<(u32, ()), _> = conductor::gather!(steps(t.clone(), 3), boom).await;
+        if r.unwrap_err().is_panic() {
+            t.log("raised");
+        }
+    });
+    assert_trace(
+        &trace.lines(),
+        r#"1: start
+           3: a done
+           4: 2 done
+           6: returned ("a", 2)
+           8: boom
+           10: 3 done
+           10: raised"#,
+    );
+}
+
+#[derive(Clone, Copy)]
+enum End {
+    Value,
+    Panic,
+    CancelItself,
+}
+
+/// A task that takes `n` loop iterations, then ends as `end` says.
+async fn ending(trace: Trace, name: &'static str, n: u32, end: End) -> &'static str {
+    for _ in 0..n {
+        yield_now().await;
+    }
+    match end {
+        End::Value => trace.log(format!("{name} done")),
+        End::Panic => {
+            trace.log(format!("{name} fails"));
+            panic!("{name}")
+        }
+        End::CancelItself => {
+            trace.log(format!("{name} cancels itself"));
+            conductor::current_task().unwrap().cancel();
+            yield_now().await;
+        }
+    }
+    name
+}
+
+fn names(
+    tasks: &[conductor::Task<&'static str>],
+    all: &[(conductor::TaskRef, &'static str)],
+) -> String {
+    let mut names: Vec<&str> = tasks
+        .iter()
+        .map(|t| all.iter().find(|(r, _)| r.same_task(t)).unwrap().1)
+        .collect();
+    names.sort();
+    format!("{names:?}").replace('"', "'")
+}
+
+#[test]
+fn wait_first_exception_skips_cancelled_tasks_and_returns_as_asyncio() {
+    // asyncio 3.11 and 3.13 print this (`it` counts iterations with a call_soon ticker):
+    //
+    //     await asyncio.sleep(0); L("start")
+    //     ts = {create_task(cancelled("x", 1)): "x", create_task(ok("y", 3)): "y"}
+    //     done, pending = await asyncio.wait(ts, return_when=FIRST_EXCEPTION)
+    //     L(f"wait 1: done={names(done)} pending={names(pending)}")
+    //     ts = {create_task(fail("a")), create_task(fail("b")), create_task(ok("c", 2)),
+    //           create_task(ok("d", 5))}
+    //     done, pending = await asyncio.wait(ts, return_when=FIRST_EXCEPTION)
+    //     L(f"wait 2: done={names(done)} pending={names(pending)}")
+    //     for _ in range(4): await asyncio.sleep(0)
+    let trace = Trace::default();
+    let t = trace.clone();
+    trace.run(&paused(), async move {
+        yield_now().await;
+        t.log("start");
+        let tasks = [
+            spawn(ending(t.clone(), "x", 1, End::CancelItself)),
+            spawn(ending(t.clone(), "y", 3, End::Value)),
+        ];
+        let all: Vec<_> = tasks.iter().map(|t| t.task_ref()).zip(["x", "y"]).collect();
+        let (done, pending) = wait(tasks, ReturnWhen::FirstException, None).await;
+        t.log(format!(
+            "wait 1: done={} pending={}",
+            names(&done, &all),
+            names(&pending, &all)
+        ));
+        let tasks = [
+            spawn(ending(t.clone(), "a", 1, End::Panic)),
+            spawn(ending(t.clone(), "b", 1, End::Panic)),
+            spawn(ending(t.clone(), "c", 2, End::Value)),
+            spawn(ending(t.clone(), "d", 5, End::Value)),
+        ];
+        let all: Vec<_> = tasks
+            .iter()
+            .map(|t| t.task_ref())
+            .zip(["a", "b", "c", "d"])
+            .collect();
+        let (done, pending) = wait(tasks, ReturnWhen::FirstException, None).await;
+        t.log(format!(
+            "wait 2: done={} pending={}",
+            names(&done, &all),
+            names(&pending, &all)
+        ));
+        for _ in 0..4 {
+            yield_now().await;
+        }
+    });
+    assert_trace(
+        &trace.lines(),
+        "1: start
+         3: x cancels itself
+         5: y done
+         7: wait 1: done=['x', 'y'] pending=[]
+         9: a fails
+         9: b fails
+         10: c done
+         11: wait 2: done=['a', 'b', 'c'] pending=['d']
+         13: d done",
+    );
 }

@@ -11,7 +11,7 @@ use std::task::{Context, Poll, Waker};
 use pin_project_lite::pin_project;
 
 use crate::cancel::{self, Kind, Mark, ScopeHandle};
-use crate::task::{Task, TaskError, TaskRef};
+use crate::task::{Task, TaskError, TaskRef, TaskState};
 
 /// Runs every future of `futures` as a task, at once, and resolves to their outputs in the order
 /// given (asyncio's `gather(*aws)`).
@@ -98,6 +98,16 @@ struct State<T> {
     fails: fn(&Result<T, TaskError>) -> bool,
 }
 
+impl<T: 'static> State<T> {
+    /// Schedules [`finish`](Self::finish) for the next iteration: the gather hears of a child's
+    /// end from a callback, as asyncio's gather from its children's done callbacks, so the
+    /// awaiting task resumes in the same iteration as asyncio's.
+    fn report(self: &Rc<Self>, index: usize, result: Result<T, TaskError>) {
+        let state = self.clone();
+        crate::runtime::call_soon_internal(Box::new(move || state.finish(index, result)));
+    }
+}
+
 impl<T> State<T> {
     fn finish(&self, index: usize, result: Result<T, TaskError>) {
         let failed = result.is_err() || (self.fails)(&result);
@@ -118,7 +128,10 @@ impl<T> State<T> {
 pin_project! {
     /// One gathered future, run as its own task: reports its outcome to the shared state,
     /// including a panic (caught here) or a cancellation (seen when it is dropped unfinished).
-    struct Child<F: Future> {
+    struct Child<F: Future>
+    where
+        F::Output: 'static,
+    {
         #[pin]
         future: F,
         state: Rc<State<F::Output>>,
@@ -126,20 +139,26 @@ pin_project! {
         done: bool,
     }
 
-    impl<F: Future> PinnedDrop for Child<F> {
+    impl<F: Future> PinnedDrop for Child<F>
+    where
+        F::Output: 'static,
+    {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if !*this.done {
                 let msg = crate::current_task().and_then(|t| {
                     t.local().header().extra_if_any().and_then(|e| e.cancel_msg.borrow().clone())
                 });
-                this.state.finish(*this.index, Err(TaskError::cancelled(msg)));
+                this.state.report(*this.index, Err(TaskError::cancelled(msg)));
             }
         }
     }
 }
 
-impl<F: Future> Future for Child<F> {
+impl<F: Future> Future for Child<F>
+where
+    F::Output: 'static,
+{
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -151,7 +170,7 @@ impl<F: Future> Future for Child<F> {
             Err(payload) => Err(TaskError::Panicked(payload)),
         };
         *this.done = true;
-        this.state.finish(*this.index, outcome);
+        this.state.report(*this.index, outcome);
         Poll::Ready(())
     }
 }
@@ -335,9 +354,21 @@ impl<T, E> Future for TryGather<T, E> {
 #[must_use = "the children run anyway; await the gather to get their results"]
 pub struct GatherTuple<S> {
     slots: S,
+    shared: Option<Rc<TupleShared>>,
     scope: Option<ScopeHandle>,
     cancelling: Option<Mark>,
     raised: bool,
+}
+
+/// What the children of a [`gather!`](crate::gather!) tell it, from their done callbacks.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct TupleShared {
+    /// Bit `i`: child `i` is done and the gather has heard of it.
+    reported: Cell<u32>,
+    /// The first child the gather heard of that panicked or was cancelled.
+    first_failure: Cell<Option<u32>>,
+    waker: RefCell<Option<Waker>>,
 }
 
 /// A child of [`gather!`](crate::gather!): its task, then its output.
@@ -358,16 +389,44 @@ impl<T> TupleSlot<T> {
         TupleSlot::Running(crate::spawn(future))
     }
 
-    /// Ready(Ok) once done; Ready(Err) on the child's failure.
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), TaskError>> {
+    /// Asks the child's task to report its end, from a done callback (as asyncio's gather
+    /// hears of its children), so the gather resumes in the same iteration as asyncio's.
+    fn watch(&self, index: u32, shared: &Rc<TupleShared>) {
         if let TupleSlot::Running(task) = self {
-            match task.poll_join(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok(v)) => *self = TupleSlot::Done(v),
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            let shared = shared.clone();
+            task.add_done_callback(move |t| {
+                shared.reported.set(shared.reported.get() | 1 << index);
+                let failed = matches!(t.state(), TaskState::Failed | TaskState::Cancelled);
+                if failed && shared.first_failure.get().is_none() {
+                    shared.first_failure.set(Some(index));
+                }
+                if let Some(w) = shared.waker.borrow_mut().take() {
+                    w.wake();
+                }
+            });
+        }
+    }
+
+    /// Whether the child is done, its output taken out of its task.
+    fn collect(&mut self, reported: bool) -> bool {
+        if let TupleSlot::Running(task) = self {
+            if !reported {
+                return false;
+            }
+            match task.result() {
+                Ok(v) => *self = TupleSlot::Done(v),
+                Err(_) => unreachable!("a failed child is reported as the first failure"),
             }
         }
-        Poll::Ready(Ok(()))
+        true
+    }
+
+    /// The error of a child that was reported failed.
+    fn error(&mut self) -> TaskError {
+        match self {
+            TupleSlot::Running(task) => task.result().err().expect("reported failed"),
+            _ => unreachable!("a failed child has no output"),
+        }
     }
 
     fn cancel(&self) {
@@ -388,38 +447,42 @@ impl<T> TupleSlot<T> {
 #[doc(hidden)]
 pub trait TupleSlots {
     type Output;
-    /// Ready(Ok) when all are done, Ready(Err) on the first failure.
-    fn poll_all(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), TaskError>>;
+    /// The bits of `TupleShared::reported` once every child reported.
+    const ALL: u32;
+    fn watch_all(&self, shared: &Rc<TupleShared>);
+    /// Takes the outputs of the children reported done; true when all are.
+    fn collect_all(&mut self, reported: u32) -> bool;
+    /// The error of child `index`, reported failed.
+    fn error(&mut self, index: u32) -> TaskError;
     fn cancel_all(&self);
-    fn all_done(&mut self, cx: &mut Context<'_>) -> bool;
     fn take_all(&mut self) -> Self::Output;
 }
 
 macro_rules! tuple_slots {
-    ($($t:ident $i:tt),+) => {
+    ($n:literal; $($t:ident $i:tt),+) => {
         impl<$($t),+> TupleSlots for ($(TupleSlot<$t>,)+) {
             type Output = ($($t,)+);
+            const ALL: u32 = (1 << $n) - 1;
 
-            fn poll_all(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), TaskError>> {
-                let mut pending = false;
-                $(
-                    match self.$i.poll(cx) {
-                        Poll::Pending => pending = true,
-                        Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                        Poll::Ready(Ok(())) => {}
-                    }
-                )+
-                if pending { Poll::Pending } else { Poll::Ready(Ok(())) }
+            fn watch_all(&self, shared: &Rc<TupleShared>) {
+                $( self.$i.watch($i, shared); )+
+            }
+
+            fn collect_all(&mut self, reported: u32) -> bool {
+                let mut all = true;
+                $( all &= self.$i.collect(reported & 1 << $i != 0); )+
+                all
+            }
+
+            fn error(&mut self, index: u32) -> TaskError {
+                match index {
+                    $( $i => self.$i.error(), )+
+                    _ => unreachable!("no child {index}"),
+                }
             }
 
             fn cancel_all(&self) {
                 $( self.$i.cancel(); )+
-            }
-
-            fn all_done(&mut self, cx: &mut Context<'_>) -> bool {
-                let mut done = true;
-                $( done &= self.$i.poll(cx).is_ready(); )+
-                done
             }
 
             fn take_all(&mut self) -> Self::Output {
@@ -429,24 +492,25 @@ macro_rules! tuple_slots {
     };
 }
 
-tuple_slots!(A 0);
-tuple_slots!(A 0, B 1);
-tuple_slots!(A 0, B 1, C 2);
-tuple_slots!(A 0, B 1, C 2, D 3);
-tuple_slots!(A 0, B 1, C 2, D 3, E 4);
-tuple_slots!(A 0, B 1, C 2, D 3, E 4, F 5);
-tuple_slots!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-tuple_slots!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
-tuple_slots!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
-tuple_slots!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
-tuple_slots!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
-tuple_slots!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+tuple_slots!(1; A 0);
+tuple_slots!(2; A 0, B 1);
+tuple_slots!(3; A 0, B 1, C 2);
+tuple_slots!(4; A 0, B 1, C 2, D 3);
+tuple_slots!(5; A 0, B 1, C 2, D 3, E 4);
+tuple_slots!(6; A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_slots!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_slots!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+tuple_slots!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+tuple_slots!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+tuple_slots!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+tuple_slots!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
 
 impl<S: TupleSlots> GatherTuple<S> {
     #[doc(hidden)]
     pub fn new(slots: S) -> Self {
         GatherTuple {
             slots,
+            shared: None,
             scope: None,
             cancelling: None,
             raised: false,
@@ -462,6 +526,13 @@ impl<S: TupleSlots + Unpin> Future for GatherTuple<S> {
         if this.raised {
             return Poll::Pending;
         }
+        let shared = this.shared.get_or_insert_with(|| {
+            let shared = Rc::new(TupleShared::default());
+            this.slots.watch_all(&shared);
+            shared
+        });
+        *shared.waker.borrow_mut() = Some(cx.waker().clone());
+        let reported = shared.reported.get();
         match &this.scope {
             None => this.scope = ScopeHandle::register(Kind::Handler, cx.waker()),
             Some(scope) => {
@@ -472,7 +543,7 @@ impl<S: TupleSlots + Unpin> Future for GatherTuple<S> {
             }
         }
         if let Some(mark) = &this.cancelling {
-            if this.slots.all_done(cx) {
+            if reported == S::ALL {
                 this.raised = true;
                 this.scope = None;
                 if let Some(me) = cancel::current_task() {
@@ -481,17 +552,15 @@ impl<S: TupleSlots + Unpin> Future for GatherTuple<S> {
             }
             return Poll::Pending;
         }
-        match this.slots.poll_all(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Err(e)) => {
-                this.scope = None;
-                Poll::Ready(Err(e))
-            }
-            Poll::Ready(Ok(())) => {
-                this.scope = None;
-                Poll::Ready(Ok(this.slots.take_all()))
-            }
+        if let Some(index) = shared.first_failure.get() {
+            this.scope = None;
+            return Poll::Ready(Err(this.slots.error(index)));
         }
+        if this.slots.collect_all(reported) {
+            this.scope = None;
+            return Poll::Ready(Ok(this.slots.take_all()));
+        }
+        Poll::Pending
     }
 }
 

@@ -16,7 +16,7 @@ mod wait;
 pub use as_completed::{as_completed, AsCompleted, AsCompletedTimeout};
 pub use gather::{gather, try_gather, Gather, GatherError, GatherResults, GatherTuple, TryGather};
 #[doc(hidden)]
-pub use gather::{TupleSlot, TupleSlots};
+pub use gather::{TupleShared, TupleSlot, TupleSlots};
 pub use shield::{shield, Shield};
 pub use task_group::{
     task_group, GroupClosed, GroupError, GroupTask, TaskGroup, TaskGroupError, TaskGroupFuture,

@@ -68,6 +68,7 @@ where
         state,
         scope: None,
         outer: None,
+        body_error: None,
         body_cancelled: false,
         raised: false,
     }
@@ -161,7 +162,9 @@ impl std::error::Error for GroupClosed {}
 struct GroupState<E> {
     errors: RefCell<Vec<GroupError<E>>>,
     children: RefCell<Vec<TaskRef>>,
+    /// Children whose end the group has not heard of yet.
     running: Cell<usize>,
+    /// A failure was seen: the group is shutting down (asyncio's `_aborting`).
     failed: Cell<bool>,
     closed: Cell<bool>,
     waker: RefCell<Option<Waker>>,
@@ -174,12 +177,13 @@ impl<E> GroupState<E> {
         }
     }
 
-    fn fail(&self, error: GroupError<E>) {
-        self.errors.borrow_mut().push(error);
+    /// Cancels the children and, through the group's next poll, the body (asyncio's `_abort`
+    /// and `parent_task.cancel()`), once.
+    fn abort(&self) {
         if !self.failed.replace(true) {
             self.cancel_children();
+            self.wake();
         }
-        self.wake();
     }
 
     fn cancel_children(&self) {
@@ -189,11 +193,28 @@ impl<E> GroupState<E> {
         }
     }
 
-    fn child_finished(&self) {
+    /// asyncio's `_on_task_done`: the group hears of a child's end (with its failure, if any)
+    /// from a callback the child schedules as it ends, so one loop iteration later, as a done
+    /// callback runs. Siblings already queued in the iteration where a child fails therefore
+    /// still run, and a sibling failing there too is reported: the first failure cancels only
+    /// what is still running when the group hears of it.
+    fn child_done(&self, failure: Option<GroupError<E>>) {
+        if let Some(error) = failure {
+            self.errors.borrow_mut().push(error);
+            self.abort();
+        }
         self.running.set(self.running.get() - 1);
         if self.running.get() == 0 {
             self.wake();
         }
+    }
+}
+
+impl<E: 'static> GroupState<E> {
+    /// Schedules [`child_done`](Self::child_done) for the next iteration.
+    fn report_end(self: &Rc<Self>, failure: Option<GroupError<E>>) {
+        let group = self.clone();
+        crate::runtime::call_soon_internal(Box::new(move || group.child_done(failure)));
     }
 }
 
@@ -307,27 +328,26 @@ impl<T> fmt::Debug for GroupTask<T> {
 }
 
 pin_project! {
-    /// A group's child: reports its failure to the group, and its end in any case.
-    struct Child<F, E> {
+    /// A group's child: reports its end to the group, with its failure if it failed.
+    struct Child<F, E: 'static> {
         #[pin]
         future: F,
         group: Rc<GroupState<E>>,
         finished: bool,
     }
 
-    impl<F, E> PinnedDrop for Child<F, E> {
+    impl<F, E: 'static> PinnedDrop for Child<F, E> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if !*this.finished {
-                // Cancelled (asyncio does not count a child's CancelledError as a failure),
-                // or failed after reporting.
-                this.group.child_finished();
+                // Cancelled: asyncio does not count a child's CancelledError as a failure.
+                this.group.report_end(None);
             }
         }
     }
 }
 
-impl<F, T, E> Future for Child<F, E>
+impl<F, T, E: 'static> Future for Child<F, E>
 where
     F: Future<Output = Result<T, E>>,
 {
@@ -340,28 +360,20 @@ where
             return Poll::Pending;
         }
         let future = this.future;
-        match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
+        let failure = match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(Ok(v))) => {
                 *this.finished = true;
-                this.group.child_finished();
-                Poll::Ready(v)
+                this.group.report_end(None);
+                return Poll::Ready(v);
             }
-            Ok(Poll::Ready(Err(e))) => {
-                *this.finished = true;
-                this.group.fail(GroupError::Failed(e));
-                this.group.child_finished();
-                crate::task::fail_current_task();
-                Poll::Pending
-            }
-            Err(payload) => {
-                *this.finished = true;
-                this.group.fail(GroupError::Panicked(payload));
-                this.group.child_finished();
-                crate::task::fail_current_task();
-                Poll::Pending
-            }
-        }
+            Ok(Poll::Ready(Err(e))) => GroupError::Failed(e),
+            Err(payload) => GroupError::Panicked(payload),
+        };
+        *this.finished = true;
+        this.group.report_end(Some(failure));
+        crate::task::fail_current_task();
+        Poll::Pending
     }
 }
 
@@ -376,6 +388,8 @@ pin_project! {
         scope: Option<ScopeHandle>,
         // A cancellation of the task running the group, to pass on once the children are done.
         outer: Option<Mark>,
+        // The body's own error: reported after the children's, as asyncio appends it last.
+        body_error: Option<E>,
         body_cancelled: bool,
         raised: bool,
     }
@@ -427,7 +441,11 @@ where
                 this.body.set(None);
                 match r {
                     Ok(v) => *this.result = Some(v),
-                    Err(e) => this.state.fail(GroupError::Failed(e)),
+                    Err(e) => {
+                        // asyncio's `__aexit__` with an exception: abort at once.
+                        *this.body_error = Some(e);
+                        this.state.abort();
+                    }
                 }
             }
         }
@@ -437,7 +455,8 @@ where
         }
         this.state.closed.set(true);
         *this.scope = None;
-        let errors = std::mem::take(&mut *this.state.errors.borrow_mut());
+        let mut errors = std::mem::take(&mut *this.state.errors.borrow_mut());
+        errors.extend(this.body_error.take().map(GroupError::Failed));
         if !errors.is_empty() {
             return Poll::Ready(Err(TaskGroupError { errors }));
         }
