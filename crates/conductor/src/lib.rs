@@ -52,8 +52,8 @@ pub mod time;
 pub use blocking::{spawn_blocking, to_thread, Blocking};
 pub use cancel::{catch_cancel, Cancelled, CatchCancel, Reraise};
 pub use group::{
-    as_completed, gather, shield, task_group, try_gather, wait, AsCompleted, Gather, ReturnWhen,
-    Shield, TaskGroup, TaskGroupError, TryGather,
+    as_completed, gather, shield, task_group, wait, AsCompleted, Gather, ReturnWhen, Shield,
+    TaskGroup, TaskGroupError, Waitable,
 };
 pub use net::{open_connection, open_unix_connection, start_server, start_unix_server};
 pub use runtime::{
@@ -65,8 +65,8 @@ pub use sync::{
     Semaphore,
 };
 pub use task::{
-    all_tasks, current_task, spawn, spawn_named, yield_now, InvalidState, Task, TaskError, TaskRef,
-    TaskState,
+    all_tasks, current_task, spawn, spawn_named, yield_now, InvalidState, Outcome, Task, TaskError,
+    TaskRef, TaskState, Value,
 };
 pub use time::{
     advance, interval, now, sleep, sleep_until, timeout, timeout_at, timeout_scope, wait_for,

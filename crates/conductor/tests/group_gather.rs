@@ -1,4 +1,4 @@
-//! gather, try_gather, gather!, wait, as_completed (asyncio 1.2).
+//! gather, gather!, wait, as_completed (asyncio 1.2), and their one notion of failure.
 
 mod support;
 
@@ -6,9 +6,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use conductor::group::GatherError;
 use conductor::{
-    as_completed, catch_cancel, gather, sleep, spawn, try_gather, wait, yield_now, ReturnWhen,
-    Runtime, TaskError,
+    as_completed, catch_cancel, gather, sleep, spawn, wait, yield_now, ReturnWhen, Runtime,
+    TaskError, Waitable,
 };
 use support::{assert_trace, Trace};
 
@@ -85,27 +86,11 @@ fn return_exceptions_collects_every_outcome() {
 }
 
 #[test]
-fn try_gather_fails_fast_on_an_err_value() {
-    let rt = paused();
-    let t0 = rt.now();
-    rt.block_on(async {
-        let r = try_gather([1u64, 2, 3].map(|i| async move {
-            sleep(Duration::from_secs(i)).await;
-            if i == 2 {
-                Err(format!("bad {i}"))
-            } else {
-                Ok(i)
-            }
-        }))
-        .await;
-        match r {
-            Err(conductor::group::GatherError::Failed(e)) => assert_eq!(e, "bad 2"),
-            other => panic!("unexpected {:?}", other.map(|v| v.len())),
-        }
-        let ok = try_gather([1u64, 2].map(|i| async move { Ok::<_, String>(i) })).await;
+fn gather_of_ok_outputs_gives_what_is_inside_them() {
+    paused().block_on(async {
+        let ok = gather([1u64, 2].map(|i| async move { Ok::<_, String>(i) })).await;
         assert_eq!(ok.unwrap(), [1, 2]);
     });
-    assert_eq!(rt.now() - t0, Duration::from_secs(2));
 }
 
 #[test]
@@ -290,7 +275,7 @@ fn a_gathered_child_cancelled_from_outside_fails_the_gather_with_cancelled() {
             .unwrap();
         victim.cancel();
         let r = g.await.unwrap();
-        assert!(matches!(r, Err(TaskError::Cancelled(_))));
+        assert!(matches!(r, Err(GatherError::Task(TaskError::Cancelled(_)))));
     });
 }
 
@@ -334,21 +319,21 @@ fn gather_hears_of_its_children_one_iteration_after_they_end_as_asyncio() {
     trace.run(&paused(), async move {
         yield_now().await;
         t.log("start");
-        let first = try_gather([
+        let first = gather([
             child(t.clone(), "a", 1, true),
             child(t.clone(), "b", 1, true),
             child(t.clone(), "c", 2, false),
             child(t.clone(), "d", 5, false),
         ])
         .await;
-        if let Err(conductor::group::GatherError::Failed(e)) = first {
+        if let Err(GatherError::Failed(e)) = first {
             t.log(format!("gather raised {e}"));
         }
         for _ in 0..4 {
             yield_now().await;
         }
         t.log("gather 2");
-        let r = try_gather([
+        let r = gather([
             child(t.clone(), "e", 1, false),
             child(t.clone(), "f", 2, false),
         ])
@@ -362,9 +347,10 @@ fn gather_hears_of_its_children_one_iteration_after_they_end_as_asyncio() {
         .return_exceptions()
         .await
         .into_iter()
-        .map(|r| match r.unwrap() {
+        .map(|r| match r {
             Ok(v) => format!("{v:?}"),
-            Err(e) => format!("ValueError({e:?})"),
+            Err(GatherError::Failed(e)) => format!("ValueError({e:?})"),
+            Err(e) => panic!("{e}"),
         })
         .collect();
         t.log(format!("gather 3 returned [{}]", r.join(", ")));
@@ -544,4 +530,114 @@ fn wait_first_exception_skips_cancelled_tasks_and_returns_as_asyncio() {
          11: wait 2: done=['a', 'b', 'c'] pending=['d']
          13: d done",
     );
+}
+
+/// Sleeps `s` seconds, then returns `name` or fails with it.
+async fn outcome_after(s: u64, fails: bool, name: &'static str) -> Result<&'static str, String> {
+    sleep(Duration::from_secs(s)).await;
+    if fails {
+        Err(name.to_string())
+    } else {
+        Ok(name)
+    }
+}
+
+// The tests below pin one notion of failure (a panic, or an `Err` output) across gather, wait
+// and as_completed. asyncio 3.11 and 3.13 print, for this program (times in tenths of seconds
+// here, seconds in the tests):
+//
+//     slow = asyncio.create_task(after(0.3, name="slow"))
+//     try: await asyncio.gather(after(0.1, name="one"), after(0.2, True, "two"), slow)
+//     except ValueError as e: print(f"{t()}: gather raised {e}; slow done: {slow.done()}")
+//     await slow; print(f"{t()}: slow finished, not cancelled: {not slow.cancelled()}")
+//     tasks = [create_task(after(0.1, True, "bad")), create_task(after(0.5, name="ok"))]
+//     done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+//     print(f"{t()}: wait FIRST_EXCEPTION done={len(done)} pending={len(pending)}")
+//     tasks = [create_task(after(0.1, True, "bad")), create_task(after(0.2, name="ok"))]
+//     try: await asyncio.gather(*tasks)
+//     except ValueError as e: print(f"{t()}: gather over tasks raised {e}")
+//     c = create_task(after(0.1, name="c")); await asyncio.sleep(0); c.cancel()
+//     d = create_task(after(0.3, name="d"))
+//     try: await asyncio.gather(c, d)
+//     except asyncio.CancelledError: print(f"... raised CancelledError; d done: {d.done()}")
+//
+//     0.2: gather raised two; slow done: False
+//     0.3: slow finished, not cancelled: True
+//     0.4: wait FIRST_EXCEPTION done=1 pending=1
+//     0.5: gather over tasks raised bad
+//     0.5: gather with a cancelled task raised CancelledError; d done: False
+
+#[test]
+fn gather_fails_fast_on_the_first_err_output_and_the_others_keep_running() {
+    let rt = paused();
+    let t0 = rt.now();
+    rt.block_on(async move {
+        let slow = spawn(outcome_after(3, false, "slow"));
+        let slow_ref = slow.task_ref();
+        let r = gather([
+            outcome_after(1, false, "one"),
+            outcome_after(2, true, "two"),
+            outcome_after(3, false, "slow"),
+        ])
+        .await;
+        assert!(r.is_err(), "an Err output fails the gather");
+        assert_eq!(conductor::now() - t0, Duration::from_secs(2));
+        assert!(!slow_ref.is_done());
+        assert_eq!(slow.await.unwrap(), Ok("slow"));
+        assert_eq!(conductor::now() - t0, Duration::from_secs(3));
+    });
+}
+
+#[test]
+fn wait_first_exception_returns_at_the_first_err_output() {
+    let rt = paused();
+    let t0 = rt.now();
+    rt.block_on(async move {
+        let tasks = [
+            spawn(outcome_after(1, true, "bad")),
+            spawn(outcome_after(5, false, "ok")),
+        ];
+        let (done, pending) = wait(tasks, ReturnWhen::FirstException, None).await;
+        assert_eq!((done.len(), pending.len()), (1, 1));
+        assert_eq!(conductor::now() - t0, Duration::from_secs(1));
+    });
+}
+
+#[test]
+fn gather_over_tasks_fails_fast_on_a_failed_task() {
+    let rt = paused();
+    let t0 = rt.now();
+    rt.block_on(async move {
+        let tasks = [
+            spawn(async {
+                sleep(Duration::from_secs(1)).await;
+                panic!("bad")
+            }),
+            spawn(async {
+                sleep(Duration::from_secs(2)).await;
+            }),
+        ];
+        let r = gather(tasks).await;
+        assert!(r.is_err(), "a panicked task fails the gather");
+        assert_eq!(conductor::now() - t0, Duration::from_secs(1));
+    });
+}
+
+#[test]
+fn as_completed_tells_which_yielded_tasks_failed() {
+    // asyncio: `for t in as_completed([after(0.1, True, "x"), after(0.2, name="y")]): await t`
+    // raises x, then gives y.
+    paused().block_on(async {
+        let tasks = [
+            spawn(outcome_after(1, true, "x")),
+            spawn(outcome_after(2, false, "y")),
+        ];
+        let mut stream = as_completed(tasks);
+        let first = stream.next().await.unwrap();
+        assert!(first.has_failed());
+        assert_eq!(first.await.unwrap(), Err("x".to_string()));
+        let second = stream.next().await.unwrap();
+        assert!(!second.has_failed());
+        assert_eq!(second.await.unwrap(), Ok("y"));
+    });
 }

@@ -1,6 +1,7 @@
 //! `gather`: run futures concurrently as tasks and collect their results in argument order.
 
 use std::cell::{Cell, RefCell};
+use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
@@ -11,18 +12,22 @@ use std::task::{Context, Poll, Waker};
 use pin_project_lite::pin_project;
 
 use crate::cancel::{self, Kind, Mark, ScopeHandle};
-use crate::task::{Task, TaskError, TaskRef, TaskState};
+use crate::task::{Outcome, TaskError, TaskRef};
 
-/// Runs every future of `futures` as a task, at once, and resolves to their outputs in the order
+/// Runs every future of `futures` as a task, at once, and resolves to their values in the order
 /// given (asyncio's `gather(*aws)`).
 ///
-/// As in asyncio, the first child that fails (panics, or is cancelled) makes the gather fail
-/// with that error while the other children keep running; [`Gather::return_exceptions`] collects
-/// every outcome instead. Cancelling the task that awaits the gather cancels every child, waits
-/// for them, and then cancels the awaiting task.
+/// As in asyncio, the first child that fails makes the gather fail with that failure while the
+/// other children keep running. A failure is a panic or a cancellation
+/// ([`GatherError::Task`]), or an output that is a failed [`Outcome`]: an `Err`
+/// ([`GatherError::Failed`]), as a coroutine that raises. The values are the outputs, or what is
+/// inside their `Ok`. [`Gather::return_exceptions`] collects every outcome instead. Cancelling
+/// the task that awaits the gather cancels every child, waits for them, and then cancels the
+/// awaiting task.
 ///
 /// ```
 /// use std::time::Duration;
+/// use conductor::group::GatherError;
 /// # conductor::run(async {
 /// let results = conductor::gather((1..=3).map(|i| async move {
 ///     conductor::sleep(Duration::from_millis(10 * (4 - i))).await;
@@ -31,6 +36,12 @@ use crate::task::{Task, TaskError, TaskRef, TaskState};
 /// .await
 /// .unwrap();
 /// assert_eq!(results, [10, 20, 30]); // argument order, not completion order
+///
+/// let failed = conductor::gather((1..=3).map(|i| async move {
+///     if i == 2 { Err(format!("{i} failed")) } else { Ok(i) }
+/// }))
+/// .await;
+/// assert!(matches!(failed, Err(GatherError::Failed(e)) if e == "2 failed"));
 /// # });
 /// ```
 #[track_caller]
@@ -38,35 +49,56 @@ pub fn gather<I, F>(futures: I) -> Gather<F::Output>
 where
     I: IntoIterator<Item = F>,
     F: Future + 'static,
-    F::Output: 'static,
+    F::Output: Outcome + 'static,
 {
     Gather {
-        core: GatherCore::spawn(futures, |_| false),
+        core: GatherCore::spawn(futures),
     }
 }
 
-/// Like [`gather`], for futures that return `Result`: the first `Err` (or failed task) ends the
-/// gather at once with that error, and the other children keep running (asyncio's default
-/// `gather` behaviour, with errors as values).
-#[track_caller]
-pub fn try_gather<I, F, T, E>(futures: I) -> TryGather<T, E>
-where
-    I: IntoIterator<Item = F>,
-    F: Future<Output = Result<T, E>> + 'static,
-    T: 'static,
-    E: 'static,
-{
-    TryGather {
-        core: GatherCore::spawn(futures, |r| matches!(r, Ok(Err(_)))),
-    }
-}
-
-/// Why a [`try_gather`] failed.
+/// Why a [`gather`] failed, or why one of its children has no value
+/// ([`Gather::return_exceptions`]).
 pub enum GatherError<E> {
-    /// A child returned this error.
+    /// A child's output was this error (its `Err`).
     Failed(E),
     /// A child panicked or was cancelled.
     Task(TaskError),
+}
+
+impl<E> GatherError<E> {
+    /// Whether a child panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self, GatherError::Task(e) if e.is_panic())
+    }
+
+    /// Whether a child was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, GatherError::Task(e) if e.is_cancelled())
+    }
+
+    /// The child's error, or `None` when it panicked or was cancelled.
+    pub fn into_failed(self) -> Option<E> {
+        match self {
+            GatherError::Failed(e) => Some(e),
+            GatherError::Task(_) => None,
+        }
+    }
+}
+
+impl<E> From<TaskError> for GatherError<E> {
+    fn from(e: TaskError) -> Self {
+        GatherError::Task(e)
+    }
+}
+
+/// A gather whose children cannot fail with an error value failed as a task fails.
+impl From<GatherError<Infallible>> for TaskError {
+    fn from(e: GatherError<Infallible>) -> Self {
+        match e {
+            GatherError::Task(e) => e,
+            GatherError::Failed(never) => match never {},
+        }
+    }
 }
 
 impl<E: fmt::Debug> fmt::Debug for GatherError<E> {
@@ -87,7 +119,27 @@ impl<E: fmt::Display> fmt::Display for GatherError<E> {
     }
 }
 
-impl<E: fmt::Debug + fmt::Display> std::error::Error for GatherError<E> {}
+impl<E: fmt::Debug + fmt::Display + 'static> std::error::Error for GatherError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            GatherError::Failed(_) => None,
+            GatherError::Task(e) => Some(e),
+        }
+    }
+}
+
+/// A child's outcome as the gather reports it: the value, or why there is none.
+pub(crate) fn flatten<T: Outcome>(r: Result<T, TaskError>) -> Result<T::Ok, GatherError<T::Err>> {
+    match r {
+        Ok(output) => output.into_result().map_err(GatherError::Failed),
+        Err(e) => Err(GatherError::Task(e)),
+    }
+}
+
+/// A child's outcome is a failure: a panic, a cancellation, or a failed output.
+fn failed<T: Outcome>(r: &Result<T, TaskError>) -> bool {
+    r.as_ref().map_or(true, Outcome::is_failure)
+}
 
 /// What the children share with the gather.
 struct State<T> {
@@ -95,10 +147,9 @@ struct State<T> {
     remaining: Cell<usize>,
     first_failure: Cell<Option<usize>>,
     waker: RefCell<Option<Waker>>,
-    fails: fn(&Result<T, TaskError>) -> bool,
 }
 
-impl<T: 'static> State<T> {
+impl<T: Outcome + 'static> State<T> {
     /// Schedules [`finish`](Self::finish) for the next iteration: the gather hears of a child's
     /// end from a callback, as asyncio's gather from its children's done callbacks, so the
     /// awaiting task resumes in the same iteration as asyncio's.
@@ -106,11 +157,9 @@ impl<T: 'static> State<T> {
         let state = self.clone();
         crate::runtime::call_soon_internal(Box::new(move || state.finish(index, result)));
     }
-}
 
-impl<T> State<T> {
     fn finish(&self, index: usize, result: Result<T, TaskError>) {
-        let failed = result.is_err() || (self.fails)(&result);
+        let failed = failed(&result);
         self.results.borrow_mut()[index] = Some(result);
         self.remaining.set(self.remaining.get() - 1);
         let newly_failed = failed && self.first_failure.get().is_none();
@@ -130,6 +179,7 @@ pin_project! {
     /// including a panic (caught here) or a cancellation (seen when it is dropped unfinished).
     struct Child<F: Future>
     where
+        F::Output: Outcome,
         F::Output: 'static,
     {
         #[pin]
@@ -141,6 +191,7 @@ pin_project! {
 
     impl<F: Future> PinnedDrop for Child<F>
     where
+        F::Output: Outcome,
         F::Output: 'static,
     {
         fn drop(this: Pin<&mut Self>) {
@@ -157,7 +208,7 @@ pin_project! {
 
 impl<F: Future> Future for Child<F>
 where
-    F::Output: 'static,
+    F::Output: Outcome + 'static,
 {
     type Output = ();
 
@@ -175,7 +226,7 @@ where
     }
 }
 
-/// The machinery shared by [`Gather`], [`GatherResults`] and [`TryGather`].
+/// The machinery shared by [`Gather`] and [`GatherResults`].
 struct GatherCore<T> {
     state: Rc<State<T>>,
     children: Vec<TaskRef>,
@@ -192,9 +243,9 @@ enum Step<T> {
     Failed(Result<T, TaskError>),
 }
 
-impl<T: 'static> GatherCore<T> {
+impl<T: Outcome + 'static> GatherCore<T> {
     #[track_caller]
-    fn spawn<I, F>(futures: I, fails: fn(&Result<T, TaskError>) -> bool) -> Self
+    fn spawn<I, F>(futures: I) -> Self
     where
         I: IntoIterator<Item = F>,
         F: Future<Output = T> + 'static,
@@ -206,7 +257,6 @@ impl<T: 'static> GatherCore<T> {
             remaining: Cell::new(n),
             first_failure: Cell::new(None),
             waker: RefCell::new(None),
-            fails,
         });
         let children = futures
             .into_iter()
@@ -289,20 +339,20 @@ pub struct Gather<T> {
 }
 
 impl<T> Gather<T> {
-    /// Collects every child's outcome instead of failing on the first error (asyncio's
+    /// Collects every child's outcome instead of failing on the first failure (asyncio's
     /// `gather(..., return_exceptions=True)`).
     pub fn return_exceptions(self) -> GatherResults<T> {
         GatherResults { core: self.core }
     }
 }
 
-impl<T> Future for Gather<T> {
-    type Output = Result<Vec<T>, TaskError>;
+impl<T: Outcome> Future for Gather<T> {
+    type Output = Result<Vec<T::Ok>, GatherError<T::Err>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.core.poll_step(cx, true).map(|step| match step {
-            Step::All(results) => results.into_iter().collect(),
-            Step::Failed(r) => Err(r.err().expect("gather fails only on errors")),
+            Step::All(results) => results.into_iter().map(flatten).collect(),
+            Step::Failed(r) => Err(flatten(r).err().expect("gather fails only on failures")),
         })
     }
 }
@@ -313,269 +363,13 @@ pub struct GatherResults<T> {
     core: GatherCore<T>,
 }
 
-impl<T> Future for GatherResults<T> {
-    type Output = Vec<Result<T, TaskError>>;
+impl<T: Outcome> Future for GatherResults<T> {
+    type Output = Vec<Result<T::Ok, GatherError<T::Err>>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.core.poll_step(cx, false).map(|step| match step {
-            Step::All(results) => results,
+            Step::All(results) => results.into_iter().map(flatten).collect(),
             Step::Failed(_) => unreachable!("return_exceptions never fails fast"),
         })
     }
-}
-
-/// The future returned by [`try_gather`].
-#[must_use = "the children run anyway; await the gather to get their results"]
-pub struct TryGather<T, E> {
-    core: GatherCore<Result<T, E>>,
-}
-
-impl<T, E> Future for TryGather<T, E> {
-    type Output = Result<Vec<T>, GatherError<E>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.core.poll_step(cx, true).map(|step| match step {
-            Step::All(results) => results
-                .into_iter()
-                .map(|r| match r {
-                    Ok(Ok(v)) => Ok(v),
-                    Ok(Err(e)) => Err(GatherError::Failed(e)),
-                    Err(e) => Err(GatherError::Task(e)),
-                })
-                .collect(),
-            Step::Failed(Ok(Err(e))) => Err(GatherError::Failed(e)),
-            Step::Failed(Err(e)) => Err(GatherError::Task(e)),
-            Step::Failed(Ok(Ok(_))) => unreachable!("a success is not a failure"),
-        })
-    }
-}
-
-/// Gathers futures of different types; see [`gather!`](crate::gather!).
-#[must_use = "the children run anyway; await the gather to get their results"]
-pub struct GatherTuple<S> {
-    slots: S,
-    shared: Option<Rc<TupleShared>>,
-    scope: Option<ScopeHandle>,
-    cancelling: Option<Mark>,
-    raised: bool,
-}
-
-/// What the children of a [`gather!`](crate::gather!) tell it, from their done callbacks.
-#[doc(hidden)]
-#[derive(Default)]
-pub struct TupleShared {
-    /// Bit `i`: child `i` is done and the gather has heard of it.
-    reported: Cell<u32>,
-    /// The first child the gather heard of that panicked or was cancelled.
-    first_failure: Cell<Option<u32>>,
-    waker: RefCell<Option<Waker>>,
-}
-
-/// A child of [`gather!`](crate::gather!): its task, then its output.
-#[doc(hidden)]
-pub enum TupleSlot<T> {
-    Running(Task<T>),
-    Done(T),
-    Taken,
-}
-
-impl<T> TupleSlot<T> {
-    #[track_caller]
-    pub fn spawn<F>(future: F) -> Self
-    where
-        F: Future<Output = T> + 'static,
-        T: 'static,
-    {
-        TupleSlot::Running(crate::spawn(future))
-    }
-
-    /// Asks the child's task to report its end, from a done callback (as asyncio's gather
-    /// hears of its children), so the gather resumes in the same iteration as asyncio's.
-    fn watch(&self, index: u32, shared: &Rc<TupleShared>) {
-        if let TupleSlot::Running(task) = self {
-            let shared = shared.clone();
-            task.add_done_callback(move |t| {
-                shared.reported.set(shared.reported.get() | 1 << index);
-                let failed = matches!(t.state(), TaskState::Failed | TaskState::Cancelled);
-                if failed && shared.first_failure.get().is_none() {
-                    shared.first_failure.set(Some(index));
-                }
-                if let Some(w) = shared.waker.borrow_mut().take() {
-                    w.wake();
-                }
-            });
-        }
-    }
-
-    /// Whether the child is done, its output taken out of its task.
-    fn collect(&mut self, reported: bool) -> bool {
-        if let TupleSlot::Running(task) = self {
-            if !reported {
-                return false;
-            }
-            match task.result() {
-                Ok(v) => *self = TupleSlot::Done(v),
-                Err(_) => unreachable!("a failed child is reported as the first failure"),
-            }
-        }
-        true
-    }
-
-    /// The error of a child that was reported failed.
-    fn error(&mut self) -> TaskError {
-        match self {
-            TupleSlot::Running(task) => task.result().err().expect("reported failed"),
-            _ => unreachable!("a failed child has no output"),
-        }
-    }
-
-    fn cancel(&self) {
-        if let TupleSlot::Running(task) = self {
-            task.cancel();
-        }
-    }
-
-    fn take(&mut self) -> T {
-        match std::mem::replace(self, TupleSlot::Taken) {
-            TupleSlot::Done(v) => v,
-            _ => unreachable!("taken only when every slot is done"),
-        }
-    }
-}
-
-/// Tuples of [`TupleSlot`]s (implemented up to 12 elements).
-#[doc(hidden)]
-pub trait TupleSlots {
-    type Output;
-    /// The bits of `TupleShared::reported` once every child reported.
-    const ALL: u32;
-    fn watch_all(&self, shared: &Rc<TupleShared>);
-    /// Takes the outputs of the children reported done; true when all are.
-    fn collect_all(&mut self, reported: u32) -> bool;
-    /// The error of child `index`, reported failed.
-    fn error(&mut self, index: u32) -> TaskError;
-    fn cancel_all(&self);
-    fn take_all(&mut self) -> Self::Output;
-}
-
-macro_rules! tuple_slots {
-    ($n:literal; $($t:ident $i:tt),+) => {
-        impl<$($t),+> TupleSlots for ($(TupleSlot<$t>,)+) {
-            type Output = ($($t,)+);
-            const ALL: u32 = (1 << $n) - 1;
-
-            fn watch_all(&self, shared: &Rc<TupleShared>) {
-                $( self.$i.watch($i, shared); )+
-            }
-
-            fn collect_all(&mut self, reported: u32) -> bool {
-                let mut all = true;
-                $( all &= self.$i.collect(reported & 1 << $i != 0); )+
-                all
-            }
-
-            fn error(&mut self, index: u32) -> TaskError {
-                match index {
-                    $( $i => self.$i.error(), )+
-                    _ => unreachable!("no child {index}"),
-                }
-            }
-
-            fn cancel_all(&self) {
-                $( self.$i.cancel(); )+
-            }
-
-            fn take_all(&mut self) -> Self::Output {
-                ($( self.$i.take(), )+)
-            }
-        }
-    };
-}
-
-tuple_slots!(1; A 0);
-tuple_slots!(2; A 0, B 1);
-tuple_slots!(3; A 0, B 1, C 2);
-tuple_slots!(4; A 0, B 1, C 2, D 3);
-tuple_slots!(5; A 0, B 1, C 2, D 3, E 4);
-tuple_slots!(6; A 0, B 1, C 2, D 3, E 4, F 5);
-tuple_slots!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-tuple_slots!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
-tuple_slots!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
-tuple_slots!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
-tuple_slots!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
-tuple_slots!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
-
-impl<S: TupleSlots> GatherTuple<S> {
-    #[doc(hidden)]
-    pub fn new(slots: S) -> Self {
-        GatherTuple {
-            slots,
-            shared: None,
-            scope: None,
-            cancelling: None,
-            raised: false,
-        }
-    }
-}
-
-impl<S: TupleSlots + Unpin> Future for GatherTuple<S> {
-    type Output = Result<S::Output, TaskError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        if this.raised {
-            return Poll::Pending;
-        }
-        let shared = this.shared.get_or_insert_with(|| {
-            let shared = Rc::new(TupleShared::default());
-            this.slots.watch_all(&shared);
-            shared
-        });
-        *shared.waker.borrow_mut() = Some(cx.waker().clone());
-        let reported = shared.reported.get();
-        match &this.scope {
-            None => this.scope = ScopeHandle::register(Kind::Handler, cx.waker()),
-            Some(scope) => {
-                if let Some(mark) = scope.take_mark() {
-                    this.slots.cancel_all();
-                    this.cancelling = Some(mark);
-                }
-            }
-        }
-        if let Some(mark) = &this.cancelling {
-            if reported == S::ALL {
-                this.raised = true;
-                this.scope = None;
-                if let Some(me) = cancel::current_task() {
-                    cancel::raise(me, mark.target, mark.msg.clone());
-                }
-            }
-            return Poll::Pending;
-        }
-        if let Some(index) = shared.first_failure.get() {
-            this.scope = None;
-            return Poll::Ready(Err(this.slots.error(index)));
-        }
-        if this.slots.collect_all(reported) {
-            this.scope = None;
-            return Poll::Ready(Ok(this.slots.take_all()));
-        }
-        Poll::Pending
-    }
-}
-
-/// Runs futures of different types concurrently, each as a task, and resolves to a tuple of
-/// their outputs: `Result<(A, B, ...), TaskError>` (asyncio's `gather(a, b, ...)`, up to 12).
-///
-/// ```
-/// # conductor::run(async {
-/// let (n, s) = conductor::gather!(async { 1 }, async { "two" }).await.unwrap();
-/// assert_eq!((n, s), (1, "two"));
-/// # });
-/// ```
-#[macro_export]
-macro_rules! gather {
-    ($($future:expr),+ $(,)?) => {
-        $crate::group::GatherTuple::new(($($crate::group::TupleSlot::spawn($future),)+))
-    };
 }

@@ -9,16 +9,20 @@
 
 mod as_completed;
 mod gather;
+mod gather_tuple;
 mod shield;
 mod task_group;
 mod wait;
+mod waitable;
 
 pub use as_completed::{as_completed, AsCompleted, AsCompletedTimeout};
-pub use gather::{gather, try_gather, Gather, GatherError, GatherResults, GatherTuple, TryGather};
+pub use gather::{gather, Gather, GatherError, GatherResults};
+pub use gather_tuple::GatherTuple;
 #[doc(hidden)]
-pub use gather::{TupleShared, TupleSlot, TupleSlots};
+pub use gather_tuple::{TupleShared, TupleSlot, TupleSlots};
 pub use shield::{shield, Shield};
 pub use task_group::{
     task_group, GroupClosed, GroupError, GroupTask, TaskGroup, TaskGroupError, TaskGroupFuture,
 };
 pub use wait::{wait, ReturnWhen, Wait};
+pub use waitable::Waitable;
