@@ -52,8 +52,8 @@ pub mod time;
 pub use blocking::{spawn_blocking, to_thread, Blocking};
 pub use cancel::{catch_cancel, Cancelled, CatchCancel, Reraise};
 pub use group::{
-    as_completed, gather, race, shield, task_group, wait, AsCompleted, Gather, Race, ReturnWhen,
-    Shield, TaskGroup, TaskGroupError, Waitable,
+    as_completed, gather, gather_inline, gather_tasks, race, shield, task_group, wait, AsCompleted,
+    Gather, GatherInline, Race, ReturnWhen, Shield, TaskGroup, TaskGroupError, Waitable,
 };
 pub use net::{open_connection, open_unix_connection, start_server, start_unix_server};
 pub use runtime::{

@@ -12,7 +12,7 @@ use std::task::{Context, Poll, Waker};
 use pin_project_lite::pin_project;
 
 use crate::cancel::{self, Kind, Mark, ScopeHandle};
-use crate::task::{Outcome, TaskError, TaskRef};
+use crate::task::{Outcome, Task, TaskError, TaskRef};
 
 /// Runs every future of `futures` as a task, at once, and resolves to their values in the order
 /// given (asyncio's `gather(*aws)`).
@@ -53,6 +53,38 @@ where
 {
     Gather {
         core: GatherCore::spawn(futures),
+    }
+}
+
+/// [`gather`] over tasks already spawned (asyncio's `gather(*tasks)`): their values, or the first
+/// failure, without running each task under another one.
+///
+/// A task's failure is its own: a panic or a cancellation ([`GatherError::Task`]), or an `Err`
+/// output ([`GatherError::Failed`]), so a `Task<Result<T, E>>` gathers into `Vec<T>` or the
+/// first `E`. The gather hears of each task from its done callback, as asyncio's does. The
+/// other tasks keep running after a failure; cancelling the task that awaits the gather cancels
+/// them all and waits for them, as asyncio does.
+///
+/// ```
+/// use std::time::Duration;
+/// use conductor::{gather_tasks, sleep, spawn};
+/// # conductor::Runtime::builder().paused_clock().build().unwrap().block_on(async {
+/// let tasks: Vec<_> = (1..=3u64)
+///     .map(|i| spawn(async move {
+///         sleep(Duration::from_secs(4 - i)).await;
+///         Ok::<_, String>(i)
+///     }))
+///     .collect();
+/// assert_eq!(gather_tasks(tasks).await.unwrap(), [1, 2, 3]);
+/// # });
+/// ```
+pub fn gather_tasks<I, T>(tasks: I) -> Gather<T>
+where
+    I: IntoIterator<Item = Task<T>>,
+    T: Outcome + 'static,
+{
+    Gather {
+        core: GatherCore::watch(tasks),
     }
 }
 
@@ -149,6 +181,17 @@ struct State<T> {
     waker: RefCell<Option<Waker>>,
 }
 
+impl<T> State<T> {
+    fn new(n: usize) -> Rc<Self> {
+        Rc::new(State {
+            results: RefCell::new((0..n).map(|_| None).collect()),
+            remaining: Cell::new(n),
+            first_failure: Cell::new(None),
+            waker: RefCell::new(None),
+        })
+    }
+}
+
 impl<T: Outcome + 'static> State<T> {
     /// Schedules [`finish`](Self::finish) for the next iteration: the gather hears of a child's
     /// end from a callback, as asyncio's gather from its children's done callbacks, so the
@@ -226,7 +269,8 @@ where
     }
 }
 
-/// The machinery shared by [`Gather`] and [`GatherResults`].
+/// The machinery shared by [`Gather`] and [`GatherResults`], over spawned children or given
+/// tasks.
 struct GatherCore<T> {
     state: Rc<State<T>>,
     children: Vec<TaskRef>,
@@ -251,13 +295,7 @@ impl<T: Outcome + 'static> GatherCore<T> {
         F: Future<Output = T> + 'static,
     {
         let futures: Vec<F> = futures.into_iter().collect();
-        let n = futures.len();
-        let state = Rc::new(State {
-            results: RefCell::new((0..n).map(|_| None).collect()),
-            remaining: Cell::new(n),
-            first_failure: Cell::new(None),
-            waker: RefCell::new(None),
-        });
+        let state = State::new(futures.len());
         let children = futures
             .into_iter()
             .enumerate()
@@ -271,6 +309,31 @@ impl<T: Outcome + 'static> GatherCore<T> {
                 child.task_ref()
             })
             .collect();
+        GatherCore::new(state, children)
+    }
+}
+
+impl<T: Outcome + 'static> GatherCore<T> {
+    fn watch<I: IntoIterator<Item = Task<T>>>(tasks: I) -> Self {
+        let tasks: Vec<Task<T>> = tasks.into_iter().collect();
+        let state = State::new(tasks.len());
+        let children = tasks
+            .into_iter()
+            .enumerate()
+            .map(|(index, mut task)| {
+                let child = task.task_ref();
+                let state = state.clone();
+                // A done callback runs one iteration after the task ends, as asyncio's.
+                child.add_done_callback(move |_| state.finish(index, task.result()));
+                child
+            })
+            .collect();
+        GatherCore::new(state, children)
+    }
+}
+
+impl<T> GatherCore<T> {
+    fn new(state: Rc<State<T>>, children: Vec<TaskRef>) -> Self {
         GatherCore {
             state,
             children,
@@ -279,9 +342,7 @@ impl<T: Outcome + 'static> GatherCore<T> {
             raised: false,
         }
     }
-}
 
-impl<T> GatherCore<T> {
     fn poll_step(&mut self, cx: &mut Context<'_>, fail_fast: bool) -> Poll<Step<T>> {
         if self.raised {
             return Poll::Pending;

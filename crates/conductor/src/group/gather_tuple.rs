@@ -102,6 +102,55 @@ impl<T> TupleSlot<T> {
     }
 }
 
+/// What [`gather!`](crate::gather!) was given for one slot, before it knows whether it is a task:
+/// a `Task` is watched as it is, anything else is spawned (autoref dispatch on the concrete
+/// type at the macro's call site: stable Rust has no specialisation).
+#[doc(hidden)]
+pub struct SlotOf<T>(Cell<Option<T>>);
+
+impl<T> SlotOf<T> {
+    pub fn new(value: T) -> Self {
+        SlotOf(Cell::new(Some(value)))
+    }
+
+    fn take(&self) -> T {
+        self.0.take().expect("a gather! slot is made once")
+    }
+}
+
+/// A `Task` given to [`gather!`](crate::gather!): gathered as it is, not awaited by a new task.
+#[doc(hidden)]
+pub trait TaskIntoSlot {
+    type Out;
+    fn make_slot(&self) -> TupleSlot<Self::Out>;
+}
+
+impl<T> TaskIntoSlot for SlotOf<Task<T>> {
+    type Out = T;
+    fn make_slot(&self) -> TupleSlot<T> {
+        TupleSlot::Running(self.take())
+    }
+}
+
+/// Any other future given to [`gather!`](crate::gather!): spawned as a task.
+#[doc(hidden)]
+pub trait FutureIntoSlot {
+    type Out;
+    fn make_slot(&self) -> TupleSlot<Self::Out>;
+}
+
+impl<F> FutureIntoSlot for &SlotOf<F>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    type Out = F::Output;
+    #[track_caller]
+    fn make_slot(&self) -> TupleSlot<F::Output> {
+        TupleSlot::spawn(self.take())
+    }
+}
+
 /// Tuples of [`TupleSlot`]s (implemented up to 12 elements).
 #[doc(hidden)]
 pub trait TupleSlots {
@@ -226,15 +275,27 @@ impl<S: TupleSlots + Unpin> Future for GatherTuple<S> {
 /// Runs futures of different types concurrently, each as a task, and resolves to a tuple of
 /// their outputs: `Result<(A, B, ...), TaskError>` (asyncio's `gather(a, b, ...)`, up to 12).
 ///
+/// A `Task` given to it is gathered as it is (its output `T` in the tuple, its failure the
+/// gather's), as asyncio's gather takes tasks and futures as they are. The outputs are returned
+/// as they are, `Err`s included: the gather fails on a panic or a cancellation only, since the
+/// slots' error types differ (`gather` over one output type fails on an `Err` too).
+///
 /// ```
 /// # conductor::run(async {
 /// let (n, s) = conductor::gather!(async { 1 }, async { "two" }).await.unwrap();
 /// assert_eq!((n, s), (1, "two"));
+/// let task = conductor::spawn(async { 3.0 });
+/// let (x, n) = conductor::gather!(task, async { 4 }).await.unwrap();
+/// assert_eq!((x, n), (3.0, 4)); // not Ok(3.0): the task's own result
 /// # });
 /// ```
 #[macro_export]
 macro_rules! gather {
     ($($future:expr),+ $(,)?) => {
-        $crate::group::GatherTuple::new(($($crate::group::TupleSlot::spawn($future),)+))
+        $crate::group::GatherTuple::new(($({
+            #[allow(unused_imports)]
+            use $crate::group::{FutureIntoSlot as _, TaskIntoSlot as _};
+            (&$crate::group::SlotOf::new($future)).make_slot()
+        },)+))
     };
 }

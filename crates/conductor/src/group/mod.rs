@@ -14,6 +14,7 @@
 mod as_completed;
 mod branches;
 mod gather;
+mod gather_inline;
 mod gather_tuple;
 mod race;
 mod shield;
@@ -22,10 +23,11 @@ mod wait;
 mod waitable;
 
 pub use as_completed::{as_completed, AsCompleted, AsCompletedTimeout};
-pub use gather::{gather, Gather, GatherError, GatherResults};
+pub use gather::{gather, gather_tasks, Gather, GatherError, GatherResults};
+pub use gather_inline::{gather_inline, GatherInline, GatherInlineResults};
 pub use gather_tuple::GatherTuple;
 #[doc(hidden)]
-pub use gather_tuple::{TupleShared, TupleSlot, TupleSlots};
+pub use gather_tuple::{FutureIntoSlot, SlotOf, TaskIntoSlot, TupleShared, TupleSlot, TupleSlots};
 pub use race::{race, Race};
 pub use shield::{shield, Shield};
 pub use task_group::{
