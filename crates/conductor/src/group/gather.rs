@@ -4,6 +4,7 @@ use std::cell::{Cell, RefCell};
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
+use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -130,6 +131,25 @@ impl From<GatherError<Infallible>> for TaskError {
             GatherError::Task(e) => e,
             GatherError::Failed(never) => match never {},
         }
+    }
+}
+
+/// `gather(...).await?` in a function that returns `io::Result`, over `io::Result` outputs: the
+/// child's `io::Error` as it is; a panic or a cancellation as `From<TaskError>` makes it (the
+/// panic stays resumable).
+impl From<GatherError<io::Error>> for io::Error {
+    fn from(e: GatherError<io::Error>) -> Self {
+        match e {
+            GatherError::Failed(e) => e,
+            GatherError::Task(e) => e.into(),
+        }
+    }
+}
+
+/// `gather(...).await?` in a function that returns `io::Result`, over outputs that cannot fail.
+impl From<GatherError<Infallible>> for io::Error {
+    fn from(e: GatherError<Infallible>) -> Self {
+        TaskError::from(e).into()
     }
 }
 

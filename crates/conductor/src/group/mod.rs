@@ -31,7 +31,8 @@ pub use gather_tuple::{FutureIntoSlot, SlotOf, TaskIntoSlot, TupleShared, TupleS
 pub use race::{race, Race};
 pub use shield::{shield, Shield};
 pub use task_group::{
-    task_group, GroupClosed, GroupError, GroupTask, TaskGroup, TaskGroupError, TaskGroupFuture,
+    task_group, GroupClosed, GroupError, GroupIoError, GroupTask, TaskGroup, TaskGroupError,
+    TaskGroupFuture,
 };
 pub use wait::{wait, ReturnWhen, Wait};
 pub use waitable::Waitable;

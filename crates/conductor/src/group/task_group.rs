@@ -4,6 +4,7 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
+use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -146,6 +147,71 @@ impl<E: fmt::Display> fmt::Display for TaskGroupError<E> {
 }
 
 impl<E: fmt::Debug + fmt::Display> std::error::Error for TaskGroupError<E> {}
+
+/// A child's failure into an `io::Error`: its error as `Into` makes it, a panic as a resumable
+/// [`PanicError`](crate::task::PanicError).
+impl<E: Into<io::Error>> From<GroupError<E>> for io::Error {
+    fn from(e: GroupError<E>) -> Self {
+        match e {
+            GroupError::Failed(e) => e.into(),
+            GroupError::Panicked(payload) => crate::task::PanicError::new(payload).into(),
+        }
+    }
+}
+
+/// `task_group(...).await?` in a function that returns `io::Result`. One failure (the common
+/// case: the first failure cancels the others) comes out as it is, so its kind and message are
+/// the child's. Several come out as one error, of the first failure's kind, whose inner
+/// [`GroupIoError`] keeps them all: none is dropped.
+impl<E: Into<io::Error>> From<TaskGroupError<E>> for io::Error {
+    fn from(e: TaskGroupError<E>) -> Self {
+        let mut errors: Vec<io::Error> = e.errors.into_iter().map(Into::into).collect();
+        match errors.len() {
+            0 => io::Error::other("a TaskGroup was cancelled from inside without a failure"),
+            1 => errors.remove(0),
+            _ => io::Error::new(errors[0].kind(), GroupIoError { errors }),
+        }
+    }
+}
+
+/// Several failures of a task group, each as an `io::Error` (what `From<TaskGroupError<E>>` puts
+/// inside the `io::Error` it makes when more than one child failed).
+#[derive(Debug)]
+pub struct GroupIoError {
+    errors: Vec<io::Error>,
+}
+
+impl GroupIoError {
+    /// The failures, in the order the group reported them.
+    pub fn errors(&self) -> &[io::Error] {
+        &self.errors
+    }
+
+    /// The failures, by value.
+    pub fn into_errors(self) -> Vec<io::Error> {
+        self.errors
+    }
+}
+
+impl fmt::Display for GroupIoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unhandled errors in a TaskGroup ({} sub-exceptions)",
+            self.errors.len()
+        )?;
+        for (i, e) in self.errors.iter().enumerate() {
+            write!(f, "\n  {}: {e}", i + 1)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for GroupIoError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.errors.first().map(|e| e as _)
+    }
+}
 
 /// The group is finished, or is shutting down after a failure: it takes no new tasks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

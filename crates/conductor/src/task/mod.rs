@@ -36,7 +36,7 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-pub use error::{InvalidState, TaskError};
+pub use error::{resume_panic, InvalidState, PanicError, TaskError};
 pub(crate) use header::TaskPtr;
 pub use join::Task;
 pub use outcome::{Outcome, Value};
