@@ -145,14 +145,15 @@ impl<F: Future> Branches<F> {
 
     /// Takes how branch `i` ended; `None` while it runs or once taken.
     pub(crate) fn take(&mut self, i: usize) -> Option<Ended<F::Output>> {
-        // SAFETY: only an ended slot is moved out of, and it holds no pinned future.
+        if !matches!(self.slots[i], Slot::Ended(_)) {
+            return None;
+        }
+        // SAFETY: the slot holds no future (it ended), so moving its content out moves nothing
+        // pinned.
         let slots = unsafe { self.slots.as_mut().get_unchecked_mut() };
         match std::mem::replace(&mut slots[i], Slot::Taken) {
             Slot::Ended(ended) => Some(ended),
-            other => {
-                slots[i] = other;
-                None
-            }
+            _ => unreachable!("checked above"),
         }
     }
 
