@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use socket2::{SockRef, TcpKeepalive};
 
-use super::addr::{each_addr, ToSocketAddrs};
+use super::addr::{addr_error, each_addr, ToSocketAddrs};
 use super::evented::{Evented, BOTH, READ, WRITE};
 use super::split::sealed::Sealed as _;
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, SplitStream};
@@ -233,9 +233,12 @@ impl TcpStream {
 }
 
 async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-    let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
-    poll_fn(|cx| stream.poll_connected(cx)).await?;
-    Ok(stream)
+    let connect = async {
+        let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
+        poll_fn(|cx| stream.poll_connected(cx)).await?;
+        Ok(stream)
+    };
+    connect.await.map_err(|e| addr_error("connect to", addr, e))
 }
 
 impl TcpStream {
@@ -349,7 +352,10 @@ impl TcpListener {
     /// # Errors
     /// When the address does not bind, or outside a running loop.
     pub fn bind_with(addr: SocketAddr, options: &ServerOptions) -> io::Result<TcpListener> {
-        Self::from_std(options.bind_tcp(addr)?)
+        let listener = options
+            .bind_tcp(addr)
+            .map_err(|e| addr_error("bind to", addr, e))?;
+        Self::from_std(listener)
     }
 
     /// Registers a listening std socket with the running loop (and makes it non-blocking).

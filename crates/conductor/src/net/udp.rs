@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
 
-use super::addr::{each_addr, lookup_host, ToSocketAddrs};
+use super::addr::{addr_error, each_addr, lookup_host, ToSocketAddrs};
 use super::evented::{Evented, BOTH, READ, WRITE};
 
 /// A UDP socket on the loop's selector.
@@ -38,11 +38,15 @@ impl UdpSocket {
     /// When no address binds; resolution errors; outside a running loop.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
         each_addr(addr, |a| {
-            std::future::ready(mio::net::UdpSocket::bind(a).and_then(|s| {
-                Ok(UdpSocket {
-                    io: Evented::new(s, BOTH)?,
-                })
-            }))
+            std::future::ready(
+                mio::net::UdpSocket::bind(a)
+                    .map_err(|e| addr_error("bind to", a, e))
+                    .and_then(|s| {
+                        Ok(UdpSocket {
+                            io: Evented::new(s, BOTH)?,
+                        })
+                    }),
+            )
         })
         .await
     }
@@ -76,10 +80,15 @@ impl UdpSocket {
         for a in addrs {
             match self.io.get_ref().connect(a) {
                 Ok(()) => return Ok(()),
-                Err(e) => last = Some(e),
+                Err(e) => last = Some(addr_error("connect to", a, e)),
             }
         }
-        Err(last.unwrap_or_else(|| io::Error::from(io::ErrorKind::InvalidInput)))
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the address resolved to nothing; check the host name",
+            )
+        }))
     }
 
     /// Sends one datagram to the connected peer.

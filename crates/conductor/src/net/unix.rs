@@ -9,6 +9,7 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::task::{ready, Context, Poll};
 
+use super::addr::addr_error;
 use super::evented::{Evented, BOTH, READ, WRITE};
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, SplitStream};
 use super::ServerOptions;
@@ -40,9 +41,15 @@ impl UnixStream {
     /// No such socket, nobody listening (`ConnectionRefused`), or `WouldBlock` when the
     /// listener's accept queue is full (Unix sockets cannot wait for room: retry later).
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        let stream = Self::from_mio(mio::net::UnixStream::connect(path)?)?;
-        poll_fn(|cx| stream.poll_connected(cx)).await?;
-        Ok(stream)
+        let path = path.as_ref();
+        let connect = async {
+            let stream = Self::from_mio(mio::net::UnixStream::connect(path)?)?;
+            poll_fn(|cx| stream.poll_connected(cx)).await?;
+            Ok(stream)
+        };
+        connect
+            .await
+            .map_err(|e| addr_error("connect to", path.display(), e))
     }
 
     /// A connected pair of sockets (`socketpair(2)`).
@@ -270,7 +277,11 @@ impl UnixListener {
     /// # Errors
     /// As [`bind`](Self::bind).
     pub fn bind_with(path: impl AsRef<Path>, options: &ServerOptions) -> io::Result<UnixListener> {
-        Self::from_std(options.bind_unix(path.as_ref())?)
+        let path = path.as_ref();
+        let listener = options
+            .bind_unix(path)
+            .map_err(|e| addr_error("bind to", path.display(), e))?;
+        Self::from_std(listener)
     }
 
     /// Registers a listening std socket with the running loop (and makes it non-blocking).
@@ -351,7 +362,10 @@ impl UnixDatagram {
     /// # Errors
     /// When `path` exists or cannot be created, or outside a running loop.
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
-        Self::from_mio(mio::net::UnixDatagram::bind(path)?)
+        let path = path.as_ref();
+        let socket = mio::net::UnixDatagram::bind(path)
+            .map_err(|e| addr_error("bind to", path.display(), e))?;
+        Self::from_mio(socket)
     }
 
     /// A socket bound to no address (it can send, and receive replies only when connected).
@@ -396,7 +410,11 @@ impl UnixDatagram {
 
     /// Sends to and receives from `path` only.
     pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        self.io.get_ref().connect(path)
+        let path = path.as_ref();
+        self.io
+            .get_ref()
+            .connect(path)
+            .map_err(|e| addr_error("connect to", path.display(), e))
     }
 
     /// Sends one datagram to the connected peer.
