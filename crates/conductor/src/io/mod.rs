@@ -9,5 +9,6 @@
 
 pub(crate) mod driver;
 mod registration;
+mod waiters;
 
 pub use registration::{Direction, Registration};

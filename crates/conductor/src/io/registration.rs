@@ -7,7 +7,9 @@ use std::task::{Context, Poll};
 use mio::event::Source as MioSource;
 use mio::Interest;
 
-use super::driver::{token, Source, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
+use super::driver::{
+    token, Source, WaitKey, Waiters, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED,
+};
 use crate::runtime::context;
 
 /// Which way an IO object waits.
@@ -66,31 +68,56 @@ impl Registration {
         })
     }
 
-    /// Waits until the source is ready in `dir` (or closed, or in error).
+    /// Waits until the source is ready in `dir` (or closed, or in error), for a `poll_*`
+    /// method: the waker goes to the direction's one shared slot, replacing the previous
+    /// caller's (see `io::waiters`).
     #[inline]
     pub fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
         if self.source.readiness.get() & dir.mask() != 0 {
             return Poll::Ready(Ok(()));
         }
-        self.wait(cx, dir)
-    }
-
-    /// Registers the waker for `dir` (the source is not ready).
-    fn wait(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
-        if !context::with_core(|c| c.is_some_and(|c| c.id == self.loop_id)) {
-            // Only this loop's selector reports this source's events.
+        if !self.on_its_loop() {
             return Poll::Ready(Err(wrong_loop()));
         }
-        let slot = match dir {
-            Direction::Read => &self.source.reader,
-            Direction::Write => &self.source.writer,
-        };
-        let waker = match slot.take() {
-            Some(w) if w.will_wake(cx.waker()) => w,
-            _ => cx.waker().clone(),
-        };
-        slot.set(Some(waker));
+        self.waiters(dir).set_poll(cx.waker());
         Poll::Pending
+    }
+
+    /// [`poll_ready`](Self::poll_ready) for a waiting future, which owns an entry of its own
+    /// (`key`, kept by the future between polls and given to [`forget`](Self::forget) when it
+    /// goes away), so that every waiting future is woken.
+    #[inline]
+    pub(crate) fn poll_ready_as(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        key: &mut Option<WaitKey>,
+    ) -> Poll<io::Result<()>> {
+        if self.source.readiness.get() & dir.mask() != 0 {
+            return Poll::Ready(Ok(()));
+        }
+        if !self.on_its_loop() {
+            return Poll::Ready(Err(wrong_loop()));
+        }
+        self.waiters(dir).register(key, cx.waker());
+        Poll::Pending
+    }
+
+    /// Removes the entry of a waiting future that goes away.
+    pub(crate) fn forget(&self, dir: Direction, key: WaitKey) {
+        self.waiters(dir).remove(key);
+    }
+
+    /// Whether this loop runs here: only its selector reports this source's events.
+    fn on_its_loop(&self) -> bool {
+        context::with_core(|c| c.is_some_and(|c| c.id == self.loop_id))
+    }
+
+    fn waiters(&self, dir: Direction) -> &Waiters {
+        match dir {
+            Direction::Read => &self.source.read,
+            Direction::Write => &self.source.write,
+        }
     }
 
     /// Forgets readiness in `dir` after an operation returned `WouldBlock`. Sound without races

@@ -6,12 +6,14 @@
 //! `io`), so clearing it here after `WouldBlock`, or after a short read or write, cannot lose an
 //! event: bytes that arrive after the system call produce a new edge at the next poll.
 
+use std::future::poll_fn;
 use std::io;
 use std::task::{ready, Context, Poll};
 
 use mio::event::Source;
 use mio::Interest;
 
+use crate::io::driver::WaitKey;
 use crate::io::{Direction, Registration};
 use crate::runtime::budget::poll_proceed;
 
@@ -100,6 +102,41 @@ impl<S: Source> Evented<S> {
         Poll::Ready(r)
     }
 
+    /// Waits until the socket is ready in `dir`, as a future with its own place among the
+    /// socket's waiters: every task waiting so is woken (unlike [`poll_ready`](Self::poll_ready),
+    /// whose callers share one slot).
+    pub(crate) async fn ready(&self, dir: Direction) -> io::Result<()> {
+        let mut waiter = Waiter::new(&self.reg, dir);
+        poll_fn(|cx| {
+            ready!(poll_proceed(cx));
+            waiter.poll_ready(cx)
+        })
+        .await
+    }
+
+    /// [`poll_io`](Self::poll_io) as a future with its own place among the socket's waiters
+    /// (see [`ready`](Self::ready)): what the socket types' `async` methods use, so that tasks
+    /// sharing a socket (`recv_from` on one UDP socket, `accept` on one listener) are each
+    /// woken.
+    pub(crate) async fn io<R>(
+        &self,
+        dir: Direction,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let mut waiter = Waiter::new(&self.reg, dir);
+        poll_fn(|cx| {
+            ready!(poll_proceed(cx));
+            loop {
+                ready!(waiter.poll_ready(cx))?;
+                match op(&self.source) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.reg.clear_ready(dir),
+                    other => return Poll::Ready(other),
+                }
+            }
+        })
+        .await
+    }
+
     /// One attempt without waiting: `WouldBlock` when not ready (tokio's `try_read` family).
     pub(crate) fn try_io<R>(
         &self,
@@ -113,6 +150,35 @@ impl<S: Source> Evented<S> {
             }
         }
         r
+    }
+}
+
+/// A waiting future's entry among its socket's waiters, removed when the future goes away.
+struct Waiter<'a> {
+    reg: &'a Registration,
+    dir: Direction,
+    key: Option<WaitKey>,
+}
+
+impl<'a> Waiter<'a> {
+    fn new(reg: &'a Registration, dir: Direction) -> Self {
+        Waiter {
+            reg,
+            dir,
+            key: None,
+        }
+    }
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.reg.poll_ready_as(cx, self.dir, &mut self.key)
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.reg.forget(self.dir, key);
+        }
     }
 }
 

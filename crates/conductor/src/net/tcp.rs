@@ -180,12 +180,12 @@ impl TcpStream {
 
     /// Waits until the socket is readable (data, the end of the stream, or an error).
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.poll_ready(cx, READ)).await
+        self.io.ready(READ).await
     }
 
     /// Waits until the socket is writable.
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.poll_ready(cx, WRITE)).await
+        self.io.ready(WRITE).await
     }
 
     /// Reads what is there without waiting; `WouldBlock` when nothing is (after which
@@ -387,7 +387,8 @@ impl TcpListener {
     /// [`start_server`](super::start_server) backs off), a connection reset before it was
     /// accepted, or a registration failure. None of them closes the listener.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let (stream, peer) = self.io.io(READ, |l| l.accept()).await?;
+        Ok((TcpStream::from_mio(stream)?, peer))
     }
 
     /// Polls for a connection (see [`accept`](Self::accept)).

@@ -117,12 +117,12 @@ impl UnixStream {
 
     /// Waits until the socket is readable.
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.poll_ready(cx, READ)).await
+        self.io.ready(READ).await
     }
 
     /// Waits until the socket is writable.
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.poll_ready(cx, WRITE)).await
+        self.io.ready(WRITE).await
     }
 
     /// Reads what is there without waiting; `WouldBlock` when nothing is.
@@ -311,7 +311,8 @@ impl UnixListener {
     /// # Errors
     /// As [`TcpListener::accept`](super::TcpListener::accept).
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let (stream, peer) = self.io.io(READ, |l| l.accept()).await?;
+        Ok((UnixStream::from_mio(stream)?, peer))
     }
 
     /// Polls for a connection.
@@ -419,23 +420,23 @@ impl UnixDatagram {
 
     /// Sends one datagram to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(cx, WRITE, |s| s.send(buf))).await
+        self.io.io(WRITE, |s| s.send(buf)).await
     }
 
     /// Receives one datagram from the connected peer (truncated to `buf`).
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(cx, READ, |s| s.recv(buf))).await
+        self.io.io(READ, |s| s.recv(buf)).await
     }
 
     /// Sends one datagram to `path`.
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
-        poll_fn(|cx| self.io.poll_io(cx, WRITE, |s| s.send_to(buf, path))).await
+        self.io.io(WRITE, |s| s.send_to(buf, path)).await
     }
 
     /// Receives one datagram and its sender's address.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.io.poll_io(cx, READ, |s| s.recv_from(buf))).await
+        self.io.io(READ, |s| s.recv_from(buf)).await
     }
 
     /// The local address.
