@@ -35,7 +35,10 @@ impl Direction {
 ///
 /// The registration shares its readiness with the loop's driver, so checking and clearing
 /// readiness costs no lookup; only waiting (registering a waker) checks which loop runs.
-pub struct Registration {
+///
+/// Crate-private: everything that waits goes through the readiness adapter (`io::evented`),
+/// which spends the cooperative budget; a user's own descriptor goes through `AsyncFd`.
+pub(crate) struct Registration {
     source: Rc<Source>,
     loop_id: u64,
     index: usize,
@@ -47,7 +50,7 @@ impl Registration {
     ///
     /// # Errors
     /// Outside a running loop, or when the OS refuses the registration.
-    pub fn new(source: &mut impl MioSource, interest: Interest) -> io::Result<Registration> {
+    pub(crate) fn new(source: &mut impl MioSource, interest: Interest) -> io::Result<Registration> {
         context::with_core(|core| {
             let core = core.ok_or_else(not_in_loop)?;
             let (index, gen, shared) = core.io.add();
@@ -72,7 +75,7 @@ impl Registration {
     /// method: the waker goes to the direction's one shared slot, replacing the previous
     /// caller's (see `io::waiters`).
     #[inline]
-    pub fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
         if self.source.readiness.get() & dir.mask() != 0 {
             return Poll::Ready(Ok(()));
         }
@@ -123,8 +126,8 @@ impl Registration {
     /// Forgets readiness in `dir` after an operation returned `WouldBlock`. Sound without races
     /// because readiness only changes on this loop's thread between task polls. Closed and error
     /// bits go too: an operation that would block proved them stale, and keeping them would make
-    /// `poll_io` spin.
-    pub fn clear_ready(&self, dir: Direction) {
+    /// the readiness poll spin.
+    pub(crate) fn clear_ready(&self, dir: Direction) {
         let r = &self.source.readiness;
         r.set(r.get() & !dir.mask());
     }
@@ -141,32 +144,12 @@ impl Registration {
         r.set(r.get() & !bit);
     }
 
-    /// Runs a non-blocking operation, waiting for readiness as long as it would block.
-    pub fn poll_io<R>(
-        &self,
-        cx: &mut Context<'_>,
-        dir: Direction,
-        mut op: impl FnMut() -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        loop {
-            match self.poll_ready(cx, dir) {
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            }
-            match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_ready(dir),
-                other => return Poll::Ready(other),
-            }
-        }
-    }
-
     /// Removes `source` from the selector.
     ///
     /// # Errors
     /// When called under another loop than the one it was registered with, or when the OS
     /// refuses.
-    pub fn deregister(&mut self, source: &mut impl MioSource) -> io::Result<()> {
+    pub(crate) fn deregister(&mut self, source: &mut impl MioSource) -> io::Result<()> {
         context::with_core(|core| match core {
             Some(c) if c.id == self.loop_id => {
                 let r = c.io.registry().deregister(source);

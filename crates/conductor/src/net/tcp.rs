@@ -11,10 +11,10 @@ use std::time::Duration;
 use socket2::{SockRef, TcpKeepalive};
 
 use super::addr::{addr_error, each_addr, ToSocketAddrs};
-use super::evented::{Evented, BOTH, READ, WRITE};
 use super::split::sealed::Sealed as _;
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, SplitStream};
 use super::ServerOptions;
+use crate::io::evented::{Evented, BOTH, READ, WRITE};
 use crate::streams::{Address, ExtraInfo, StreamReader, StreamWriter};
 
 /// A TCP connection on the loop's selector (asyncio's socket transport, without the

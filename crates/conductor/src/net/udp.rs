@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
 
 use super::addr::{addr_error, each_addr, lookup_host, ToSocketAddrs};
-use super::evented::{Evented, BOTH, READ, WRITE};
+use crate::io::evented::{Evented, BOTH, READ, WRITE};
 
 /// A UDP socket on the loop's selector.
 ///

@@ -10,9 +10,9 @@ use std::path::Path;
 use std::task::{ready, Context, Poll};
 
 use super::addr::addr_error;
-use super::evented::{Evented, BOTH, READ, WRITE};
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, SplitStream};
 use super::ServerOptions;
+use crate::io::evented::{Evented, BOTH, READ, WRITE};
 use crate::streams::{Address, ExtraInfo, StreamReader, StreamWriter};
 
 /// A Unix stream socket on the loop's selector: the same interface as

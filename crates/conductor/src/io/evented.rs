@@ -1,10 +1,15 @@
-//! `Evented`: a mio socket and its registration with the loop's selector. Every socket type of
-//! `net` does its IO through these few methods and nowhere else, so that a completion-based
-//! driver (io_uring) can later come in here behind the same public types.
+//! `Evented`: the one readiness adapter (tokio's `PollEvented`). It holds a mio source and its
+//! registration with the loop's selector, and turns readiness into operations: every socket of
+//! `net`, the process pipes and pidfds, and the user's descriptors ([`AsyncFd`](super::AsyncFd))
+//! do their IO through these few methods and nowhere else.
+//!
+//! Every wait goes through one readiness poll, which spends one unit of the task's cooperative
+//! budget first: a task on a source that is always ready (a full pipe, a socket under load)
+//! still yields to the loop within the budget, whatever the source.
 //!
 //! Readiness is edge-triggered and changes only on the loop's thread between task polls (see
-//! `io`), so clearing it here after `WouldBlock`, or after a short read or write, cannot lose an
-//! event: bytes that arrive after the system call produce a new edge at the next poll.
+//! `io`), so clearing it here after `WouldBlock`, or after a short read, cannot lose an event:
+//! bytes that arrive after the system call produce a new edge at the next poll.
 
 use std::future::poll_fn;
 use std::io;
@@ -13,8 +18,8 @@ use std::task::{ready, Context, Poll};
 use mio::event::Source;
 use mio::Interest;
 
-use crate::io::driver::WaitKey;
-use crate::io::{Direction, Registration};
+use super::driver::WaitKey;
+use super::{Direction, Registration};
 use crate::runtime::budget::poll_proceed;
 
 pub(crate) struct Evented<S: Source> {
@@ -29,23 +34,42 @@ impl<S: Source> Evented<S> {
         Ok(Evented { source, reg })
     }
 
-    /// The socket, for calls that do not wait (addresses, options).
+    /// The source, for calls that do not wait (addresses, options).
     pub(crate) fn get_ref(&self) -> &S {
         &self.source
     }
 
-    /// Leaves the selector and gives the socket back (to move it to another loop).
+    /// The source, mutably (it must stay the same descriptor).
+    pub(crate) fn get_mut(&mut self) -> &mut S {
+        &mut self.source
+    }
+
+    /// Leaves the selector and gives the source back (to move it to another loop); an error
+    /// (under another loop) drops the source.
     pub(crate) fn into_inner(self) -> io::Result<S> {
+        let (source, left) = self.leave();
+        left.map(|()| source)
+    }
+
+    /// Leaves the selector, and gives the source back whether that worked or not (under
+    /// another loop the descriptor stays in that loop's selector until it is closed; its events
+    /// are then ignored).
+    pub(crate) fn leave(self) -> (S, io::Result<()>) {
         let Evented {
             mut source,
             mut reg,
         } = self;
-        reg.deregister(&mut source)?;
-        Ok(source)
+        let left = reg.deregister(&mut source);
+        (source, left)
     }
 
-    /// Waits until the socket is ready in `dir` (or closed, or in error).
+    /// The readiness poll: spends one unit of the task's budget (so that a task on a source
+    /// that is always ready still yields to the loop), then waits until the source is ready in
+    /// `dir` (or closed, or in error). For `poll_*` methods, whose callers share one waker slot
+    /// per direction (see `io::waiters`).
+    #[inline]
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
+        ready!(poll_proceed(cx));
         self.reg.poll_ready(cx, dir)
     }
 
@@ -54,57 +78,53 @@ impl<S: Source> Evented<S> {
         self.reg.clear_ready(dir);
     }
 
-    /// Runs `op` once the socket is ready, waiting again while it would block. Spends one unit
-    /// of the task's budget first, so that a task on a socket that is always ready still
-    /// yields to the loop.
+    /// Runs `op` once the source is ready (after the readiness poll), waiting again while it
+    /// would block.
+    ///
+    /// A fresh source counts as writable (see `io::driver`), so a first write is simply tried.
+    #[inline]
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
         mut op: impl FnMut(&S) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        ready!(poll_proceed(cx));
-        self.reg.poll_io(cx, dir, || op(&self.source))
+        ready!(self.poll_ready(cx, dir))?;
+        loop {
+            match op(&self.source) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.reg.clear_ready(dir);
+                    ready!(self.reg.poll_ready(cx, dir))?;
+                }
+                other => return Poll::Ready(other),
+            }
+        }
     }
 
-    /// [`poll_io`](Self::poll_io) for a byte-stream read or write of `len` bytes: a short
-    /// transfer means the socket's buffer was drained (or filled), so readiness is cleared at
-    /// once and the next call waits for the next edge instead of paying a `WouldBlock` call.
-    ///
-    /// Writes are tried before readiness is known (a socket is writable far more often than
-    /// not, and a fresh socket has had no event yet): a `WouldBlock` then waits for the edge.
+    /// [`poll_io`](Self::poll_io) for a byte-stream read or write of `len` bytes. A short read
+    /// means the buffer was drained, so read readiness is cleared at once and the next read
+    /// waits for the next edge instead of paying a `WouldBlock` call. A short write keeps write
+    /// readiness: the next write is tried, and a `WouldBlock` then waits for the edge.
+    #[inline]
     pub(crate) fn poll_transfer(
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
         len: usize,
-        mut op: impl FnMut(&S) -> io::Result<usize>,
+        op: impl FnMut(&S) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        let r = if dir == WRITE {
-            ready!(poll_proceed(cx));
-            loop {
-                match op(&self.source) {
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        self.reg.clear_ready(WRITE);
-                        ready!(self.reg.poll_ready(cx, WRITE))?;
-                    }
-                    other => break other,
-                }
-            }
-        } else {
-            ready!(self.poll_io(cx, dir, op))
-        };
+        let r = ready!(self.poll_io(cx, dir, op));
         if let Ok(n) = r {
-            if n > 0 && n < len {
+            if dir == Direction::Read && n > 0 && n < len {
                 self.reg.clear_data_ready(dir);
             }
         }
         Poll::Ready(r)
     }
 
-    /// Waits until the socket is ready in `dir`, as a future with its own place among the
-    /// socket's waiters: every task waiting so is woken (unlike [`poll_ready`](Self::poll_ready),
-    /// whose callers share one slot).
+    /// Waits until the source is ready in `dir`, as a future with its own place among the
+    /// source's waiters: every task waiting so is woken (unlike [`poll_ready`](Self::poll_ready),
+    /// whose callers share one slot). Spends the budget as `poll_ready` does.
     pub(crate) async fn ready(&self, dir: Direction) -> io::Result<()> {
         let mut waiter = Waiter::new(&self.reg, dir);
         poll_fn(|cx| {
@@ -114,10 +134,9 @@ impl<S: Source> Evented<S> {
         .await
     }
 
-    /// [`poll_io`](Self::poll_io) as a future with its own place among the socket's waiters
-    /// (see [`ready`](Self::ready)): what the socket types' `async` methods use, so that tasks
-    /// sharing a socket (`recv_from` on one UDP socket, `accept` on one listener) are each
-    /// woken.
+    /// [`poll_io`](Self::poll_io) as a future with its own place among the source's waiters
+    /// (see [`ready`](Self::ready)): what the `async` methods use, so that tasks sharing a
+    /// source (`recv_from` on one UDP socket, `accept` on one listener) are each woken.
     pub(crate) async fn io<R>(
         &self,
         dir: Direction,
@@ -153,7 +172,7 @@ impl<S: Source> Evented<S> {
     }
 }
 
-/// A waiting future's entry among its socket's waiters, removed when the future goes away.
+/// A waiting future's entry among its source's waiters, removed when the future goes away.
 struct Waiter<'a> {
     reg: &'a Registration,
     dir: Direction,
