@@ -99,6 +99,9 @@ pub(crate) fn complete(task: TaskPtr) {
         }
     }
     h.join_waker.wake();
+    if let Some(hook) = h.extra_if_any().and_then(|e| e.on_complete.take()) {
+        hook(task);
+    }
     // SAFETY: owner thread; this is the registry's hold, taken at spawn.
     unsafe { dec_local(task) };
 }

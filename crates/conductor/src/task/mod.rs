@@ -131,6 +131,16 @@ pub(crate) fn fail_current_task() {
     }
 }
 
+/// Sets the hook that runs inline when `task` completes (one per task).
+pub(crate) fn set_completion_hook(task: &TaskRef, hook: header::CompletionHook) {
+    let extra = task.local().header().extra();
+    debug_assert!(
+        extra.on_complete.take().is_none(),
+        "one completion hook per task"
+    );
+    extra.on_complete.set(Some(hook));
+}
+
 /// The task being polled on this thread (asyncio's `current_task()`); `None` outside a task.
 pub fn current_task() -> Option<TaskRef> {
     let task = crate::cancel::current_task()?;
