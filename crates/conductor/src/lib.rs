@@ -68,8 +68,8 @@ pub use sync::{
     Semaphore,
 };
 pub use task::{
-    all_tasks, current_task, spawn, spawn_named, yield_now, InvalidState, Task, TaskError, TaskRef,
-    TaskState,
+    all_tasks, current_task, spawn, spawn_eager, spawn_named, yield_now, InvalidState, Task,
+    TaskError, TaskRef, TaskState,
 };
 pub use time::{
     advance, interval, now, sleep, sleep_until, timeout, timeout_at, timeout_scope, wait_for,
