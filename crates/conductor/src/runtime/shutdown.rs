@@ -7,6 +7,7 @@ use super::remote::Remote;
 use crate::task::header::flags::{COMPLETE, ORPHANED};
 use crate::task::raw::{free, LocalRef};
 use crate::task::{harness, TaskPtr};
+use crate::time::wheel::Wheel;
 
 /// Cancels every task that is not done and runs the loop until they all are (new tasks spawned
 /// meanwhile are cancelled too), or until the shutdown timeout.
@@ -66,7 +67,8 @@ pub(crate) fn close(core: &Core) {
             }
         }
     }
-    let timers = std::mem::take(&mut *core.timers.borrow_mut());
+    let now_tick = core.clock.now_ns() / crate::time::wheel::TICK_NS;
+    let timers = std::mem::replace(&mut *core.timers.borrow_mut(), Wheel::new(now_tick));
     drop(timers);
     core.io.clear_wakers();
     for item in core.shared.remote.close() {
