@@ -7,8 +7,11 @@
 //! Loop time is a count of nanoseconds, `u64`, and the loop starts at [`ORIGIN_NS`] (about 2^63 ns),
 //! not at 0: deadlines up to 292 years before the loop started keep their order (asyncio orders
 //! `call_at(now - 2)` before `call_at(now - 1)` however far back), and the clock runs 292 years
-//! after it. Conversions saturate: an instant further back is the clock's 0 (such deadlines
-//! tie and run in the order they were scheduled).
+//! after it. Every conversion saturates: an instant further back is the clock's 0 (such deadlines
+//! tie and run in the order they were scheduled), one further ahead is [`NEVER`], and a timer at
+//! `NEVER` never fires (asyncio's `math.inf`). [`saturating_add`] is the one way the crate adds a
+//! user's `Duration` to an `Instant`, and [`Clock::after`] the one way it adds one to the loop
+//! time, so `Duration::MAX` means "never" everywhere and panics nowhere.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -17,9 +20,36 @@ use std::time::{Duration, Instant};
 /// timer wheel's tick), so that a paused clock's timers fire exactly at their deadlines.
 pub(crate) const ORIGIN_NS: u64 = (1 << 63) / 1_000_000 * 1_000_000;
 
+/// The end of the loop clock: a deadline there never comes.
+pub(crate) const NEVER: u64 = u64::MAX;
+/// What [`saturating_add`] adds at most: from any instant of the last 292 years, this reaches
+/// past the end of the loop clock.
+const END: Duration = Duration::from_nanos(u64::MAX);
+
 /// Nanoseconds in `d`, saturating (a `Duration` holds up to 2^64 seconds).
 pub(crate) fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// `from + d`, saturating: past the end of the loop clock (292 years after the loop's start),
+/// the result is an instant that the loop reads as [`NEVER`]. `Instant + Duration` panics on
+/// overflow ("overflow when adding duration to instant"); every deadline the crate computes
+/// from a user's `Duration` goes through here instead.
+pub(crate) fn saturating_add(from: Instant, d: Duration) -> Instant {
+    if d <= END {
+        if let Some(at) = from.checked_add(d) {
+            return at;
+        }
+    }
+    // Linux and macOS count `Instant` in i64 seconds, so `END` always fits; the halving only
+    // guards a platform whose `Instant` ends sooner.
+    let mut d = d.min(END);
+    loop {
+        if let Some(at) = from.checked_add(d) {
+            return at;
+        }
+        d /= 2;
+    }
 }
 
 pub(crate) struct Clock {
@@ -60,10 +90,15 @@ impl Clock {
         }
     }
 
+    /// The loop time `d` from now, saturating at [`NEVER`].
+    pub(crate) fn after(&self, d: Duration) -> u64 {
+        self.now_ns().saturating_add(nanos(d))
+    }
+
     /// The instant of loop time `ns`; [`ns_of`](Self::ns_of) gives `ns` back.
     pub(crate) fn instant(&self, ns: u64) -> Instant {
         match ns.checked_sub(ORIGIN_NS) {
-            Some(after) => self.base + Duration::from_nanos(after),
+            Some(after) => saturating_add(self.base, Duration::from_nanos(after)),
             // Instants before boot exist on Linux; where they do not, the earliest one is kept.
             None => {
                 let before = Duration::from_nanos(ORIGIN_NS - ns);
@@ -72,7 +107,7 @@ impl Clock {
         }
     }
 
-    /// `at` on the loop clock, saturating at 0 and at `u64::MAX`.
+    /// `at` on the loop clock, saturating at 0 and at [`NEVER`].
     pub(crate) fn ns_of(&self, at: Instant) -> u64 {
         match at.checked_duration_since(self.base) {
             Some(after) => ORIGIN_NS.saturating_add(nanos(after)),
@@ -100,5 +135,17 @@ mod tests {
         let b = c.ns_of(now - Duration::from_secs(2));
         assert!(b < a && a < c.now_ns());
         assert_eq!(c.ns_of(c.instant(a)), a);
+    }
+
+    #[test]
+    fn the_end_of_time_saturates_to_never() {
+        let c = Clock::new(true);
+        assert_eq!(c.after(Duration::MAX), NEVER);
+        let far = saturating_add(c.now(), Duration::MAX);
+        assert_eq!(c.ns_of(far), NEVER);
+        assert_eq!(c.ns_of(c.instant(NEVER)), NEVER);
+        c.advance_to(NEVER);
+        assert_eq!(c.after(Duration::from_secs(1)), NEVER);
+        assert_eq!(c.ns_of(saturating_add(c.now(), Duration::MAX)), NEVER);
     }
 }

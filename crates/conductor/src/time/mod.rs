@@ -36,10 +36,6 @@ pub fn now() -> Instant {
 pub fn advance(by: Duration) {
     context::with_core(|c| {
         let core = c.expect("conductor::advance called outside a running conductor loop");
-        let to = core
-            .clock
-            .now_ns()
-            .saturating_add(u64::try_from(by.as_nanos()).unwrap_or(u64::MAX));
-        core.clock.advance_to(to);
+        core.clock.advance_to(core.clock.after(by));
     });
 }

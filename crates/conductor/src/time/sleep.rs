@@ -89,10 +89,7 @@ impl Sleep {
     fn resolve(&mut self, core: &Core) -> (u64, bool) {
         let (ns, zero) = match self.deadline {
             Deadline::After(Duration::ZERO) => (core.clock.now_ns(), true),
-            Deadline::After(d) => {
-                let d = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-                (core.clock.now_ns().saturating_add(d), false)
-            }
+            Deadline::After(d) => (core.clock.after(d), false),
             Deadline::At(at) => (core.clock.ns_of(at), false),
             Deadline::Resolved { loop_id, ns } if loop_id == core.id => return (ns, false),
             Deadline::Resolved { .. } => {

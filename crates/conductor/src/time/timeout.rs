@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
+use super::clock::saturating_add;
 use super::sleep::{sleep, sleep_until, Sleep};
 use crate::cancel::{Delivered, LazyScope};
 use crate::runtime::context;
@@ -84,7 +85,7 @@ where
     F: FnOnce(TimeoutHandle) -> Fut,
     Fut: IntoFuture,
 {
-    let when = duration.map(|d| crate::now() + d);
+    let when = duration.map(|d| saturating_add(crate::now(), d));
     let handle = TimeoutHandle {
         state: Arc::new(Mutex::new(HandleState {
             when,

@@ -16,7 +16,9 @@
 //! (see `clock`), however far back they are.
 //!
 //! Ticks are absolute (the loop clock's nanoseconds / `TICK_NS`; the wheel starts at the loop's
-//! start tick).
+//! start tick). A deadline past the clock's last whole tick (`clock::NEVER` and the 1.5 ms
+//! before it) waits in a list of its own that never fires and that `next_tick` ignores: a paused
+//! clock never jumps to it and the loop never wakes for it.
 
 use std::task::Waker;
 
@@ -32,6 +34,10 @@ const HORIZON: u64 = 1 << (SLOT_BITS as usize * LEVELS);
 const NONE: u32 = u32::MAX;
 /// The list of entries already due, fired at the next `advance`.
 const DUE: u8 = u8::MAX;
+/// The list of entries that never fire.
+const NEVER_LIST: u8 = u8::MAX - 1;
+/// The last tick that fires; `LAST_TICK * TICK_NS` fits in a `u64`.
+const LAST_TICK: u64 = crate::time::clock::NEVER / TICK_NS;
 const _: () = assert!(
     crate::time::clock::ORIGIN_NS % TICK_NS == 0,
     "the loop starts on a tick"
@@ -82,6 +88,7 @@ pub(crate) struct Wheel {
     lists: [[List; SLOTS]; LEVELS],
     occupied: [u64; LEVELS],
     due: List,
+    never: List,
     /// Every entry whose tick is at most `elapsed` has fired or is in `due`.
     elapsed: u64,
     next_seq: u64,
@@ -95,7 +102,7 @@ pub(crate) struct Fired {
     pub(crate) payload: Payload,
 }
 
-/// The tick at which a deadline fires (rounded up).
+/// The tick at which a deadline fires (rounded up); past `LAST_TICK` for one that never does.
 fn tick_of(deadline_ns: u64) -> u64 {
     deadline_ns.div_ceil(TICK_NS)
 }
@@ -122,7 +129,8 @@ impl Wheel {
             lists: [[EMPTY; SLOTS]; LEVELS],
             occupied: [0; LEVELS],
             due: EMPTY,
-            elapsed: now_tick,
+            never: EMPTY,
+            elapsed: now_tick.min(LAST_TICK),
             next_seq: 0,
             len: 0,
         }
@@ -285,6 +293,10 @@ impl Wheel {
             self.link(index, DUE, 0);
             return;
         }
+        if tick > LAST_TICK {
+            self.link(index, NEVER_LIST, 0);
+            return;
+        }
         // Past the horizon: wait in the last level, at the farthest slot, and be re-filed.
         let placed = tick.min(self.elapsed + HORIZON - 1);
         let differing = (self.elapsed ^ placed) | (SLOTS as u64 - 1);
@@ -314,6 +326,7 @@ impl Wheel {
     fn list_mut(&mut self, level: u8, slot: u8) -> &mut List {
         match level {
             DUE => &mut self.due,
+            NEVER_LIST => &mut self.never,
             _ => &mut self.lists[level as usize][slot as usize],
         }
     }
@@ -425,6 +438,34 @@ mod tests {
             vec![3, 2, 1, 0, 4, 5],
             "one tick, by nanoseconds"
         );
+    }
+
+    #[test]
+    fn deadlines_at_the_end_of_the_clock_never_fire_nor_wake_the_loop() {
+        let log = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let mut w = Wheel::new(1_000);
+        let never = w.insert(u64::MAX, cb(&log, 1));
+        w.insert(LAST_TICK * TICK_NS + 1, cb(&log, 2));
+        w.insert(LAST_TICK * TICK_NS, cb(&log, 3));
+        assert_eq!(w.len(), 3);
+        assert!(!w.is_due(u64::MAX));
+        assert!(w.next_tick().is_some_and(|t| t <= LAST_TICK));
+        let mut now = 1_000;
+        while let Some(t) = w.next_tick() {
+            assert!(t >= now && t <= LAST_TICK, "no spin: time moves forward");
+            now = t;
+            run(&mut w, now);
+        }
+        run(&mut w, LAST_TICK);
+        assert_eq!(
+            *log.borrow(),
+            vec![3],
+            "the last whole tick fires; later ones never"
+        );
+        assert!(!w.is_due(u64::MAX));
+        assert!(w.is_pending(never));
+        assert!(w.cancel(never).is_some());
+        assert_eq!(w.len(), 1);
     }
 
     #[test]
