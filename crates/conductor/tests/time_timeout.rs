@@ -285,3 +285,120 @@ fn a_zero_timeout_around_a_shield_cancels_only_the_outer_wait() {
     });
     assert!(*finished.borrow());
 }
+
+type Log = Rc<RefCell<Vec<&'static str>>>;
+
+/// A body that logs when it starts, when it is cancelled, and when it finishes.
+async fn logged(log: Log, suppress: bool) -> &'static str {
+    log.borrow_mut().push("started");
+    match catch_cancel(sleep(Duration::from_secs(1))).await {
+        Ok(()) => {
+            log.borrow_mut().push("finished");
+            "value"
+        }
+        Err(c) => {
+            log.borrow_mut().push("cancelled");
+            if suppress {
+                return "suppressed";
+            }
+            c.reraise().await
+        }
+    }
+}
+
+#[test]
+fn wait_for_with_a_zero_timeout_never_starts_the_work() {
+    // asyncio 3.11, 3.12, 3.13 (`timeout <= 0`: the coroutine is cancelled before its first
+    // step): wait_for(coro, 0) raises TimeoutError and the log stays empty, also for a
+    // coroutine that would suppress the cancellation or finish without suspending.
+    let log: Log = Rc::default();
+    let l = log.clone();
+    paused().block_on(async move {
+        assert_eq!(
+            wait_for(logged(l.clone(), false), Duration::ZERO).await,
+            Err(TimedOut)
+        );
+        assert_eq!(
+            wait_for(logged(l.clone(), true), Duration::ZERO).await,
+            Err(TimedOut)
+        );
+        let quick = async {
+            l.borrow_mut().push("started");
+            "immediate"
+        };
+        assert_eq!(wait_for(quick, Duration::ZERO).await, Err(TimedOut));
+    });
+    assert!(log.borrow().is_empty(), "{:?}", log.borrow());
+}
+
+#[test]
+fn wait_for_with_a_zero_timeout_yields_to_the_loop_once() {
+    // asyncio suspends while it cancels; a loop of zero wait_fors does not starve the loop.
+    let rt = paused();
+    let other = rt.spawn(async {});
+    rt.block_on(async {
+        let _ = wait_for(async {}, Duration::ZERO).await;
+    });
+    assert!(other.is_done());
+}
+
+#[test]
+fn a_zero_timeout_scope_starts_the_body_as_asyncio_timeout_does() {
+    // asyncio 3.11-3.13: `async with timeout(0): await coro` runs the coroutine to its first
+    // suspension and cancels it there (log ['started', 'cancelled']); one that finishes
+    // without suspending returns its value.
+    let log: Log = Rc::default();
+    let l = log.clone();
+    paused().block_on(async move {
+        assert_eq!(
+            timeout(Duration::ZERO, logged(l.clone(), false)).await,
+            Err(TimedOut)
+        );
+        let past = conductor::now() - Duration::from_secs(1);
+        assert_eq!(
+            timeout_at(past, logged(l.clone(), false)).await,
+            Err(TimedOut)
+        );
+        assert_eq!(
+            timeout(Duration::ZERO, async { "immediate" }).await,
+            Ok("immediate")
+        );
+    });
+    assert_eq!(
+        *log.borrow(),
+        ["started", "cancelled", "started", "cancelled"]
+    );
+}
+
+#[test]
+fn a_zero_timeout_around_a_task_returns_a_done_task_and_cancels_a_pending_one() {
+    // asyncio's wait_for(task, 0): a done task gives its result; a pending one is cancelled
+    // and awaited (its cleanup runs), and a task that suppresses the cancellation gives its
+    // value. Polling a task handle runs none of its code, so conductor's `timeout` does this.
+    let log: Log = Rc::default();
+    let l = log.clone();
+    paused().block_on(async move {
+        let done = spawn(async { 5 });
+        yield_now().await;
+        assert_eq!(
+            timeout(Duration::ZERO, done).await.map(|r| r.ok()),
+            Ok(Some(5))
+        );
+
+        let pending = spawn(logged(l.clone(), false));
+        yield_now().await;
+        assert_eq!(
+            timeout(Duration::ZERO, pending).await.map(|_| ()),
+            Err(TimedOut)
+        );
+
+        let suppressing = spawn(logged(l.clone(), true));
+        yield_now().await;
+        let r = timeout(Duration::ZERO, suppressing).await;
+        assert_eq!(r.map(|r| r.ok()), Ok(Some("suppressed")));
+    });
+    assert_eq!(
+        *log.borrow(),
+        ["started", "cancelled", "started", "cancelled"]
+    );
+}

@@ -40,6 +40,10 @@ impl From<TimedOut> for std::io::Error {
 
 /// Runs `future` for at most `duration` (asyncio's `async with asyncio.timeout(delay)`).
 ///
+/// As in asyncio, the work starts even when the deadline has already passed (a zero duration): it
+/// runs to its first suspension and is cancelled there, and work that finishes without
+/// suspending returns its value. [`wait_for`] with a zero timeout never starts the work.
+///
 /// ```
 /// use std::time::Duration;
 /// use conductor::{sleep, timeout, TimedOut};
@@ -57,9 +61,30 @@ pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::Int
     Timeout::new(sleep_until(deadline), future.into_future(), None)
 }
 
-/// asyncio's `wait_for(aw, timeout)`: [`timeout`] with asyncio's argument order.
+/// asyncio's `wait_for(aw, timeout)`: [`timeout`] with asyncio's argument order, except for a
+/// zero timeout: then `future` is never polled (asyncio cancels the coroutine before its first
+/// step), and `Err(TimedOut)` comes after one yield to the loop.
+///
+/// asyncio also returns the result of an awaitable that is already done (a finished task); a
+/// Rust future cannot tell whether it is done without being polled, and polling starts an
+/// `async` block. For a [`Task`](crate::Task), use [`timeout`]: polling a task handle runs none
+/// of the task's code, so `timeout(Duration::ZERO, task)` gives a done task's value and cancels
+/// and awaits a pending one, as asyncio's `wait_for(task, 0)`.
+///
+/// ```
+/// use std::time::Duration;
+/// use conductor::{wait_for, TimedOut};
+/// # conductor::Runtime::builder().paused_clock().build().unwrap().block_on(async {
+/// let mut started = false;
+/// let r = wait_for(async { started = true }, Duration::ZERO).await;
+/// assert_eq!(r, Err(TimedOut));
+/// assert!(!started);
+/// # });
+/// ```
 pub fn wait_for<F: IntoFuture>(future: F, duration: Duration) -> Timeout<F::IntoFuture> {
-    timeout(duration, future)
+    let mut t = timeout(duration, future);
+    t.never_start = duration.is_zero();
+    t
 }
 
 /// A timeout that the work inside can inspect and move, as asyncio's
@@ -152,6 +177,8 @@ pin_project! {
         handle: Option<TimeoutHandle>,
         polled: bool,
         expired: bool,
+        // `wait_for` with a zero timeout: the inner future is dropped unpolled.
+        never_start: bool,
     }
 }
 
@@ -164,6 +191,7 @@ impl<F> Timeout<F> {
             handle,
             polled: false,
             expired: false,
+            never_start: false,
         }
     }
 }
@@ -177,6 +205,13 @@ impl<F: Future> Future for Timeout<F> {
         *this.polled = true;
         if this.scope.take_mark().is_some() {
             // The cancellation we caused came back up uncaught (or was re-raised).
+            return finish_timed_out(this.inner, this.scope, this.handle);
+        }
+        if *this.never_start {
+            // The timer is a zero sleep: one yield, then the work is dropped unstarted.
+            if !poll_timer(this.timer, cx) {
+                return Poll::Pending;
+            }
             return finish_timed_out(this.inner, this.scope, this.handle);
         }
         this.scope.set_waker(cx.waker());
