@@ -402,3 +402,63 @@ fn a_zero_timeout_around_a_task_returns_a_done_task_and_cancels_a_pending_one() 
         ["started", "cancelled", "started", "cancelled"]
     );
 }
+
+/// Runs `timeout_scope(outer, timeout_scope(inner, sleep(1 s)))` and returns the outer result
+/// and whether each scope expired (outer, inner).
+fn nested_scopes(
+    outer: Duration,
+    inner: Duration,
+) -> (Result<Result<(), TimedOut>, TimedOut>, bool, bool) {
+    let handles: Rc<RefCell<Vec<conductor::time::TimeoutHandle>>> = Rc::default();
+    let h = handles.clone();
+    let r = paused().block_on(async move {
+        timeout_scope(Some(outer), |cm| {
+            h.borrow_mut().push(cm);
+            async move {
+                timeout_scope(Some(inner), |cm| {
+                    h.borrow_mut().push(cm);
+                    sleep(Duration::from_secs(1))
+                })
+                .await
+            }
+        })
+        .await
+    });
+    let hs = handles.borrow();
+    (r, hs[0].expired(), hs[1].expired())
+}
+
+#[test]
+fn nested_timeout_scopes_with_the_same_deadline_both_expire() {
+    // asyncio 3.11, 3.12, 3.13: `timeout(0)` in `timeout(0)`, and two equal deadlines
+    // (0.01 s): the inner scope lets the CancelledError through, the outer one raises
+    // TimeoutError, and both report expired() True.
+    for d in [Duration::ZERO, Duration::from_millis(10)] {
+        assert_eq!(nested_scopes(d, d), (Err(TimedOut), true, true), "{d:?}");
+    }
+}
+
+#[test]
+fn nested_timeout_scopes_with_different_deadlines_expire_alone() {
+    // asyncio: outer 0.01 s around inner 0.02 s: outer TimeoutError, inner not expired;
+    // outer 0.02 s around inner 0.01 s: the inner TimeoutError reaches the outer body, and
+    // the outer scope did not expire.
+    let (ms10, ms20) = (Duration::from_millis(10), Duration::from_millis(20));
+    assert_eq!(nested_scopes(ms10, ms20), (Err(TimedOut), true, false));
+    assert_eq!(nested_scopes(ms20, ms10), (Ok(Err(TimedOut)), false, true));
+}
+
+#[test]
+fn a_finished_scope_kept_past_its_deadline_did_not_expire() {
+    paused().block_on(async {
+        let mut handle = None;
+        let mut scope = Box::pin(timeout_scope(Some(Duration::from_secs(1)), |cm| {
+            handle = Some(cm);
+            async { 1 }
+        }));
+        assert_eq!(scope.as_mut().await, Ok(1));
+        sleep(Duration::from_secs(2)).await;
+        drop(scope);
+        assert!(!handle.unwrap().expired());
+    });
+}

@@ -139,6 +139,21 @@ impl Sleep {
         Poll::Pending
     }
 
+    /// Whether the timer has fired on `core`: the loop took it from the wheel (asyncio's timer
+    /// callback ran), or the sleep completed. A deadline that has passed but not yet been
+    /// reached by the loop has not fired.
+    pub(crate) fn has_fired(&self, core: &Core) -> bool {
+        if self.done {
+            return true;
+        }
+        match (self.entry, self.deadline) {
+            (Some(key), Deadline::Resolved { loop_id, .. }) if loop_id == core.id => {
+                !core.timers.borrow().is_pending(key)
+            }
+            _ => false,
+        }
+    }
+
     fn cancel_entry(&mut self) {
         let Some(key) = self.entry.take() else { return };
         let Deadline::Resolved { loop_id, .. } = self.deadline else {

@@ -180,6 +180,16 @@ pin_project! {
         // `wait_for` with a zero timeout: the inner future is dropped unpolled.
         never_start: bool,
     }
+
+    impl<F> PinnedDrop for Timeout<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            // Only a scope dropped before it finished: a finished one keeps what it reported.
+            if this.inner.is_some() {
+                mark_fired(this.timer, this.handle, *this.expired);
+            }
+        }
+    }
 }
 
 impl<F> Timeout<F> {
@@ -252,6 +262,17 @@ impl<F: Future> Future for Timeout<F> {
             cx.waker().wake_by_ref();
         }
         Poll::Pending
+    }
+}
+
+/// A scope dropped before it saw its own timer fire (an outer scope with the same deadline
+/// expired first and dropped it) still expired: asyncio's timer callbacks both ran.
+fn mark_fired(timer: &Sleep, handle: &Option<TimeoutHandle>, expired: bool) {
+    let Some(h) = handle.as_ref().filter(|_| !expired) else {
+        return;
+    };
+    if context::with_core(|c| c.is_some_and(|c| timer.has_fired(c))) {
+        h.lock().expired = true;
     }
 }
 
