@@ -462,3 +462,25 @@ fn a_finished_scope_kept_past_its_deadline_did_not_expire() {
         assert!(!handle.unwrap().expired());
     });
 }
+
+#[test]
+fn timed_out_has_the_cancellation_as_its_source() {
+    // asyncio 3.11-3.13: TimeoutError.__cause__ is the CancelledError the timeout delivered.
+    use std::error::Error;
+    paused().block_on(async {
+        let e = timeout(Duration::from_secs(1), sleep(Duration::from_secs(5)))
+            .await
+            .unwrap_err();
+        let cause = e.source().expect("a timeout has a cause");
+        let cancelled = cause.downcast_ref::<conductor::Cancelled>().unwrap();
+        assert_eq!(
+            cancelled.message(),
+            None,
+            "asyncio's timeout cancels without a message"
+        );
+        assert_eq!(cause.to_string(), "cancelled");
+        // The chain survives the conversion into io::Error (its source is TimedOut's source).
+        let io: std::io::Error = e.into();
+        assert!(io.source().unwrap().is::<conductor::Cancelled>());
+    });
+}

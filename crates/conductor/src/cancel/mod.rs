@@ -36,6 +36,13 @@ pub struct Cancelled {
     target: Target,
 }
 
+/// The cancellation a timeout delivers to the work inside it: no message, as asyncio's timeout
+/// calls `task.cancel()` without one. `TimedOut::source` returns it.
+pub(crate) static BY_TIMEOUT: Cancelled = Cancelled {
+    msg: None,
+    target: Target::Task,
+};
+
 impl Cancelled {
     pub(crate) fn new(msg: Option<Arc<str>>, target: Target) -> Self {
         Cancelled { msg, target }

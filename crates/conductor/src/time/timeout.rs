@@ -17,10 +17,27 @@ use pin_project_lite::pin_project;
 
 use super::clock::saturating_add;
 use super::sleep::{sleep, sleep_until, Sleep};
-use crate::cancel::{Delivered, LazyScope};
+use crate::cancel::{Delivered, LazyScope, BY_TIMEOUT};
 use crate::runtime::context;
 
 /// The work did not finish in time (asyncio's `TimeoutError`).
+///
+/// Its [`source`](std::error::Error::source) is the [`Cancelled`](crate::Cancelled) that the
+/// timeout delivered to the work, as asyncio's `TimeoutError.__cause__` is the
+/// `CancelledError`. That cancellation never carries a message (asyncio's timeout cancels
+/// without one), so every cause is the same value and `TimedOut` stays a unit struct: `Copy`,
+/// and compared with `==` in tests.
+///
+/// ```
+/// use std::error::Error;
+/// use std::time::Duration;
+/// use conductor::{sleep, timeout, Cancelled, TimedOut};
+/// # conductor::Runtime::builder().paused_clock().build().unwrap().block_on(async {
+/// let r = timeout(Duration::from_secs(1), sleep(Duration::from_secs(5))).await;
+/// assert_eq!(r, Err(TimedOut));
+/// assert!(r.unwrap_err().source().unwrap().is::<Cancelled>());
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimedOut;
 
@@ -30,7 +47,11 @@ impl fmt::Display for TimedOut {
     }
 }
 
-impl std::error::Error for TimedOut {}
+impl std::error::Error for TimedOut {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&BY_TIMEOUT)
+    }
+}
 
 impl From<TimedOut> for std::io::Error {
     fn from(_: TimedOut) -> Self {
