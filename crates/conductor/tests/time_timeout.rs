@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use conductor::time::MissedTickBehavior;
 use conductor::{
-    catch_cancel, sleep, spawn, timeout, timeout_at, timeout_scope, wait_for, yield_now, Runtime,
-    TimedOut,
+    catch_cancel, sleep, spawn, timeout, timeout_at, timeout_scope, timeout_scope_at, wait_for,
+    yield_now, Runtime, TimedOut,
 };
 
 fn paused() -> Runtime {
@@ -436,6 +436,21 @@ fn nested_timeout_scopes_with_the_same_deadline_both_expire() {
     for d in [Duration::ZERO, Duration::from_millis(10)] {
         assert_eq!(nested_scopes(d, d), (Err(TimedOut), true, true), "{d:?}");
     }
+    // asyncio: two `timeout_at(when)` with one `when`.
+    paused().block_on(async {
+        let when = conductor::now() + Duration::from_millis(10);
+        let inner = Rc::new(RefCell::new(None));
+        let i = inner.clone();
+        let outer = timeout_scope_at(Some(when), move |_| async move {
+            let scope = timeout_scope_at(Some(when), |_| sleep(Duration::from_secs(1)));
+            *i.borrow_mut() = Some(scope.handle());
+            scope.await
+        });
+        let outer_cm = outer.handle();
+        assert_eq!(outer.await, Err(TimedOut));
+        assert!(outer_cm.expired());
+        assert!(inner.borrow().as_ref().unwrap().expired());
+    });
 }
 
 #[test]
@@ -482,5 +497,65 @@ fn timed_out_has_the_cancellation_as_its_source() {
         // The chain survives the conversion into io::Error (its source is TimedOut's source).
         let io: std::io::Error = e.into();
         assert!(io.source().unwrap().is::<conductor::Cancelled>());
+    });
+}
+
+#[test]
+fn a_timeout_scope_handle_is_readable_after_the_block() {
+    // asyncio 3.11, 3.13: `cm.expired()` after `async with timeout(0.01) as cm:` is True after
+    // a TimeoutError, True when the body suppressed the cancellation, False in time.
+    paused().block_on(async {
+        let ms = Duration::from_millis;
+        let scope = timeout_scope(Some(ms(10)), |_| sleep(Duration::from_secs(1)));
+        let cm = scope.handle();
+        assert_eq!(scope.await, Err(TimedOut));
+        assert!(cm.expired());
+
+        let scope = timeout_scope(Some(ms(10)), |_| async {
+            let _ = catch_cancel(sleep(Duration::from_secs(1))).await;
+        });
+        let cm = scope.handle();
+        assert_eq!(scope.await, Ok(()), "the body suppressed the cancellation");
+        assert!(cm.expired());
+
+        let scope = timeout_scope(Some(Duration::from_secs(1)), |_| sleep(ms(10)));
+        let cm = scope.handle();
+        assert_eq!(scope.await, Ok(()));
+        assert!(!cm.expired());
+        // asyncio raises RuntimeError ("Cannot change state of finished Timeout"); here the
+        // finished scope ignores it.
+        let when = cm.when();
+        cm.reschedule(Some(conductor::now()));
+        assert_eq!(cm.when(), when);
+        assert!(!cm.expired());
+    });
+}
+
+#[test]
+fn timeout_scope_at_takes_a_deadline_and_gives_its_handle() {
+    // asyncio 3.11, 3.13: `async with timeout_at(when) as cm`: cm.when() == when;
+    // reschedule(now + 0.01) fires after 0.01 s; timeout_at(None).when() is None.
+    let rt = paused();
+    rt.block_on(async {
+        let ms = Duration::from_millis;
+        let t0 = conductor::now();
+        let when = t0 + ms(50);
+        let scope = timeout_scope_at(Some(when), |cm| async move {
+            assert_eq!(cm.when(), Some(when));
+            cm.reschedule(Some(conductor::now() + ms(10)));
+            sleep(Duration::from_secs(1)).await
+        });
+        let cm = scope.handle();
+        assert_eq!(scope.await, Err(TimedOut));
+        assert_eq!(conductor::now() - t0, ms(10));
+        assert!(cm.expired());
+
+        let scope = timeout_scope_at(None, |cm| async move {
+            assert_eq!(cm.when(), None);
+            sleep(ms(10)).await
+        });
+        let cm = scope.handle();
+        assert_eq!(scope.await, Ok(()));
+        assert!(!cm.expired());
     });
 }

@@ -48,7 +48,7 @@ impl Cancelled {
         Cancelled { msg, target }
     }
 
-    /// The message given to [`Task::cancel_with`](crate::Task::cancel_with), if any.
+    /// The message given to [`Task::cancel_with`](crate::TaskRef::cancel_with), if any.
     pub fn message(&self) -> Option<&str> {
         self.msg.as_deref()
     }

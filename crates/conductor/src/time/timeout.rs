@@ -1,5 +1,5 @@
-//! `timeout`, `timeout_at`, `wait_for` and the reschedulable `timeout_scope` (asyncio's
-//! `asyncio.timeout()` context manager).
+//! `timeout`, `timeout_at`, `wait_for`, and the `Timeout` future under them and under the
+//! reschedulable scopes of `scope`.
 //!
 //! On expiry a timeout does what asyncio's does: it cancels the work inside it, lets that work
 //! catch the cancellation and clean up (with awaits), and then reports `TimedOut`. If the work
@@ -9,13 +9,12 @@
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
-use super::clock::saturating_add;
+use super::scope::TimeoutHandle;
 use super::sleep::{sleep, sleep_until, Sleep};
 use crate::cancel::{Delivered, LazyScope, BY_TIMEOUT};
 use crate::runtime::context;
@@ -108,87 +107,9 @@ pub fn wait_for<F: IntoFuture>(future: F, duration: Duration) -> Timeout<F::Into
     t
 }
 
-/// A timeout that the work inside can inspect and move, as asyncio's
-/// `async with asyncio.timeout(d) as cm: ... cm.reschedule(when)`.
-///
-/// `None` starts without a deadline.
-///
-/// ```
-/// use std::time::Duration;
-/// use conductor::{sleep, timeout_scope};
-/// # conductor::Runtime::builder().paused_clock().build().unwrap().block_on(async {
-/// let out = timeout_scope(Some(Duration::from_millis(10)), |cm| async move {
-///     cm.reschedule(None); // never mind the deadline
-///     sleep(Duration::from_secs(1)).await;
-///     "done"
-/// })
-/// .await;
-/// assert_eq!(out, Ok("done"));
-/// # });
-/// ```
-pub fn timeout_scope<F, Fut>(duration: Option<Duration>, body: F) -> Timeout<Fut::IntoFuture>
-where
-    F: FnOnce(TimeoutHandle) -> Fut,
-    Fut: IntoFuture,
-{
-    let when = duration.map(|d| saturating_add(crate::now(), d));
-    let handle = TimeoutHandle {
-        state: Arc::new(Mutex::new(HandleState {
-            when,
-            changed: false,
-            expired: false,
-            waker: None,
-        })),
-    };
-    let timer = match when {
-        Some(at) => sleep_until(at),
-        None => sleep(Duration::MAX),
-    };
-    let future = body(handle.clone()).into_future();
-    Timeout::new(timer, future, Some(handle))
-}
-
-/// Inspects and moves a [`timeout_scope`]'s deadline from inside it.
-#[derive(Clone)]
-pub struct TimeoutHandle {
-    state: Arc<Mutex<HandleState>>,
-}
-
-struct HandleState {
-    when: Option<Instant>,
-    changed: bool,
-    expired: bool,
-    waker: Option<Waker>,
-}
-
-impl TimeoutHandle {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HandleState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The deadline, or `None` when there is none.
-    pub fn when(&self) -> Option<Instant> {
-        self.lock().when
-    }
-
-    /// Moves the deadline (`None` removes it). Takes effect at once, even if earlier.
-    pub fn reschedule(&self, when: Option<Instant>) {
-        let mut s = self.lock();
-        s.when = when;
-        s.changed = true;
-        if let Some(w) = s.waker.take() {
-            w.wake();
-        }
-    }
-
-    /// Whether the deadline passed and the timeout fired.
-    pub fn expired(&self) -> bool {
-        self.lock().expired
-    }
-}
-
 pin_project! {
-    /// The future returned by [`timeout`], [`timeout_at`], [`wait_for`] and [`timeout_scope`].
+    /// The future returned by [`timeout`], [`timeout_at`] and [`wait_for`] (and inside a
+    /// [`TimeoutScope`](super::TimeoutScope)).
     #[must_use = "futures do nothing unless awaited"]
     pub struct Timeout<F> {
         #[pin]
@@ -209,12 +130,15 @@ pin_project! {
             if this.inner.is_some() {
                 mark_fired(this.timer, this.handle, *this.expired);
             }
+            if let Some(h) = this.handle.as_ref() {
+                h.finish();
+            }
         }
     }
 }
 
 impl<F> Timeout<F> {
-    fn new(timer: Sleep, inner: F, handle: Option<TimeoutHandle>) -> Self {
+    pub(super) fn new(timer: Sleep, inner: F, handle: Option<TimeoutHandle>) -> Self {
         Timeout {
             inner: Some(inner),
             timer,
@@ -247,17 +171,14 @@ impl<F: Future> Future for Timeout<F> {
         }
         this.scope.set_waker(cx.waker());
         if let Some(handle) = this.handle.as_ref() {
-            let mut s = handle.lock();
-            s.waker = Some(cx.waker().clone());
-            if std::mem::take(&mut s.changed) && !*this.expired {
-                *this.timer = match s.when {
-                    Some(at) => sleep_until(at),
-                    None => sleep(Duration::MAX),
-                };
+            if let Some(when) = handle.poll_change(cx.waker()) {
+                if !*this.expired {
+                    *this.timer = timer_for(when);
+                }
             }
         }
-        // An awaitable that is already done wins over a timeout that is already due
-        // (asyncio's wait_for with timeout <= 0).
+        // The work starts even when the deadline already passed, as in asyncio's
+        // `async with timeout(0)`: work done at its first poll wins.
         if !first && !*this.expired && poll_timer(this.timer, cx) {
             *this.expired = true;
             if expire(this.scope, this.handle) {
@@ -273,6 +194,9 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(v) = polled {
             this.inner.set(None);
             this.scope.clear();
+            if let Some(h) = this.handle.as_ref() {
+                h.finish();
+            }
             return Poll::Ready(Ok(v));
         }
         if first && poll_timer(this.timer, cx) {
@@ -293,7 +217,15 @@ fn mark_fired(timer: &Sleep, handle: &Option<TimeoutHandle>, expired: bool) {
         return;
     };
     if context::with_core(|c| c.is_some_and(|c| timer.has_fired(c))) {
-        h.lock().expired = true;
+        h.set_expired();
+    }
+}
+
+/// The timer for a deadline, `None` being none (a sleep that never fires).
+pub(super) fn timer_for(when: Option<Instant>) -> Sleep {
+    match when {
+        Some(at) => sleep_until(at),
+        None => sleep(Duration::MAX),
     }
 }
 
@@ -307,7 +239,7 @@ fn poll_timer(timer: &mut Sleep, cx: &mut Context<'_>) -> bool {
 /// Delivers the timeout's cancellation; returns true when nothing inside catches it.
 fn expire(scope: &LazyScope, handle: &Option<TimeoutHandle>) -> bool {
     if let Some(h) = handle {
-        h.lock().expired = true;
+        h.set_expired();
     }
     matches!(scope.deliver(), Delivered::AtTarget)
 }
@@ -318,7 +250,8 @@ fn finish_timed_out<F, T>(
     handle: &Option<TimeoutHandle>,
 ) -> Poll<Result<T, TimedOut>> {
     if let Some(h) = handle {
-        h.lock().expired = true;
+        h.set_expired();
+        h.finish();
     }
     inner.set(None);
     scope.clear();
