@@ -25,6 +25,7 @@
 //! - [`task`]: [`spawn`], [`Task`], [`current_task`], [`all_tasks`];
 //! - [`catch_cancel`] and [`Cancelled`]: cancellation with async cleanup;
 //! - [`time`]: [`sleep`], [`timeout`], [`interval`];
+//! - [`future`]: [`create_future`] ([`SettableFuture`], asyncio's `Future`), [`SharedTask`];
 //! - [`group`]: [`gather`], [`wait`], [`as_completed`], [`shield`], [`TaskGroup`];
 //! - [`sync`]: [`Lock`], [`Event`], [`Condition`], [`Semaphore`], [`Queue`], channels;
 //! - [`fs`], [`process`], [`signal`]: files, subprocesses, Unix signals;
@@ -37,6 +38,7 @@ mod blocking;
 mod cancel;
 pub mod debug;
 pub mod fs;
+pub mod future;
 pub mod group;
 pub mod io;
 mod loom;
@@ -51,6 +53,7 @@ pub mod time;
 
 pub use blocking::{spawn_blocking, to_thread, Blocking};
 pub use cancel::{catch_cancel, Cancelled, CatchCancel, Reraise};
+pub use future::{create_future, SettableFuture, SharedTask};
 pub use group::{
     as_completed, gather, gather_inline, gather_tasks, race, shield, task_group, wait, AsCompleted,
     Gather, GatherInline, Race, ReturnWhen, Shield, TaskGroup, TaskGroupError, Waitable,
@@ -65,12 +68,12 @@ pub use sync::{
     Semaphore,
 };
 pub use task::{
-    all_tasks, current_task, spawn, spawn_named, yield_now, InvalidState, Outcome, Task, TaskError,
-    TaskRef, TaskState, Value,
+    all_tasks, current_task, spawn, spawn_eager, spawn_named, yield_now, InvalidState, Outcome,
+    Task, TaskError, TaskRef, TaskState, Value,
 };
 pub use time::{
-    advance, interval, now, sleep, sleep_until, timeout, timeout_at, timeout_scope, wait_for,
-    TimedOut,
+    advance, interval, now, sleep, sleep_until, timeout, timeout_at, timeout_scope,
+    timeout_scope_at, wait_for, TimedOut,
 };
 
 /// asyncio's name for [`spawn`].

@@ -641,3 +641,22 @@ fn as_completed_tells_which_yielded_tasks_failed() {
         assert_eq!(second.await.unwrap(), Ok("y"));
     });
 }
+
+#[test]
+fn wait_first_exception_sees_an_err_output_through_a_shared_task() {
+    let rt = paused();
+    let t0 = rt.now();
+    rt.block_on(async move {
+        let bad = spawn(outcome_after(1, true, "bad")).shared();
+        let ok = spawn(outcome_after(5, false, "ok")).shared();
+        let (done, pending) = wait([bad.clone(), ok], ReturnWhen::FirstException, None).await;
+        assert_eq!((done.len(), pending.len()), (1, 1));
+        assert!(done[0].has_failed());
+        assert_eq!(conductor::now() - t0, Duration::from_secs(1));
+        assert_eq!(
+            bad.result().unwrap(),
+            Err("bad".to_string()),
+            "still readable"
+        );
+    });
+}

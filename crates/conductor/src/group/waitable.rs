@@ -1,13 +1,14 @@
 //! `Waitable`: the task handles that `wait` and `as_completed` accept, and whether each failed.
 
+use crate::future::SharedTask;
 use crate::task::{Outcome, Task, TaskRef, TaskState};
 
 use super::task_group::GroupTask;
 
 /// A handle to a task that [`wait`](crate::wait) and [`as_completed`](crate::as_completed)
-/// accept, and give back: a [`Task<T>`], a [`GroupTask<T>`], a [`TaskRef`], a reference to any
-/// of them, or `&dyn Waitable` to mix tasks of different output types (asyncio's `wait` takes
-/// any set of futures).
+/// accept, and give back: a [`Task<T>`], a [`SharedTask<T>`], a [`GroupTask<T>`], a [`TaskRef`],
+/// a reference to any of them, or `&dyn Waitable` to mix tasks of different output types
+/// (asyncio's `wait` takes any set of futures).
 ///
 /// [`has_failed`](Self::has_failed) is the combinators' one notion of a failed task: it
 /// panicked, or failed in its `TaskGroup`, or returned a failed [`Outcome`] (an `Err`). A
@@ -48,6 +49,17 @@ impl<T: Outcome> Waitable for Task<T> {
     /// [`result`](Task::result) or `await`).
     fn has_failed(&self) -> bool {
         recorded_failure(self) || self.output_ref().is_some_and(Outcome::is_failure)
+    }
+}
+
+impl<T: Outcome + Clone + 'static> Waitable for SharedTask<T> {
+    fn as_task_ref(&self) -> &TaskRef {
+        self
+    }
+
+    /// Also true for an output that is a failure (read through a clone of it).
+    fn has_failed(&self) -> bool {
+        recorded_failure(self) || self.result().is_ok_and(|v| v.is_failure())
     }
 }
 

@@ -50,6 +50,7 @@ pub(crate) struct Config {
     pub(crate) blocking_keep_alive: Duration,
     pub(crate) shutdown_timeout: Option<Duration>,
     pub(crate) on_slow_step: Option<SlowStepHook>,
+    pub(crate) eager_tasks: bool,
 }
 
 /// Builds a [`Runtime`] (one event loop, for the thread that builds it).
@@ -83,6 +84,7 @@ impl Builder {
                 blocking_keep_alive: Duration::from_secs(10),
                 shutdown_timeout: None,
                 on_slow_step: None,
+                eager_tasks: false,
             },
         }
     }
@@ -112,6 +114,23 @@ impl Builder {
     /// to a logger or collecting them in a test.
     pub fn on_slow_step(mut self, hook: impl Fn(&SlowStep) + Send + Sync + 'static) -> Self {
         self.config.on_slow_step = Some(SlowStepHook(Arc::new(hook)));
+        self
+    }
+
+    /// Starts every task spawned while the loop runs at once, inside `spawn`, until its first
+    /// suspension (asyncio 3.12's `loop.set_task_factory(asyncio.eager_task_factory)`). A task
+    /// that finishes without suspending never touches the ready queue. Per task:
+    /// [`task::Builder::eager`](crate::task::Builder::eager), [`spawn_eager`](crate::spawn_eager).
+    ///
+    /// ```
+    /// let rt = conductor::Runtime::builder().eager_tasks(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let t = conductor::spawn(async { 1 });
+    ///     assert!(t.is_done());
+    /// });
+    /// ```
+    pub fn eager_tasks(mut self, on: bool) -> Self {
+        self.config.eager_tasks = on;
         self
     }
 

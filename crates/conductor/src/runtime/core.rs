@@ -30,7 +30,7 @@ use crate::task::harness;
 use crate::task::raw::{free, merge_debt};
 use crate::task::{schedule, TaskPtr};
 use crate::time::clock::Clock;
-use crate::time::wheel::{Fired, Payload, Wheel, TICK_NS};
+use crate::time::wheel::{tick_start_ns, Fired, Payload, Wheel, TICK_NS};
 
 /// Task polls between two non-blocking looks at the selector while work is queued.
 const EVENT_INTERVAL: u32 = 61;
@@ -63,6 +63,12 @@ pub struct LoopStats {
     pub tasks: usize,
 }
 
+/// A task's per-poll state, set aside while another task is stepped inside its poll.
+pub(crate) struct SuspendedPoll {
+    frames: Vec<Frame>,
+    budget: u32,
+}
+
 pub(crate) struct Core {
     pub(crate) id: u64,
     pub(crate) shared: Arc<Shared>,
@@ -77,6 +83,9 @@ pub(crate) struct Core {
     budget: Cell<u32>,
     scope_gen: Cell<u64>,
     polls_since_io: Cell<u32>,
+    /// The ready queue is being run: user code may be running (asyncio's `loop.is_running()`
+    /// as far as eager tasks are concerned).
+    running_ready: Cell<bool>,
     iterations: Cell<u64>,
     polls: Cell<u64>,
     batch: Cell<VecDeque<Runnable>>,
@@ -88,10 +97,12 @@ impl Core {
     pub(crate) fn new(config: Config) -> io::Result<Core> {
         let (io, waker) = Driver::new()?;
         let shared = Arc::new(Shared::new(Box::new(MioUnpark(waker))));
+        let clock = Clock::new(config.paused);
+        let timers = RefCell::new(Wheel::new(clock.now_ns() / TICK_NS));
         Ok(Core {
             id: shared.id,
-            clock: Clock::new(config.paused),
-            timers: RefCell::new(Wheel::default()),
+            clock,
+            timers,
             io,
             blocking: Pool::new(config.max_blocking_threads, config.blocking_keep_alive),
             current: Cell::new(None),
@@ -99,6 +110,7 @@ impl Core {
             budget: Cell::new(BUDGET),
             scope_gen: Cell::new(shared.id << 40),
             polls_since_io: Cell::new(0),
+            running_ready: Cell::new(false),
             iterations: Cell::new(0),
             polls: Cell::new(0),
             batch: Cell::new(VecDeque::new()),
@@ -129,6 +141,25 @@ impl Core {
 
     pub(crate) fn reset_budget(&self) {
         self.budget.set(BUDGET);
+    }
+
+    /// Whether a spawn now may start its task eagerly: the loop is running its ready queue.
+    pub(crate) fn may_start_eagerly(&self) -> bool {
+        self.running_ready.get()
+    }
+
+    /// Sets aside the running task's per-poll state (scope frames, budget) so that another task
+    /// can be stepped inside its poll (an eager start); `resume_poll` puts it back.
+    pub(crate) fn suspend_poll(&self) -> SuspendedPoll {
+        SuspendedPoll {
+            frames: std::mem::take(&mut *self.frames.borrow_mut()),
+            budget: self.budget.get(),
+        }
+    }
+
+    pub(crate) fn resume_poll(&self, saved: SuspendedPoll) {
+        *self.frames.borrow_mut() = saved.frames;
+        self.budget.set(saved.budget);
     }
 
     /// Spends one unit of the running task's budget; when none is left, asks for a yield.
@@ -213,7 +244,7 @@ impl Core {
             if self.clock.is_paused() && timeout.is_some() && self.blocking.in_flight() == 0 {
                 // Nothing can happen before the next timer but IO: jump to the timer.
                 if let Some(tick) = self.timers.borrow().next_tick() {
-                    self.clock.advance_to(tick * TICK_NS);
+                    self.clock.advance_to(tick_start_ns(tick));
                 }
                 self.poll_io(Some(Duration::ZERO));
             } else if self.shared.remote.park() {
@@ -236,9 +267,8 @@ impl Core {
     /// How long the selector may block: until the next timer, or forever.
     fn park_timeout(&self) -> Option<Duration> {
         let tick = self.timers.borrow().next_tick()?;
-        let deadline = tick.saturating_mul(TICK_NS);
         Some(Duration::from_nanos(
-            deadline.saturating_sub(self.clock.now_ns()),
+            tick_start_ns(tick).saturating_sub(self.clock.now_ns()),
         ))
     }
 
@@ -308,6 +338,7 @@ impl Core {
         let mut batch = self.batch.take();
         // SAFETY: the loop's own thread; swapping runs no user code.
         unsafe { self.shared.with_local(|l| l.ready.swap(&mut batch)) };
+        self.running_ready.set(true);
         let n = batch.len() as u32;
         self.polls.set(self.polls.get() + u64::from(n));
         self.polls_since_io
@@ -318,6 +349,7 @@ impl Core {
                 Entry::Callback(cb) => run_callback(&cb),
             }
         }
+        self.running_ready.set(false);
         self.batch.set(batch);
     }
 }
