@@ -74,7 +74,12 @@ impl Pool {
             if let Err(e) = spawned {
                 // The job stays queued for the threads that exist; with none, it waits until
                 // a later `execute` manages to start one.
-                eprintln!("conductor: could not start a thread-pool thread: {e}");
+                crate::runtime::call_exception_handler(
+                    crate::runtime::ExceptionContext::new(
+                        "Could not start a thread-pool thread; the job waits for a running one",
+                    )
+                    .with_error(e),
+                );
                 self.inner.lock().threads -= 1;
             }
         }

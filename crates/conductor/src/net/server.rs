@@ -472,11 +472,16 @@ where
             Some(Err(e)) if is_per_connection(&e) => {}
             Some(Err(e)) => {
                 if !failing {
+                    // asyncio: "socket.accept() out of system resource", each time; here once
+                    // per streak of failures.
                     let at = server.addrs.get(index).map(ToString::to_string);
-                    eprintln!(
-                        "conductor: server on {}: accept failed: {e}; pausing accepts for \
-                         {ACCEPT_BACKOFF:?} at a time until it succeeds",
-                        at.as_deref().unwrap_or("?"),
+                    crate::runtime::call_exception_handler(
+                        crate::runtime::ExceptionContext::new(format!(
+                            "accept() failed; the server pauses accepting for \
+                             {ACCEPT_BACKOFF:?} at a time until it succeeds"
+                        ))
+                        .with_detail("server", at.as_deref().unwrap_or("?"))
+                        .with_error(e),
                     );
                 }
                 failing = true;

@@ -7,6 +7,7 @@
 //! - `context`: which loop runs on this thread, and which task it polls.
 //! - `budget`: the cooperative budget.
 //! - `callback`: `call_soon`, `call_later`, `call_at`.
+//! - `exception`: the exception handler, where every error nobody retrieved is reported.
 //! - `handle`: `Handle`, to reach a loop from other threads.
 //! - `per_core`: `LoopGroup`, one loop per thread for multi-core programs.
 //!
@@ -18,6 +19,7 @@ mod builder;
 mod callback;
 pub(crate) mod context;
 pub(crate) mod core;
+pub(crate) mod exception;
 mod handle;
 mod per_core;
 pub(crate) mod ready;
@@ -36,6 +38,10 @@ pub use budget::{consume_budget, poll_proceed};
 pub use builder::{Builder, SlowStep};
 pub(crate) use callback::call_soon_internal;
 pub use callback::{call_at, call_later, call_soon, CallbackHandle, TimerHandle};
+pub use exception::{
+    call_exception_handler, default_exception_handler, reset_exception_handler,
+    set_exception_handler, ContextError, ExceptionContext, TaskInfo,
+};
 pub use handle::{Handle, LoopClosed, RemoteTask};
 pub use per_core::LoopGroup;
 

@@ -72,7 +72,9 @@ pub(crate) fn close(core: &Core) {
     for item in core.shared.remote.close() {
         match item {
             Remote::Task(t) => core.remote_task(t),
-            Remote::Call(f) => drop(f),
+            Remote::Call(f, _) => drop(f),
+            // Reports made on other threads while the loop closed still reach its handler.
+            Remote::Report(context) => core.call_exception_handler(*context),
         }
     }
     // SAFETY: the loop's own thread.
