@@ -1,4 +1,10 @@
 //! The thread pool behind `to_thread`.
+//!
+//! Hand-over accounting, as tokio's `num_idle`/`num_notify` and Python's idle semaphore: a job
+//! handed to an idle thread takes that thread out of `idle` at once (and counts one in
+//! `notified`), so the next job sees no idle thread and starts another one instead of queueing
+//! behind the first. A woken thread proceeds only by consuming a `notified` (a spurious
+//! condvar wake-up goes back to waiting).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,7 +29,10 @@ struct Inner {
 struct State {
     queue: VecDeque<Job>,
     threads: usize,
+    /// Threads waiting for work and not yet handed any.
     idle: usize,
+    /// Hand-overs to idle threads not yet picked up.
+    notified: usize,
     shutdown: bool,
     next_name: usize,
 }
@@ -36,6 +45,7 @@ impl Pool {
                     queue: VecDeque::new(),
                     threads: 0,
                     idle: 0,
+                    notified: 0,
                     shutdown: false,
                     next_name: 0,
                 }),
@@ -60,6 +70,8 @@ impl Pool {
         self.inner.in_flight.fetch_add(1, Ordering::AcqRel);
         s.queue.push_back(job);
         if s.idle > 0 {
+            s.idle -= 1;
+            s.notified += 1;
             drop(s);
             self.inner.work.notify_one();
         } else if s.threads < self.inner.max_threads {
@@ -114,12 +126,17 @@ impl Inner {
             }
             s.idle += 1;
             let until = Instant::now() + self.keep_alive;
-            let mut timed_out = false;
-            while s.queue.is_empty() && !s.shutdown {
-                let left = until.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    timed_out = true;
+            loop {
+                if s.notified > 0 {
+                    // A job was handed to us (`execute` already took us out of `idle`).
+                    s.notified -= 1;
                     break;
+                }
+                let left = until.saturating_duration_since(Instant::now());
+                if s.shutdown || left.is_zero() {
+                    s.idle -= 1;
+                    s.threads -= 1;
+                    return;
                 }
                 s = self
                     .work
@@ -127,11 +144,76 @@ impl Inner {
                     .unwrap_or_else(|e| e.into_inner())
                     .0;
             }
-            s.idle -= 1;
-            if timed_out && s.queue.is_empty() {
-                break;
-            }
         }
         s.threads -= 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    /// Waits (bounded) until the pool has `n` idle threads.
+    fn wait_idle(pool: &Pool, n: usize) {
+        for _ in 0..5000 {
+            if pool.inner.lock().idle == n {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        panic!("the pool never had {n} idle threads");
+    }
+
+    #[test]
+    fn two_jobs_handed_to_one_idle_thread_start_a_second_thread() {
+        let pool = Pool::new(4, Duration::from_secs(10));
+        let (done, finished) = mpsc::channel();
+        let d = done.clone();
+        assert!(pool.execute(Box::new(move || d.send(()).unwrap())));
+        finished.recv_timeout(Duration::from_secs(5)).unwrap();
+        wait_idle(&pool, 1);
+        // Two jobs that need each other: on one thread, the first waits for the second forever.
+        let (a_tx, a_rx) = mpsc::channel::<()>();
+        let (b_tx, b_rx) = mpsc::channel::<()>();
+        let d = done.clone();
+        pool.execute(Box::new(move || {
+            a_tx.send(()).unwrap();
+            let met = b_rx.recv_timeout(Duration::from_secs(5)).is_ok();
+            d.send(()).unwrap();
+            assert!(met);
+        }));
+        let d = done;
+        pool.execute(Box::new(move || {
+            b_tx.send(()).unwrap();
+            let met = a_rx.recv_timeout(Duration::from_secs(5)).is_ok();
+            d.send(()).unwrap();
+            assert!(met);
+        }));
+        assert_eq!(
+            pool.inner.lock().threads,
+            2,
+            "the second job started a thread"
+        );
+        for _ in 0..2 {
+            finished.recv_timeout(Duration::from_secs(10)).unwrap();
+        }
+        pool.shutdown();
+    }
+
+    #[test]
+    fn a_spurious_wake_up_takes_no_job_that_was_not_handed_over() {
+        let pool = Pool::new(1, Duration::from_secs(10));
+        let (tx, rx) = mpsc::channel();
+        let t = tx.clone();
+        pool.execute(Box::new(move || t.send(1).unwrap()));
+        assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), 1);
+        wait_idle(&pool, 1);
+        pool.inner.work.notify_all(); // as a spurious wake-up would
+        std::thread::sleep(Duration::from_millis(10));
+        assert_eq!(pool.inner.lock().idle, 1, "still idle, still countable");
+        pool.execute(Box::new(move || tx.send(2).unwrap()));
+        assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), 2);
+        pool.shutdown();
     }
 }
