@@ -99,3 +99,43 @@ impl<T> Future for Blocking<T> {
         Poll::Pending
     }
 }
+
+/// Runs `f` on this loop's pool as work that the loop's close waits for (tokio's mandatory
+/// blocking work), even once the pool has stopped taking ordinary jobs. Outside a loop, `f`
+/// runs here, now.
+pub(crate) fn spawn_mandatory(f: Box<dyn FnOnce() + Send>) {
+    let f = context::with_core(|core| match core {
+        Some(core) => {
+            core.blocking.execute_mandatory(f);
+            None
+        }
+        None => Some(f),
+    });
+    if let Some(f) = f {
+        f();
+    }
+}
+
+/// Drives `future` to its end on this (pool or plain) thread, parking between polls. For
+/// futures that complete by themselves, from other threads: a pool job's result, an io_uring
+/// completion.
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::park();
+    }
+}

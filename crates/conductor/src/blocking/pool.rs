@@ -5,6 +5,10 @@
 //! `notified`), so the next job sees no idle thread and starts another one instead of queueing
 //! behind the first. A woken thread proceeds only by consuming a `notified` (a spurious
 //! condvar wake-up goes back to waiting).
+//!
+//! Mandatory jobs (tokio's `spawn_mandatory_blocking`: a dropped `File`'s last write) are
+//! accepted even after `shutdown`, and the loop's close waits for them (`wait_mandatory`), so
+//! their work is not lost when the program ends.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,6 +24,10 @@ pub(crate) struct Pool {
 struct Inner {
     state: Mutex<State>,
     work: Condvar,
+    /// Signalled when the last mandatory job finishes.
+    mandatory_done: Condvar,
+    /// Thread names: `<name>-<n>`.
+    name: &'static str,
     max_threads: usize,
     keep_alive: Duration,
     /// Jobs accepted and not finished: while any runs, a paused clock must not jump.
@@ -35,10 +43,12 @@ struct State {
     notified: usize,
     shutdown: bool,
     next_name: usize,
+    /// Mandatory jobs accepted and not finished.
+    mandatory: usize,
 }
 
 impl Pool {
-    pub(crate) fn new(max_threads: usize, keep_alive: Duration) -> Pool {
+    pub(crate) fn new(name: &'static str, max_threads: usize, keep_alive: Duration) -> Pool {
         Pool {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
@@ -48,8 +58,11 @@ impl Pool {
                     notified: 0,
                     shutdown: false,
                     next_name: 0,
+                    mandatory: 0,
                 }),
                 work: Condvar::new(),
+                mandatory_done: Condvar::new(),
+                name,
                 max_threads,
                 keep_alive,
                 in_flight: AtomicUsize::new(0),
@@ -63,10 +76,68 @@ impl Pool {
 
     /// Queues a job; false when the pool has shut down.
     pub(crate) fn execute(&self, job: Job) -> bool {
-        let mut s = self.inner.lock();
+        let s = self.inner.lock();
         if s.shutdown {
             return false;
         }
+        self.submit(s, job);
+        true
+    }
+
+    /// Queues a job that the loop's close waits for, even after `shutdown`.
+    pub(crate) fn execute_mandatory(&self, job: Job) {
+        let mut s = self.inner.lock();
+        s.mandatory += 1;
+        let inner = self.inner.clone();
+        let job = Box::new(move || {
+            // Counted down even if the job panics.
+            struct Done(Arc<Inner>);
+            impl Drop for Done {
+                fn drop(&mut self) {
+                    let mut s = self.0.lock();
+                    s.mandatory -= 1;
+                    if s.mandatory == 0 {
+                        self.0.mandatory_done.notify_all();
+                    }
+                }
+            }
+            let _done = Done(inner);
+            job();
+        });
+        self.submit(s, job);
+    }
+
+    /// Waits until every mandatory job has run, or until `deadline`. Jobs that no thread could
+    /// be started for run here.
+    pub(crate) fn wait_mandatory(&self, deadline: Option<Instant>) {
+        let mut s = self.inner.lock();
+        while s.mandatory > 0 {
+            if s.threads == 0 {
+                if let Some(job) = s.queue.pop_front() {
+                    drop(s);
+                    self.inner.run(job);
+                    s = self.inner.lock();
+                    continue;
+                }
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return;
+            }
+            // Wakes at least every 100 ms to see whether threads are left to run the queue.
+            let step = deadline.map_or(Duration::from_millis(100), |d| {
+                (d - now).min(Duration::from_millis(100))
+            });
+            s = self
+                .inner
+                .mandatory_done
+                .wait_timeout(s, step)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    fn submit(&self, mut s: std::sync::MutexGuard<'_, State>, job: Job) {
         self.inner.in_flight.fetch_add(1, Ordering::AcqRel);
         s.queue.push_back(job);
         if s.idle > 0 {
@@ -77,7 +148,7 @@ impl Pool {
         } else if s.threads < self.inner.max_threads {
             s.threads += 1;
             s.next_name += 1;
-            let name = format!("conductor-blocking-{}", s.next_name);
+            let name = format!("{}-{}", self.inner.name, s.next_name);
             drop(s);
             let inner = self.inner.clone();
             let spawned = std::thread::Builder::new()
@@ -95,7 +166,6 @@ impl Pool {
                 self.inner.lock().threads -= 1;
             }
         }
-        true
     }
 
     /// Refuses new jobs; idle threads exit, busy ones after their job.
@@ -110,14 +180,19 @@ impl Inner {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Runs a job taken off the queue.
+    fn run(&self, job: Job) {
+        // Jobs catch their own panics (see `to_thread`).
+        job();
+        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+
     fn worker(&self) {
         let mut s = self.lock();
         loop {
             if let Some(job) = s.queue.pop_front() {
                 drop(s);
-                // Jobs catch their own panics (see `to_thread`).
-                job();
-                self.in_flight.fetch_sub(1, Ordering::AcqRel);
+                self.run(job);
                 s = self.lock();
                 continue;
             }
@@ -167,7 +242,7 @@ mod tests {
 
     #[test]
     fn two_jobs_handed_to_one_idle_thread_start_a_second_thread() {
-        let pool = Pool::new(4, Duration::from_secs(10));
+        let pool = Pool::new("test", 4, Duration::from_secs(10));
         let (done, finished) = mpsc::channel();
         let d = done.clone();
         assert!(pool.execute(Box::new(move || d.send(()).unwrap())));
@@ -203,7 +278,7 @@ mod tests {
 
     #[test]
     fn a_spurious_wake_up_takes_no_job_that_was_not_handed_over() {
-        let pool = Pool::new(1, Duration::from_secs(10));
+        let pool = Pool::new("test", 1, Duration::from_secs(10));
         let (tx, rx) = mpsc::channel();
         let t = tx.clone();
         pool.execute(Box::new(move || t.send(1).unwrap()));

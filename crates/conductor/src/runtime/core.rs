@@ -96,7 +96,11 @@ impl Core {
             clock: Clock::new(config.paused),
             timers: RefCell::new(Wheel::default()),
             io,
-            blocking: Pool::new(config.max_blocking_threads, config.blocking_keep_alive),
+            blocking: Pool::new(
+                "conductor-blocking",
+                config.max_blocking_threads,
+                config.blocking_keep_alive,
+            ),
             current: Cell::new(None),
             frames: RefCell::new(Vec::new()),
             budget: Cell::new(BUDGET),

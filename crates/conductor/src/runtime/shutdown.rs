@@ -43,9 +43,9 @@ fn registered(core: &Core) -> Vec<TaskPtr> {
 }
 
 /// Drops what the loop still owns (as asyncio's `loop.close()`, pending tasks are destroyed
-/// without running again) and hands the remaining task references to the atomic count.
+/// without running again), waits for the pool's mandatory jobs, and hands the remaining task
+/// references to the atomic count.
 pub(crate) fn close(core: &Core) {
-    core.blocking.shutdown();
     loop {
         // SAFETY: the loop's own thread.
         drop(unsafe { core.shared.with_local(|l| l.ready.take_all()) });
@@ -66,6 +66,11 @@ pub(crate) fn close(core: &Core) {
             }
         }
     }
+    // The pool refuses new work, but what must not be lost (a dropped `File`'s last write,
+    // queued by the futures just dropped) runs to its end first.
+    core.blocking.shutdown();
+    let deadline = core.config.shutdown_timeout.map(|d| Instant::now() + d);
+    core.blocking.wait_mandatory(deadline);
     let timers = std::mem::take(&mut *core.timers.borrow_mut());
     drop(timers);
     core.io.clear_wakers();
