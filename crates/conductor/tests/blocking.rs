@@ -166,3 +166,67 @@ fn six_jobs_submitted_together_take_about_one_jobs_time() {
         assert!(took < Duration::from_millis(1000), "six jobs took {took:?}");
     });
 }
+
+#[test]
+fn cpu_work_does_not_queue_behind_blocking_work() {
+    let rt = Runtime::builder().max_blocking_threads(1).build().unwrap();
+    rt.block_on(async {
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        // The only blocking thread is busy until released (at most 10 s).
+        let busy = conductor::to_thread(move || released.recv_timeout(Duration::from_secs(10)));
+        let answer = conductor::spawn_cpu(|| 6 * 7).await.unwrap();
+        assert_eq!(answer, 42);
+        release.send(()).unwrap();
+        assert!(
+            busy.await.unwrap().is_ok(),
+            "the CPU job waited for the blocking one"
+        );
+    });
+}
+
+#[test]
+fn the_cpu_pool_runs_one_job_per_core_at_once() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    conductor::run(async move {
+        let meeting = Arc::new((std::sync::Mutex::new(0), std::sync::Condvar::new()));
+        let jobs: Vec<_> = (0..cores)
+            .map(|_| {
+                let meeting = meeting.clone();
+                conductor::spawn_cpu(move || rendezvous(&meeting, cores))
+            })
+            .collect();
+        for job in jobs {
+            assert!(job.await.unwrap(), "{cores} CPU jobs never ran at once");
+        }
+    });
+}
+
+#[test]
+fn a_panic_on_the_cpu_pool_comes_back_as_an_error() {
+    conductor::run(async {
+        let err = conductor::spawn_cpu(|| -> u32 { panic!("overflow") })
+            .await
+            .unwrap_err();
+        assert!(err.is_panic());
+        // The pool survives its jobs' panics.
+        assert_eq!(conductor::spawn_cpu(|| 1).await.unwrap(), 1);
+    });
+}
+
+#[test]
+fn a_paused_clock_waits_for_cpu_work() {
+    let rt = Runtime::builder().paused_clock().build().unwrap();
+    rt.block_on(async {
+        let work = conductor::spawn_cpu(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            "done"
+        });
+        // If the clock jumped while the job runs, this hour would pass at once.
+        let out = conductor::timeout(Duration::from_secs(3600), work).await;
+        assert_eq!(
+            out.expect("the paused clock jumped past running CPU work")
+                .unwrap(),
+            "done"
+        );
+    });
+}

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-type Job = Box<dyn FnOnce() + Send>;
+pub(crate) type Job = Box<dyn FnOnce() + Send>;
 
 pub(crate) struct Pool {
     inner: Arc<Inner>,
@@ -72,6 +72,12 @@ impl Pool {
 
     pub(crate) fn in_flight(&self) -> usize {
         self.inner.in_flight.load(Ordering::Acquire)
+    }
+
+    /// Counts work done elsewhere (the CPU pool) as in flight here until the guard drops.
+    pub(crate) fn hold_in_flight(&self) -> InFlight {
+        self.inner.in_flight.fetch_add(1, Ordering::AcqRel);
+        InFlight(self.inner.clone())
     }
 
     /// Queues a job; false when the pool has shut down.
@@ -172,6 +178,15 @@ impl Pool {
     pub(crate) fn shutdown(&self) {
         self.inner.lock().shutdown = true;
         self.inner.work.notify_all();
+    }
+}
+
+/// Work counted in a pool's `in_flight`, from [`Pool::hold_in_flight`].
+pub(crate) struct InFlight(Arc<Inner>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
