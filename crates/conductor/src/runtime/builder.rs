@@ -52,6 +52,7 @@ pub(crate) struct Config {
     pub(crate) shutdown_timeout: Option<Duration>,
     pub(crate) on_slow_step: Option<SlowStepHook>,
     pub(crate) exception_handler: Option<ExceptionHook>,
+    pub(crate) handle_ctrl_c: bool,
 }
 
 /// Builds a [`Runtime`] (one event loop, for the thread that builds it).
@@ -86,6 +87,7 @@ impl Builder {
                 shutdown_timeout: None,
                 on_slow_step: None,
                 exception_handler: None,
+                handle_ctrl_c: true,
             },
         }
     }
@@ -165,6 +167,21 @@ impl Builder {
     /// finish their cleanup. Unbounded by default, as in asyncio.
     pub fn shutdown_timeout(mut self, d: Duration) -> Self {
         self.config.shutdown_timeout = Some(d);
+        self
+    }
+
+    /// Whether [`Runtime::run`] (and so `conductor::run` and `#[conductor::main]`) handles
+    /// Ctrl-C as `asyncio.run` does: the first SIGINT cancels the main task, lets its cleanup
+    /// run, then ends the process by SIGINT; a second one ends it at once. On by default.
+    /// Off, a SIGINT that the program does not listen for ends the process at once, without
+    /// cleanup (the signal's default action).
+    ///
+    /// ```
+    /// let rt = conductor::Runtime::builder().handle_ctrl_c(false).build().unwrap();
+    /// rt.run(async {});
+    /// ```
+    pub fn handle_ctrl_c(mut self, on: bool) -> Self {
+        self.config.handle_ctrl_c = on;
         self
     }
 
