@@ -5,6 +5,7 @@
 //! cargo run --release --example tour
 //! ```
 //!
+//! It takes about 50 s, nearly all of it the programs' own sleeps. Each section names its file.
 //! Each program is also its own example (`cargo run --example cancellation`); its source starts
 //! with the Python program it ports.
 
@@ -19,6 +20,7 @@ macro_rules! programs {
 
 programs! {
     hello: "asyncio.run(main())",
+    awaitables: "three awaitables: a coroutine, a task, a future (0.1 s)",
     chaining: "awaiting coroutines one after another (2 s)",
     sequential: "sequential awaits add up (3 s)",
     create_tasks: "create_task schedules at once (1 s, not 3 s)",
@@ -33,7 +35,7 @@ programs! {
     wait_first: "wait(FIRST_COMPLETED) (1 s)",
     timeouts: "asyncio.timeout and wait_for (1 s)",
     task_group: "TaskGroup: one failure cancels the rest",
-    callbacks: "call_soon, call_later, call_at (3 s)",
+    callbacks: "call_soon, call_later, call_at (3 s; the 5 s call_at is meant not to run: the loop closes at 3 s)",
     lock: "asyncio.Lock: one at a time, in FIFO order (6 s)",
     lock_counter: "a lock around a read-modify-write",
     semaphore: "asyncio.Semaphore(2): two at a time (4 s)",
@@ -53,7 +55,7 @@ programs! {
 fn main() {
     let total = Instant::now();
     for (name, what, run) in PROGRAMS {
-        println!("\n=== {name}: {what}");
+        println!("\n=== {name} (examples/{name}.rs): {what}");
         let start = Instant::now();
         run();
         println!("--- {name} took {:.2?}", start.elapsed());

@@ -75,6 +75,9 @@ struct Row {
     /// Digits after the point.
     precision: usize,
     cells: Vec<Option<f64>>,
+    /// The row whose tokio figure this row's ratios use, when tokio has none of its own (a
+    /// variant only some runtimes have, compared with tokio's plain form).
+    ratio_to: Option<&'static str>,
 }
 
 fn per_op(d: Duration, ops: usize) -> f64 {
@@ -84,7 +87,10 @@ fn per_op(d: Duration, ops: usize) -> f64 {
 /// One run of `workload` on `c`: one figure per row of that workload.
 fn run_once(c: &dyn Contender, workload: &str, s: &Sizes) -> Vec<Option<f64>> {
     match workload {
-        "spawn" => vec![Some(per_op(c.spawn(s.spawn), s.spawn))],
+        "spawn" => vec![
+            Some(per_op(c.spawn(s.spawn), s.spawn)),
+            c.spawn_eager(s.spawn).map(|d| per_op(d, s.spawn)),
+        ],
         "chained_spawn" => vec![Some(per_op(c.chained_spawn(s.chained), s.chained))],
         "yield" => {
             let d = c.yield_now(s.yield_tasks, s.yields);
@@ -127,9 +133,16 @@ fn rows_of(workload: &str, n: usize) -> Vec<Row> {
         unit,
         precision,
         cells: vec![None; n],
+        ratio_to: None,
     };
     match workload {
-        "spawn" => vec![row("spawn", "ns/task", 1)],
+        "spawn" => vec![
+            row("spawn", "ns/task", 1),
+            Row {
+                ratio_to: Some("spawn"),
+                ..row("spawn (eager)", "ns/task", 1)
+            },
+        ],
         "chained_spawn" => vec![row("chained_spawn", "ns/spawn", 1)],
         "yield" => vec![row("yield", "ns/yield", 1)],
         "ping_pong" => vec![
@@ -200,7 +213,10 @@ fn print_tables(contenders: &[Box<dyn Contender>], table: &[Row]) {
     println!("| workload | {} |", names.join(" | "));
     println!("|---|{}", "---:|".repeat(names.len()));
     for row in table {
-        let base = row.cells[tokio];
+        let base = row.cells[tokio].or_else(|| {
+            let to = row.ratio_to?;
+            table.iter().find(|r| r.label == to)?.cells[tokio]
+        });
         let cells: Vec<String> = row
             .cells
             .iter()
@@ -323,6 +339,10 @@ fn main() -> ExitCode {
     println!(
         "- parked_memory: bytes allocated per parked task (task, future, scheduler queues; not \
          the caller's handle)."
+    );
+    println!(
+        "- spawn (eager): conductor::spawn_eager (asyncio's eager task factory); its ratio is to \
+         tokio's plain spawn (tokio has no eager start)."
     );
     println!(
         "- Figures are noisy: about 10% run to run on spawn and timers, 30% on yield. Run \

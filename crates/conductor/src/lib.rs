@@ -25,6 +25,7 @@
 //! - [`task`]: [`spawn`], [`Task`], [`current_task`], [`all_tasks`];
 //! - [`catch_cancel`] and [`Cancelled`]: cancellation with async cleanup;
 //! - [`time`]: [`sleep`], [`timeout`], [`interval`];
+//! - [`future`]: [`create_future`] ([`SettableFuture`], asyncio's `Future`), [`SharedTask`];
 //! - [`group`]: [`gather`], [`wait`], [`as_completed`], [`shield`], [`TaskGroup`];
 //! - [`sync`]: [`Lock`], [`Event`], [`Condition`], [`Semaphore`], [`Queue`], channels;
 //! - [`fs`], [`process`], [`signal`]: files, subprocesses, Unix signals;
@@ -37,6 +38,7 @@ mod blocking;
 mod cancel;
 pub mod debug;
 pub mod fs;
+pub mod future;
 pub mod group;
 pub mod io;
 mod loom;
@@ -51,6 +53,7 @@ pub mod time;
 
 pub use blocking::{spawn_blocking, spawn_cpu, to_thread, Blocking};
 pub use cancel::{catch_cancel, Cancelled, CatchCancel, Reraise};
+pub use future::{create_future, SettableFuture, SharedTask};
 pub use group::{
     as_completed, gather, shield, task_group, try_gather, wait, AsCompleted, Gather, ReturnWhen,
     Shield, TaskGroup, TaskGroupError, TryGather,
@@ -65,8 +68,8 @@ pub use sync::{
     Semaphore,
 };
 pub use task::{
-    all_tasks, current_task, spawn, spawn_named, yield_now, InvalidState, Task, TaskError, TaskRef,
-    TaskState,
+    all_tasks, current_task, spawn, spawn_eager, spawn_named, yield_now, InvalidState, Task,
+    TaskError, TaskRef, TaskState,
 };
 pub use time::{
     advance, interval, now, sleep, sleep_until, timeout, timeout_at, timeout_scope, wait_for,

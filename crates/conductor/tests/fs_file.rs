@@ -1,14 +1,17 @@
 //! `conductor::fs::File`: buffered reads and writes, seeks, syncs, drops and cancellation, on
 //! real files, under every backend this build and kernel offer.
 
-use std::future::Future;
 use std::io::{ErrorKind, SeekFrom};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use conductor::fs::{self, Backend, File};
+use conductor::fs::File;
 use futures_lite::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+#[path = "support/backends.rs"]
+mod backends;
+use backends::{each_backend, with_each_backend};
 
 struct TempDir(PathBuf);
 
@@ -32,18 +35,6 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn each_backend<F, Fut>(body: F)
-where
-    F: Fn(Backend) -> Fut,
-    Fut: Future<Output = ()> + 'static,
-{
-    for b in [Backend::ThreadPool, Backend::IoUring] {
-        if fs::set_backend(b).is_ok() {
-            conductor::run(body(b));
-        }
     }
 }
 
@@ -275,10 +266,7 @@ fn a_file_opened_for_reading_refuses_writes_at_flush() {
 /// before `run` returns (shutdown waits for the flush on the pool).
 #[test]
 fn a_file_dropped_at_the_end_of_run_reaches_the_os_before_run_returns() {
-    for b in [Backend::ThreadPool, Backend::IoUring] {
-        if fs::set_backend(b).is_err() {
-            continue;
-        }
+    with_each_backend(|b| {
         let dir = TempDir::new("dropend");
         let path = dir.join("f");
         let data = pattern((3 << 20) + 10); // a chunk in flight and bytes buffered at the drop
@@ -292,16 +280,13 @@ fn a_file_dropped_at_the_end_of_run_reaches_the_os_before_run_returns() {
             std::fs::read(&path).unwrap() == data,
             "bytes lost at the end of run ({b:?})"
         );
-    }
+    });
 }
 
 /// A `File` held by a task that `run`'s shutdown cancels: its buffered bytes still land.
 #[test]
 fn a_file_held_by_a_task_cancelled_at_shutdown_reaches_the_os() {
-    for b in [Backend::ThreadPool, Backend::IoUring] {
-        if fs::set_backend(b).is_err() {
-            continue;
-        }
+    with_each_backend(|b| {
         let dir = TempDir::new("dropcancel");
         let path = dir.join("f");
         let p = path.clone();
@@ -321,17 +306,14 @@ fn a_file_held_by_a_task_cancelled_at_shutdown_reaches_the_os() {
             b"written before the cancellation",
             "bytes lost at shutdown ({b:?})"
         );
-    }
+    });
 }
 
 /// The background write of a dropped `File` fails: the loop's exception handler hears of it,
 /// with the path.
 #[test]
 fn a_failed_background_write_goes_to_the_exception_handler() {
-    for b in [Backend::ThreadPool, Backend::IoUring] {
-        if fs::set_backend(b).is_err() {
-            continue;
-        }
+    with_each_backend(|b| {
         let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let s = seen.clone();
         conductor::Runtime::builder()
@@ -353,5 +335,5 @@ fn a_failed_background_write_goes_to_the_exception_handler() {
             ),
             "{b:?}: {seen:?}"
         );
-    }
+    });
 }

@@ -45,6 +45,22 @@ impl Contender for Conductor {
         })
     }
 
+    fn spawn_eager(&self, n: usize) -> Option<Duration> {
+        Some(rt().block_on(async move {
+            let start = Instant::now();
+            let mut handles = Vec::with_capacity(n);
+            for i in 0..n {
+                handles.push(conductor::spawn_eager(async move { small(i) }));
+            }
+            let mut sum = 0;
+            for h in handles {
+                sum += h.await.expect("spawned task failed");
+            }
+            black_box(sum);
+            start.elapsed()
+        }))
+    }
+
     fn chained_spawn(&self, n: usize) -> Duration {
         rt().block_on(async move {
             let (tx, rx) = async_channel::bounded(1);

@@ -16,6 +16,11 @@ pub trait Contender {
     fn name(&self) -> &'static str;
     /// Spawns `n` trivial tasks, keeps the handles, awaits them all; total time.
     fn spawn(&self, n: usize) -> Duration;
+    /// The same with tasks started eagerly (asyncio 3.12's eager task factory), where the
+    /// runtime has them.
+    fn spawn_eager(&self, _n: usize) -> Option<Duration> {
+        None
+    }
     /// Each task spawns the next, `n` deep; the last signals through a channel; total time.
     fn chained_spawn(&self, n: usize) -> Duration;
     /// `tasks` tasks each yield `yields` times; total time. None for a runtime that cannot

@@ -23,7 +23,7 @@ use std::task::{Context, Poll, Waker};
 use pin_project_lite::pin_project;
 
 use scope::{Action, ScopeTree};
-pub(crate) use scope::{Frame, Kind, Mark, ScopeKey, Target};
+pub(crate) use scope::{Awaited, CancelAwaited, Frame, Kind, Mark, ScopeKey, Target};
 
 use crate::runtime::context;
 use crate::task::header::flags::*;
@@ -91,6 +91,13 @@ impl fmt::Debug for Cancelled {
 
 impl std::error::Error for Cancelled {}
 
+/// Two cancellations are equal when their messages are (where they were aimed is internal).
+impl PartialEq for Cancelled {
+    fn eq(&self, other: &Self) -> bool {
+        self.msg == other.msg
+    }
+}
+
 /// The task being polled on this thread, if any.
 pub(crate) fn current_task() -> Option<TaskPtr> {
     context::with_core(|c| c.and_then(|c| c.current_task()))
@@ -121,7 +128,7 @@ pub(crate) fn deliver(task: TaskPtr, target: Target, msg: &Option<Arc<str>>) -> 
                 delivered = true;
             }
             Action::Forward(awaited, key) => {
-                if cancel_task(awaited.ptr(), msg.clone()) {
+                if awaited.cancel(msg.clone()) {
                     delivered = true;
                 } else if let Some(n) = extra.scopes.borrow_mut().get_mut(key) {
                     // The awaited task is already done; it cannot take the cancellation.
@@ -194,7 +201,9 @@ pub(crate) fn await_task(awaited: &crate::task::LocalRef, waker: &Waker) {
             std::mem::forget(node);
         }
         None => {
-            if let Some(node) = ScopeHandle::register(Kind::Forward(awaited.clone()), waker) {
+            if let Some(node) =
+                ScopeHandle::register(Kind::Forward(Awaited::Task(awaited.clone())), waker)
+            {
                 awaited.header().set(AWAITED);
                 std::mem::forget(node); // stays registered until `stop_awaiting`
             }

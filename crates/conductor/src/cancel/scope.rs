@@ -22,6 +22,31 @@ use slab::Slab;
 
 use crate::task::LocalRef;
 
+/// What a forwarding node passes a cancellation on to (asyncio's `_fut_waiter`).
+#[derive(Clone)]
+pub(crate) enum Awaited {
+    /// An awaited task: it is cancelled, and the awaiter waits for it to end.
+    Task(LocalRef),
+    /// An awaited settable future (or a shared task's outcome): it is cancelled.
+    Future(std::rc::Rc<dyn CancelAwaited>),
+}
+
+/// A future that a forwarded cancellation can reach.
+pub(crate) trait CancelAwaited {
+    /// Cancels it; false when it is already done (the cancellation then goes no further).
+    fn cancel_awaited(self: std::rc::Rc<Self>, msg: Option<Arc<str>>) -> bool;
+}
+
+impl Awaited {
+    /// Passes the cancellation on; false when the awaited thing is already done.
+    pub(crate) fn cancel(&self, msg: Option<Arc<str>>) -> bool {
+        match self {
+            Awaited::Task(t) => super::cancel_task(t.ptr(), msg),
+            Awaited::Future(f) => f.clone().cancel_awaited(msg),
+        }
+    }
+}
+
 /// Identifies a node of one task's tree; `gen` is unique per loop, so a stale key never matches.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct ScopeKey {
@@ -48,8 +73,8 @@ pub(crate) struct Mark {
 pub(crate) enum Kind {
     /// `catch_cancel`: turns the cancellation into an `Err(Cancelled)`.
     Catch,
-    /// An awaited task: the cancellation is forwarded to it.
-    Forward(LocalRef),
+    /// An awaited task or future: the cancellation is forwarded to it.
+    Forward(Awaited),
     /// A combinator that acts on its next poll (`gather`, `TaskGroup`).
     Handler,
     /// A `timeout` scope: not a catcher; receives only cancellations aimed at it.
@@ -74,7 +99,7 @@ pub(crate) struct Node {
 /// What `mark_leaves` asks the caller to do once the tree is no longer borrowed.
 pub(crate) enum Action {
     Wake(Waker),
-    Forward(LocalRef, ScopeKey),
+    Forward(Awaited, ScopeKey),
 }
 
 /// A scope whose inner future is being polled right now. The loop keeps the stack of them for
@@ -179,7 +204,7 @@ impl ScopeTree {
     /// The node through which the tree's task awaits `task`, if any.
     pub(crate) fn find_forward(&self, task: crate::task::TaskPtr) -> Option<ScopeKey> {
         self.nodes.iter().find_map(|(i, n)| match &n.kind {
-            Kind::Forward(t) if t.ptr() == task => Some(ScopeKey {
+            Kind::Forward(Awaited::Task(t)) if t.ptr() == task => Some(ScopeKey {
                 index: i as u32,
                 gen: n.gen,
             }),

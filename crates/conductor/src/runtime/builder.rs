@@ -53,6 +53,7 @@ pub(crate) struct Config {
     pub(crate) on_slow_step: Option<SlowStepHook>,
     pub(crate) exception_handler: Option<ExceptionHook>,
     pub(crate) handle_ctrl_c: bool,
+    pub(crate) eager_tasks: bool,
 }
 
 /// Builds a [`Runtime`] (one event loop, for the thread that builds it).
@@ -88,6 +89,7 @@ impl Builder {
                 on_slow_step: None,
                 exception_handler: None,
                 handle_ctrl_c: true,
+                eager_tasks: false,
             },
         }
     }
@@ -148,6 +150,23 @@ impl Builder {
         handler: impl Fn(&ExceptionContext) + Send + Sync + 'static,
     ) -> Self {
         self.config.exception_handler = Some(ExceptionHook(Arc::new(handler)));
+        self
+    }
+
+    /// Starts every task spawned while the loop runs at once, inside `spawn`, until its first
+    /// suspension (asyncio 3.12's `loop.set_task_factory(asyncio.eager_task_factory)`). A task
+    /// that finishes without suspending never touches the ready queue. Per task:
+    /// [`task::Builder::eager`](crate::task::Builder::eager), [`spawn_eager`](crate::spawn_eager).
+    ///
+    /// ```
+    /// let rt = conductor::Runtime::builder().eager_tasks(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let t = conductor::spawn(async { 1 });
+    ///     assert!(t.is_done());
+    /// });
+    /// ```
+    pub fn eager_tasks(mut self, on: bool) -> Self {
+        self.config.eager_tasks = on;
         self
     }
 

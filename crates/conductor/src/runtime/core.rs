@@ -64,6 +64,12 @@ pub struct LoopStats {
     pub tasks: usize,
 }
 
+/// A task's per-poll state, set aside while another task is stepped inside its poll.
+pub(crate) struct SuspendedPoll {
+    frames: Vec<Frame>,
+    budget: u32,
+}
+
 pub(crate) struct Core {
     pub(crate) id: u64,
     pub(crate) shared: Arc<Shared>,
@@ -80,6 +86,9 @@ pub(crate) struct Core {
     budget: Cell<u32>,
     scope_gen: Cell<u64>,
     polls_since_io: Cell<u32>,
+    /// The ready queue is being run: user code may be running (asyncio's `loop.is_running()`
+    /// as far as eager tasks are concerned).
+    running_ready: Cell<bool>,
     iterations: Cell<u64>,
     polls: Cell<u64>,
     batch: Cell<VecDeque<Runnable>>,
@@ -106,6 +115,7 @@ impl Core {
             budget: Cell::new(BUDGET),
             scope_gen: Cell::new(shared.id << 40),
             polls_since_io: Cell::new(0),
+            running_ready: Cell::new(false),
             iterations: Cell::new(0),
             polls: Cell::new(0),
             batch: Cell::new(VecDeque::new()),
@@ -139,6 +149,25 @@ impl Core {
 
     pub(crate) fn reset_budget(&self) {
         self.budget.set(BUDGET);
+    }
+
+    /// Whether a spawn now may start its task eagerly: the loop is running its ready queue.
+    pub(crate) fn may_start_eagerly(&self) -> bool {
+        self.running_ready.get()
+    }
+
+    /// Sets aside the running task's per-poll state (scope frames, budget) so that another task
+    /// can be stepped inside its poll (an eager start); `resume_poll` puts it back.
+    pub(crate) fn suspend_poll(&self) -> SuspendedPoll {
+        SuspendedPoll {
+            frames: std::mem::take(&mut *self.frames.borrow_mut()),
+            budget: self.budget.get(),
+        }
+    }
+
+    pub(crate) fn resume_poll(&self, saved: SuspendedPoll) {
+        *self.frames.borrow_mut() = saved.frames;
+        self.budget.set(saved.budget);
     }
 
     /// Spends one unit of the running task's budget; when none is left, asks for a yield.
@@ -328,6 +357,7 @@ impl Core {
         let mut batch = self.batch.take();
         // SAFETY: the loop's own thread; swapping runs no user code.
         unsafe { self.shared.with_local(|l| l.ready.swap(&mut batch)) };
+        self.running_ready.set(true);
         let n = batch.len() as u32;
         self.polls.set(self.polls.get() + u64::from(n));
         self.polls_since_io
@@ -338,6 +368,7 @@ impl Core {
                 Entry::Callback(cb) => self.run_callback(&cb),
             }
         }
+        self.running_ready.set(false);
         self.batch.set(batch);
     }
 

@@ -29,7 +29,21 @@ pub enum InvalidState {
     NotDone,
     /// The result was already taken, by `await` or by `result()`.
     ResultTaken,
+    /// The future already has its outcome: it cannot be set or cancelled again.
+    AlreadyDone,
 }
+
+impl fmt::Display for InvalidState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            InvalidState::NotDone => "invalid state: not done yet (await it first)",
+            InvalidState::ResultTaken => "invalid state: the result was already taken",
+            InvalidState::AlreadyDone => "invalid state: the future is already done",
+        })
+    }
+}
+
+impl std::error::Error for InvalidState {}
 
 impl TaskError {
     pub(crate) fn cancelled(msg: Option<Arc<str>>) -> Self {
@@ -82,12 +96,7 @@ impl fmt::Display for TaskError {
             TaskError::FailedInGroup => {
                 f.write_str("task failed; its error is reported by the TaskGroup it belongs to")
             }
-            TaskError::InvalidState(InvalidState::NotDone) => {
-                f.write_str("invalid state: the task is not done yet (await it first)")
-            }
-            TaskError::InvalidState(InvalidState::ResultTaken) => {
-                f.write_str("invalid state: the task's result was already taken")
-            }
+            TaskError::InvalidState(s) => fmt::Display::fmt(s, f),
         }
     }
 }

@@ -57,6 +57,15 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
     }
 }
 
+/// Runs a task just spawned inside the spawner's own step, until its first suspension (asyncio's
+/// eager start): the spawner's scope frames and budget are set aside meanwhile (`step` itself
+/// saves and restores the current task). `entry` is the reference the ready queue would hold.
+pub(crate) fn step_eagerly(entry: LocalRef, core: &Core) {
+    let saved = core.suspend_poll();
+    step(entry, core);
+    core.resume_poll(saved);
+}
+
 /// Drops the future at its suspension point: the task ends cancelled.
 pub(crate) fn cancel_now(task: TaskPtr, core: &Core) {
     // SAFETY: the caller holds a reference; owner thread.
@@ -102,6 +111,9 @@ pub(crate) fn complete(task: TaskPtr) {
         report_unretrieved(task);
     }
     h.join_waker.wake();
+    if let Some(hook) = h.extra_if_any().and_then(|e| e.on_complete.take()) {
+        hook(task);
+    }
     // SAFETY: owner thread; this is the registry's hold, taken at spawn.
     unsafe { dec_local(task) };
 }

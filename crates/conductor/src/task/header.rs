@@ -84,7 +84,13 @@ pub(crate) struct Extra {
     pub(crate) callbacks: RefCell<Vec<DoneCallback>>,
     pub(crate) next_callback: Cell<u64>,
     pub(crate) scopes: RefCell<ScopeTree>,
+    /// Runs inline when the task completes, after its awaiter is woken (a shared task moves its
+    /// outcome out here).
+    pub(crate) on_complete: Cell<Option<CompletionHook>>,
 }
+
+/// See `Extra::on_complete`.
+pub(crate) type CompletionHook = Box<dyn FnOnce(TaskPtr)>;
 
 #[repr(C)]
 pub(crate) struct Header {

@@ -85,6 +85,19 @@ impl<T> Task<T> {
     /// Lets the task run on without a handle (the same as dropping the `Task`, said aloud).
     pub fn detach(self) {}
 
+    /// Gives up the typed handle but keeps the output stored (`JOIN` stays set) for whoever
+    /// takes it next, and returns the handle's reference untyped.
+    pub(crate) fn into_output_keeper(self) -> TaskRef {
+        let this = std::mem::ManuallyDrop::new(self);
+        let h = this.inner.local().header();
+        if !h.has(COMPLETE) {
+            cancel::stop_awaiting(this.inner.local().ptr());
+        }
+        h.join_waker.clear();
+        // SAFETY: `this` is never dropped, so its reference moves out exactly once.
+        unsafe { std::ptr::read(&this.inner) }
+    }
+
     /// An untyped handle to the same task.
     pub fn task_ref(&self) -> TaskRef {
         self.inner.clone()

@@ -30,6 +30,7 @@ pub(crate) mod state;
 mod task_ref;
 pub(crate) mod waker;
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
@@ -43,12 +44,15 @@ pub use task_ref::{CallbackId, TaskRef, TaskState};
 pub(crate) use waker::schedule;
 
 use crate::runtime::context;
+use crate::runtime::core::Core;
 use crate::runtime::ready::Runnable;
 use crate::runtime::shared::Shared;
 use std::sync::Arc;
 
 /// Spawns `future` as a task on this thread's loop (asyncio's `create_task`). It starts at the
-/// loop's next iteration; the returned [`Task`] is a future of its result.
+/// loop's next iteration (or at once, until its first suspension, on a loop built with
+/// [`Builder::eager_tasks`](crate::Builder::eager_tasks)); the returned [`Task`] is a future of
+/// its result.
 ///
 /// The future need not be `Send`: tasks stay on the loop that spawned them, so they may hold
 /// `Rc` and `RefCell`. To run work on another loop, use its [`Handle`](crate::Handle).
@@ -70,29 +74,124 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let at = Location::caller();
-    context::with_core(|core| match core {
-        Some(core) => spawn_on(&core.shared, future, at),
-        None => panic!(
-            "conductor::spawn called outside a running event loop \
-             (start one with conductor::run, or use Runtime::spawn)"
-        ),
-    })
+    Builder::new().spawn(future)
 }
 
 /// [`spawn`] with a name (asyncio's `create_task(coro, name=...)`).
 #[track_caller]
-pub fn spawn_named<F>(name: impl Into<std::borrow::Cow<'static, str>>, future: F) -> Task<F::Output>
+pub fn spawn_named<F>(name: impl Into<Cow<'static, str>>, future: F) -> Task<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let task = spawn(future);
-    task.set_name(name);
-    task
+    Builder::new().name(name).spawn(future)
 }
 
-/// Spawns on the loop `shared`, from its own thread (the caller guarantees it).
+/// [`spawn`], starting the task at once (asyncio's `create_task(coro, eager_start=True)`): it
+/// runs inside this call until its first suspension, and one that finishes without suspending
+/// never touches the ready queue. Outside a running loop iteration (before `run` starts), the
+/// task starts at the next iteration as usual, as in asyncio.
+///
+/// ```
+/// # conductor::run(async {
+/// let task = conductor::spawn_eager(async { 6 * 7 });
+/// assert!(task.is_done(), "it ran to completion inside spawn_eager");
+/// assert_eq!(task.await.unwrap(), 42);
+/// # });
+/// ```
+#[track_caller]
+pub fn spawn_eager<F>(future: F) -> Task<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    Builder::new().eager(true).spawn(future)
+}
+
+/// How to spawn a task: its name, and whether it starts eagerly.
+///
+/// ```
+/// # conductor::run(async {
+/// let task = conductor::task::Builder::new()
+///     .name("worker")
+///     .eager(true)
+///     .spawn(async { conductor::current_task().unwrap().name().into_owned() });
+/// assert_eq!(task.await.unwrap(), "worker", "named before its first step");
+/// # });
+/// ```
+#[derive(Debug, Default, Clone)]
+#[must_use = "a task Builder does nothing until spawn is called"]
+pub struct Builder {
+    name: Option<Cow<'static, str>>,
+    eager: Option<bool>,
+}
+
+impl Builder {
+    /// The loop's defaults: `Task-<id>`, eager only on a loop built with
+    /// [`Builder::eager_tasks`](crate::Builder::eager_tasks).
+    pub fn new() -> Self {
+        Builder::default()
+    }
+
+    /// The task's name (asyncio's `name=`), set before its first step.
+    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Whether the task starts at once, inside `spawn` (asyncio's `eager_start=`); overrides
+    /// the loop's default.
+    pub fn eager(mut self, eager: bool) -> Self {
+        self.eager = Some(eager);
+        self
+    }
+
+    /// Spawns `future` on this thread's loop.
+    ///
+    /// # Panics
+    /// When no conductor loop runs on this thread.
+    #[track_caller]
+    pub fn spawn<F>(self, future: F) -> Task<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let at = Location::caller();
+        context::with_core(|core| match core {
+            Some(core) => self.spawn_in(core, future, at),
+            None => panic!(
+                "conductor::spawn called outside a running event loop \
+                 (start one with conductor::run, or use Runtime::spawn)"
+            ),
+        })
+    }
+
+    fn spawn_in<F>(self, core: &Core, future: F, at: &'static Location<'static>) -> Task<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let eager = self.eager.unwrap_or(core.config.eager_tasks) && core.may_start_eagerly();
+        let (task, entry) = register(&core.shared, future, at);
+        if let Some(name) = self.name {
+            task.set_name(name);
+        }
+        if eager {
+            harness::step_eagerly(entry, core);
+        } else {
+            entry.header().set(header::flags::QUEUED);
+            // SAFETY: the loop's own thread (a core is running here); no user code runs inside.
+            unsafe {
+                core.shared
+                    .with_local(|l| l.ready.push(Runnable::task(entry)))
+            };
+        }
+        task
+    }
+}
+
+/// Spawns on the loop `shared`, from its own thread (the caller guarantees it), to start at the
+/// next iteration.
 pub(crate) fn spawn_on<F>(
     shared: &Arc<Shared>,
     future: F,
@@ -102,23 +201,44 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    use header::flags::{JOIN, QUEUED};
+    let (task, entry) = register(shared, future, at);
+    entry.header().set(header::flags::QUEUED);
+    // SAFETY: the caller runs on the loop's thread; no user code runs inside.
+    unsafe { shared.with_local(|l| l.ready.push(Runnable::task(entry))) };
+    task
+}
+
+/// Allocates and registers a task: returns its handle and the reference its first step takes
+/// (the ready queue's entry, or the eager step's).
+fn register<F>(
+    shared: &Arc<Shared>,
+    future: F,
+    at: &'static Location<'static>,
+) -> (Task<F::Output>, LocalRef)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
     let task = raw::allocate(future, shared);
     // SAFETY: we just allocated it and nobody else knows of it.
     let h = unsafe { task.header() };
-    // The registry's hold, the ready-queue entry, and the `Task` handle.
+    // The registry's hold, the first step's reference, and the `Task` handle.
     h.local.set(3);
-    h.flags.set(QUEUED | JOIN);
+    h.flags.set(header::flags::JOIN);
     // SAFETY: the caller runs on the loop's thread; no user code runs inside.
     unsafe {
         shared.with_local(|l| {
             let (slot, _id) = l.registry.insert(task, at);
             h.slot.set(slot);
-            l.ready.push(Runnable::task(LocalRef::adopt(task)));
         });
     }
-    // SAFETY: the handle's reference was counted above.
-    Task::new(TaskRef::from_local(unsafe { LocalRef::adopt(task) }))
+    // SAFETY: both references were counted above.
+    unsafe {
+        (
+            Task::new(TaskRef::from_local(LocalRef::adopt(task))),
+            LocalRef::adopt(task),
+        )
+    }
 }
 
 /// Ends the running task as failed (its error went to its `TaskGroup`): at its next suspension
@@ -129,6 +249,16 @@ pub(crate) fn fail_current_task() {
         let h = unsafe { task.header() };
         h.set(header::flags::FAILED_IN_GROUP | header::flags::MUST_CANCEL);
     }
+}
+
+/// Sets the hook that runs inline when `task` completes (one per task).
+pub(crate) fn set_completion_hook(task: &TaskRef, hook: header::CompletionHook) {
+    let extra = task.local().header().extra();
+    debug_assert!(
+        extra.on_complete.take().is_none(),
+        "one completion hook per task"
+    );
+    extra.on_complete.set(Some(hook));
 }
 
 /// The task being polled on this thread (asyncio's `current_task()`); `None` outside a task.

@@ -43,6 +43,16 @@ impl fmt::Display for TaskState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CallbackId(u64);
 
+impl CallbackId {
+    pub(crate) fn new(id: u64) -> Self {
+        CallbackId(id)
+    }
+
+    pub(crate) fn get(self) -> u64 {
+        self.0
+    }
+}
+
 /// An untyped reference to a task of this thread's loop. Cheap to clone; `!Send`.
 ///
 /// [`Task<T>`](crate::Task) dereferences to it, so every method here works on a `Task` too.
