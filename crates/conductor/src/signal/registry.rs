@@ -307,9 +307,30 @@ fn listen_with(signo: i32, fallback: Option<Fallback>) -> io::Result<Arc<Listene
         unsafe { signal_hook_registry::register(signo, action) }?;
         *listeners = Some(Vec::new());
     }
-    listeners
-        .as_mut()
-        .expect("installed above")
-        .push(Arc::downgrade(&listener));
+    let list = listeners.as_mut().expect("installed above");
+    // Listeners that are gone leave their entries until a delivery or a new listener prunes
+    // them, so that a program running many loops (each `run` listens) keeps the list short.
+    list.retain(|w| w.strong_count() > 0);
+    list.push(Arc::downgrade(&listener));
     Ok(listener)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listeners_that_are_gone_do_not_accumulate() {
+        let signo = libc::SIGUSR2;
+        for _ in 0..1000 {
+            drop(listen(signo).unwrap());
+        }
+        let kept = listen(signo).unwrap();
+        let g = globals().unwrap();
+        let slot = &g.slots[signo as usize];
+        let entries = slot.listeners.lock().unwrap().as_ref().unwrap().len();
+        assert_eq!(entries, 1, "only the live listener is kept");
+        assert!(slot.live.load(Ordering::Acquire) >= 1);
+        drop(kept);
+    }
 }
