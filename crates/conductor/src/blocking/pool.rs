@@ -215,7 +215,7 @@ impl Inner {
                 break;
             }
             s.idle += 1;
-            let until = Instant::now() + self.keep_alive;
+            let until = crate::time::clock::saturating_add(Instant::now(), self.keep_alive);
             loop {
                 if s.notified > 0 {
                     // A job was handed to us (`execute` already took us out of `idle`).
