@@ -291,15 +291,17 @@ fn a_file_held_by_a_task_cancelled_at_shutdown_reaches_the_os() {
         let path = dir.join("f");
         let p = path.clone();
         conductor::run(async move {
+            let (written, wrote) = conductor::sync::oneshot::channel();
             conductor::spawn(async move {
                 let mut f = File::create(&p).await.unwrap();
                 f.write_all(b"written before the cancellation")
                     .await
                     .unwrap();
+                let _ = written.send(());
                 std::future::pending::<()>().await;
             })
             .detach();
-            conductor::sleep(Duration::from_millis(20)).await;
+            wrote.await.unwrap(); // then main returns, and shutdown cancels the writer
         });
         assert_eq!(
             std::fs::read(&path).unwrap(),
