@@ -660,3 +660,28 @@ fn wait_first_exception_sees_an_err_output_through_a_shared_task() {
         );
     });
 }
+
+#[test]
+fn gather_macro_retrieves_the_children_it_did_not_wait_for() {
+    // asyncio's gather retrieves every child's exception, also after it failed fast, so none is
+    // logged as "Task exception was never retrieved".
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let s = seen.clone();
+    paused().block_on(async move {
+        conductor::runtime::set_exception_handler(move |ctx| {
+            s.borrow_mut().push(ctx.message().to_string());
+        });
+        let late = async {
+            sleep(Duration::from_secs(2)).await;
+            panic!("late")
+        };
+        let early = async {
+            sleep(Duration::from_secs(1)).await;
+            panic!("early")
+        };
+        let r: Result<((), ()), TaskError> = conductor::gather!(late, early).await;
+        assert!(r.unwrap_err().is_panic());
+        sleep(Duration::from_secs(3)).await; // the late child panics meanwhile
+    });
+    assert!(seen.borrow().is_empty(), "reported: {:?}", seen.borrow());
+}

@@ -216,9 +216,11 @@ impl<T: Outcome + 'static> State<T> {
     /// Schedules [`finish`](Self::finish) for the next iteration: the gather hears of a child's
     /// end from a callback, as asyncio's gather from its children's done callbacks, so the
     /// awaiting task resumes in the same iteration as asyncio's.
+    #[track_caller]
     fn report(self: &Rc<Self>, index: usize, result: Result<T, TaskError>) {
         let state = self.clone();
-        crate::runtime::call_soon_internal(Box::new(move || state.finish(index, result)));
+        let finish = Box::new(move || state.finish(index, result));
+        crate::runtime::call_soon_internal(finish, std::panic::Location::caller());
     }
 
     fn finish(&self, index: usize, result: Result<T, TaskError>) {

@@ -11,7 +11,7 @@ use crate::task::{Task, TaskError, TaskState};
 
 /// Gathers futures of different types; see [`gather!`](crate::gather!).
 #[must_use = "the children run anyway; await the gather to get their results"]
-pub struct GatherTuple<S> {
+pub struct GatherTuple<S: TupleSlots> {
     slots: S,
     shared: Option<Rc<TupleShared>>,
     scope: Option<ScopeHandle>,
@@ -93,6 +93,25 @@ impl<T> TupleSlot<T> {
             task.cancel();
         }
     }
+}
+
+impl<T: 'static> TupleSlot<T> {
+    /// The gather is gone before this child's result was read: read it when the child ends, as
+    /// asyncio's gather retrieves every child's exception, so that a late panic is not reported
+    /// as never retrieved.
+    fn retrieve_later(&mut self) {
+        if let TupleSlot::Running(task) = std::mem::replace(self, TupleSlot::Taken) {
+            let mut task = task;
+            if task.is_done() {
+                let _ = task.result();
+            } else {
+                let watch = task.task_ref();
+                watch.add_done_callback(move |_| {
+                    let _ = task.result();
+                });
+            }
+        }
+    }
 
     fn take(&mut self) -> T {
         match std::mem::replace(self, TupleSlot::Taken) {
@@ -164,11 +183,12 @@ pub trait TupleSlots {
     fn error(&mut self, index: u32) -> TaskError;
     fn cancel_all(&self);
     fn take_all(&mut self) -> Self::Output;
+    fn retrieve_all_later(&mut self);
 }
 
 macro_rules! tuple_slots {
     ($n:literal; $($t:ident $i:tt),+) => {
-        impl<$($t),+> TupleSlots for ($(TupleSlot<$t>,)+) {
+        impl<$($t: 'static),+> TupleSlots for ($(TupleSlot<$t>,)+) {
             type Output = ($($t,)+);
             const ALL: u32 = (1 << $n) - 1;
 
@@ -196,6 +216,10 @@ macro_rules! tuple_slots {
             fn take_all(&mut self) -> Self::Output {
                 ($( self.$i.take(), )+)
             }
+
+            fn retrieve_all_later(&mut self) {
+                $( self.$i.retrieve_later(); )+
+            }
         }
     };
 }
@@ -212,6 +236,12 @@ tuple_slots!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
 tuple_slots!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
 tuple_slots!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
 tuple_slots!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+
+impl<S: TupleSlots> Drop for GatherTuple<S> {
+    fn drop(&mut self) {
+        self.slots.retrieve_all_later();
+    }
+}
 
 impl<S: TupleSlots> GatherTuple<S> {
     #[doc(hidden)]

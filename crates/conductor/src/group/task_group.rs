@@ -278,9 +278,11 @@ impl<E> GroupState<E> {
 
 impl<E: 'static> GroupState<E> {
     /// Schedules [`child_done`](Self::child_done) for the next iteration.
+    #[track_caller]
     fn report_end(self: &Rc<Self>, failure: Option<GroupError<E>>) {
         let group = self.clone();
-        crate::runtime::call_soon_internal(Box::new(move || group.child_done(failure)));
+        let done = Box::new(move || group.child_done(failure));
+        crate::runtime::call_soon_internal(done, std::panic::Location::caller());
     }
 }
 
