@@ -294,13 +294,16 @@ fn listen_with(signo: i32, fallback: Option<Fallback>) -> io::Result<Arc<Listene
             .store(current_disposition(signo)? as u8, Ordering::Release);
         let write_fd = g.write_fd;
         let action = move || {
+            // Decide before publishing: once the byte is written, the dispatcher may wake every
+            // listener and they may all be gone before this handler resumes, and a count read
+            // then would take a delivered signal for one nobody listened to.
+            if slot.live.load(Ordering::Acquire) == 0 {
+                return act_as_original(signo, original_of(slot));
+            }
             slot.pending.store(true, Ordering::Release);
             // SAFETY: write(2) is async-signal-safe; the pipe lives for the whole process.
             // A full pipe (EAGAIN) already holds a wake-up, so the result is not needed.
             unsafe { libc::write(write_fd, [signo as u8].as_ptr().cast(), 1) };
-            if slot.live.load(Ordering::Acquire) == 0 {
-                act_as_original(signo, original_of(slot));
-            }
         };
         // SAFETY: `action` is async-signal-safe: atomic loads and stores, write(2), and in
         // `act_as_original` sigaction(2), sigprocmask and raise(3); no allocation, no lock.
