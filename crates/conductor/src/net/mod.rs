@@ -56,6 +56,7 @@
 #[macro_use]
 mod io_traits;
 mod addr;
+mod listener;
 mod nameinfo;
 mod options;
 mod per_core;

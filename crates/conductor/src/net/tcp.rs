@@ -1,19 +1,17 @@
 //! TCP: `TcpStream` (connect, read, write, half-close, options) and `TcpListener`.
 
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
+use mio::Interest;
 use socket2::{SockRef, TcpKeepalive};
 
 use super::addr::{addr_error, each_addr, ToSocketAddrs};
+use super::listener::ListenerKind;
 use super::socket::sealed::Kind;
 use super::stream::StreamKind;
 use super::{ServerOptions, Socket};
-use crate::io::evented::{Evented, READ};
 use crate::streams::Address;
 
 /// A TCP connection on the loop's selector (asyncio's socket transport, without the
@@ -151,8 +149,8 @@ async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
 
 /// A listening TCP socket on the loop's selector.
 ///
-/// Like [`TcpStream`], it belongs to its loop (`!Send`). For one listener per loop on the
-/// same port, see [`serve_per_core`](super::serve_per_core) or
+/// It is a [`Socket`] of `std::net::TcpListener`, whose `accept` is listed there. Like
+/// [`TcpStream`], it belongs to its loop (`!Send`). For one listener per loop on the same port, see [`serve_per_core`](super::serve_per_core) or
 /// [`ServerOptions::reuse_port`].
 ///
 /// ```
@@ -165,8 +163,21 @@ async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
 /// assert_eq!(peer, client.await.unwrap().local_addr().unwrap());
 /// # });
 /// ```
-pub struct TcpListener {
-    io: Evented<mio::net::TcpListener>,
+pub type TcpListener = Socket<std::net::TcpListener>;
+
+impl Kind for std::net::TcpListener {
+    type Mio = mio::net::TcpListener;
+    const NAME: &'static str = "TcpListener";
+    const INTEREST: Interest = Interest::READABLE;
+}
+
+impl ListenerKind for std::net::TcpListener {
+    type Stream = std::net::TcpStream;
+    type Addr = SocketAddr;
+
+    fn accept(io: &Self::Mio) -> io::Result<(mio::net::TcpStream, SocketAddr)> {
+        io.accept()
+    }
 }
 
 impl TcpListener {
@@ -191,45 +202,6 @@ impl TcpListener {
         Self::from_std(listener)
     }
 
-    /// Registers a listening std socket with the running loop (and makes it non-blocking).
-    ///
-    /// # Errors
-    /// Outside a running loop, or when the selector refuses it.
-    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        listener.set_nonblocking(true)?;
-        Ok(TcpListener {
-            io: Evented::new(
-                mio::net::TcpListener::from_std(listener),
-                mio::Interest::READABLE,
-            )?,
-        })
-    }
-
-    /// Leaves the loop's selector and returns the std socket (still non-blocking).
-    ///
-    /// # Errors
-    /// When called on another loop than the socket's (the socket is then closed).
-    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
-        Ok(self.io.into_inner()?.into())
-    }
-
-    /// Waits for a connection.
-    ///
-    /// # Errors
-    /// What `accept(2)` reports: out of file descriptors (`EMFILE`, `ENFILE`: retry later;
-    /// [`start_server`](super::start_server) backs off), a connection reset before it was
-    /// accepted, or a registration failure. None of them closes the listener.
-    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, peer) = self.io.io(READ, |l| l.accept()).await?;
-        Ok((TcpStream::from_mio(stream)?, peer))
-    }
-
-    /// Polls for a connection (see [`accept`](Self::accept)).
-    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let (stream, peer) = ready!(self.io.poll_io(cx, READ, |l| l.accept()))?;
-        Poll::Ready(TcpStream::from_mio(stream).map(|s| (s, peer)))
-    }
-
     /// The local address (with the port the OS chose when bound to port 0).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
@@ -243,25 +215,5 @@ impl TcpListener {
     /// The IP time-to-live of accepted connections.
     pub fn ttl(&self) -> io::Result<u32> {
         self.io.get_ref().ttl()
-    }
-}
-
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
-
-impl fmt::Debug for TcpListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("TcpListener")
-            .field(self.io.get_ref())
-            .finish()
     }
 }

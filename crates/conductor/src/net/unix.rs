@@ -6,9 +6,11 @@ use std::net::Shutdown;
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::task::{ready, Context, Poll};
+
+use mio::Interest;
 
 use super::addr::addr_error;
+use super::listener::ListenerKind;
 use super::socket::sealed::Kind;
 use super::stream::StreamKind;
 use super::{ServerOptions, Socket};
@@ -77,7 +79,8 @@ impl UnixStream {
     }
 }
 
-/// A listening Unix stream socket on the loop's selector.
+/// A listening Unix stream socket on the loop's selector: a [`Socket`] of
+/// `std::os::unix::net::UnixListener`, whose `accept` is listed there.
 ///
 /// ```
 /// use conductor::net::{UnixListener, UnixStream};
@@ -96,8 +99,21 @@ impl UnixStream {
 /// std::fs::remove_dir_all(&dir).unwrap();
 /// # });
 /// ```
-pub struct UnixListener {
-    io: Evented<mio::net::UnixListener>,
+pub type UnixListener = Socket<std::os::unix::net::UnixListener>;
+
+impl Kind for std::os::unix::net::UnixListener {
+    type Mio = mio::net::UnixListener;
+    const NAME: &'static str = "UnixListener";
+    const INTEREST: Interest = Interest::READABLE;
+}
+
+impl ListenerKind for std::os::unix::net::UnixListener {
+    type Stream = std::os::unix::net::UnixStream;
+    type Addr = SocketAddr;
+
+    fn accept(io: &Self::Mio) -> io::Result<(mio::net::UnixStream, SocketAddr)> {
+        io.accept()
+    }
 }
 
 impl UnixListener {
@@ -121,60 +137,9 @@ impl UnixListener {
         Self::from_std(listener)
     }
 
-    /// Registers a listening std socket with the running loop (and makes it non-blocking).
-    ///
-    /// # Errors
-    /// Outside a running loop, or when the selector refuses it.
-    pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
-        listener.set_nonblocking(true)?;
-        Ok(UnixListener {
-            io: Evented::new(
-                mio::net::UnixListener::from_std(listener),
-                mio::Interest::READABLE,
-            )?,
-        })
-    }
-
-    /// Leaves the loop's selector and returns the std socket (still non-blocking).
-    ///
-    /// # Errors
-    /// When called on another loop than the socket's (the socket is then closed).
-    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
-        Ok(self.io.into_inner()?.into())
-    }
-
-    /// Waits for a connection.
-    ///
-    /// # Errors
-    /// As [`TcpListener::accept`](super::TcpListener::accept).
-    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        let (stream, peer) = self.io.io(READ, |l| l.accept()).await?;
-        Ok((UnixStream::from_mio(stream)?, peer))
-    }
-
-    /// Polls for a connection.
-    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
-        let (stream, peer) = ready!(self.io.poll_io(cx, READ, |l| l.accept()))?;
-        Poll::Ready(UnixStream::from_mio(stream).map(|s| (s, peer)))
-    }
-
     /// The path it is bound to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
-    }
-}
-
-impl AsRawFd for UnixListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl fmt::Debug for UnixListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("UnixListener")
-            .field(self.io.get_ref())
-            .finish()
     }
 }
 
