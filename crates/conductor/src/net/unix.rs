@@ -1,9 +1,7 @@
 //! Unix domain sockets: `UnixStream`, `UnixListener`, `UnixDatagram`.
 
-use std::fmt;
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
@@ -14,7 +12,7 @@ use super::listener::ListenerKind;
 use super::socket::sealed::Kind;
 use super::stream::StreamKind;
 use super::{ServerOptions, Socket};
-use crate::io::evented::{Evented, BOTH, READ, WRITE};
+use crate::io::evented::{READ, WRITE};
 use crate::streams::Address;
 
 /// A Unix stream socket on the loop's selector: the same interface as
@@ -143,7 +141,9 @@ impl UnixListener {
     }
 }
 
-/// A Unix datagram socket on the loop's selector.
+/// A Unix datagram socket on the loop's selector: a [`Socket`] of
+/// `std::os::unix::net::UnixDatagram` (its `from_std`, `into_std` and `take_error` are listed
+/// there).
 ///
 /// ```
 /// use conductor::net::UnixDatagram;
@@ -155,8 +155,11 @@ impl UnixListener {
 /// assert_eq!(&buf[..n], b"one datagram");
 /// # });
 /// ```
-pub struct UnixDatagram {
-    io: Evented<mio::net::UnixDatagram>,
+pub type UnixDatagram = Socket<std::os::unix::net::UnixDatagram>;
+
+impl Kind for std::os::unix::net::UnixDatagram {
+    type Mio = mio::net::UnixDatagram;
+    const NAME: &'static str = "UnixDatagram";
 }
 
 impl UnixDatagram {
@@ -184,31 +187,7 @@ impl UnixDatagram {
     /// # Errors
     /// Out of file descriptors, or outside a running loop.
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
-        let (a, b) = mio::net::UnixDatagram::pair()?;
-        Ok((Self::from_mio(a)?, Self::from_mio(b)?))
-    }
-
-    /// Registers a std socket with the running loop (and makes it non-blocking).
-    ///
-    /// # Errors
-    /// Outside a running loop, or when the selector refuses it.
-    pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
-        socket.set_nonblocking(true)?;
-        Self::from_mio(mio::net::UnixDatagram::from_std(socket))
-    }
-
-    fn from_mio(socket: mio::net::UnixDatagram) -> io::Result<UnixDatagram> {
-        Ok(UnixDatagram {
-            io: Evented::new(socket, BOTH)?,
-        })
-    }
-
-    /// Leaves the loop's selector and returns the std socket (still non-blocking).
-    ///
-    /// # Errors
-    /// When called on another loop than the socket's (the socket is then closed).
-    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
-        Ok(self.io.into_inner()?.into())
+        Self::from_mio_pair(mio::net::UnixDatagram::pair()?)
     }
 
     /// Sends to and receives from `path` only.
@@ -254,24 +233,5 @@ impl UnixDatagram {
     /// Shuts down reading, writing, or both.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
-    }
-
-    /// The socket's pending error (`SO_ERROR`).
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
-    }
-}
-
-impl AsRawFd for UnixDatagram {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl fmt::Debug for UnixDatagram {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("UnixDatagram")
-            .field(self.io.get_ref())
-            .finish()
     }
 }
