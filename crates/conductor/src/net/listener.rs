@@ -6,7 +6,7 @@
 use std::io;
 use std::task::{ready, Context, Poll};
 
-use super::socket::sealed::Kind;
+use super::socket::Kind;
 use super::stream::StreamKind;
 use super::Socket;
 use crate::io::evented::READ;

@@ -10,7 +10,7 @@
 //!   what every socket does (registration, `into_std`, the descriptor) is written there once.
 //! - `stream`: the stream sockets' IO (read, write, half-close, split), once for TCP and Unix;
 //!   `io_traits`: their futures-io and tokio IO traits, and their halves'; `split`: the owned
-//!   read and write halves.
+//!   read and write halves; `listener`: `accept`, once for TCP and Unix listeners.
 //! - `tcp`, `udp`, `unix`: what differs between the sockets: each one's name (`TcpStream` is
 //!   `Socket<std::net::TcpStream>`), how it connects or binds, its addresses and options.
 //! - `addr`: what `connect`/`bind` accept, and `lookup_host` (asyncio's `getaddrinfo`).

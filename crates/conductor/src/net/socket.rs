@@ -6,16 +6,18 @@
 //! way back to std, the descriptor, the pending error, `Debug`. The stream sockets' IO lives in
 //! `stream`, the listeners' accept in `listener`. What differs between TCP and Unix sockets
 //! (how they connect and bind, their addresses and options) lives in `tcp`, `udp` and `unix`,
-//! as inherent methods of the one instance, and in the few items of `T`'s [`sealed::Kind`]
+//! as inherent methods of the one instance, and in the few items of `T`'s [`Kind`]
 //! impl: the mio type the selector holds, and the name `Debug` prints.
 
 use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
+use mio::event::Source;
+use mio::Interest;
 use socket2::SockRef;
 
-use crate::io::evented::Evented;
+use crate::io::evented::{Evented, BOTH};
 
 /// A socket of std type `T` (`std::net::TcpStream`, `std::os::unix::net::UnixListener`...)
 /// registered with the running loop's selector: async-io's `Async<T>`. Every socket type of
@@ -40,33 +42,24 @@ use crate::io::evented::Evented;
 /// assert_eq!(server.peer_addr().unwrap(), client.local_addr().unwrap());
 /// # });
 /// ```
-pub struct Socket<T: sealed::Kind> {
+pub struct Socket<T: Kind> {
     /// The socket and its registration, for the kind-specific methods of `tcp`, `udp`, `unix`.
     pub(super) io: Evented<T::Mio>,
 }
 
-pub(crate) mod sealed {
-    use std::fmt;
-    use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-
-    use mio::event::Source;
-    use mio::Interest;
-
-    use crate::io::evented::BOTH;
-
-    /// What [`Socket<T>`](super::Socket) needs of a std socket type `T`; implemented by the
-    /// six socket types of std, next to the methods that are theirs alone.
-    pub trait Kind: AsFd + Into<OwnedFd> + From<Self::Mio> + 'static {
-        /// The same socket as the selector holds it.
-        type Mio: Source + AsFd + AsRawFd + From<OwnedFd> + fmt::Debug;
-        /// The type's name, which `Debug` prints.
-        const NAME: &'static str;
-        /// The readiness it is registered for: both directions, but for a listener.
-        const INTEREST: Interest = BOTH;
-    }
+/// What [`Socket<T>`] needs of a std socket type `T`; implemented by the six socket types of
+/// std, next to the methods that are theirs alone. (Public in a private module: it bounds
+/// `Socket`'s parameter, and no other crate can implement it.)
+pub trait Kind: AsFd + Into<OwnedFd> + From<Self::Mio> + 'static {
+    /// The same socket as the selector holds it.
+    type Mio: Source + AsFd + AsRawFd + From<OwnedFd> + fmt::Debug;
+    /// The type's name, which `Debug` prints.
+    const NAME: &'static str;
+    /// The readiness it is registered for: both directions, but for a listener.
+    const INTEREST: Interest = BOTH;
 }
 
-impl<T: sealed::Kind> Socket<T> {
+impl<T: Kind> Socket<T> {
     /// Registers a std socket with the running loop (and makes it non-blocking).
     ///
     /// # Errors
@@ -104,19 +97,19 @@ impl<T: sealed::Kind> Socket<T> {
     }
 }
 
-impl<T: sealed::Kind> AsRawFd for Socket<T> {
+impl<T: Kind> AsRawFd for Socket<T> {
     fn as_raw_fd(&self) -> RawFd {
         self.io.get_ref().as_raw_fd()
     }
 }
 
-impl<T: sealed::Kind> AsFd for Socket<T> {
+impl<T: Kind> AsFd for Socket<T> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.io.get_ref().as_fd()
     }
 }
 
-impl<T: sealed::Kind> fmt::Debug for Socket<T> {
+impl<T: Kind> fmt::Debug for Socket<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple(T::NAME).field(self.io.get_ref()).finish()
     }

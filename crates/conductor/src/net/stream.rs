@@ -10,7 +10,7 @@ use std::task::{ready, Context, Poll};
 
 use socket2::SockRef;
 
-use super::socket::sealed::Kind;
+use super::socket::Kind;
 use super::split::sealed::Sealed;
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, SplitStream};
 use super::Socket;

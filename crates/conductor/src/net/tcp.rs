@@ -9,7 +9,7 @@ use socket2::{SockRef, TcpKeepalive};
 
 use super::addr::{addr_error, each_addr, ToSocketAddrs};
 use super::listener::ListenerKind;
-use super::socket::sealed::Kind;
+use super::socket::Kind;
 use super::stream::StreamKind;
 use super::{ServerOptions, Socket};
 use crate::streams::Address;
@@ -150,8 +150,8 @@ async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
 /// A listening TCP socket on the loop's selector.
 ///
 /// It is a [`Socket`] of `std::net::TcpListener`, whose `accept` is listed there. Like
-/// [`TcpStream`], it belongs to its loop (`!Send`). For one listener per loop on the same port, see [`serve_per_core`](super::serve_per_core) or
-/// [`ServerOptions::reuse_port`].
+/// [`TcpStream`], it belongs to its loop (`!Send`). For one listener per loop on the same
+/// port, see [`serve_per_core`](super::serve_per_core) or [`ServerOptions::reuse_port`].
 ///
 /// ```
 /// use conductor::net::{TcpListener, TcpStream};

@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::task::{Context, Poll};
 
 use super::addr::{addr_error, each_addr, lookup_host, ToSocketAddrs};
-use super::socket::sealed::Kind;
+use super::socket::Kind;
 use super::Socket;
 use crate::io::evented::{READ, WRITE};
 

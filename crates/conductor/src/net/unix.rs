@@ -9,7 +9,7 @@ use mio::Interest;
 
 use super::addr::addr_error;
 use super::listener::ListenerKind;
-use super::socket::sealed::Kind;
+use super::socket::Kind;
 use super::stream::StreamKind;
 use super::{ServerOptions, Socket};
 use crate::io::evented::{READ, WRITE};
