@@ -300,6 +300,9 @@ impl Core {
     }
 
     fn drain_remote(&self) {
+        if !self.shared.remote.has_pending() {
+            return; // the common case: one atomic load, no buffer shuffling
+        }
         let mut buf = self.remote_buf.take();
         self.shared.remote.drain_into(&mut buf);
         for item in buf.drain(..) {

@@ -157,7 +157,22 @@ impl<T> Future for Task<T> {
 }
 
 impl<T> Drop for Task<T> {
+    #[inline]
     fn drop(&mut self) {
+        let h = self.inner.local().header();
+        let flags = h.flags.get();
+        // Usually the task was awaited to its end: the output is taken, nobody is registered.
+        if flags & (AWAITED | HAS_OUTPUT | PANICKED) == 0 && h.join_waker.is_empty() {
+            h.flags.set(flags & !JOIN);
+            return;
+        }
+        self.drop_slow();
+    }
+}
+
+impl<T> Task<T> {
+    #[cold]
+    fn drop_slow(&mut self) {
         let h = self.inner.local().header();
         if !h.has(COMPLETE) {
             cancel::stop_awaiting(self.inner.local().ptr());

@@ -73,6 +73,12 @@ impl JoinWaker {
         }
     }
 
+    /// Whether nobody is registered.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.get() == 0
+    }
+
     /// Forgets the awaiter without waking it.
     #[inline]
     pub(crate) fn clear(&self) {

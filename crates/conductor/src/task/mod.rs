@@ -76,7 +76,50 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    Builder::new().spawn(future)
+    let at = Location::caller();
+    context::with_core(|core| match core {
+        Some(core) => start(core, future, at, None, core.config.eager_tasks),
+        None => outside_a_loop(),
+    })
+}
+
+#[cold]
+fn outside_a_loop() -> ! {
+    panic!(
+        "conductor::spawn called outside a running event loop \
+         (start one with conductor::run, or use Runtime::spawn)"
+    )
+}
+
+/// Registers a task on `core` and starts it: eagerly when asked and the loop is running its
+/// ready queue, else at the next iteration.
+#[inline]
+fn start<F>(
+    core: &Core,
+    future: F,
+    at: &'static Location<'static>,
+    name: Option<Cow<'static, str>>,
+    eager: bool,
+) -> Task<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let (task, entry) = register(&core.shared, future, at);
+    if let Some(name) = name {
+        task.set_name(name);
+    }
+    if eager && core.may_start_eagerly() {
+        harness::step_eagerly(entry, core);
+    } else {
+        entry.header().set(header::flags::QUEUED);
+        // SAFETY: the loop's own thread (a core is running here); no user code runs inside.
+        unsafe {
+            core.shared
+                .with_local(|l| l.ready.push(Runnable::task(entry)))
+        };
+    }
+    task
 }
 
 /// [`spawn`] with a name (asyncio's `create_task(coro, name=...)`).
@@ -160,35 +203,12 @@ impl Builder {
     {
         let at = Location::caller();
         context::with_core(|core| match core {
-            Some(core) => self.spawn_in(core, future, at),
-            None => panic!(
-                "conductor::spawn called outside a running event loop \
-                 (start one with conductor::run, or use Runtime::spawn)"
-            ),
+            Some(core) => {
+                let eager = self.eager.unwrap_or(core.config.eager_tasks);
+                start(core, future, at, self.name, eager)
+            }
+            None => outside_a_loop(),
         })
-    }
-
-    fn spawn_in<F>(self, core: &Core, future: F, at: &'static Location<'static>) -> Task<F::Output>
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        let eager = self.eager.unwrap_or(core.config.eager_tasks) && core.may_start_eagerly();
-        let (task, entry) = register(&core.shared, future, at);
-        if let Some(name) = self.name {
-            task.set_name(name);
-        }
-        if eager {
-            harness::step_eagerly(entry, core);
-        } else {
-            entry.header().set(header::flags::QUEUED);
-            // SAFETY: the loop's own thread (a core is running here); no user code runs inside.
-            unsafe {
-                core.shared
-                    .with_local(|l| l.ready.push(Runnable::task(entry)))
-            };
-        }
-        task
     }
 }
 
