@@ -6,7 +6,7 @@
 
 mod pool;
 
-pub(crate) use pool::Pool;
+pub(crate) use pool::{OnIdle, Pool};
 
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};

@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// Told when the last job in flight finished (see [`Pool::new`]).
+pub(crate) type OnIdle = Box<dyn Fn() + Send + Sync>;
+
 pub(crate) struct Pool {
     inner: Arc<Inner>,
 }
@@ -18,6 +21,7 @@ struct Inner {
     keep_alive: Duration,
     /// Jobs accepted and not finished: while any runs, a paused clock must not jump.
     in_flight: AtomicUsize,
+    on_idle: Option<OnIdle>,
 }
 
 struct State {
@@ -29,7 +33,11 @@ struct State {
 }
 
 impl Pool {
-    pub(crate) fn new(max_threads: usize, keep_alive: Duration) -> Pool {
+    /// A pool of at most `max_threads`, idle ones exiting after `keep_alive`. `on_idle` runs on
+    /// the pool's thread each time the count of jobs in flight drops to zero: a job wakes its
+    /// task before it is counted finished, so a paused-clock loop that parked in between (still
+    /// seeing a job in flight, so not jumping) needs this second wake-up to jump.
+    pub(crate) fn new(max_threads: usize, keep_alive: Duration, on_idle: Option<OnIdle>) -> Pool {
         Pool {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
@@ -43,6 +51,7 @@ impl Pool {
                 max_threads,
                 keep_alive,
                 in_flight: AtomicUsize::new(0),
+                on_idle,
             }),
         }
     }
@@ -100,7 +109,11 @@ impl Inner {
                 drop(s);
                 // Jobs catch their own panics (see `to_thread`).
                 job();
-                self.in_flight.fetch_sub(1, Ordering::AcqRel);
+                if self.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    if let Some(on_idle) = &self.on_idle {
+                        on_idle();
+                    }
+                }
                 s = self.lock();
                 continue;
             }

@@ -93,6 +93,18 @@ pub(crate) struct Core {
     fired_buf: Cell<Vec<Fired>>,
 }
 
+/// Under a paused clock, the pool's last job finishing wakes the loop (a no-op call through the
+/// remote queue), so that a loop parked while the job was still counted re-checks whether it can
+/// jump to its next timer. Weak: the pool's threads must not keep the loop's state alive.
+fn pool_idle_wakes(shared: &Arc<Shared>) -> crate::blocking::OnIdle {
+    let shared = Arc::downgrade(shared);
+    Box::new(move || {
+        if let Some(shared) = shared.upgrade() {
+            let _ = shared.remote.push(Remote::Call(Box::new(|| {})));
+        }
+    })
+}
+
 impl Core {
     pub(crate) fn new(config: Config) -> io::Result<Core> {
         let (io, waker) = Driver::new()?;
@@ -102,7 +114,11 @@ impl Core {
             clock: Clock::new(config.paused),
             timers: RefCell::new(Wheel::default()),
             io,
-            blocking: Pool::new(config.max_blocking_threads, config.blocking_keep_alive),
+            blocking: Pool::new(
+                config.max_blocking_threads,
+                config.blocking_keep_alive,
+                config.paused.then(|| pool_idle_wakes(&shared)),
+            ),
             current: Cell::new(None),
             frames: RefCell::new(Vec::new()),
             budget: Cell::new(BUDGET),
