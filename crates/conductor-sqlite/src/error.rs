@@ -96,6 +96,18 @@ impl Error {
                 message: message.unwrap_or_else(|| e.to_string()),
                 sql,
             },
+            // A prepare error that points at a token: SQLite's message, and where.
+            rusqlite::Error::SqlInputError {
+                error,
+                msg,
+                sql: input,
+                offset,
+            } => Error::Sqlite {
+                code: error.code,
+                extended_code: error.extended_code,
+                message: format!("{msg} (at byte {offset})"),
+                sql: sql.or(Some(input)),
+            },
             source => Error::Rusqlite { source, sql },
         }
     }
