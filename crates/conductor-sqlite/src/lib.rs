@@ -20,9 +20,9 @@
 //! SQLite's calls block, so none runs on the event loop. Each [`Connection`] has a thread of
 //! its own that owns the `rusqlite::Connection` and runs commands from a channel one at a time,
 //! in the order they were sent (aiosqlite's design). A call sends a closure and awaits its reply
-//! on a oneshot; the loop keeps running other tasks meanwhile. The thread polls its channel for
-//! a few microseconds after each command before it sleeps, so a task issuing statement after
-//! statement does not pay a thread wake-up each time.
+//! on a oneshot; the loop keeps running other tasks meanwhile. Each call is one round trip to
+//! that thread (a few microseconds): many tasks calling at once keep the thread busy, and a
+//! large result is better read through a cursor than row by row.
 //!
 //! - **Parameters** are borrowed at the call and copied into the command ([`Params`]): the
 //!   returned futures borrow nothing, are `Send + 'static`, and may be dropped at any moment.
@@ -77,3 +77,8 @@ pub use transaction::Transaction;
 pub use rusqlite;
 pub use rusqlite::types::{FromSql, ToSql, Value, ValueRef};
 pub use rusqlite::TransactionBehavior;
+
+/// The crate README's examples, run as doctests so that they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -31,9 +31,8 @@
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
@@ -77,12 +76,6 @@ pub(crate) struct Command {
 
 /// How many virtual-machine steps SQLite runs between two calls of the progress handler.
 pub(crate) const PROGRESS_OPS: i32 = 1000;
-
-/// How long the thread polls its channel for the next command before it sleeps. A task that
-/// awaits one statement after another sends the next command a few microseconds after the
-/// reply; polling for that long spares it a futex wake-up and the thread's scheduling latency,
-/// which would otherwise dominate a point query. Bounded, so an idle connection sleeps.
-const SPIN: Duration = Duration::from_micros(50);
 
 /// What the tasks' side and the thread share about the command that runs.
 pub(crate) struct Running {
@@ -195,15 +188,9 @@ fn guarded(job: impl FnOnce()) {
     let _ = catch_unwind(AssertUnwindSafe(job));
 }
 
-/// The next command: polled for [`SPIN`], then waited for.
+/// The next command, waited for. (Polling the channel for a while before sleeping, to spare a
+/// task issuing statement after statement the thread's wake-up, was measured: no gain on a
+/// loaded 2-core machine, where the polling thread takes CPU from the loop.)
 fn recv(rx: &Receiver<Command>) -> Option<Command> {
-    let start = Instant::now();
-    loop {
-        match rx.try_recv() {
-            Ok(cmd) => return Some(cmd),
-            Err(TryRecvError::Disconnected) => return None,
-            Err(TryRecvError::Empty) if start.elapsed() < SPIN => std::hint::spin_loop(),
-            Err(TryRecvError::Empty) => return rx.recv().ok(),
-        }
-    }
+    rx.recv().ok()
 }

@@ -8,8 +8,9 @@ use super::{check, select_id, value_of, Sizes, Timing, Workload, INSERT, NAME, S
 
 pub fn run(path: &Path, w: Workload, s: Sizes) -> Timing {
     let rt = conductor::Runtime::new().unwrap();
+    let path = path.to_owned();
     rt.block_on(async move {
-        let mut db = conductor_sqlite::Options::new(path)
+        let mut db = conductor_sqlite::Options::new(&path)
             .pragma("synchronous", "NORMAL")
             .connect()
             .await
@@ -64,7 +65,7 @@ pub fn run(path: &Path, w: Workload, s: Sizes) -> Timing {
     })
 }
 
-async fn select(db: &conductor_sqlite::Connection, id: u64) {
+async fn select(db: &conductor_sqlite::Connection, id: i64) {
     let row = db.fetch_one(SELECT, (id,)).await.unwrap().unwrap();
     check(id, &row.get::<String>(0).unwrap(), row.get(1).unwrap());
 }

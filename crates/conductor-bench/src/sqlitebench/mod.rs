@@ -20,10 +20,10 @@ pub const NAME: &str = "a row of the benchmark";
 /// Sizes: `rows` single-row inserts in transactions of `per_tx`, then `rows` point selects.
 #[derive(Clone, Copy, Debug)]
 pub struct Sizes {
-    pub rows: u64,
-    pub per_tx: u64,
+    pub rows: i64,
+    pub per_tx: i64,
     /// Calls in flight at once in the concurrent workloads.
-    pub tasks: u64,
+    pub tasks: i64,
 }
 
 /// The workloads, in table order.
@@ -65,13 +65,13 @@ impl Workload {
 
 /// The id of the `i`-th point select: a fixed permutation-like walk over 1..=rows, the same
 /// for every contender.
-pub fn select_id(i: u64, rows: u64) -> u64 {
-    (i.wrapping_mul(2_654_435_761) % rows) + 1
+pub fn select_id(i: i64, rows: i64) -> i64 {
+    (i * 2_654_435_761) % rows + 1
 }
 
 /// The value stored for `id`, checked by the selects.
-pub fn value_of(id: u64) -> i64 {
-    (id * 7) as i64
+pub fn value_of(id: i64) -> i64 {
+    id * 7
 }
 
 /// A contender's time for one workload: the total for `rows` calls.
@@ -88,9 +88,14 @@ impl Scratch {
         Scratch(dir)
     }
 
-    /// A fresh database path (any previous file and its WAL removed).
-    pub fn db(&self, name: &str) -> PathBuf {
-        let path = self.0.join(format!("{name}.db"));
+    /// The database file `name`.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(format!("{name}.db"))
+    }
+
+    /// The database file `name`, with any previous file and its WAL removed.
+    pub fn fresh(&self, name: &str) -> PathBuf {
+        let path = self.path(name);
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
@@ -105,7 +110,7 @@ impl Drop for Scratch {
 }
 
 /// Checks a select's result, so no contender can skip the work.
-pub fn check(id: u64, name: &str, value: i64) {
+pub fn check(id: i64, name: &str, value: i64) {
     assert_eq!((name, value), (NAME, value_of(id)), "row {id}");
 }
 

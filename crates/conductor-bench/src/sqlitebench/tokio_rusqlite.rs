@@ -31,7 +31,7 @@ pub fn run(path: &Path, w: Workload, s: Sizes) -> Timing {
             Workload::InsertConcurrent => {
                 for chunk in 0..s.rows / s.per_tx {
                     batch(&db, "BEGIN").await;
-                    let ids: Vec<u64> = (0..s.per_tx).map(|i| chunk * s.per_tx + i + 1).collect();
+                    let ids: Vec<i64> = (0..s.per_tx).map(|i| chunk * s.per_tx + i + 1).collect();
                     for window in ids.chunks(s.tasks as usize) {
                         let handles: Vec<_> = window
                             .iter()
@@ -80,13 +80,13 @@ async fn batch(db: &Conn, sql: &'static str) {
     db.call(move |c| c.execute_batch(sql)).await.unwrap();
 }
 
-async fn insert(db: &Conn, id: u64) {
+async fn insert(db: &Conn, id: i64) {
     db.call(move |c| c.prepare_cached(INSERT)?.execute(rusqlite::params![id, NAME, value_of(id)]))
         .await
         .unwrap();
 }
 
-async fn select(db: &Conn, id: u64) {
+async fn select(db: &Conn, id: i64) {
     let (name, value): (String, i64) = db
         .call(move |c| c.prepare_cached(SELECT)?.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))))
         .await
