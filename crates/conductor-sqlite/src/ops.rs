@@ -193,7 +193,10 @@ pub(crate) fn close_cursor(id: u64) -> impl Op<()> {
 /// this call.
 pub(crate) fn end_transaction(commit: bool, owned: bool) -> impl Op<()> {
     move |conn, _| {
-        if conn.is_autocommit() {
+        // A guard's transaction that is no longer open was rolled back by SQLite (an
+        // interrupted or failed INSERT/UPDATE/DELETE ends it): its COMMIT must fail, as SQLite
+        // says ("cannot commit - no transaction is active"), not report a success.
+        if conn.is_autocommit() && !(commit && owned) {
             return Ok(());
         }
         let sql = if commit { "COMMIT" } else { "ROLLBACK" };

@@ -56,8 +56,10 @@ impl<'a> Transaction<'a> {
     }
 
     /// Commits (`COMMIT`). A failed commit (`SQLITE_BUSY` past the busy timeout...) rolls the
-    /// transaction back: the guard is gone, so nobody could retry it. Runs to the end even if
-    /// this future is dropped.
+    /// transaction back: the guard is gone, so nobody could retry it. If SQLite already rolled
+    /// the transaction back (an interrupted or failed write does that), this fails with SQLite's
+    /// "cannot commit - no transaction is active": nothing was committed. Runs to the end even
+    /// if this future is dropped.
     ///
     /// # Errors
     /// [`Error::Sqlite`](crate::Error::Sqlite) from `COMMIT`.

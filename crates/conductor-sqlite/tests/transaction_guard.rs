@@ -138,3 +138,27 @@ async fn transaction_immediate_takes_the_write_lock_at_begin() {
     tx.commit().await.unwrap();
     b.execute("INSERT INTO t VALUES (1)", ()).await.unwrap();
 }
+
+#[conductor::test(paused)]
+async fn transaction_commit_fails_once_sqlite_rolled_it_back() {
+    // An INSERT interrupted inside a transaction makes SQLite roll the whole transaction back
+    // (Python's sqlite3 shows the same: in_transaction False, then "cannot commit - no
+    // transaction is active"). The guard's commit must say so, not report success.
+    let mut db = table().await;
+    let started = common::signal_start(&db).await;
+    let tx = db.transaction().await.unwrap();
+    tx.execute("INSERT INTO t VALUES (1)", ()).await.unwrap();
+    let runaway = format!("INSERT INTO t SELECT * FROM ({})", common::RUNAWAY);
+    let insert = conductor::spawn(conductor::timeout(
+        Duration::from_secs(1),
+        tx.execute(&runaway, ()),
+    ));
+    common::wait_started(started).await;
+    assert!(insert.await.unwrap().is_err(), "timed out");
+    let err = tx.commit().await.unwrap_err();
+    assert!(
+        err.to_string().contains("no transaction is active"),
+        "{err}"
+    );
+    assert_eq!(scalar(&db, "SELECT count(*) FROM t").await, 0);
+}

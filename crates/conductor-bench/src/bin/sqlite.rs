@@ -57,7 +57,10 @@ fn main() {
         tasks: arg("--tasks", 100),
     };
     let runs: usize = arg("--runs", 3);
-    assert!(sizes.rows % sizes.per_tx == 0, "--rows must be a multiple of --per-tx");
+    assert!(
+        sizes.rows % sizes.per_tx == 0,
+        "--rows must be a multiple of --per-tx"
+    );
     let only: String = arg("--only", String::new());
     let mut contenders: Vec<(&str, Run)> = CONTENDERS.to_vec();
     // `--only TEXT`: the contenders whose name contains TEXT, and the floor (for profiling).
@@ -117,7 +120,10 @@ fn report(contenders: &[(&str, Run)], per_call: &[Vec<f64>], sizes: Sizes) {
     header("time per call / rusqlite's (lower is better)");
     for (w, workload) in WORKLOADS.iter().enumerate() {
         let floor = per_call[0][w];
-        let cells: Vec<String> = per_call.iter().map(|c| format!("{:.2}x", c[w] / floor)).collect();
+        let cells: Vec<String> = per_call
+            .iter()
+            .map(|c| format!("{:.2}x", c[w] / floor))
+            .collect();
         println!("| {} | {} |", workload.label(sizes), cells.join(" | "));
     }
     let conductor = names.iter().position(|n| *n == "conductor-sqlite");
@@ -129,6 +135,10 @@ fn report(contenders: &[(&str, Run)], per_call: &[Vec<f64>], sizes: Sizes) {
     println!("|---|---:|---:|---:|");
     for (w, workload) in WORKLOADS.iter().enumerate() {
         let (cs, as_) = (1e6 / per_call[c][w], 1e6 / per_call[a][w]);
-        println!("| {} | {cs:.0} | {as_:.0} | {:.1}x |", workload.label(sizes), cs / as_);
+        println!(
+            "| {} | {cs:.0} | {as_:.0} | {:.1}x |",
+            workload.label(sizes),
+            cs / as_
+        );
     }
 }

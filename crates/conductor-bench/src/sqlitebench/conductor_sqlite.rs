@@ -32,7 +32,9 @@ pub fn run(path: &Path, w: Workload, s: Sizes) -> Timing {
                     let tx = db.transaction().await.unwrap();
                     let ids = (0..s.per_tx).map(|i| chunk * s.per_tx + i + 1);
                     for window in ids.collect::<Vec<_>>().chunks(s.tasks as usize) {
-                        let inserts = window.iter().map(|&id| tx.execute(INSERT, (id, NAME, value_of(id))));
+                        let inserts = window
+                            .iter()
+                            .map(|&id| tx.execute(INSERT, (id, NAME, value_of(id))));
                         for n in conductor::gather(inserts).await.unwrap() {
                             n.unwrap();
                         }

@@ -16,7 +16,8 @@ pub fn run(path: &Path, w: Workload, s: Sizes) -> Timing {
             for i in 0..s.per_tx {
                 let id = chunk * s.per_tx + i + 1;
                 let mut stmt = tx.prepare_cached(INSERT).unwrap();
-                stmt.execute(rusqlite::params![id, NAME, value_of(id)]).unwrap();
+                stmt.execute(rusqlite::params![id, NAME, value_of(id)])
+                    .unwrap();
             }
             tx.commit().unwrap();
         }

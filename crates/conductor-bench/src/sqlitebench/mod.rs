@@ -82,7 +82,8 @@ pub struct Scratch(pub PathBuf);
 
 impl Scratch {
     pub fn new() -> Scratch {
-        let dir = std::env::temp_dir().join(format!("conductor-bench-sqlite-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("conductor-bench-sqlite-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("cannot create the scratch directory");
         Scratch(dir)

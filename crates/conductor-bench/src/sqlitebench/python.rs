@@ -37,7 +37,12 @@ pub fn run(path: &Path, w: Workload, s: Sizes) -> Timing {
     let out = Command::new("python3")
         .args(["-c", SCRIPT])
         .arg(path)
-        .args([name(w), &s.rows.to_string(), &s.per_tx.to_string(), &s.tasks.to_string()])
+        .args([
+            name(w),
+            &s.rows.to_string(),
+            &s.per_tx.to_string(),
+            &s.tasks.to_string(),
+        ])
         .stderr(Stdio::inherit())
         .output()
         .expect("cannot run python3");

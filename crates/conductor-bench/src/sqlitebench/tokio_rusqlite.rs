@@ -16,7 +16,9 @@ pub fn run(path: &Path, w: Workload, s: Sizes) -> Timing {
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
         let db = Conn::open(path).await.unwrap();
-        db.call(|c| c.pragma_update(None, "synchronous", "NORMAL")).await.unwrap();
+        db.call(|c| c.pragma_update(None, "synchronous", "NORMAL"))
+            .await
+            .unwrap();
         let start = Instant::now();
         match w {
             Workload::InsertSeq => {
@@ -81,14 +83,20 @@ async fn batch(db: &Conn, sql: &'static str) {
 }
 
 async fn insert(db: &Conn, id: i64) {
-    db.call(move |c| c.prepare_cached(INSERT)?.execute(rusqlite::params![id, NAME, value_of(id)]))
-        .await
-        .unwrap();
+    db.call(move |c| {
+        c.prepare_cached(INSERT)?
+            .execute(rusqlite::params![id, NAME, value_of(id)])
+    })
+    .await
+    .unwrap();
 }
 
 async fn select(db: &Conn, id: i64) {
     let (name, value): (String, i64) = db
-        .call(move |c| c.prepare_cached(SELECT)?.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))))
+        .call(move |c| {
+            c.prepare_cached(SELECT)?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        })
         .await
         .unwrap();
     check(id, &name, value);
