@@ -2,7 +2,7 @@
 //! Python's aiosqlite, on one database file each, in one command:
 //!
 //! ```text
-//! cargo run --release -p conductor-bench --bin sqlite [-- --runs 3] [--rows 100000] [--per-tx 1000] [--tasks 100] [--only TEXT]
+//! cargo run --release -p conductor-bench --bin sqlite [-- --runs 3] [--rows 100000] [--per-tx 1000] [--tasks 100] [--only TEXT] [--workload TEXT]
 //! ```
 //!
 //! Workloads (each cell the median of `--runs` rounds, contenders interleaved in each round):
@@ -47,7 +47,7 @@ fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
-    v[v.len() / 2]
+    v.get(v.len() / 2).copied().unwrap_or_default()
 }
 
 fn main() {
@@ -62,6 +62,8 @@ fn main() {
         "--rows must be a multiple of --per-tx"
     );
     let only: String = arg("--only", String::new());
+    // `--workload TEXT`: the workloads whose label contains TEXT (`insert`, `select`, `1 task`).
+    let kind: String = arg("--workload", String::new());
     let mut contenders: Vec<(&str, Run)> = CONTENDERS.to_vec();
     // `--only TEXT`: the contenders whose name contains TEXT, and the floor (for profiling).
     contenders.retain(|(n, _)| only.split(',').any(|o| n.contains(o)) || n.starts_with("rusqlite"));
@@ -80,6 +82,9 @@ fn main() {
     for round in 0..runs {
         for (c, (name, run)) in contenders.iter().enumerate() {
             for (w, &workload) in WORKLOADS.iter().enumerate() {
+                if !workload.label(sizes).contains(kind.as_str()) {
+                    continue;
+                }
                 let file = name.replace([' ', '(', ')'], "_");
                 // The inserts start from an empty table; the selects read what they left.
                 let path = if workload.is_insert() {
