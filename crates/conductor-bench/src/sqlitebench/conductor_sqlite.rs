@@ -35,9 +35,8 @@ pub fn run(path: &Path, w: Workload, s: Sizes) -> Timing {
                         let inserts = window
                             .iter()
                             .map(|&id| tx.execute(INSERT, (id, NAME, value_of(id))));
-                        for n in conductor::gather(inserts).await.unwrap() {
-                            n.unwrap();
-                        }
+                        // An `Err` output fails the gather (asyncio's gather raising the first exception).
+                        conductor::gather(inserts).await.unwrap();
                     }
                     tx.commit().await.unwrap();
                 }

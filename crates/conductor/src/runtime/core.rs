@@ -20,6 +20,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::builder::Config;
+use super::exception::{self, ExceptionContext, Handler};
 use super::ready::{Entry, Runnable};
 use super::remote::{Remote, Unpark};
 use super::shared::Shared;
@@ -77,6 +78,8 @@ pub(crate) struct Core {
     pub(crate) io: Driver,
     pub(crate) blocking: Pool,
     pub(crate) config: Config,
+    /// The exception handler; `None` means the default one.
+    pub(crate) exception_handler: RefCell<Option<Handler>>,
     current: Cell<Option<TaskPtr>>,
     /// The cancellation scopes being polled in the running task, innermost last.
     pub(crate) frames: RefCell<Vec<Frame>>,
@@ -93,14 +96,18 @@ pub(crate) struct Core {
     fired_buf: Cell<Vec<Fired>>,
 }
 
-/// Under a paused clock, the pool's last job finishing wakes the loop (a no-op call through the
-/// remote queue), so that a loop parked while the job was still counted re-checks whether it can
-/// jump to its next timer. Weak: the pool's threads must not keep the loop's state alive.
+/// Under a paused clock, the pool's last work in flight finishing wakes the loop (a no-op call
+/// through the remote queue), so that a loop parked while the work was still counted re-checks
+/// whether it can jump to its next timer. Weak: the pool's threads must not keep the loop's
+/// state alive.
 fn pool_idle_wakes(shared: &Arc<Shared>) -> crate::blocking::OnIdle {
     let shared = Arc::downgrade(shared);
     Box::new(move || {
         if let Some(shared) = shared.upgrade() {
-            let _ = shared.remote.push(Remote::Call(Box::new(|| {})));
+            let _ = shared.remote.push(Remote::Call(
+                Box::new(|| {}),
+                std::panic::Location::caller(),
+            ));
         }
     })
 }
@@ -117,6 +124,7 @@ impl Core {
             timers,
             io,
             blocking: Pool::new(
+                "conductor-blocking",
                 config.max_blocking_threads,
                 config.blocking_keep_alive,
                 config.paused.then(|| pool_idle_wakes(&shared)),
@@ -132,6 +140,9 @@ impl Core {
             batch: Cell::new(VecDeque::new()),
             remote_buf: Cell::new(Vec::new()),
             fired_buf: Cell::new(Vec::new()),
+            exception_handler: RefCell::new(
+                config.exception_handler.clone().map(|h| h.into_handler()),
+            ),
             config,
             shared,
         })
@@ -188,6 +199,13 @@ impl Core {
         }
         self.budget.set(b - 1);
         Poll::Ready(())
+    }
+
+    /// Hands `context` to this loop's exception handler (no borrow is held while it runs, so
+    /// the handler may replace itself or report again).
+    pub(crate) fn call_exception_handler(&self, context: ExceptionContext) {
+        let handler = self.exception_handler.borrow().clone();
+        exception::run_handler(handler, context);
     }
 
     pub(crate) fn debug(&self) -> bool {
@@ -291,7 +309,9 @@ impl Core {
     fn poll_io(&self, timeout: Option<Duration>) {
         if let Err(e) = self.io.turn(timeout) {
             // epoll_wait fails only on programming errors (EBADF, EINVAL); do not spin on it.
-            eprintln!("conductor: selector poll failed: {e}");
+            self.call_exception_handler(
+                ExceptionContext::new("The selector's poll failed; retrying in 1 ms").with_error(e),
+            );
             std::thread::sleep(Duration::from_millis(1));
         }
     }
@@ -302,9 +322,10 @@ impl Core {
         for item in buf.drain(..) {
             match item {
                 Remote::Task(t) => self.remote_task(t),
-                Remote::Call(f) => {
-                    self.push_ready(Runnable::callback(super::ready::Callback::new(Box::new(f))))
-                }
+                Remote::Call(f, at) => self.push_ready(Runnable::callback(
+                    super::ready::Callback::scheduled_at(Box::new(f), at),
+                )),
+                Remote::Report(context) => self.call_exception_handler(*context),
             }
         }
         self.remote_buf.set(buf);
@@ -362,21 +383,22 @@ impl Core {
         while let Some(r) = batch.pop_front() {
             match r.into_entry() {
                 Entry::Task(t) => harness::step(t, self),
-                Entry::Callback(cb) => run_callback(&cb),
+                Entry::Callback(cb) => self.run_callback(&cb),
             }
         }
         self.running_ready.set(false);
         self.batch.set(batch);
     }
-}
 
-fn run_callback(cb: &super::ready::Callback) {
-    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| cb.run())) {
-        // asyncio logs exceptions in callbacks and keeps the loop running.
-        eprintln!(
-            "conductor: a callback panicked: {}",
-            crate::task::error::panic_message(&*payload)
-        );
+    fn run_callback(&self, cb: &super::ready::Callback) {
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| cb.run())) {
+            // asyncio reports exceptions in callbacks and keeps the loop running.
+            self.call_exception_handler(
+                ExceptionContext::new("Exception in callback")
+                    .with_callback(cb.location())
+                    .with_panic(payload),
+            );
+        }
     }
 }
 

@@ -61,12 +61,19 @@ pub(crate) struct Vtable {
     pub(crate) drop_output: unsafe fn(TaskPtr),
     /// Moves the stored output into `*dst`, which is a `MaybeUninit<T>` of the output type.
     pub(crate) take_output: unsafe fn(TaskPtr, *mut ()),
+    /// The address of the stored output (a `T` of the output type), for reading it in place.
+    pub(crate) output: unsafe fn(TaskPtr) -> *const (),
     /// Releases the allocation and the loop reference (the payload is already gone).
     pub(crate) dealloc: unsafe fn(TaskPtr),
 }
 
-/// A done-callback and the id `remove_done_callback` knows it by.
-pub(crate) type DoneCallback = (u64, Box<dyn FnOnce(super::TaskRef)>);
+/// A done-callback, the id `remove_done_callback` knows it by, and where it was added (for the
+/// report of a panic).
+pub(crate) type DoneCallback = (
+    u64,
+    &'static std::panic::Location<'static>,
+    Box<dyn FnOnce(super::TaskRef)>,
+);
 
 /// Rarely needed per-task data, allocated on first use so that the header stays at 64 bytes.
 #[derive(Default)]
