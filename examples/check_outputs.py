@@ -6,6 +6,7 @@ Builds the examples in release mode first. Exits non-zero on any difference. Sta
 only: Python's warnings on standard error are not part of a program's output.
 """
 import concurrent.futures
+import importlib.util
 import os
 import pathlib
 import re
@@ -17,6 +18,16 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 # Examples whose Python program needs a server, a database or a library we do not run here.
 SKIP = {"tour"}
+# Libraries outside Python's standard library that some guide programs import, and how to get
+# them; an example whose program needs a missing one is skipped with that hint.
+THIRD_PARTY = {"aiosqlite": "pip install aiosqlite"}
+
+
+def missing_module(src):
+    for name, hint in THIRD_PARTY.items():
+        if re.search(rf"^\s*import {name}\b", src, re.M) and importlib.util.find_spec(name) is None:
+            return f"Python's {name} is not installed: {hint}"
+    return None
 
 
 def python_source(rs: pathlib.Path):
@@ -42,7 +53,10 @@ def check(name):
     rs = HERE / f"{name}.rs"
     src = python_source(rs)
     if src is None:
-        return name, None, None
+        return name, None, "no Python program in its doc comment"
+    missing = missing_module(src)
+    if missing:
+        return name, None, missing
     with tempfile.TemporaryDirectory() as d:
         py = pathlib.Path(d) / f"{name}_guide.py"
         py.write_text(src)
@@ -64,7 +78,7 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         for name, expected, got in pool.map(check, names):
             if expected is None:
-                print(f"skip  {name} (no Python program in its doc comment)")
+                print(f"skip  {name} ({got})")
             elif expected == got:
                 print(f"same  {name}")
             else:

@@ -50,6 +50,7 @@ programs! {
     echo_server: "streams: the TCP echo server and client",
     chat: "a chat server: lines broadcast to every client",
     fetch_concurrent: "gather + Semaphore(3): nine fetches from a local server (0.3 s)",
+    sqlite_users: "aiosqlite: create a table, insert, commit, iterate a cursor (conductor-sqlite)",
 }
 
 fn main() {

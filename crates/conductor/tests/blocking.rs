@@ -230,3 +230,26 @@ fn a_paused_clock_waits_for_cpu_work() {
         );
     });
 }
+
+#[test]
+fn a_paused_clock_jumps_once_the_pool_job_is_counted_done() {
+    // The job wakes its task before the pool counts it finished; a loop that parked in that
+    // window (a pool job still counted, so no jump) used to sleep forever with a timer due.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = conductor::Runtime::builder()
+            .paused_clock()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            for _ in 0..200 {
+                conductor::to_thread(|| ()).await.unwrap();
+                conductor::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        let _ = done.send(());
+    });
+    finished
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the paused clock never jumped to the sleep's deadline");
+}

@@ -10,7 +10,7 @@
 
 mod pool;
 
-pub(crate) use pool::{Job, Pool};
+pub(crate) use pool::{Job, OnIdle, Pool};
 
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
@@ -102,7 +102,7 @@ fn cpu_pool() -> &'static Pool {
     static CPU: OnceLock<Pool> = OnceLock::new();
     CPU.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Pool::new("conductor-cpu", cores, Duration::from_secs(10))
+        Pool::new("conductor-cpu", cores, Duration::from_secs(10), None)
     })
 }
 

@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 
 pub(crate) type Job = Box<dyn FnOnce() + Send>;
 
+/// Told when the last job in flight finished (see [`Pool::new`]).
+pub(crate) type OnIdle = Box<dyn Fn() + Send + Sync>;
+
 pub(crate) struct Pool {
     inner: Arc<Inner>,
 }
@@ -32,6 +35,7 @@ struct Inner {
     keep_alive: Duration,
     /// Jobs accepted and not finished: while any runs, a paused clock must not jump.
     in_flight: AtomicUsize,
+    on_idle: Option<OnIdle>,
 }
 
 struct State {
@@ -48,7 +52,16 @@ struct State {
 }
 
 impl Pool {
-    pub(crate) fn new(name: &'static str, max_threads: usize, keep_alive: Duration) -> Pool {
+    /// A pool of at most `max_threads`, idle ones exiting after `keep_alive`. `on_idle` runs on
+    /// the finishing thread each time the count of work in flight drops to zero: a job wakes its
+    /// task before it is counted finished, so a paused-clock loop that parked in between (still
+    /// seeing work in flight, so not jumping) needs this second wake-up to jump.
+    pub(crate) fn new(
+        name: &'static str,
+        max_threads: usize,
+        keep_alive: Duration,
+        on_idle: Option<OnIdle>,
+    ) -> Pool {
         Pool {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
@@ -66,6 +79,7 @@ impl Pool {
                 max_threads,
                 keep_alive,
                 in_flight: AtomicUsize::new(0),
+                on_idle,
             }),
         }
     }
@@ -186,7 +200,7 @@ pub(crate) struct InFlight(Arc<Inner>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.0.finished();
     }
 }
 
@@ -199,7 +213,16 @@ impl Inner {
     fn run(&self, job: Job) {
         // Jobs catch their own panics (see `to_thread`).
         job();
-        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.finished();
+    }
+
+    /// One piece of work in flight is over; the last one tells `on_idle`.
+    fn finished(&self) {
+        if self.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+            if let Some(on_idle) = &self.on_idle {
+                on_idle();
+            }
+        }
     }
 
     fn worker(&self) {
@@ -257,7 +280,7 @@ mod tests {
 
     #[test]
     fn two_jobs_handed_to_one_idle_thread_start_a_second_thread() {
-        let pool = Pool::new("test", 4, Duration::from_secs(10));
+        let pool = Pool::new("test", 4, Duration::from_secs(10), None);
         let (done, finished) = mpsc::channel();
         let d = done.clone();
         assert!(pool.execute(Box::new(move || d.send(()).unwrap())));
@@ -293,7 +316,7 @@ mod tests {
 
     #[test]
     fn a_spurious_wake_up_takes_no_job_that_was_not_handed_over() {
-        let pool = Pool::new("test", 1, Duration::from_secs(10));
+        let pool = Pool::new("test", 1, Duration::from_secs(10), None);
         let (tx, rx) = mpsc::channel();
         let t = tx.clone();
         pool.execute(Box::new(move || t.send(1).unwrap()));

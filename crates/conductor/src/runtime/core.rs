@@ -96,6 +96,22 @@ pub(crate) struct Core {
     fired_buf: Cell<Vec<Fired>>,
 }
 
+/// Under a paused clock, the pool's last work in flight finishing wakes the loop (a no-op call
+/// through the remote queue), so that a loop parked while the work was still counted re-checks
+/// whether it can jump to its next timer. Weak: the pool's threads must not keep the loop's
+/// state alive.
+fn pool_idle_wakes(shared: &Arc<Shared>) -> crate::blocking::OnIdle {
+    let shared = Arc::downgrade(shared);
+    Box::new(move || {
+        if let Some(shared) = shared.upgrade() {
+            let _ = shared.remote.push(Remote::Call(
+                Box::new(|| {}),
+                std::panic::Location::caller(),
+            ));
+        }
+    })
+}
+
 impl Core {
     pub(crate) fn new(config: Config) -> io::Result<Core> {
         let (io, waker) = Driver::new()?;
@@ -111,6 +127,7 @@ impl Core {
                 "conductor-blocking",
                 config.max_blocking_threads,
                 config.blocking_keep_alive,
+                config.paused.then(|| pool_idle_wakes(&shared)),
             ),
             current: Cell::new(None),
             frames: RefCell::new(Vec::new()),
