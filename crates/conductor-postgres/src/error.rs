@@ -1,0 +1,137 @@
+//! One error type for the crate: what the server said (with its SQLSTATE), what the connection
+//! or the pool did, and what the configuration asked for that cannot be done.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_postgres::error::{DbError, SqlState};
+
+/// The result of every fallible call of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, named for what happened.
+///
+/// A server error keeps PostgreSQL's SQLSTATE and message: [`Error::code`] and
+/// [`Error::as_db_error`] read them (asyncpg's `PostgresError.sqlstate` and `.message`).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server or the protocol reported an error (a [`DbError`] with its SQLSTATE for a
+    /// server error; a conversion or protocol failure otherwise).
+    Postgres(tokio_postgres::Error),
+    /// The connection is closed: the server went away, the socket failed, or
+    /// [`Connection::close`](crate::Connection::close) was called. `reason` is what the
+    /// connection's driver saw, when it saw something.
+    Closed {
+        /// The driver's failure, shared by every call that meets the closed connection.
+        reason: Option<Arc<tokio_postgres::Error>>,
+    },
+    /// No host of the configuration accepted a connection; `attempts` says why for each.
+    Connect {
+        /// One line per host tried, in order: `host:port: what happened`.
+        attempts: Vec<String>,
+    },
+    /// The configuration could not be parsed or asks for something unsupported.
+    Config(String),
+    /// `sslmode` requires TLS, which this crate cannot do until conductor's core has TLS.
+    TlsUnavailable {
+        /// The sslmode asked for (`require`, `verify-ca` or `verify-full`).
+        sslmode: &'static str,
+    },
+    /// The connection's `command_timeout` fired; the query was cancelled on the server. (A
+    /// `conductor::timeout` around a call cancels the query the same way and returns
+    /// `conductor::TimedOut`.)
+    TimedOut(Duration),
+    /// `fetchval` found no row.
+    NoRows,
+    /// The pool gave no connection within its acquire timeout.
+    PoolTimedOut(Duration),
+    /// The pool is closed (or closing): it gives out no more connections.
+    PoolClosed,
+}
+
+impl Error {
+    /// The SQLSTATE of a server error (asyncpg's `sqlstate`), e.g. [`SqlState::UNIQUE_VIOLATION`].
+    pub fn code(&self) -> Option<&SqlState> {
+        match self {
+            Error::Postgres(e) => e.code(),
+            _ => None,
+        }
+    }
+
+    /// The server's error, with its message, detail, hint and position.
+    pub fn as_db_error(&self) -> Option<&DbError> {
+        match self {
+            Error::Postgres(e) => e.as_db_error(),
+            _ => None,
+        }
+    }
+
+    /// True when the connection can no longer be used (the pool discards it).
+    pub fn is_closed(&self) -> bool {
+        match self {
+            Error::Closed { .. } => true,
+            Error::Postgres(e) => e.is_closed(),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Postgres(e) => match e.as_db_error() {
+                Some(db) => write!(
+                    f,
+                    "{}: {} (SQLSTATE {})",
+                    db.severity(),
+                    db.message(),
+                    db.code().code()
+                ),
+                None => write!(f, "{e}"),
+            },
+            Error::Closed { reason: Some(r) } => {
+                write!(f, "the connection is closed ({r}); open a new one")
+            }
+            Error::Closed { reason: None } => write!(f, "the connection is closed; open a new one"),
+            Error::Connect { attempts } => {
+                write!(f, "could not connect to any host: {}", attempts.join("; "))
+            }
+            Error::Config(msg) => write!(f, "invalid configuration: {msg}"),
+            Error::TlsUnavailable { sslmode } => write!(
+                f,
+                "sslmode={sslmode} needs TLS, which conductor-postgres cannot do yet (conductor's \
+                 core TLS is not built); use sslmode=disable or sslmode=prefer, or give \
+                 Config::connect_with_tls a tokio-postgres TLS connector"
+            ),
+            Error::TimedOut(d) => write!(
+                f,
+                "the query timed out after {d:?} and was cancelled on the server"
+            ),
+            Error::NoRows => write!(f, "the query returned no rows"),
+            Error::PoolTimedOut(d) => write!(
+                f,
+                "no pool connection became free within {d:?}; raise max_size or the acquire \
+                 timeout, or release connections sooner"
+            ),
+            Error::PoolClosed => write!(f, "the pool is closed"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Postgres(e) => Some(e),
+            Error::Closed { reason: Some(r) } => Some(&**r),
+            _ => None,
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for Error {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Error::Postgres(e)
+    }
+}
