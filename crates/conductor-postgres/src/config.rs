@@ -105,8 +105,12 @@ impl Config {
     /// [`Error::Config`] naming the option that could not be read.
     pub fn parse(dsn: &str) -> Result<Config> {
         let (rewritten, strict) = take_strict_sslmode(dsn);
-        let pg = tokio_postgres::Config::from_str(&rewritten)
-            .map_err(|e| Error::Config(format!("{e} in the connection string")))?;
+        let pg = tokio_postgres::Config::from_str(&rewritten).map_err(|e| {
+            Error::Config(match std::error::Error::source(&e) {
+                Some(why) => format!("{e}: {why}"),
+                None => e.to_string(),
+            })
+        })?;
         let sslmode = strict.unwrap_or(match pg.get_ssl_mode() {
             PgSslMode::Disable => SslMode::Disable,
             PgSslMode::Require => SslMode::Require,

@@ -70,6 +70,11 @@ impl Connection {
             },
         };
         guard.finish();
+        if let Err(e) = &out {
+            if e.is_closed() {
+                s.mark_broken();
+            }
+        }
         out
     }
 

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio_postgres::error::{DbError, SqlState};
+use tokio_postgres::error::{DbError, Severity, SqlState};
 
 /// The result of every fallible call of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -68,11 +68,21 @@ impl Error {
         }
     }
 
-    /// True when the connection can no longer be used (the pool discards it).
+    /// True when the connection can no longer be used: it is closed, or the server ended the
+    /// session (a FATAL error, e.g. SQLSTATE 57P01 when an administrator or a shutdown
+    /// terminated it). The pool discards such a connection.
     pub fn is_closed(&self) -> bool {
         match self {
             Error::Closed { .. } => true,
-            Error::Postgres(e) => e.is_closed(),
+            Error::Postgres(e) => {
+                e.is_closed()
+                    || e.as_db_error().is_some_and(|db| {
+                        matches!(
+                            db.parsed_severity(),
+                            Some(Severity::Fatal | Severity::Panic)
+                        )
+                    })
+            }
             _ => false,
         }
     }
@@ -81,18 +91,11 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Postgres(e) => match e.as_db_error() {
-                Some(db) => write!(
-                    f,
-                    "{}: {} (SQLSTATE {})",
-                    db.severity(),
-                    db.message(),
-                    db.code().code()
-                ),
-                None => write!(f, "{e}"),
-            },
+            Error::Postgres(e) => describe(e, f),
             Error::Closed { reason: Some(r) } => {
-                write!(f, "the connection is closed ({r}); open a new one")
+                write!(f, "the connection is closed (")?;
+                describe(r, f)?;
+                write!(f, "); open a new one")
             }
             Error::Closed { reason: None } => write!(f, "the connection is closed; open a new one"),
             Error::Connect { attempts } => {
@@ -117,6 +120,30 @@ impl fmt::Display for Error {
             ),
             Error::PoolClosed => write!(f, "the pool is closed"),
         }
+    }
+}
+
+/// A server error with its severity, message and SQLSTATE (tokio-postgres' own `Display`
+/// says only "db error"); other errors as tokio-postgres words them, with their source.
+fn describe(e: &tokio_postgres::Error, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match e.as_db_error() {
+        Some(db) => {
+            write!(
+                f,
+                "{}: {} (SQLSTATE {})",
+                db.severity(),
+                db.message(),
+                db.code().code()
+            )?;
+            if let Some(detail) = db.detail() {
+                write!(f, "; {detail}")?;
+            }
+            Ok(())
+        }
+        None => match std::error::Error::source(e) {
+            Some(src) if !e.to_string().contains(&src.to_string()) => write!(f, "{e}: {src}"),
+            _ => write!(f, "{e}"),
+        },
     }
 }
 

@@ -75,6 +75,8 @@ pub(crate) struct Session {
     handle: Handle,
     fixups: Mutex<Fixups>,
     dirty: AtomicBool,
+    /// A call saw the session end (a FATAL error) before the driver saw the socket close.
+    broken: AtomicBool,
     settled: Event,
 }
 
@@ -101,13 +103,19 @@ impl Session {
             handle: Handle::current(),
             fixups: Mutex::new(Fixups::default()),
             dirty: AtomicBool::new(false),
+            broken: AtomicBool::new(false),
             settled,
         }
     }
 
     /// True once the driver has stopped (server gone, socket failed, closed).
     pub(crate) fn is_closed(&self) -> bool {
-        self.driver.is_done() || self.client.is_closed()
+        self.driver.is_done() || self.client.is_closed() || self.broken.load(Ordering::Acquire)
+    }
+
+    /// Records that a call's error ended the session.
+    pub(crate) fn mark_broken(&self) {
+        self.broken.store(true, Ordering::Release);
     }
 
     /// True while fix-ups are queued or running.

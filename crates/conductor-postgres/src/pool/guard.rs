@@ -92,6 +92,12 @@ fn reset(conn: &Connection, reset: Option<&str>) {
         (false, Some(r)) => r.to_owned(),
         (true, r) => format!("ROLLBACK; {}", r.unwrap_or("")),
     };
+    if rollback {
+        // The rollback below ends every transaction guard's transaction.
+        session
+            .tx_depth
+            .store(0, std::sync::atomic::Ordering::Release);
+    }
     if session.is_dirty() {
         // A fix-up (a cancel, a rollback) is queued: the reset goes after it.
         session.schedule(Fixup::Sql(sql));
