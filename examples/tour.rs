@@ -50,6 +50,8 @@ programs! {
     echo_server: "streams: the TCP echo server and client",
     chat: "a chat server: lines broadcast to every client",
     fetch_concurrent: "gather + Semaphore(3): nine fetches from a local server (0.3 s)",
+    asyncpg_basics: "asyncpg: connect, fetch with $1, insert, close (needs a PostgreSQL server; skipped without one)",
+    asyncpg_pool: "asyncpg: a pool and ten concurrent fetchrows (needs a PostgreSQL server; skipped without one)",
 }
 
 fn main() {

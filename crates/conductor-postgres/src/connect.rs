@@ -127,9 +127,7 @@ impl Config {
         T: TlsConnect<Socket>,
         T::Stream: 'static,
     {
-        let (socket, addr, hostname) = target.open().await.map_err(|e| Error::Connect {
-            attempts: vec![e.to_string()],
-        })?;
+        let (socket, addr, hostname) = target.open().await.map_err(Error::Io)?;
         let tls = make_tls(hostname.as_deref().unwrap_or(""));
         let mut pg = self.pg.clone();
         pg.ssl_mode(match self.sslmode {

@@ -32,6 +32,8 @@ pub enum Error {
         /// One line per host tried, in order: `host:port: what happened`.
         attempts: Vec<String>,
     },
+    /// A socket could not be opened (connection refused, no route, name not resolved).
+    Io(std::io::Error),
     /// The configuration could not be parsed or asks for something unsupported.
     Config(String),
     /// `sslmode` requires TLS, which this crate cannot do until conductor's core has TLS.
@@ -101,6 +103,7 @@ impl fmt::Display for Error {
             Error::Connect { attempts } => {
                 write!(f, "could not connect to any host: {}", attempts.join("; "))
             }
+            Error::Io(e) => write!(f, "{e}"),
             Error::Config(msg) => write!(f, "invalid configuration: {msg}"),
             Error::TlsUnavailable { sslmode } => write!(
                 f,
@@ -152,6 +155,7 @@ impl std::error::Error for Error {
         match self {
             Error::Postgres(e) => Some(e),
             Error::Closed { reason: Some(r) } => Some(&**r),
+            Error::Io(e) => Some(e),
             _ => None,
         }
     }
