@@ -32,6 +32,9 @@ use std::process::Command;
 
 use pgbench::{Work, WORKLOADS};
 
+/// Per client, per workload: (ops/s, client CPU µs per op) of each run.
+type Results<'a> = BTreeMap<&'a str, BTreeMap<String, Vec<(f64, f64)>>>;
+
 const CLIENTS: &[&str] = &[
     "conductor",
     "conductor-noreset",
@@ -93,7 +96,7 @@ fn main() {
         runs
     );
     // results[client][workload] = [(ops/s, cpu us/op)] over the runs
-    let mut results: BTreeMap<&str, BTreeMap<String, Vec<(f64, f64)>>> = BTreeMap::new();
+    let mut results: Results = BTreeMap::new();
     for round in 0..runs {
         for client in &clients {
             eprintln!("round {}/{runs}: {client}", round + 1);
@@ -184,7 +187,7 @@ fn median(v: &[(f64, f64)], pick: impl Fn(&(f64, f64)) -> f64) -> f64 {
     xs[xs.len() / 2]
 }
 
-fn report(clients: &[&str], results: &BTreeMap<&str, BTreeMap<String, Vec<(f64, f64)>>>) {
+fn report(clients: &[&str], results: &Results) {
     let cell = |client: &str, w: &str| {
         results
             .get(client)
