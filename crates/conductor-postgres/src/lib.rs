@@ -81,3 +81,8 @@ pub use tokio_postgres::{Column, Notification, Row};
 
 /// tokio-postgres itself, for its types and TLS traits.
 pub use tokio_postgres;
+
+/// The README's example, compiled as a doctest so that it stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -226,3 +226,29 @@ fn a_detached_connection_leaves_the_pool() {
         pool.close().await;
     });
 }
+
+#[test]
+fn an_unused_idle_connection_is_closed_after_max_idle_while_another_stays_busy() {
+    let Some(config) = common::config() else {
+        return;
+    };
+    common::run(async move {
+        let pool = Pool::builder(config)
+            .min_size(2)
+            .max_size(2)
+            .max_idle(Some(Duration::from_millis(200)))
+            .build()
+            .await
+            .unwrap();
+        assert_eq!(pool.size(), 2);
+        // One task at a time: each acquire takes the newest idle connection, so the other
+        // one is never used.
+        let until = std::time::Instant::now() + Duration::from_millis(500);
+        while std::time::Instant::now() < until {
+            let _: i32 = pool.fetchval("SELECT 1", &[]).await.unwrap();
+            conductor::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(pool.size(), 1, "the unused connection was closed");
+        pool.close().await;
+    });
+}

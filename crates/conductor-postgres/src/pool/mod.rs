@@ -265,8 +265,28 @@ impl PoolInner {
             .is_some_and(|l| conn.session().created.elapsed() >= l)
     }
 
+    /// Closes the idle connections past `max_idle` from the oldest end (the list is in
+    /// release order, and acquires take the newest), so that a pool busy with its newest
+    /// connections still lets the unused ones go.
+    fn sweep_idle(&self) {
+        let Some(max_idle) = self.options.max_idle else {
+            return;
+        };
+        let mut expired = Vec::new();
+        {
+            let mut idle = self.lock_idle();
+            while idle.front().is_some_and(|i| i.since.elapsed() >= max_idle) {
+                expired.extend(idle.pop_front());
+            }
+        }
+        for Idle { conn, .. } in expired {
+            self.discard(conn);
+        }
+    }
+
     /// An idle connection worth handing out, discarding the dead and the expired.
     async fn take_idle(&self) -> Option<Connection> {
+        self.sweep_idle();
         loop {
             let Idle { conn, since } = self.lock_idle().pop_back()?;
             let idle_for = since.elapsed();
