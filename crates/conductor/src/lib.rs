@@ -72,8 +72,8 @@ pub use task::{
     TaskError, TaskRef, TaskState,
 };
 pub use time::{
-    advance, interval, now, sleep, sleep_until, timeout, timeout_at, timeout_scope, wait_for,
-    TimedOut,
+    advance, interval, now, sleep, sleep_until, timeout, timeout_at, timeout_scope,
+    timeout_scope_at, wait_for, TimedOut,
 };
 
 /// asyncio's name for [`spawn`].

@@ -1,13 +1,16 @@
 //! Failing file operations: the error keeps its kind and names the path; nothing is cut short
 //! silently.
 
-use std::future::Future;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use conductor::fs::{self, Backend, PathError};
+use conductor::fs::{self, PathError};
 use futures_lite::AsyncWriteExt;
+
+#[path = "support/backends.rs"]
+mod backends;
+use backends::each_backend;
 
 struct TempDir(PathBuf);
 
@@ -27,18 +30,6 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn each_backend<F, Fut>(body: F)
-where
-    F: Fn(Backend) -> Fut,
-    Fut: Future<Output = ()> + 'static,
-{
-    for b in [Backend::ThreadPool, Backend::IoUring] {
-        if fs::set_backend(b).is_ok() {
-            conductor::run(body(b));
-        }
     }
 }
 

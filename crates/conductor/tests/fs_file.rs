@@ -1,14 +1,17 @@
 //! `conductor::fs::File`: buffered reads and writes, seeks, syncs, drops and cancellation, on
 //! real files, under every backend this build and kernel offer.
 
-use std::future::Future;
 use std::io::{ErrorKind, SeekFrom};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use conductor::fs::{self, Backend, File};
+use conductor::fs::File;
 use futures_lite::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+#[path = "support/backends.rs"]
+mod backends;
+use backends::each_backend;
 
 struct TempDir(PathBuf);
 
@@ -32,18 +35,6 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn each_backend<F, Fut>(body: F)
-where
-    F: Fn(Backend) -> Fut,
-    Fut: Future<Output = ()> + 'static,
-{
-    for b in [Backend::ThreadPool, Backend::IoUring] {
-        if fs::set_backend(b).is_ok() {
-            conductor::run(body(b));
-        }
     }
 }
 

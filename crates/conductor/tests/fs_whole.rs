@@ -1,12 +1,15 @@
 //! Whole-file helpers (aiofiles' read/write, aiofiles.os), on real files in temporary
 //! directories, under every backend this build and kernel offer.
 
-use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use conductor::fs::{self, Backend};
+
+#[path = "support/backends.rs"]
+mod backends;
+use backends::each_backend;
 
 /// A fresh directory under the system's temporary directory, removed on drop.
 struct TempDir(PathBuf);
@@ -31,19 +34,6 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Runs `body` on a fresh loop once per available backend.
-fn each_backend<F, Fut>(body: F)
-where
-    F: Fn(Backend) -> Fut,
-    Fut: Future<Output = ()> + 'static,
-{
-    for b in [Backend::ThreadPool, Backend::IoUring] {
-        if fs::set_backend(b).is_ok() {
-            conductor::run(body(b));
-        }
     }
 }
 

@@ -182,6 +182,60 @@ fn connect_to_a_closed_port_is_refused() {
     });
 }
 
+/// asyncio: `[Errno 111] Connect call failed ('127.0.0.1', 1)` (3.11 and 3.13).
+#[test]
+fn a_refused_connect_names_the_address() {
+    paused().block_on(async {
+        let addr = {
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            l.local_addr().unwrap()
+        };
+        for err in [
+            TcpStream::connect(addr).await.unwrap_err(),
+            conductor::open_connection(addr).await.unwrap_err(),
+        ] {
+            assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+            let text = err.to_string();
+            assert!(
+                text.starts_with(&format!("could not connect to {addr}: ")),
+                "{text}"
+            );
+            // The OS error stays reachable through the error's source.
+            let os = err.get_ref().and_then(|e| e.source()).unwrap();
+            let os = os.downcast_ref::<io::Error>().unwrap();
+            assert_eq!(os.raw_os_error(), Some(111));
+        }
+    });
+}
+
+/// asyncio: `[Errno 98] error while attempting to bind on address ('127.0.0.1', port)`.
+#[test]
+fn a_bind_to_an_address_in_use_names_it() {
+    paused().block_on(async {
+        let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = taken.local_addr().unwrap();
+        let err = TcpListener::bind(addr).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("could not bind to {addr}: ")),
+            "{text}"
+        );
+    });
+}
+
+#[test]
+fn addresses_print_as_addresses() {
+    paused().block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (_reader, writer) = conductor::open_connection(addr).await.unwrap();
+        let peer = writer.get_extra_info().peername.clone().unwrap();
+        assert_eq!(format!("{peer:?}"), addr.to_string());
+        assert_eq!(format!("{peer}"), addr.to_string());
+    });
+}
+
 #[test]
 fn connect_tries_every_resolved_address() {
     paused().block_on(async {

@@ -138,3 +138,37 @@ fn datagrams_go_to_paths() {
     });
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_failed_unix_connect_names_the_path() {
+    Runtime::new().unwrap().block_on(async {
+        let path = temp_dir().join("nobody.sock");
+        let err = UnixStream::connect(&path).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("could not connect to {}: ", path.display())),
+            "{text}"
+        );
+    });
+}
+
+#[test]
+fn unix_addresses_print_as_paths() {
+    Runtime::new().unwrap().block_on(async {
+        let path = temp_dir().join("named.sock");
+        let listener = UnixListener::bind(&path).unwrap();
+        let client = UnixStream::connect(&path).await.unwrap();
+        let (_conn, _) = listener.accept().await.unwrap();
+        let (_reader, writer) = client.into_streams();
+        let info = writer.get_extra_info();
+        assert_eq!(
+            format!("{:?}", info.peername.as_ref().unwrap()),
+            path.display().to_string()
+        );
+        assert_eq!(
+            format!("{:?}", info.sockname.as_ref().unwrap()),
+            "(unnamed)"
+        );
+    });
+}

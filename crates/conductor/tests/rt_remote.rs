@@ -228,3 +228,109 @@ fn a_loop_group_runs_one_loop_per_thread_and_cancels_them_together() {
         );
     }
 }
+
+/// `wait()` on another thread, bounded: `None` if it has not returned after a minute (a hang;
+/// the bound is only there so that a regression fails instead of blocking the suite).
+fn wait_bounded<T: Send + 'static>(
+    task: conductor::RemoteTask<T>,
+) -> Option<Result<T, conductor::TaskError>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(task.wait());
+    });
+    rx.recv_timeout(Duration::from_secs(60)).ok()
+}
+
+#[test]
+fn a_remote_task_queued_when_its_runtime_is_dropped_ends_cancelled() {
+    let rt = Runtime::new().unwrap();
+    let task = rt.handle().spawn(async { 1 });
+    drop(rt); // the spawn never reached the loop
+    let r = wait_bounded(task).expect("wait() hangs");
+    assert!(r.unwrap_err().is_cancelled());
+}
+
+#[test]
+fn a_remote_task_pending_when_its_runtime_is_dropped_ends_cancelled() {
+    let rt = Runtime::new().unwrap();
+    let task = rt.handle().spawn(async {
+        conductor::sleep(Duration::from_secs(3600)).await;
+    });
+    rt.run_once(); // spawns it
+    rt.run_once(); // polls it: it sleeps
+    assert!(!task.is_done());
+    drop(rt); // destroys the pending task without running it again (asyncio's close)
+    let r = wait_bounded(task).expect("wait() hangs");
+    assert!(r.unwrap_err().is_cancelled());
+}
+
+/// asyncio: `run_coroutine_threadsafe`'s future ends with `CancelledError` when `asyncio.run`
+/// cancels the remaining tasks at its end (3.11 and 3.13 alike).
+#[test]
+fn a_remote_task_cancelled_by_shutdown_ends_cancelled() {
+    let rt = Runtime::new().unwrap();
+    let task = rt.handle().spawn(async {
+        conductor::sleep(Duration::from_secs(3600)).await;
+    });
+    rt.run(conductor::yield_now());
+    let r = wait_bounded(task).expect("wait() hangs");
+    assert!(r.unwrap_err().is_cancelled());
+}
+
+#[test]
+fn a_remote_task_that_answers_the_shutdown_cancellation_gives_its_value() {
+    let rt = Runtime::new().unwrap();
+    let task = rt.handle().spawn(async {
+        match conductor::catch_cancel(conductor::sleep(Duration::from_secs(3600))).await {
+            Ok(()) => "slept",
+            Err(_) => "cleaned up",
+        }
+    });
+    rt.run(conductor::yield_now());
+    let r = wait_bounded(task).expect("wait() hangs");
+    assert_eq!(r.unwrap(), "cleaned up");
+}
+
+/// asyncio: an exception raised while the loop creates the task (a task factory that raises)
+/// ends the future with that exception (`builder: ValueError builder failed`, 3.11 and 3.13).
+#[test]
+fn a_panicking_spawn_with_builder_ends_the_remote_task_with_the_panic() {
+    let rt = Runtime::new().unwrap();
+    let task = rt
+        .handle()
+        .spawn_with(|| -> std::future::Ready<u8> { panic!("builder failed") });
+    let after = rt.handle().spawn(async { 2 });
+    assert_eq!(rt.block_on(after).unwrap(), 2, "the loop goes on");
+    let r = wait_bounded(task).expect("wait() hangs");
+    match r {
+        Err(conductor::TaskError::Panicked(p)) => {
+            assert_eq!(p.downcast_ref::<&str>(), Some(&"builder failed"));
+        }
+        other => panic!("expected the builder's panic, got {other:?}"),
+    }
+}
+
+/// A spawn from another thread races the runtime's drop: wherever it lands (refused, queued,
+/// spawned, polled), its `wait` ends.
+#[test]
+fn remote_spawns_racing_the_runtime_drop_all_end() {
+    for _ in 0..200 {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.handle();
+        let start = Arc::new(std::sync::Barrier::new(2));
+        let go = start.clone();
+        let spawner = std::thread::spawn(move || {
+            go.wait();
+            handle.spawn(async {
+                conductor::sleep(Duration::from_secs(3600)).await;
+                1
+            })
+        });
+        start.wait();
+        rt.run_once();
+        drop(rt);
+        let task = spawner.join().unwrap();
+        let r = wait_bounded(task).expect("wait() hangs");
+        assert!(r.unwrap_err().is_cancelled());
+    }
+}

@@ -154,6 +154,29 @@ async fn a_waiter_cancelled_while_reacquiring_passes_the_lock_on() {
     assert!(!cond.locked());
 }
 
+/// asyncio 3.13 (gh-112202): `notify(1)` chooses a, a is cancelled while it waits for the
+/// lock again (the notifier still holds it), and the notification goes on to b. Python 3.11
+/// loses it (b waits forever); 3.13 prints `log: ['B woke']`.
+#[conductor::test(paused)]
+async fn a_notified_waiter_cancelled_while_reacquiring_passes_the_notification_on() {
+    let cond = Arc::new(Condition::default());
+    let l = log();
+    let a = waiter(&cond, &l, "a");
+    let b = waiter(&cond, &l, "b");
+    yield_now().await;
+    let guard = cond.acquire().await;
+    assert_eq!(guard.notify(1), 1); // chooses a
+    sleep(Duration::from_secs(1)).await; // a runs and queues for the lock this guard holds
+    a.cancel();
+    assert!(a.await.unwrap_err().is_cancelled());
+    drop(guard);
+    timeout(Duration::from_secs(60), b)
+        .await
+        .expect("the notification was lost with a")
+        .unwrap();
+    assert_eq!(take(&l), ["b in", "b out"]);
+}
+
 #[conductor::test(paused)]
 async fn wait_for_checks_the_predicate_with_the_lock_held() {
     let cond = Arc::new(Condition::new(Vec::<u32>::new()));

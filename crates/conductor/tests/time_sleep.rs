@@ -250,3 +250,104 @@ fn many_sleepers_all_wake() {
     assert_eq!(n, 10_000);
     assert_eq!(rt.stats().timers, 0);
 }
+
+/// Schedules `(label, deadline)` pairs with `call_at` in the given order and returns the labels
+/// in the order the callbacks ran.
+fn run_call_ats(
+    rt: &Runtime,
+    at: impl FnOnce(Instant) -> Vec<(u32, Instant)> + 'static,
+) -> Vec<u32> {
+    let l = log();
+    let l2 = l.clone();
+    rt.block_on(async move {
+        for (label, when) in at(conductor::now()) {
+            let l = l2.clone();
+            call_at(when, move || l.borrow_mut().push(label));
+        }
+        sleep(Duration::from_millis(10)).await;
+    });
+    let out = l.borrow().clone();
+    out
+}
+
+#[test]
+fn past_deadlines_on_a_fresh_loop_run_in_deadline_order() {
+    // asyncio (3.11, 3.13): call_at(now - 1) then call_at(now - 2) runs -2 first, also when both
+    // deadlines are before the loop started.
+    let got = run_call_ats(&paused(), |now| {
+        vec![
+            (1, now - Duration::from_secs(1)),
+            (2, now - Duration::from_secs(2)),
+        ]
+    });
+    assert_eq!(got, [2, 1]);
+}
+
+#[test]
+fn call_later_with_negative_delays_runs_in_deadline_order() {
+    // asyncio: call_later(-2), call_later(-1), call_later(0), call_at(now - 3) print
+    // ['at-3', 'later-2', 'later-1', 'later0']. A Duration cannot be negative: the negative
+    // delays are deadlines in the past.
+    let got = run_call_ats(&paused(), |now| {
+        vec![
+            (2, now - Duration::from_secs(2)),
+            (1, now - Duration::from_secs(1)),
+            (0, now),
+            (3, now - Duration::from_secs(3)),
+        ]
+    });
+    assert_eq!(got, [3, 2, 1, 0]);
+}
+
+#[test]
+fn deadlines_long_before_the_loop_started_keep_their_order() {
+    // asyncio: call_at(now - 1e6) then call_at(now - 2e6) runs -2e6 first; and a deadline a
+    // century back still sorts before one a decade back.
+    let year = Duration::from_secs(365 * 24 * 3600);
+    let got = run_call_ats(&paused(), move |now| {
+        let back = |d: Duration| now.checked_sub(d);
+        [
+            (1, back(Duration::from_secs(1_000_000))),
+            (2, back(Duration::from_secs(2_000_000))),
+            (10, back(year * 10)),
+            (100, back(year * 100)),
+        ]
+        .into_iter()
+        .filter_map(|(l, at)| Some((l, at?)))
+        .collect()
+    });
+    // The platform's monotonic clock may not reach a century back; what it reaches is ordered.
+    let mut want = got.clone();
+    want.sort_by_key(|l| std::cmp::Reverse(*l));
+    assert_eq!(got, want);
+    assert!(got.ends_with(&[2, 1]), "{got:?}");
+}
+
+#[test]
+fn due_timers_within_one_millisecond_run_by_exact_deadline() {
+    // asyncio orders by the exact deadline, below the wheel's 1 ms tick too.
+    let got = run_call_ats(&paused(), |now| {
+        let base = now + Duration::from_millis(5);
+        vec![
+            (4, base + Duration::from_micros(400)),
+            (1, base + Duration::from_micros(100)),
+            (3, base + Duration::from_micros(300)),
+        ]
+    });
+    assert_eq!(got, [1, 3, 4]);
+}
+
+#[test]
+fn due_timers_after_the_loop_ran_a_while_run_in_deadline_order() {
+    let rt = paused();
+    rt.block_on(sleep(Duration::from_secs(5)));
+    let got = run_call_ats(&rt, |now| {
+        vec![
+            (1, now - Duration::from_secs(1)),
+            (7, now - Duration::from_secs(7)),
+            (2, now - Duration::from_secs(2)),
+            (0, now),
+        ]
+    });
+    assert_eq!(got, [7, 2, 1, 0]);
+}

@@ -108,7 +108,7 @@ impl Inner {
                 break;
             }
             s.idle += 1;
-            let until = Instant::now() + self.keep_alive;
+            let until = crate::time::clock::saturating_add(Instant::now(), self.keep_alive);
             let mut timed_out = false;
             while s.queue.is_empty() && !s.shutdown {
                 let left = until.saturating_duration_since(Instant::now());

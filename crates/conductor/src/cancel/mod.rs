@@ -36,12 +36,19 @@ pub struct Cancelled {
     target: Target,
 }
 
+/// The cancellation a timeout delivers to the work inside it: no message, as asyncio's timeout
+/// calls `task.cancel()` without one. `TimedOut::source` returns it.
+pub(crate) static BY_TIMEOUT: Cancelled = Cancelled {
+    msg: None,
+    target: Target::Task,
+};
+
 impl Cancelled {
     pub(crate) fn new(msg: Option<Arc<str>>, target: Target) -> Self {
         Cancelled { msg, target }
     }
 
-    /// The message given to [`Task::cancel_with`](crate::Task::cancel_with), if any.
+    /// The message given to [`Task::cancel_with`](crate::TaskRef::cancel_with), if any.
     pub fn message(&self) -> Option<&str> {
         self.msg.as_deref()
     }

@@ -1,13 +1,22 @@
 //! The io_uring backend: one ring per process, and one thread that reaps its completions.
 //!
-//! Why a completion thread (asleep on an eventfd that only asynchronous completions signal)
-//! rather than an eventfd on each loop's selector: a ring's completions
-//! are then independent of any loop's lifetime (loops come and go on threads; a `File` outlives
-//! the loop that opened it), and the wake path is the one the thread pool already uses (a
-//! `Send` waker through the loop's remote queue), so nothing in the engine changes. The cost
-//! is one thread per process, asleep in `io_uring_enter` while nothing completes. Operations
-//! the kernel completes inside the submitting call (most page-cache reads, cached opens) are
-//! collected by the submitter right away, so their futures are ready at the first poll.
+//! Why a completion thread (asleep on an eventfd that every completion signals) rather than an
+//! eventfd on each loop's selector: a ring's completions are then independent of any loop's
+//! lifetime (loops come and go on threads; a `File` outlives the loop that opened it), and the
+//! wake path is the one the thread pool already uses (a `Send` waker through the loop's remote
+//! queue), so nothing in the engine changes. The cost is one thread per process, asleep on the
+//! eventfd while nothing completes. Operations the kernel completes inside the submitting call
+//! (most page-cache reads, cached opens) are collected by the submitter right away, so their
+//! futures are ready at the first poll.
+//!
+//! Why every completion signals the eventfd (`IORING_REGISTER_EVENTFD`), not only those of the
+//! kernel's worker threads (`..._EVENTFD_ASYNC`): many completions come from neither the
+//! submitting call nor a worker. A read of a cold file finishes through task work once the
+//! disk has read the page, a read of an empty FIFO once the pipe turns readable, both run in
+//! the submitting thread's context at some later system call; with the asynchronous-only
+//! eventfd nobody was told of them, and the read hung until some other submission drained the
+//! queue. The price is a wake-up of this thread for completions the submitter collects itself
+//! (it then finds the queue drained), off the loop's thread.
 //!
 //! Invariants that make the raw pointers in submission entries sound:
 //! - every operation's memory (buffers, the path, the descriptor) lives in an `Inner` behind an
@@ -90,10 +99,8 @@ impl Ring {
         }
         // SAFETY: eventfd returned a new descriptor that nothing else owns.
         let efd = unsafe { OwnedFd::from_raw_fd(efd) };
-        // Signalled only for operations that complete asynchronously (5.6): the ones finished
-        // inside the submitting call are collected by their submitter, without waking the
-        // reaper.
-        ring.submitter().register_eventfd_async(efd.as_raw_fd())?;
+        // Signalled for every completion, whatever context posts it (see the module doc).
+        ring.submitter().register_eventfd(efd.as_raw_fd())?;
         let ring: &'static Ring = Box::leak(Box::new(Ring {
             ring,
             sq: Mutex::new(()),
@@ -105,8 +112,8 @@ impl Ring {
         Ok(ring)
     }
 
-    /// The completion thread: sleeps on the eventfd, and collects what completed
-    /// asynchronously.
+    /// The completion thread: sleeps on the eventfd, and collects what completed (whatever the
+    /// submitters have not collected already).
     fn reap(&self, efd: OwnedFd) {
         let mut count = [0u8; 8];
         loop {

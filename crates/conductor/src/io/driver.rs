@@ -9,6 +9,8 @@ use std::time::Duration;
 use mio::{Events, Poll, Token};
 use slab::Slab;
 
+pub(crate) use super::waiters::{WaitKey, Waiters};
+
 /// The token of the loop's own waker (remote wake-ups).
 pub(crate) const WAKE_TOKEN: Token = Token(usize::MAX);
 
@@ -22,8 +24,8 @@ pub(crate) const ERROR: u8 = 1 << 4;
 /// the `Registration` (which reads and clears it without a lookup). Loop thread only.
 pub(crate) struct Source {
     pub(crate) readiness: Cell<u8>,
-    pub(crate) reader: Cell<Option<Waker>>,
-    pub(crate) writer: Cell<Option<Waker>>,
+    pub(crate) read: Waiters,
+    pub(crate) write: Waiters,
 }
 
 pub(crate) struct Driver {
@@ -82,8 +84,8 @@ impl Driver {
         self.next_gen.set(gen);
         let source = Rc::new(Source {
             readiness: Cell::new(WRITABLE),
-            reader: Cell::new(None),
-            writer: Cell::new(None),
+            read: Waiters::default(),
+            write: Waiters::default(),
         });
         let index = self.sources.borrow_mut().insert((gen, source.clone()));
         (index, gen, source)
@@ -100,12 +102,11 @@ impl Driver {
 
     /// Drops every waiting waker (the loop is closing).
     pub(crate) fn clear_wakers(&self) {
-        let wakers: Vec<_> = self
-            .sources
-            .borrow()
-            .iter()
-            .flat_map(|(_, (_, s))| [s.reader.take(), s.writer.take()])
-            .collect();
+        let mut wakers = Vec::new();
+        for (_, (_, s)) in self.sources.borrow().iter() {
+            s.read.take_all(&mut wakers);
+            s.write.take_all(&mut wakers);
+        }
         drop(wakers);
     }
 
@@ -148,10 +149,10 @@ impl Driver {
                 }
                 s.readiness.set(s.readiness.get() | r);
                 if r & (READABLE | READ_CLOSED | ERROR) != 0 {
-                    wake.extend(s.reader.take());
+                    s.read.take_all(&mut wake);
                 }
                 if r & (WRITABLE | WRITE_CLOSED | ERROR) != 0 {
-                    wake.extend(s.writer.take());
+                    s.write.take_all(&mut wake);
                 }
             }
         }

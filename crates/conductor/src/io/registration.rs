@@ -7,7 +7,9 @@ use std::task::{Context, Poll};
 use mio::event::Source as MioSource;
 use mio::Interest;
 
-use super::driver::{token, Source, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
+use super::driver::{
+    token, Source, WaitKey, Waiters, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED,
+};
 use crate::runtime::context;
 
 /// Which way an IO object waits.
@@ -33,7 +35,10 @@ impl Direction {
 ///
 /// The registration shares its readiness with the loop's driver, so checking and clearing
 /// readiness costs no lookup; only waiting (registering a waker) checks which loop runs.
-pub struct Registration {
+///
+/// Crate-private: everything that waits goes through the readiness adapter (`io::evented`),
+/// which spends the cooperative budget; a user's own descriptor goes through `AsyncFd`.
+pub(crate) struct Registration {
     source: Rc<Source>,
     loop_id: u64,
     index: usize,
@@ -45,7 +50,7 @@ impl Registration {
     ///
     /// # Errors
     /// Outside a running loop, or when the OS refuses the registration.
-    pub fn new(source: &mut impl MioSource, interest: Interest) -> io::Result<Registration> {
+    pub(crate) fn new(source: &mut impl MioSource, interest: Interest) -> io::Result<Registration> {
         context::with_core(|core| {
             let core = core.ok_or_else(not_in_loop)?;
             let (index, gen, shared) = core.io.add();
@@ -66,38 +71,63 @@ impl Registration {
         })
     }
 
-    /// Waits until the source is ready in `dir` (or closed, or in error).
+    /// Waits until the source is ready in `dir` (or closed, or in error), for a `poll_*`
+    /// method: the waker goes to the direction's one shared slot, replacing the previous
+    /// caller's (see `io::waiters`).
     #[inline]
-    pub fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
         if self.source.readiness.get() & dir.mask() != 0 {
             return Poll::Ready(Ok(()));
         }
-        self.wait(cx, dir)
-    }
-
-    /// Registers the waker for `dir` (the source is not ready).
-    fn wait(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
-        if !context::with_core(|c| c.is_some_and(|c| c.id == self.loop_id)) {
-            // Only this loop's selector reports this source's events.
+        if !self.on_its_loop() {
             return Poll::Ready(Err(wrong_loop()));
         }
-        let slot = match dir {
-            Direction::Read => &self.source.reader,
-            Direction::Write => &self.source.writer,
-        };
-        let waker = match slot.take() {
-            Some(w) if w.will_wake(cx.waker()) => w,
-            _ => cx.waker().clone(),
-        };
-        slot.set(Some(waker));
+        self.waiters(dir).set_poll(cx.waker());
         Poll::Pending
+    }
+
+    /// [`poll_ready`](Self::poll_ready) for a waiting future, which owns an entry of its own
+    /// (`key`, kept by the future between polls and given to [`forget`](Self::forget) when it
+    /// goes away), so that every waiting future is woken.
+    #[inline]
+    pub(crate) fn poll_ready_as(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        key: &mut Option<WaitKey>,
+    ) -> Poll<io::Result<()>> {
+        if self.source.readiness.get() & dir.mask() != 0 {
+            return Poll::Ready(Ok(()));
+        }
+        if !self.on_its_loop() {
+            return Poll::Ready(Err(wrong_loop()));
+        }
+        self.waiters(dir).register(key, cx.waker());
+        Poll::Pending
+    }
+
+    /// Removes the entry of a waiting future that goes away.
+    pub(crate) fn forget(&self, dir: Direction, key: WaitKey) {
+        self.waiters(dir).remove(key);
+    }
+
+    /// Whether this loop runs here: only its selector reports this source's events.
+    fn on_its_loop(&self) -> bool {
+        context::with_core(|c| c.is_some_and(|c| c.id == self.loop_id))
+    }
+
+    fn waiters(&self, dir: Direction) -> &Waiters {
+        match dir {
+            Direction::Read => &self.source.read,
+            Direction::Write => &self.source.write,
+        }
     }
 
     /// Forgets readiness in `dir` after an operation returned `WouldBlock`. Sound without races
     /// because readiness only changes on this loop's thread between task polls. Closed and error
     /// bits go too: an operation that would block proved them stale, and keeping them would make
-    /// `poll_io` spin.
-    pub fn clear_ready(&self, dir: Direction) {
+    /// the readiness poll spin.
+    pub(crate) fn clear_ready(&self, dir: Direction) {
         let r = &self.source.readiness;
         r.set(r.get() & !dir.mask());
     }
@@ -114,32 +144,12 @@ impl Registration {
         r.set(r.get() & !bit);
     }
 
-    /// Runs a non-blocking operation, waiting for readiness as long as it would block.
-    pub fn poll_io<R>(
-        &self,
-        cx: &mut Context<'_>,
-        dir: Direction,
-        mut op: impl FnMut() -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        loop {
-            match self.poll_ready(cx, dir) {
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            }
-            match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_ready(dir),
-                other => return Poll::Ready(other),
-            }
-        }
-    }
-
     /// Removes `source` from the selector.
     ///
     /// # Errors
     /// When called under another loop than the one it was registered with, or when the OS
     /// refuses.
-    pub fn deregister(&mut self, source: &mut impl MioSource) -> io::Result<()> {
+    pub(crate) fn deregister(&mut self, source: &mut impl MioSource) -> io::Result<()> {
         context::with_core(|core| match core {
             Some(c) if c.id == self.loop_id => {
                 let r = c.io.registry().deregister(source);

@@ -1,6 +1,7 @@
 //! Addresses and name resolution: what `connect` and `bind` accept, and asyncio's
 //! `getaddrinfo`, run on the loop's thread pool (the OS resolver blocks).
 
+use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
@@ -86,6 +87,39 @@ where
             "the address resolved to nothing; check the host name",
         )
     }))
+}
+
+/// `e`, for an operation on `addr`, as an error that names both and keeps `e`'s kind: "could not
+/// connect to 127.0.0.1:1: Connection refused (os error 111)" (asyncio: "Connect call failed
+/// ('127.0.0.1', 1)"). `e` stays reachable, with its OS error number, as the error's source.
+pub(crate) fn addr_error(op: &'static str, addr: impl fmt::Display, e: io::Error) -> io::Error {
+    io::Error::new(
+        e.kind(),
+        AddrError {
+            op,
+            addr: addr.to_string(),
+            source: e,
+        },
+    )
+}
+
+#[derive(Debug)]
+struct AddrError {
+    op: &'static str,
+    addr: String,
+    source: io::Error,
+}
+
+impl fmt::Display for AddrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "could not {} {}: {}", self.op, self.addr, self.source)
+    }
+}
+
+impl std::error::Error for AddrError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
 }
 
 impl<T: ToSocketAddrs + ?Sized> ToSocketAddrs for &T {

@@ -2,11 +2,10 @@
 //! `start_server` (asyncio's streams), name resolution on the thread pool, and servers that run
 //! one loop per core.
 //!
-//! Uses `io::Registration` (readiness), `streams` (the reader and writer) and `blocking`
-//! (getaddrinfo); nothing of fs, process or signal.
+//! Uses `io::evented` (the readiness adapter: every socket's IO, with the cooperative budget),
+//! `streams` (the reader and writer) and `blocking` (getaddrinfo); nothing of fs, process or
+//! signal.
 //!
-//! - `evented`: a mio socket and its registration; the only place that touches readiness, so
-//!   that a completion-based driver (io_uring) can replace it behind the same types.
 //! - `tcp`, `udp`, `unix`: the socket types; `split`: owned read/write halves of stream sockets.
 //! - `addr`: what `connect`/`bind` accept, and `lookup_host` (asyncio's `getaddrinfo`).
 //! - `server`: `open_connection`, `start_server`, `Server`; `per_core`: `serve_per_core`.
@@ -51,7 +50,6 @@
 #[macro_use]
 mod split;
 mod addr;
-mod evented;
 mod nameinfo;
 mod options;
 mod per_core;

@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use socket2::{SockRef, TcpKeepalive};
 
-use super::addr::{each_addr, ToSocketAddrs};
-use super::evented::{Evented, BOTH, READ, WRITE};
+use super::addr::{addr_error, each_addr, ToSocketAddrs};
 use super::split::sealed::Sealed as _;
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, SplitStream};
 use super::ServerOptions;
+use crate::io::evented::{Evented, BOTH, READ, WRITE};
 use crate::streams::{Address, ExtraInfo, StreamReader, StreamWriter};
 
 /// A TCP connection on the loop's selector (asyncio's socket transport, without the
@@ -180,12 +180,12 @@ impl TcpStream {
 
     /// Waits until the socket is readable (data, the end of the stream, or an error).
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.poll_ready(cx, READ)).await
+        self.io.ready(READ).await
     }
 
     /// Waits until the socket is writable.
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.poll_ready(cx, WRITE)).await
+        self.io.ready(WRITE).await
     }
 
     /// Reads what is there without waiting; `WouldBlock` when nothing is (after which
@@ -233,9 +233,12 @@ impl TcpStream {
 }
 
 async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-    let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
-    poll_fn(|cx| stream.poll_connected(cx)).await?;
-    Ok(stream)
+    let connect = async {
+        let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
+        poll_fn(|cx| stream.poll_connected(cx)).await?;
+        Ok(stream)
+    };
+    connect.await.map_err(|e| addr_error("connect to", addr, e))
 }
 
 impl TcpStream {
@@ -349,7 +352,10 @@ impl TcpListener {
     /// # Errors
     /// When the address does not bind, or outside a running loop.
     pub fn bind_with(addr: SocketAddr, options: &ServerOptions) -> io::Result<TcpListener> {
-        Self::from_std(options.bind_tcp(addr)?)
+        let listener = options
+            .bind_tcp(addr)
+            .map_err(|e| addr_error("bind to", addr, e))?;
+        Self::from_std(listener)
     }
 
     /// Registers a listening std socket with the running loop (and makes it non-blocking).
@@ -381,7 +387,8 @@ impl TcpListener {
     /// [`start_server`](super::start_server) backs off), a connection reset before it was
     /// accepted, or a registration failure. None of them closes the listener.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let (stream, peer) = self.io.io(READ, |l| l.accept()).await?;
+        Ok((TcpStream::from_mio(stream)?, peer))
     }
 
     /// Polls for a connection (see [`accept`](Self::accept)).

@@ -1,14 +1,13 @@
 //! UDP: `UdpSocket` (asyncio's `create_datagram_endpoint`, without the protocol callbacks).
 
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
 
-use super::addr::{each_addr, lookup_host, ToSocketAddrs};
-use super::evented::{Evented, BOTH, READ, WRITE};
+use super::addr::{addr_error, each_addr, lookup_host, ToSocketAddrs};
+use crate::io::evented::{Evented, BOTH, READ, WRITE};
 
 /// A UDP socket on the loop's selector.
 ///
@@ -38,11 +37,15 @@ impl UdpSocket {
     /// When no address binds; resolution errors; outside a running loop.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
         each_addr(addr, |a| {
-            std::future::ready(mio::net::UdpSocket::bind(a).and_then(|s| {
-                Ok(UdpSocket {
-                    io: Evented::new(s, BOTH)?,
-                })
-            }))
+            std::future::ready(
+                mio::net::UdpSocket::bind(a)
+                    .map_err(|e| addr_error("bind to", a, e))
+                    .and_then(|s| {
+                        Ok(UdpSocket {
+                            io: Evented::new(s, BOTH)?,
+                        })
+                    }),
+            )
         })
         .await
     }
@@ -76,15 +79,20 @@ impl UdpSocket {
         for a in addrs {
             match self.io.get_ref().connect(a) {
                 Ok(()) => return Ok(()),
-                Err(e) => last = Some(e),
+                Err(e) => last = Some(addr_error("connect to", a, e)),
             }
         }
-        Err(last.unwrap_or_else(|| io::Error::from(io::ErrorKind::InvalidInput)))
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the address resolved to nothing; check the host name",
+            )
+        }))
     }
 
     /// Sends one datagram to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send(cx, buf)).await
+        self.io.io(WRITE, |s| s.send(buf)).await
     }
 
     /// Polls to send one datagram to the connected peer.
@@ -94,7 +102,7 @@ impl UdpSocket {
 
     /// Receives one datagram from the connected peer.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv(cx, buf)).await
+        self.io.io(READ, |s| s.recv(buf)).await
     }
 
     /// Polls to receive one datagram from the connected peer.
@@ -104,7 +112,7 @@ impl UdpSocket {
 
     /// Sends one datagram to `target` (resolved first when it is a name).
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
-        each_addr(target, |a| poll_fn(move |cx| self.poll_send_to(cx, buf, a))).await
+        each_addr(target, |a| self.io.io(WRITE, move |s| s.send_to(buf, a))).await
     }
 
     /// Polls to send one datagram to `target`.
@@ -119,7 +127,7 @@ impl UdpSocket {
 
     /// Receives one datagram and its sender's address.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+        self.io.io(READ, |s| s.recv_from(buf)).await
     }
 
     /// Polls to receive one datagram and its sender's address.
@@ -133,7 +141,7 @@ impl UdpSocket {
 
     /// Receives one datagram without removing it from the queue.
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.io.poll_io(cx, READ, |s| s.peek_from(buf))).await
+        self.io.io(READ, |s| s.peek_from(buf)).await
     }
 
     /// Sends without waiting; `WouldBlock` when the socket's buffer is full.

@@ -9,9 +9,10 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::task::{ready, Context, Poll};
 
-use super::evented::{Evented, BOTH, READ, WRITE};
+use super::addr::addr_error;
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, SplitStream};
 use super::ServerOptions;
+use crate::io::evented::{Evented, BOTH, READ, WRITE};
 use crate::streams::{Address, ExtraInfo, StreamReader, StreamWriter};
 
 /// A Unix stream socket on the loop's selector: the same interface as
@@ -40,9 +41,15 @@ impl UnixStream {
     /// No such socket, nobody listening (`ConnectionRefused`), or `WouldBlock` when the
     /// listener's accept queue is full (Unix sockets cannot wait for room: retry later).
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        let stream = Self::from_mio(mio::net::UnixStream::connect(path)?)?;
-        poll_fn(|cx| stream.poll_connected(cx)).await?;
-        Ok(stream)
+        let path = path.as_ref();
+        let connect = async {
+            let stream = Self::from_mio(mio::net::UnixStream::connect(path)?)?;
+            poll_fn(|cx| stream.poll_connected(cx)).await?;
+            Ok(stream)
+        };
+        connect
+            .await
+            .map_err(|e| addr_error("connect to", path.display(), e))
     }
 
     /// A connected pair of sockets (`socketpair(2)`).
@@ -110,12 +117,12 @@ impl UnixStream {
 
     /// Waits until the socket is readable.
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.poll_ready(cx, READ)).await
+        self.io.ready(READ).await
     }
 
     /// Waits until the socket is writable.
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.poll_ready(cx, WRITE)).await
+        self.io.ready(WRITE).await
     }
 
     /// Reads what is there without waiting; `WouldBlock` when nothing is.
@@ -270,7 +277,11 @@ impl UnixListener {
     /// # Errors
     /// As [`bind`](Self::bind).
     pub fn bind_with(path: impl AsRef<Path>, options: &ServerOptions) -> io::Result<UnixListener> {
-        Self::from_std(options.bind_unix(path.as_ref())?)
+        let path = path.as_ref();
+        let listener = options
+            .bind_unix(path)
+            .map_err(|e| addr_error("bind to", path.display(), e))?;
+        Self::from_std(listener)
     }
 
     /// Registers a listening std socket with the running loop (and makes it non-blocking).
@@ -300,7 +311,8 @@ impl UnixListener {
     /// # Errors
     /// As [`TcpListener::accept`](super::TcpListener::accept).
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let (stream, peer) = self.io.io(READ, |l| l.accept()).await?;
+        Ok((UnixStream::from_mio(stream)?, peer))
     }
 
     /// Polls for a connection.
@@ -351,7 +363,10 @@ impl UnixDatagram {
     /// # Errors
     /// When `path` exists or cannot be created, or outside a running loop.
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
-        Self::from_mio(mio::net::UnixDatagram::bind(path)?)
+        let path = path.as_ref();
+        let socket = mio::net::UnixDatagram::bind(path)
+            .map_err(|e| addr_error("bind to", path.display(), e))?;
+        Self::from_mio(socket)
     }
 
     /// A socket bound to no address (it can send, and receive replies only when connected).
@@ -396,28 +411,32 @@ impl UnixDatagram {
 
     /// Sends to and receives from `path` only.
     pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        self.io.get_ref().connect(path)
+        let path = path.as_ref();
+        self.io
+            .get_ref()
+            .connect(path)
+            .map_err(|e| addr_error("connect to", path.display(), e))
     }
 
     /// Sends one datagram to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(cx, WRITE, |s| s.send(buf))).await
+        self.io.io(WRITE, |s| s.send(buf)).await
     }
 
     /// Receives one datagram from the connected peer (truncated to `buf`).
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(cx, READ, |s| s.recv(buf))).await
+        self.io.io(READ, |s| s.recv(buf)).await
     }
 
     /// Sends one datagram to `path`.
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
-        poll_fn(|cx| self.io.poll_io(cx, WRITE, |s| s.send_to(buf, path))).await
+        self.io.io(WRITE, |s| s.send_to(buf, path)).await
     }
 
     /// Receives one datagram and its sender's address.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.io.poll_io(cx, READ, |s| s.recv_from(buf))).await
+        self.io.io(READ, |s| s.recv_from(buf)).await
     }
 
     /// The local address.

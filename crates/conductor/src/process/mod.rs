@@ -11,8 +11,9 @@
 //!   `Child` dropped early is handed to a reaper thread, so no zombie remains.
 //!
 //! Internals: `command`, `child`, `pipe` (the async pipes), `reap` (exit watches and the
-//! orphan reaper). Uses `io::Registration` (pipes, pidfd) and `signal` (SIGCHLD); nothing of
-//! net or fs.
+//! orphan reaper). Uses `io`'s readiness adapter (pipes; `AsyncFd` for the pidfd), so a child's
+//! pipes spend the cooperative budget as sockets do, and `signal` (SIGCHLD); nothing of net or
+//! fs.
 
 mod child;
 mod command;

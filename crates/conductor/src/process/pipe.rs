@@ -10,24 +10,30 @@ use futures_io::{AsyncRead, AsyncWrite};
 use mio::unix::pipe::{Receiver, Sender};
 use mio::Interest;
 
-use crate::io::{Direction, Registration};
+use crate::io::evented::{Evented, READ, WRITE};
 
-/// The read end of a pipe, on the loop.
+/// The read end of a pipe, on the loop (through the readiness adapter, which spends the
+/// budget: a child that writes faster than the parent reads cannot keep the reading task from
+/// yielding).
 struct ReadPipe {
-    pipe: Receiver,
-    reg: Registration,
+    pipe: Evented<Receiver>,
 }
 
 impl ReadPipe {
-    fn new(mut pipe: Receiver) -> io::Result<ReadPipe> {
+    fn new(pipe: Receiver) -> io::Result<ReadPipe> {
         pipe.set_nonblocking(true)?;
-        let reg = Registration::new(&mut pipe, Interest::READABLE)?;
-        Ok(ReadPipe { pipe, reg })
+        Ok(ReadPipe {
+            pipe: Evented::new(pipe, Interest::READABLE)?,
+        })
     }
 
     fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.reg
-            .poll_io(cx, Direction::Read, || (&self.pipe).read(buf))
+        self.pipe
+            .poll_transfer(cx, READ, buf.len(), |p| (&*p).read(buf))
+    }
+
+    fn fd(&self) -> RawFd {
+        self.pipe.get_ref().as_raw_fd()
     }
 }
 
@@ -54,14 +60,14 @@ macro_rules! reader {
 
         impl AsRawFd for $name {
             fn as_raw_fd(&self) -> RawFd {
-                self.0.pipe.as_raw_fd()
+                self.0.fd()
             }
         }
 
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_tuple(stringify!($name))
-                    .field(&self.0.pipe.as_raw_fd())
+                    .field(&self.0.fd())
                     .finish()
             }
         }
@@ -75,16 +81,15 @@ reader!(ChildStderr, std::process::ChildStderr, "standard error");
 /// (`close`, or dropping it) is how the child sees the end of its input.
 pub struct ChildStdin {
     /// `None` once closed.
-    pipe: Option<(Sender, Registration)>,
+    pipe: Option<Evented<Sender>>,
 }
 
 impl ChildStdin {
     pub(crate) fn new(std: std::process::ChildStdin) -> io::Result<ChildStdin> {
-        let mut pipe = Sender::from(std);
+        let pipe = Sender::from(std);
         pipe.set_nonblocking(true)?;
-        let reg = Registration::new(&mut pipe, Interest::WRITABLE)?;
         Ok(ChildStdin {
-            pipe: Some((pipe, reg)),
+            pipe: Some(Evented::new(pipe, Interest::WRITABLE)?),
         })
     }
 }
@@ -95,13 +100,13 @@ impl AsyncWrite for ChildStdin {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let Some((pipe, reg)) = &self.pipe else {
+        let Some(pipe) = &self.pipe else {
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::BrokenPipe,
                 "the child's stdin is closed",
             )));
         };
-        reg.poll_io(cx, Direction::Write, || (&*pipe).write(buf))
+        pipe.poll_transfer(cx, WRITE, buf.len(), |p| (&*p).write(buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -119,7 +124,7 @@ impl AsyncWrite for ChildStdin {
 impl fmt::Debug for ChildStdin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("ChildStdin")
-            .field(&self.pipe.as_ref().map(|(p, _)| p.as_raw_fd()))
+            .field(&self.pipe.as_ref().map(|p| p.get_ref().as_raw_fd()))
             .finish()
     }
 }

@@ -19,10 +19,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
 
-use mio::unix::SourceFd;
-use mio::Interest;
-
-use crate::io::{Direction, Registration};
+use crate::io::{AsyncFd, Direction};
 use crate::signal::{signal, Signal, SignalKind};
 
 /// How a child's exit is noticed.
@@ -96,7 +93,7 @@ fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
 
 /// What a `Child` waits on between its `waitpid` attempts.
 pub(crate) enum ExitWatch {
-    Pidfd { fd: OwnedFd, reg: Registration },
+    Pidfd(AsyncFd<OwnedFd>),
     Sigchld(Signal),
 }
 
@@ -105,11 +102,7 @@ impl ExitWatch {
     /// Call before the first `try_wait`, so that an exit in between is not missed.
     pub(crate) fn new(pid: u32, how: Reaper) -> io::Result<ExitWatch> {
         match how {
-            Reaper::Pidfd => {
-                let fd = pidfd_open(pid)?;
-                let reg = Registration::new(&mut SourceFd(&fd.as_raw_fd()), Interest::READABLE)?;
-                Ok(ExitWatch::Pidfd { fd, reg })
-            }
+            Reaper::Pidfd => Ok(ExitWatch::Pidfd(AsyncFd::new(pidfd_open(pid)?)?)),
             Reaper::Sigchld => Ok(ExitWatch::Sigchld(signal(SignalKind::child())?)),
         }
     }
@@ -117,11 +110,11 @@ impl ExitWatch {
     /// Ready when the child may have changed state: try `waitpid` again.
     pub(crate) fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
-            ExitWatch::Pidfd { reg, .. } => match reg.poll_ready(cx, Direction::Read) {
+            ExitWatch::Pidfd(fd) => match fd.poll_read_ready(cx) {
                 Poll::Ready(Ok(())) => {
                     // Readable means exited; should `waitpid` still say "running", wait for the
                     // next event rather than spin.
-                    reg.clear_ready(Direction::Read);
+                    fd.clear_ready(Direction::Read);
                     Poll::Ready(Ok(()))
                 }
                 other => other,
@@ -133,12 +126,9 @@ impl ExitWatch {
     /// The pidfd, taken out of the loop's selector, for the orphan reaper.
     fn into_pidfd(self) -> Option<OwnedFd> {
         match self {
-            ExitWatch::Pidfd { fd, mut reg } => {
-                // Off its loop this fails, and the descriptor stays in that selector until the
-                // orphan reaper closes it; its events are then ignored (stale token).
-                let _ = reg.deregister(&mut SourceFd(&fd.as_raw_fd()));
-                Some(fd)
-            }
+            // Off its loop, the descriptor stays in that selector until the orphan reaper
+            // closes it; its events are then ignored.
+            ExitWatch::Pidfd(fd) => Some(fd.into_inner()),
             ExitWatch::Sigchld(_) => None,
         }
     }

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::context;
 use super::ready::{Callback, Runnable};
+use crate::time::clock::saturating_add;
 use crate::time::wheel::{Key, Payload};
 
 /// Runs `f` on this thread's loop at its next iteration, after what is already queued
@@ -44,13 +45,13 @@ pub(crate) fn call_soon_internal(f: Box<dyn FnOnce()>) {
 }
 
 /// Runs `f` once `delay` has passed on the loop clock (asyncio's `loop.call_later`). Callbacks
-/// due at the same time run in the order they were scheduled.
+/// due at the same time run in the order they were scheduled. A delay past the end of the loop
+/// clock (292 years; `Duration::MAX`) means never, as asyncio's `math.inf`.
 ///
 /// # Panics
 /// Outside a running conductor loop.
 pub fn call_later(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
-    let when = crate::now() + delay;
-    call_at(when, f)
+    call_at(saturating_add(crate::now(), delay), f)
 }
 
 /// Runs `f` at `when` on the loop clock (asyncio's `loop.call_at`). A time in the past means

@@ -30,7 +30,7 @@ use crate::task::harness;
 use crate::task::raw::{free, merge_debt};
 use crate::task::{schedule, TaskPtr};
 use crate::time::clock::Clock;
-use crate::time::wheel::{Fired, Payload, Wheel, TICK_NS};
+use crate::time::wheel::{tick_start_ns, Fired, Payload, Wheel, TICK_NS};
 
 /// Task polls between two non-blocking looks at the selector while work is queued.
 const EVENT_INTERVAL: u32 = 61;
@@ -97,10 +97,12 @@ impl Core {
     pub(crate) fn new(config: Config) -> io::Result<Core> {
         let (io, waker) = Driver::new()?;
         let shared = Arc::new(Shared::new(Box::new(MioUnpark(waker))));
+        let clock = Clock::new(config.paused);
+        let timers = RefCell::new(Wheel::new(clock.now_ns() / TICK_NS));
         Ok(Core {
             id: shared.id,
-            clock: Clock::new(config.paused),
-            timers: RefCell::new(Wheel::default()),
+            clock,
+            timers,
             io,
             blocking: Pool::new(config.max_blocking_threads, config.blocking_keep_alive),
             current: Cell::new(None),
@@ -242,7 +244,7 @@ impl Core {
             if self.clock.is_paused() && timeout.is_some() && self.blocking.in_flight() == 0 {
                 // Nothing can happen before the next timer but IO: jump to the timer.
                 if let Some(tick) = self.timers.borrow().next_tick() {
-                    self.clock.advance_to(tick * TICK_NS);
+                    self.clock.advance_to(tick_start_ns(tick));
                 }
                 self.poll_io(Some(Duration::ZERO));
             } else if self.shared.remote.park() {
@@ -265,9 +267,8 @@ impl Core {
     /// How long the selector may block: until the next timer, or forever.
     fn park_timeout(&self) -> Option<Duration> {
         let tick = self.timers.borrow().next_tick()?;
-        let deadline = tick.saturating_mul(TICK_NS);
         Some(Duration::from_nanos(
-            deadline.saturating_sub(self.clock.now_ns()),
+            tick_start_ns(tick).saturating_sub(self.clock.now_ns()),
         ))
     }
 

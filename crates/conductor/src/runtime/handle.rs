@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Waker};
@@ -10,7 +11,7 @@ use std::task::{Context, Poll, Waker};
 use super::context;
 use super::remote::Remote;
 use super::shared::Shared;
-use crate::task::{TaskError, TaskPtr};
+use crate::task::{Task, TaskError, TaskPtr};
 
 /// A loop's address, usable from any thread. Cheap to clone.
 #[derive(Clone)]
@@ -91,7 +92,18 @@ impl Handle {
     }
 
     /// Spawns the future that `make` builds on the loop's thread, so that the future itself need
-    /// not be `Send` (it may hold `Rc`), only the closure that builds it.
+    /// not be `Send` (it may hold `Rc`), only the closure that builds it. A panic in `make`
+    /// ends the remote task with that panic (as asyncio's future gets the exception of a task
+    /// factory that raises); the loop goes on.
+    ///
+    /// ```
+    /// let rt = conductor::Runtime::new().unwrap();
+    /// let remote = rt.handle().spawn_with(|| {
+    ///     let shared = std::rc::Rc::new(20); // the future need not be `Send`
+    ///     async move { *shared + 1 }
+    /// });
+    /// assert_eq!(rt.block_on(remote).unwrap(), 21);
+    /// ```
     pub fn spawn_with<M, F>(&self, make: M) -> RemoteTask<F::Output>
     where
         M: FnOnce() -> F + Send + 'static,
@@ -99,26 +111,76 @@ impl Handle {
         F::Output: Send + 'static,
     {
         let slot = Arc::new(Slot::default());
-        let loop_side = slot.clone();
-        let sent = self.call_soon_threadsafe(move || {
-            let task = crate::spawn(make());
-            loop_side.lock().task = Some(task.local().ptr());
+        let finish = Finish(Some(slot.clone()));
+        // A closure the loop refuses (it has shut down), or drops unrun when it closes, drops
+        // `finish` with it: the remote task ends cancelled.
+        let _refused = self.call_soon_threadsafe(move || {
+            let future = match std::panic::catch_unwind(AssertUnwindSafe(make)) {
+                Ok(f) => f,
+                Err(panic) => return finish.finish(Err(TaskError::Panicked(panic))),
+            };
+            let task = crate::spawn(future);
+            finish.set_task(task.local().ptr());
             let task_ref = task.task_ref();
-            let mut task = Some(task);
-            let done = loop_side.clone();
-            task_ref.add_done_callback(move |_| {
-                let result = task.take().expect("done callbacks run once").result();
-                done.finish(result);
-            });
+            let watch = DoneWatch {
+                task,
+                finish: Some(finish),
+            };
+            // Run at completion, or dropped unrun when the loop closes: either way `watch`
+            // finishes the remote task.
+            task_ref.add_done_callback(move |_| drop(watch));
         });
-        if sent.is_err() {
+        RemoteTask {
+            slot,
+            handle: self.clone(),
+        }
+    }
+}
+
+/// The loop side of a remote task's slot. It ends the task when it goes away: with the result
+/// given to [`finish`](Self::finish), or cancelled when it is dropped unused (the closure that
+/// holds it never ran because the loop closed, or the task was destroyed with its loop), so
+/// that every `RemoteTask` ends, whatever happens to its loop.
+struct Finish<T>(Option<Arc<Slot<T>>>);
+
+impl<T> Finish<T> {
+    fn finish(mut self, result: Result<T, TaskError>) {
+        if let Some(slot) = self.0.take() {
+            slot.finish(result);
+        }
+    }
+
+    fn set_task(&self, task: TaskPtr) {
+        if let Some(slot) = &self.0 {
+            slot.lock().task = Some(task);
+        }
+    }
+}
+
+impl<T> Drop for Finish<T> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.0.take() {
             slot.finish(Err(TaskError::cancelled(Some(
                 "the event loop has shut down".into(),
             ))));
         }
-        RemoteTask {
-            slot,
-            handle: self.clone(),
+    }
+}
+
+/// A remote task's `Task` handle, kept by its done-callback: when the callback runs (or is
+/// dropped by a closing loop), the task's result goes to the slot; a task destroyed before it
+/// completed ends cancelled (through `Finish`'s drop).
+struct DoneWatch<T> {
+    task: Task<T>,
+    finish: Option<Finish<T>>,
+}
+
+impl<T> Drop for DoneWatch<T> {
+    fn drop(&mut self) {
+        if self.task.is_done() {
+            if let Some(finish) = self.finish.take() {
+                finish.finish(self.task.result());
+            }
         }
     }
 }
@@ -173,6 +235,10 @@ impl<T> Slot<T> {
 /// A task sent to a loop through a [`Handle`]: a `Send` future of its result, awaitable from any
 /// loop, or waited for from plain threads with [`wait`](Self::wait) (asyncio's
 /// `concurrent.futures.Future` from `run_coroutine_threadsafe`).
+///
+/// It always ends: with the task's result; cancelled when the loop shut down or closed before
+/// the task finished (also when the spawn never reached the loop); or with the panic of a
+/// [`spawn_with`](Handle::spawn_with) builder.
 #[must_use = "the remote task runs detached when this is dropped"]
 pub struct RemoteTask<T> {
     slot: Arc<Slot<T>>,

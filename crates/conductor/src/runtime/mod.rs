@@ -175,12 +175,7 @@ impl Runtime {
     /// Moves a paused clock forward (no effect on a real clock); due timers fire at the next
     /// iteration.
     pub fn advance(&self, by: Duration) {
-        let to = self
-            .core
-            .clock
-            .now_ns()
-            .saturating_add(u64::try_from(by.as_nanos()).unwrap_or(u64::MAX));
-        self.core.clock.advance_to(to);
+        self.core.clock.advance_to(self.core.clock.after(by));
     }
 
     /// Counters of the loop.

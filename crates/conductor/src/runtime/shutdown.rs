@@ -7,14 +7,22 @@ use super::remote::Remote;
 use crate::task::header::flags::{COMPLETE, ORPHANED};
 use crate::task::raw::{free, LocalRef};
 use crate::task::{harness, TaskPtr};
+use crate::time::clock::saturating_add;
+use crate::time::wheel::Wheel;
 
 /// Cancels every task that is not done and runs the loop until they all are (new tasks spawned
 /// meanwhile are cancelled too), or until the shutdown timeout.
 pub(crate) fn cancel_all(core: &Core) {
-    let deadline = core.config.shutdown_timeout.map(|d| Instant::now() + d);
+    let deadline = core
+        .config
+        .shutdown_timeout
+        .map(|d| saturating_add(Instant::now(), d));
     // Makes sure the loop wakes up by the deadline even if every task waits on IO.
     let _alarm = deadline.map(|d| {
-        let at = core.clock.now() + d.saturating_duration_since(Instant::now());
+        let at = saturating_add(
+            core.clock.now(),
+            d.saturating_duration_since(Instant::now()),
+        );
         crate::call_at(at, || {})
     });
     loop {
@@ -66,7 +74,8 @@ pub(crate) fn close(core: &Core) {
             }
         }
     }
-    let timers = std::mem::take(&mut *core.timers.borrow_mut());
+    let now_tick = core.clock.now_ns() / crate::time::wheel::TICK_NS;
+    let timers = std::mem::replace(&mut *core.timers.borrow_mut(), Wheel::new(now_tick));
     drop(timers);
     core.io.clear_wakers();
     for item in core.shared.remote.close() {

@@ -56,8 +56,16 @@ pub struct ExtraInfo {
     pub fd: Option<RawFd>,
 }
 
-/// A socket address of either family a stream can have.
-#[derive(Debug, Clone)]
+/// A socket address of either family a stream can have. `Debug` prints it as `Display` does
+/// (`127.0.0.1:52484`, `/run/app.sock`, `@name` for a Linux abstract name, `(unnamed)`), so
+/// logs of `{:?}` read as addresses.
+///
+/// ```
+/// use conductor::streams::Address;
+/// let a = Address::Inet("127.0.0.1:52484".parse().unwrap());
+/// assert_eq!(format!("{a:?}"), "127.0.0.1:52484");
+/// ```
+#[derive(Clone)]
 pub enum Address {
     /// TCP or UDP.
     Inet(std::net::SocketAddr),
@@ -79,10 +87,28 @@ impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Address::Inet(a) => a.fmt(f),
-            Address::Unix(a) => match a.as_pathname() {
-                Some(p) => p.display().fmt(f),
-                None => f.write_str("(unnamed)"),
-            },
+            Address::Unix(a) => {
+                #[cfg(any(target_os = "linux", target_os = "android"))]
+                {
+                    #[cfg(target_os = "android")]
+                    use std::os::android::net::SocketAddrExt as _;
+                    #[cfg(target_os = "linux")]
+                    use std::os::linux::net::SocketAddrExt as _;
+                    if let Some(name) = a.as_abstract_name() {
+                        return write!(f, "@{}", String::from_utf8_lossy(name));
+                    }
+                }
+                match a.as_pathname() {
+                    Some(p) => p.display().fmt(f),
+                    None => f.write_str("(unnamed)"),
+                }
+            }
         }
+    }
+}
+
+impl fmt::Debug for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }

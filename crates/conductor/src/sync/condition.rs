@@ -3,8 +3,8 @@
 //! A waiter registers in the condition's queue *before* it releases the lock, so a notifier (who
 //! must hold the lock) cannot miss it. `notify` unlinks the first `n` waiters; an unlinked waiter
 //! then re-acquires the lock (queueing fairly behind the lock's other waiters) and returns its
-//! guard. A waiter dropped after it was notified, before it ran, passes its notification to the
-//! next waiter (asyncio 3.13).
+//! guard. A waiter dropped after it was notified and before `wait` returned (not run yet, or
+//! waiting for the lock again) passes its notification to the next waiter (asyncio 3.13).
 
 use std::fmt;
 use std::future::Future;
@@ -379,18 +379,27 @@ impl<'a, T: ?Sized> Future for ConditionWait<'a, T> {
 
 impl<T: ?Sized> Drop for ConditionWait<'_, T> {
     fn drop(&mut self) {
-        if let State::Waiting(key) = self.state {
-            let mut q = lock(&self.cond.waiters);
-            let (linked, ()) = q.remove(key);
-            drop(q);
-            if !linked {
-                // Notified, but cancelled before it ran: the notification goes to the next
-                // waiter, so `notify(1)` still wakes someone who will act on it.
-                self.cond.notify_waiters(1);
+        // A waiter that was notified but goes away before `wait` returned its guard passes the
+        // notification to the next waiter, so `notify(1)` still wakes someone who will act on
+        // it (asyncio 3.13, gh-112202). That is every state after the notification: chosen but
+        // not run yet (`Waiting`, unlinked), and waiting for the lock again (`Reacquiring`).
+        let notified = match std::mem::replace(&mut self.state, State::Done) {
+            State::Waiting(key) => {
+                let (linked, ()) = lock(&self.cond.waiters).remove(key);
+                !linked
             }
+            State::Reacquiring(acquire) => {
+                // First the lock: a lock already handed to this waiter goes to the lock's next
+                // waiter through the acquire future.
+                drop(acquire);
+                true
+            }
+            // `Start` releases the lock through its guard; `Done` consumed its notification.
+            State::Start(_) | State::Done => false,
+        };
+        if notified {
+            self.cond.notify_waiters(1);
         }
-        // `Start` releases the lock through its guard; `Reacquiring` passes a lock it was
-        // handed to the next waiter through its acquire future.
     }
 }
 

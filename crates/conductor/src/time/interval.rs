@@ -4,6 +4,7 @@ use std::future::poll_fn;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use super::clock::saturating_add;
 use super::sleep::{sleep_until, Sleep};
 use crate::runtime::context;
 
@@ -19,7 +20,8 @@ pub enum MissedTickBehavior {
     Skip,
 }
 
-/// Ticks every `period`, the first tick at once.
+/// Ticks every `period`, the first tick at once. A period past the end of the loop clock
+/// (`Duration::MAX`) ticks once, then never again.
 ///
 /// # Panics
 /// When `period` is zero.
@@ -86,15 +88,15 @@ impl Interval {
         }
         self.timer = None;
         let now = crate::now();
-        let mut next = due + self.period;
+        let mut next = saturating_add(due, self.period);
         if next <= now {
             next = match self.missed {
                 MissedTickBehavior::Burst => next,
-                MissedTickBehavior::Delay => now + self.period,
+                MissedTickBehavior::Delay => saturating_add(now, self.period),
                 MissedTickBehavior::Skip => {
                     let behind = (now - due).as_nanos() / self.period.as_nanos();
                     let steps = u32::try_from(behind + 1).unwrap_or(u32::MAX);
-                    due + self.period * steps
+                    saturating_add(due, self.period.saturating_mul(steps))
                 }
             };
         }
@@ -115,6 +117,6 @@ impl Interval {
     /// Restarts the schedule: the next tick is one period from now.
     pub fn reset(&mut self) {
         self.timer = None;
-        self.next = Some(crate::now() + self.period);
+        self.next = Some(saturating_add(crate::now(), self.period));
     }
 }

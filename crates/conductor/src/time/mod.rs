@@ -2,7 +2,8 @@
 //!
 //! - `clock`: the loop's clock, real or paused (virtual) for tests.
 //! - `wheel`: the timer queue, a hierarchical timing wheel owned by the loop.
-//! - `sleep`, `timeout`, `interval`: the futures users await.
+//! - `sleep`, `timeout`, `interval`: the futures users await; `scope`: the timeout scopes with
+//!   a handle (asyncio's `async with timeout(d) as cm`).
 //!
 //! Timers are owned by the loop's `Core` and touched only on its thread. This module uses the
 //! runtime context to find the running loop and the cancellation scopes (for `timeout`); it knows
@@ -10,13 +11,15 @@
 
 pub(crate) mod clock;
 mod interval;
+mod scope;
 mod sleep;
 mod timeout;
 pub(crate) mod wheel;
 
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use scope::{timeout_scope, timeout_scope_at, TimeoutHandle, TimeoutScope};
 pub use sleep::{sleep, sleep_until, Sleep};
-pub use timeout::{timeout, timeout_at, timeout_scope, wait_for, TimedOut, Timeout, TimeoutHandle};
+pub use timeout::{timeout, timeout_at, wait_for, TimedOut, Timeout};
 
 use std::time::{Duration, Instant};
 
@@ -36,10 +39,6 @@ pub fn now() -> Instant {
 pub fn advance(by: Duration) {
     context::with_core(|c| {
         let core = c.expect("conductor::advance called outside a running conductor loop");
-        let to = core
-            .clock
-            .now_ns()
-            .saturating_add(u64::try_from(by.as_nanos()).unwrap_or(u64::MAX));
-        core.clock.advance_to(to);
+        core.clock.advance_to(core.clock.after(by));
     });
 }

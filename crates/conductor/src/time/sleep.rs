@@ -89,10 +89,7 @@ impl Sleep {
     fn resolve(&mut self, core: &Core) -> (u64, bool) {
         let (ns, zero) = match self.deadline {
             Deadline::After(Duration::ZERO) => (core.clock.now_ns(), true),
-            Deadline::After(d) => {
-                let d = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-                (core.clock.now_ns().saturating_add(d), false)
-            }
+            Deadline::After(d) => (core.clock.after(d), false),
             Deadline::At(at) => (core.clock.ns_of(at), false),
             Deadline::Resolved { loop_id, ns } if loop_id == core.id => return (ns, false),
             Deadline::Resolved { .. } => {
@@ -140,6 +137,21 @@ impl Sleep {
         let payload = Payload::Waker(Some(cx.waker().clone()));
         self.entry = Some(core.timers.borrow_mut().insert(deadline, payload));
         Poll::Pending
+    }
+
+    /// Whether the timer has fired on `core`: the loop took it from the wheel (asyncio's timer
+    /// callback ran), or the sleep completed. A deadline that has passed but not yet been
+    /// reached by the loop has not fired.
+    pub(crate) fn has_fired(&self, core: &Core) -> bool {
+        if self.done {
+            return true;
+        }
+        match (self.entry, self.deadline) {
+            (Some(key), Deadline::Resolved { loop_id, .. }) if loop_id == core.id => {
+                !core.timers.borrow().is_pending(key)
+            }
+            _ => false,
+        }
     }
 
     fn cancel_entry(&mut self) {

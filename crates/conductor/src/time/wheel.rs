@@ -8,8 +8,17 @@
 //! most timeouts are cancelled before they fire.
 //!
 //! A deadline is rounded up to the next tick, so nothing fires early. Entries that fire together
-//! are sorted by (exact deadline, insertion order): timers with equal deadlines run in insertion
-//! order, which is stronger than asyncio's heap promises.
+//! (in one `advance`) are sorted by (exact deadline, insertion order), so two due timers in the
+//! same tick run by their nanosecond deadlines, as asyncio orders its heap; timers with equal
+//! deadlines run in insertion order, which is stronger than asyncio's heap promises. A timer
+//! inserted already due waits in the due list and fires, sorted the same way, at the next
+//! `advance`: past deadlines run in deadline order because the loop clock keeps them apart
+//! (see `clock`), however far back they are.
+//!
+//! Ticks are absolute (the loop clock's nanoseconds / `TICK_NS`; the wheel starts at the loop's
+//! start tick). A deadline past the clock's last whole tick (`clock::NEVER` and the 1.5 ms
+//! before it) waits in a list of its own that never fires and that `next_tick` ignores: a paused
+//! clock never jumps to it and the loop never wakes for it.
 
 use std::task::Waker;
 
@@ -25,6 +34,14 @@ const HORIZON: u64 = 1 << (SLOT_BITS as usize * LEVELS);
 const NONE: u32 = u32::MAX;
 /// The list of entries already due, fired at the next `advance`.
 const DUE: u8 = u8::MAX;
+/// The list of entries that never fire.
+const NEVER_LIST: u8 = u8::MAX - 1;
+/// The last tick that fires; `LAST_TICK * TICK_NS` fits in a `u64`.
+const LAST_TICK: u64 = crate::time::clock::NEVER / TICK_NS;
+const _: () = assert!(
+    crate::time::clock::ORIGIN_NS % TICK_NS == 0,
+    "the loop starts on a tick"
+);
 
 /// What a timer does when it fires.
 pub(crate) enum Payload {
@@ -71,25 +88,11 @@ pub(crate) struct Wheel {
     lists: [[List; SLOTS]; LEVELS],
     occupied: [u64; LEVELS],
     due: List,
+    never: List,
     /// Every entry whose tick is at most `elapsed` has fired or is in `due`.
     elapsed: u64,
     next_seq: u64,
     len: usize,
-}
-
-impl Default for Wheel {
-    fn default() -> Self {
-        Wheel {
-            entries: Vec::new(),
-            free: Vec::new(),
-            lists: [[EMPTY; SLOTS]; LEVELS],
-            occupied: [0; LEVELS],
-            due: EMPTY,
-            elapsed: 0,
-            next_seq: 0,
-            len: 0,
-        }
-    }
 }
 
 /// One fired entry, in firing order.
@@ -97,6 +100,16 @@ pub(crate) struct Fired {
     pub(crate) deadline_ns: u64,
     seq: u64,
     pub(crate) payload: Payload,
+}
+
+/// The tick at which a deadline fires (rounded up); past `LAST_TICK` for one that never does.
+fn tick_of(deadline_ns: u64) -> u64 {
+    deadline_ns.div_ceil(TICK_NS)
+}
+
+/// The loop time at which `tick` begins (what a paused clock jumps to).
+pub(crate) fn tick_start_ns(tick: u64) -> u64 {
+    tick.saturating_mul(TICK_NS)
 }
 
 fn slot_ticks(level: usize) -> u64 {
@@ -108,6 +121,21 @@ fn level_ticks(level: usize) -> u64 {
 }
 
 impl Wheel {
+    /// An empty wheel whose time is `now_tick` (the loop clock at the loop's start).
+    pub(crate) fn new(now_tick: u64) -> Self {
+        Wheel {
+            entries: Vec::new(),
+            free: Vec::new(),
+            lists: [[EMPTY; SLOTS]; LEVELS],
+            occupied: [0; LEVELS],
+            due: EMPTY,
+            never: EMPTY,
+            elapsed: now_tick.min(LAST_TICK),
+            next_seq: 0,
+            len: 0,
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -119,12 +147,12 @@ impl Wheel {
     /// Whether a timer for `deadline_ns` has come due: it has fired, or fires at the next
     /// `advance` (it waits in the due list). Needs no access to the entry itself.
     pub(crate) fn is_due(&self, deadline_ns: u64) -> bool {
-        deadline_ns.div_ceil(TICK_NS) <= self.elapsed
+        tick_of(deadline_ns) <= self.elapsed
     }
 
     /// Adds a timer for `deadline_ns` (on the loop clock).
     pub(crate) fn insert(&mut self, deadline_ns: u64, payload: Payload) -> Key {
-        let tick = deadline_ns.div_ceil(TICK_NS);
+        let tick = tick_of(deadline_ns);
         let seq = self.next_seq;
         self.next_seq += 1;
         let entry = Entry {
@@ -265,6 +293,10 @@ impl Wheel {
             self.link(index, DUE, 0);
             return;
         }
+        if tick > LAST_TICK {
+            self.link(index, NEVER_LIST, 0);
+            return;
+        }
         // Past the horizon: wait in the last level, at the farthest slot, and be re-filed.
         let placed = tick.min(self.elapsed + HORIZON - 1);
         let differing = (self.elapsed ^ placed) | (SLOTS as u64 - 1);
@@ -292,10 +324,10 @@ impl Wheel {
     }
 
     fn list_mut(&mut self, level: u8, slot: u8) -> &mut List {
-        if level == DUE {
-            &mut self.due
-        } else {
-            &mut self.lists[level as usize][slot as usize]
+        match level {
+            DUE => &mut self.due,
+            NEVER_LIST => &mut self.never,
+            _ => &mut self.lists[level as usize][slot as usize],
         }
     }
 
@@ -314,7 +346,7 @@ impl Wheel {
             self.entries[tail as usize].next = index;
         }
         self.list_mut(level, slot).tail = index;
-        if level != DUE {
+        if (level as usize) < LEVELS {
             self.occupied[level as usize] |= 1 << slot;
         }
     }
@@ -334,7 +366,7 @@ impl Wheel {
         } else {
             self.entries[next as usize].prev = prev;
         }
-        if level != DUE && self.list_mut(level, slot).head == NONE {
+        if (level as usize) < LEVELS && self.list_mut(level, slot).head == NONE {
             self.occupied[level as usize] &= !(1 << slot);
         }
     }
@@ -363,7 +395,7 @@ mod tests {
     #[test]
     fn fires_in_deadline_then_insertion_order_and_never_early() {
         let log = Rc::new(std::cell::RefCell::new(Vec::new()));
-        let mut w = Wheel::default();
+        let mut w = Wheel::new(0);
         let ms = TICK_NS;
         // Far timer inserted first, near one later, same deadline: insertion order must hold
         // even though the first one is re-filed from a higher level.
@@ -385,9 +417,61 @@ mod tests {
     }
 
     #[test]
+    fn entries_inserted_already_due_fire_in_deadline_order() {
+        // The loop's wheel starts far from tick 0 (the loop clock's origin), so deadlines before
+        // the start are distinct, and sort below the start tick.
+        let log = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let start = 1_000_000;
+        let mut w = Wheel::new(start);
+        let ms = TICK_NS;
+        w.insert((start - 1_000) * ms, cb(&log, 1));
+        w.insert((start - 2_000) * ms, cb(&log, 2));
+        w.insert(start * ms, cb(&log, 0));
+        w.insert((start - 3_000) * ms + 1, cb(&log, 3));
+        w.insert((start + 1) * ms - 1, cb(&log, 5));
+        w.insert(start * ms + 1, cb(&log, 4));
+        run(&mut w, start);
+        assert_eq!(*log.borrow(), vec![3, 2, 1, 0]);
+        run(&mut w, start + 1);
+        assert_eq!(
+            *log.borrow(),
+            vec![3, 2, 1, 0, 4, 5],
+            "one tick, by nanoseconds"
+        );
+    }
+
+    #[test]
+    fn deadlines_at_the_end_of_the_clock_never_fire_nor_wake_the_loop() {
+        let log = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let mut w = Wheel::new(1_000);
+        let never = w.insert(u64::MAX, cb(&log, 1));
+        w.insert(LAST_TICK * TICK_NS + 1, cb(&log, 2));
+        w.insert(LAST_TICK * TICK_NS, cb(&log, 3));
+        assert_eq!(w.len(), 3);
+        assert!(!w.is_due(u64::MAX));
+        assert!(w.next_tick().is_some_and(|t| t <= LAST_TICK));
+        let mut now = 1_000;
+        while let Some(t) = w.next_tick() {
+            assert!(t >= now && t <= LAST_TICK, "no spin: time moves forward");
+            now = t;
+            run(&mut w, now);
+        }
+        run(&mut w, LAST_TICK);
+        assert_eq!(
+            *log.borrow(),
+            vec![3],
+            "the last whole tick fires; later ones never"
+        );
+        assert!(!w.is_due(u64::MAX));
+        assert!(w.is_pending(never));
+        assert!(w.cancel(never).is_some());
+        assert_eq!(w.len(), 1);
+    }
+
+    #[test]
     fn cancel_is_constant_time_and_stale_keys_are_inert() {
         let log = Rc::new(std::cell::RefCell::new(Vec::new()));
-        let mut w = Wheel::default();
+        let mut w = Wheel::new(0);
         let a = w.insert(10 * TICK_NS, cb(&log, 1));
         let b = w.insert(10 * TICK_NS, cb(&log, 2));
         assert!(w.cancel(a).is_some());
@@ -403,7 +487,7 @@ mod tests {
 
     #[test]
     fn next_tick_tracks_the_earliest_work() {
-        let mut w = Wheel::default();
+        let mut w = Wheel::new(0);
         assert_eq!(w.next_tick(), None);
         let log = Rc::new(std::cell::RefCell::new(Vec::new()));
         w.insert(70 * TICK_NS, cb(&log, 1));
@@ -418,7 +502,7 @@ mod tests {
     #[test]
     fn beyond_the_horizon_waits_and_fires_on_time() {
         let log = Rc::new(std::cell::RefCell::new(Vec::new()));
-        let mut w = Wheel::default();
+        let mut w = Wheel::new(0);
         let far = HORIZON + 1_000;
         w.insert(far * TICK_NS, cb(&log, 1));
         let mut now = 0;
@@ -438,7 +522,7 @@ mod tests {
     fn a_random_schedule_fires_everything_in_order() {
         // Deterministic pseudo-random deadlines across all levels.
         let log = Rc::new(std::cell::RefCell::new(Vec::new()));
-        let mut w = Wheel::default();
+        let mut w = Wheel::new(0);
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut expect = Vec::new();
         for i in 0..2_000u64 {
