@@ -128,3 +128,56 @@ fn several_abandoned_queries_in_a_row_leave_the_connection_usable() {
         conn.close().await;
     });
 }
+
+#[test]
+fn cancels_among_pipelined_queries_never_give_a_wrong_result() {
+    // Many tasks share one connection while another keeps abandoning sleeps on it: each
+    // query either returns its own value or fails with 57014 (a cancel that met it in the
+    // pipeline); none returns another's reply, and the connection ends usable.
+    let Some(dsn) = common::dsn() else { return };
+    common::run(async move {
+        let conn = common::connect(&dsn).await;
+        let canceller = {
+            let conn = conn.clone();
+            conductor::spawn(async move {
+                for _ in 0..5 {
+                    let r = conductor::timeout(Duration::from_millis(30), conn.execute(LONG, &[]))
+                        .await;
+                    assert!(r.is_err());
+                }
+            })
+        };
+        let workers: Vec<_> = (0..20i32)
+            .map(|w| {
+                let conn = conn.clone();
+                conductor::spawn(async move {
+                    let mut cancelled = 0;
+                    for i in 0..25i32 {
+                        let v = w * 1000 + i;
+                        match conn.fetchval::<i32>("SELECT $1::int", &[&v]).await {
+                            Ok(got) => assert_eq!(got, v),
+                            Err(e) => {
+                                assert_eq!(
+                                    e.code(),
+                                    Some(&conductor_postgres::SqlState::QUERY_CANCELED),
+                                    "{e}"
+                                );
+                                cancelled += 1;
+                            }
+                        }
+                    }
+                    cancelled
+                })
+            })
+            .collect();
+        canceller.await.unwrap();
+        let mut cancelled = 0;
+        for w in workers {
+            cancelled += w.await.unwrap();
+        }
+        assert!(cancelled < 20 * 25, "most queries ran");
+        let one: i32 = conn.fetchval("SELECT 1", &[]).await.unwrap();
+        assert_eq!(one, 1);
+        conn.close().await;
+    });
+}
