@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use futures_util::future::{join3, join_all};
+use futures_util::future::{join, join3, join_all};
 use futures_util::{pin_mut, TryStreamExt};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSqlOwned, ToSql, Type};
@@ -23,6 +23,10 @@ pub type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 /// pipelined on it (sent without waiting for earlier replies, answered in order). `Send` and
 /// `Sync`, so a handler that must be `Send` may hold one; its driver stays a task of the loop
 /// that connected.
+///
+/// A transaction ([`transaction`](Self::transaction), `executemany`) belongs to the
+/// connection, not to one handle: other tasks' calls on a shared connection run inside it.
+/// Give each transaction its own connection (a pool guard) when tasks run at once.
 ///
 /// Dropping the future of a call before it finished (the task was cancelled, a
 /// `conductor::timeout` fired) cancels its query on the server, and the connection stays
@@ -194,48 +198,48 @@ impl Connection {
         let args: Vec<P> = args.into_iter().collect();
         let s = &self.session;
         let (st, _) = self.call(self.statement(sql)).await?;
-        let (begin, end_ok, end_err) = if self.is_in_transaction() {
-            let sp = format!(
-                "conductor_many_{}",
-                s.savepoints.fetch_add(1, Ordering::Relaxed)
-            );
-            (
-                format!("SAVEPOINT {sp}"),
-                format!("RELEASE SAVEPOINT {sp}"),
-                Some(format!(
-                    "ROLLBACK TO SAVEPOINT {sp}; RELEASE SAVEPOINT {sp}"
-                )),
-            )
-        } else {
-            // COMMIT of a failed transaction rolls it back.
-            ("BEGIN".to_owned(), "COMMIT".to_owned(), None)
-        };
         let client = &s.client;
-        self.call(async {
-            let execs = join_all(args.iter().map(|p| client.execute(&st, p.as_ref())));
-            let (b, results, _) = if end_err.is_none() {
-                let (b, r, c) = join3(
-                    client.batch_execute(&begin),
-                    execs,
-                    client.batch_execute(&end_ok),
-                )
+        // Every execution is sent before the first reply comes back (one future each, all
+        // polled at once).
+        let execs = join_all(args.iter().map(|p| client.execute(&st, p.as_ref())));
+        let first_error = |results: Vec<std::result::Result<u64, tokio_postgres::Error>>| {
+            results.into_iter().find_map(|r| r.err())
+        };
+        if !self.is_in_transaction() {
+            // BEGIN, the executions and COMMIT all pipelined: COMMIT of a transaction that
+            // failed rolls it back, so nothing is applied.
+            return self
+                .call(async {
+                    let (begin, results, commit) = join3(
+                        client.batch_execute("BEGIN"),
+                        execs,
+                        client.batch_execute("COMMIT"),
+                    )
+                    .await;
+                    begin.map_err(|e| s.error(e))?;
+                    if let Some(e) = first_error(results) {
+                        return Err(s.error(e));
+                    }
+                    commit.map_err(|e| s.error(e))
+                })
                 .await;
-                c.map_err(|e| s.error(e))?;
-                (b, r, ())
-            } else {
-                let (b, r) = futures_util::future::join(client.batch_execute(&begin), execs).await;
-                (b, r, ())
+        }
+        // Inside a transaction: a savepoint, released or rolled back to once the replies are in.
+        let sp = format!(
+            "conductor_many_{}",
+            s.savepoints.fetch_add(1, Ordering::Relaxed)
+        );
+        self.call(async {
+            let savepoint = format!("SAVEPOINT {sp}");
+            let (begin, results) = join(client.batch_execute(&savepoint), execs).await;
+            begin.map_err(|e| s.error(e))?;
+            let failed = first_error(results);
+            let end = match failed {
+                Some(_) => format!("ROLLBACK TO SAVEPOINT {sp}; RELEASE SAVEPOINT {sp}"),
+                None => format!("RELEASE SAVEPOINT {sp}"),
             };
-            b.map_err(|e| s.error(e))?;
-            let first_err = results.into_iter().find_map(|r| r.err());
-            if let Some(sp_end) = &end_err {
-                let end = if first_err.is_some() { sp_end } else { &end_ok };
-                client.batch_execute(end).await.map_err(|e| s.error(e))?;
-            }
-            match first_err {
-                Some(e) => Err(s.error(e)),
-                None => Ok(()),
-            }
+            client.batch_execute(&end).await.map_err(|e| s.error(e))?;
+            failed.map_or(Ok(()), |e| Err(s.error(e)))
         })
         .await
     }
