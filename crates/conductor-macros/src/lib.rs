@@ -6,7 +6,9 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{parse_macro_input, Ident, ItemFn, Token};
 
-/// Runs `async fn main` with `conductor::run` (asyncio's `asyncio.run(main())`).
+/// Runs `async fn main` with `conductor::run` (asyncio's `asyncio.run(main())`), Ctrl-C
+/// handling included: the first SIGINT cancels `main` and lets its cleanup run (see
+/// `Runtime::run`).
 ///
 /// `#[conductor::main(paused)]` uses a paused clock; `#[conductor::main(debug)]` turns on
 /// debug mode.

@@ -30,7 +30,7 @@
 //! - [`sync`]: [`Lock`], [`Event`], [`Condition`], [`Semaphore`], [`Queue`], channels;
 //! - [`fs`], [`process`], [`signal`]: files, subprocesses, Unix signals;
 //! - [`net`] and [`streams`]: sockets, servers (one loop per core too), asyncio's streams;
-//! - [`to_thread`]: blocking work on the thread pool;
+//! - [`to_thread`]: blocking work on the thread pool; [`spawn_cpu`]: computations on the CPU pool;
 //! - [`debug`]: the task dump.
 #![warn(missing_docs)]
 
@@ -51,7 +51,7 @@ pub mod sync;
 pub mod task;
 pub mod time;
 
-pub use blocking::{spawn_blocking, to_thread, Blocking};
+pub use blocking::{spawn_blocking, spawn_cpu, to_thread, Blocking};
 pub use cancel::{catch_cancel, Cancelled, CatchCancel, Reraise};
 pub use future::{create_future, SettableFuture, SharedTask};
 pub use group::{

@@ -105,3 +105,128 @@ fn idle_pool_threads_exit() {
     );
     drop(rt);
 }
+
+/// Arrives at a rendezvous of `parties` threads and waits (at most 5 s) for the others; true
+/// when all arrived.
+fn rendezvous(at: &(std::sync::Mutex<usize>, std::sync::Condvar), parties: usize) -> bool {
+    let (count, arrived) = at;
+    let mut n = count.lock().unwrap();
+    *n += 1;
+    arrived.notify_all();
+    let (_n, waited) = arrived
+        .wait_timeout_while(n, Duration::from_secs(5), |n| *n < parties)
+        .unwrap();
+    !waited.timed_out()
+}
+
+/// One job first, so that the pool has one idle thread when the test's jobs arrive.
+async fn leave_one_idle_thread() {
+    conductor::to_thread(|| ()).await.unwrap();
+    // Give the thread time to go back to waiting (the bug needs it idle, the fix does not).
+    conductor::to_thread(|| ()).await.unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+}
+
+#[test]
+fn two_jobs_submitted_together_each_get_a_thread() {
+    let rt = Runtime::builder().max_blocking_threads(8).build().unwrap();
+    rt.block_on(async {
+        leave_one_idle_thread().await;
+        let meeting = Arc::new((std::sync::Mutex::new(0), std::sync::Condvar::new()));
+        let (a, b) = (meeting.clone(), meeting.clone());
+        let a = conductor::to_thread(move || rendezvous(&a, 2));
+        let b = conductor::to_thread(move || rendezvous(&b, 2));
+        let (a, b) = (a.await.unwrap(), b.await.unwrap());
+        assert!(a && b, "the two jobs never ran at the same time");
+    });
+}
+
+#[test]
+fn six_jobs_submitted_together_take_about_one_jobs_time() {
+    let rt = Runtime::builder().max_blocking_threads(8).build().unwrap();
+    rt.block_on(async {
+        leave_one_idle_thread().await;
+        let meeting = Arc::new((std::sync::Mutex::new(0), std::sync::Condvar::new()));
+        let start = std::time::Instant::now();
+        let jobs: Vec<_> = (0..6)
+            .map(|_| {
+                let meeting = meeting.clone();
+                conductor::to_thread(move || {
+                    let met = rendezvous(&meeting, 6);
+                    std::thread::sleep(Duration::from_millis(200));
+                    met
+                })
+            })
+            .collect();
+        for job in jobs {
+            assert!(job.await.unwrap(), "the six jobs never all ran at once");
+        }
+        let took = start.elapsed();
+        // Side by side about 0.2 s; one after the other 1.2 s (plus the rendezvous' 5 s).
+        assert!(took < Duration::from_millis(1000), "six jobs took {took:?}");
+    });
+}
+
+#[test]
+fn cpu_work_does_not_queue_behind_blocking_work() {
+    let rt = Runtime::builder().max_blocking_threads(1).build().unwrap();
+    rt.block_on(async {
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        // The only blocking thread is busy until released (at most 10 s).
+        let busy = conductor::to_thread(move || released.recv_timeout(Duration::from_secs(10)));
+        let answer = conductor::spawn_cpu(|| 6 * 7).await.unwrap();
+        assert_eq!(answer, 42);
+        release.send(()).unwrap();
+        assert!(
+            busy.await.unwrap().is_ok(),
+            "the CPU job waited for the blocking one"
+        );
+    });
+}
+
+#[test]
+fn the_cpu_pool_runs_one_job_per_core_at_once() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    conductor::run(async move {
+        let meeting = Arc::new((std::sync::Mutex::new(0), std::sync::Condvar::new()));
+        let jobs: Vec<_> = (0..cores)
+            .map(|_| {
+                let meeting = meeting.clone();
+                conductor::spawn_cpu(move || rendezvous(&meeting, cores))
+            })
+            .collect();
+        for job in jobs {
+            assert!(job.await.unwrap(), "{cores} CPU jobs never ran at once");
+        }
+    });
+}
+
+#[test]
+fn a_panic_on_the_cpu_pool_comes_back_as_an_error() {
+    conductor::run(async {
+        let err = conductor::spawn_cpu(|| -> u32 { panic!("overflow") })
+            .await
+            .unwrap_err();
+        assert!(err.is_panic());
+        // The pool survives its jobs' panics.
+        assert_eq!(conductor::spawn_cpu(|| 1).await.unwrap(), 1);
+    });
+}
+
+#[test]
+fn a_paused_clock_waits_for_cpu_work() {
+    let rt = Runtime::builder().paused_clock().build().unwrap();
+    rt.block_on(async {
+        let work = conductor::spawn_cpu(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            "done"
+        });
+        // If the clock jumped while the job runs, this hour would pass at once.
+        let out = conductor::timeout(Duration::from_secs(3600), work).await;
+        assert_eq!(
+            out.expect("the paused clock jumped past running CPU work")
+                .unwrap(),
+            "done"
+        );
+    });
+}

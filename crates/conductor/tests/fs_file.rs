@@ -11,7 +11,7 @@ use futures_lite::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 #[path = "support/backends.rs"]
 mod backends;
-use backends::each_backend;
+use backends::{each_backend, with_each_backend};
 
 struct TempDir(PathBuf);
 
@@ -259,5 +259,83 @@ fn a_file_opened_for_reading_refuses_writes_at_flush() {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "x");
         // EBADF: reported as "Bad file descriptor"; no particular kind.
         assert_ne!(err.kind(), ErrorKind::NotFound);
+    });
+}
+
+/// A `File` with buffered bytes dropped as `run`'s main task ends: the bytes reach the file
+/// before `run` returns (shutdown waits for the flush on the pool).
+#[test]
+fn a_file_dropped_at_the_end_of_run_reaches_the_os_before_run_returns() {
+    with_each_backend(|b| {
+        let dir = TempDir::new("dropend");
+        let path = dir.join("f");
+        let data = pattern((3 << 20) + 10); // a chunk in flight and bytes buffered at the drop
+        let (p, d) = (path.clone(), data.clone());
+        conductor::run(async move {
+            let mut f = File::create(&p).await.unwrap();
+            f.write_all(&d).await.unwrap();
+            // `f` is dropped here, unflushed, as the main task ends.
+        });
+        assert!(
+            std::fs::read(&path).unwrap() == data,
+            "bytes lost at the end of run ({b:?})"
+        );
+    });
+}
+
+/// A `File` held by a task that `run`'s shutdown cancels: its buffered bytes still land.
+#[test]
+fn a_file_held_by_a_task_cancelled_at_shutdown_reaches_the_os() {
+    with_each_backend(|b| {
+        let dir = TempDir::new("dropcancel");
+        let path = dir.join("f");
+        let p = path.clone();
+        conductor::run(async move {
+            let (written, wrote) = conductor::sync::oneshot::channel();
+            conductor::spawn(async move {
+                let mut f = File::create(&p).await.unwrap();
+                f.write_all(b"written before the cancellation")
+                    .await
+                    .unwrap();
+                let _ = written.send(());
+                std::future::pending::<()>().await;
+            })
+            .detach();
+            wrote.await.unwrap(); // then main returns, and shutdown cancels the writer
+        });
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"written before the cancellation",
+            "bytes lost at shutdown ({b:?})"
+        );
+    });
+}
+
+/// The background write of a dropped `File` fails: the loop's exception handler hears of it,
+/// with the path.
+#[test]
+fn a_failed_background_write_goes_to_the_exception_handler() {
+    with_each_backend(|b| {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let s = seen.clone();
+        conductor::Runtime::builder()
+            .exception_handler(move |ctx| {
+                let err = ctx.error().map(ToString::to_string).unwrap_or_default();
+                s.lock().unwrap().push(format!("{} / {err}", ctx.message()));
+            })
+            .build()
+            .unwrap()
+            .run(async {
+                let mut full = File::options().write(true).open("/dev/full").await.unwrap();
+                full.write_all(b"no room").await.unwrap();
+            });
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1, "{b:?}: {seen:?}");
+        assert!(
+            seen[0].starts_with(
+                "A dropped File could not write its buffered bytes / error: could not write /dev/full: "
+            ),
+            "{b:?}: {seen:?}"
+        );
     });
 }

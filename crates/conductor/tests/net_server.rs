@@ -277,3 +277,126 @@ fn sockets_lists_the_listening_addresses() {
         assert!(format!("{server:?}").contains("serving: true"));
     });
 }
+
+/// A loop (real clock, so that a timeout bounds network waits) whose exception handler records
+/// each report's message, whether it names the peer, and the error.
+fn recording() -> (Runtime, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let l = log.clone();
+    let rt = Runtime::builder()
+        .exception_handler(move |ctx| {
+            let peer = ctx.detail("peer").is_some();
+            let err = ctx.error().map(ToString::to_string).unwrap_or_default();
+            l.lock()
+                .unwrap()
+                .push(format!("{} / peer: {peer} / {err}", ctx.message()));
+        })
+        .build()
+        .unwrap();
+    (rt, log)
+}
+
+/// Connects, sends a line, and returns the reply (empty when the server closed the connection).
+async fn ask(addr: std::net::SocketAddr) -> Vec<u8> {
+    let (mut reader, mut writer) = open_connection(addr).await.unwrap();
+    writer.write(b"hello\n");
+    writer.drain().await.unwrap();
+    reader.readline().await.unwrap()
+}
+
+#[test]
+fn a_handler_that_panics_before_its_future_does_not_stop_the_server() {
+    let (rt, log) = recording();
+    rt.block_on(async {
+        let calls = Rc::new(Cell::new(0));
+        let server = start_server(
+            move |reader, writer| {
+                calls.set(calls.get() + 1);
+                if calls.get() == 1 {
+                    panic!("the handler's synchronous part failed");
+                }
+                echo(reader, writer)
+            },
+            "127.0.0.1:0",
+        )
+        .await
+        .unwrap();
+        let addr = server.local_addr().unwrap();
+        assert_eq!(ask(addr).await, b"", "the failed connection is closed");
+        let second = conductor::timeout(Duration::from_secs(10), ask(addr)).await;
+        assert_eq!(
+            second.expect("the second connection was never served"),
+            b"hello\n"
+        );
+        assert!(server.is_serving());
+    });
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["Unhandled error in connection handler / peer: true / panic: the handler's synchronous part failed"]
+    );
+}
+
+#[test]
+fn a_handler_future_that_panics_or_fails_is_reported_and_the_server_goes_on() {
+    let (rt, log) = recording();
+    rt.block_on(async {
+        let server = start_server(
+            |mut reader: StreamReader, mut writer: StreamWriter| async move {
+                let line = reader.readline().await?;
+                match &line[..] {
+                    b"panic\n" => panic!("the handler's future failed"),
+                    b"fail\n" => Err(io::Error::other("refused")),
+                    _ => {
+                        writer.write(b"ok\n");
+                        writer.drain().await
+                    }
+                }
+            },
+            "127.0.0.1:0",
+        )
+        .await
+        .unwrap();
+        let addr = server.local_addr().unwrap();
+        for line in [&b"panic\n"[..], b"fail\n", b"fine\n"] {
+            let (mut reader, mut writer) = open_connection(addr).await.unwrap();
+            writer.write(line);
+            let reply = conductor::timeout(Duration::from_secs(10), reader.readline())
+                .await
+                .expect("the server answers")
+                .unwrap();
+            assert_eq!(reply, if line == b"fine\n" { &b"ok\n"[..] } else { b"" });
+        }
+        assert!(server.is_serving());
+        assert_eq!(server.connections(), 0);
+    });
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            "Unhandled error in connection handler / peer: true / panic: the handler's future failed",
+            "Unhandled error in connection handler / peer: true / error: refused",
+        ]
+    );
+}
+
+#[test]
+fn is_serving_is_false_once_the_accept_loop_is_gone() {
+    paused().block_on(async {
+        let server = echo_server().await;
+        let addr = server.local_addr().unwrap();
+        conductor::yield_now().await;
+        let accept = conductor::all_tasks()
+            .into_iter()
+            .find(|t| t.name() == "Server accept")
+            .expect("the accept task runs");
+        accept.cancel();
+        conductor::yield_now().await;
+        conductor::yield_now().await;
+        assert!(accept.is_done());
+        assert!(!server.is_serving());
+        // Nobody accepts any more, so the listening socket is closed too.
+        assert!(TcpStream::connect(addr).await.is_err());
+        conductor::timeout(Duration::from_secs(10), server.wait_closed())
+            .await
+            .expect("wait_closed sees the server closed");
+    });
+}

@@ -1,18 +1,23 @@
-//! Blocking work off the loop: asyncio's `to_thread` and `run_in_executor`.
+//! Work off the loop: asyncio's `to_thread` and `run_in_executor`.
 //!
-//! A bounded pool of threads per loop. Threads start on demand up to the bound and exit after
-//! a keep-alive period without work. A job's result comes back through a future whose waker
-//! reaches the loop through its remote queue. This module uses only `std` threads and wakers.
+//! Two pools of the same kind (`pool`): a bounded pool of threads per loop for blocking work
+//! (files, DNS, blocking libraries), and one process-wide pool sized to the cores for CPU-bound
+//! work ([`spawn_cpu`], asyncio's `ProcessPoolExecutor`), so that computations never queue
+//! behind blocking calls, and N loops do not start N times the cores of compute threads.
+//! Threads start on demand up to the bound and exit after a keep-alive period without work. A
+//! job's result comes back through a future whose waker reaches the loop through its remote
+//! queue. This module uses only `std` threads and wakers.
 
 mod pool;
 
-pub(crate) use pool::Pool;
+pub(crate) use pool::{Job, Pool};
 
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use crate::runtime::context;
 use crate::task::TaskError;
@@ -37,24 +42,10 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let slot = Arc::new(Mutex::new(Slot {
-        result: None,
-        waker: None,
-    }));
-    let job_slot = slot.clone();
+    let (slot, job) = job(f);
     let accepted = context::with_core(|core| {
         let core = core.expect("conductor::to_thread called outside a running conductor loop");
-        core.blocking.execute(Box::new(move || {
-            let result = panic::catch_unwind(AssertUnwindSafe(f)).map_err(TaskError::Panicked);
-            let waker = {
-                let mut s = job_slot.lock().unwrap_or_else(|e| e.into_inner());
-                s.result = Some(result);
-                s.waker.take()
-            };
-            if let Some(w) = waker {
-                w.wake();
-            }
-        }))
+        core.blocking.execute(job)
     });
     if !accepted {
         slot.lock().unwrap_or_else(|e| e.into_inner()).result = Some(Err(TaskError::cancelled(
@@ -62,6 +53,82 @@ where
         )));
     }
     Blocking { slot }
+}
+
+/// Runs the CPU-bound `f` on the process's CPU pool, one thread per core, and resolves to its
+/// result (asyncio's `loop.run_in_executor(ProcessPoolExecutor(), f)`). A panic in `f` comes
+/// back as [`TaskError::Panicked`].
+///
+/// Use it for computations (hashing, compression, parsing, number crunching); use
+/// [`to_thread`] for calls that wait (files, blocking libraries). Each has its own threads, so
+/// a computation never queues behind blocking calls, and blocking calls do not take the cores
+/// from computations. The pool is shared by every loop of the process, so one loop per core
+/// does not start a core's worth of threads per loop. No second process is needed: Python
+/// needs one to get around the GIL, Rust threads compute in parallel.
+///
+/// Dropping the future does not stop `f`; its result is then dropped. While `f` runs, a
+/// paused clock does not jump (as for `to_thread`).
+///
+/// # Panics
+/// Outside a running conductor loop.
+///
+/// ```
+/// # conductor::run(async {
+/// let primes = conductor::spawn_cpu(|| (2..10_000u32).filter(|n| (2..*n).take_while(|d| d * d <= *n).all(|d| n % d != 0)).count());
+/// assert_eq!(primes.await.unwrap(), 1229);
+/// # });
+/// ```
+pub fn spawn_cpu<F, T>(f: F) -> Blocking<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let hold = context::with_core(|core| {
+        let core = core.expect("conductor::spawn_cpu called outside a running conductor loop");
+        // Counted as the loop's own pool work, so that a paused clock waits for it.
+        core.blocking.hold_in_flight()
+    });
+    let (slot, job) = job(move || {
+        let _hold = hold;
+        f()
+    });
+    cpu_pool().execute(job);
+    Blocking { slot }
+}
+
+/// The process's CPU pool: one thread per core, started on demand, idle threads exit after
+/// 10 s.
+fn cpu_pool() -> &'static Pool {
+    static CPU: OnceLock<Pool> = OnceLock::new();
+    CPU.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Pool::new("conductor-cpu", cores, Duration::from_secs(10))
+    })
+}
+
+/// A pool job running `f`, and the slot its result lands in.
+fn job<F, T>(f: F) -> (Arc<Mutex<Slot<T>>>, Job)
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let slot = Arc::new(Mutex::new(Slot {
+        result: None,
+        waker: None,
+    }));
+    let job_slot = slot.clone();
+    let job = Box::new(move || {
+        let result = panic::catch_unwind(AssertUnwindSafe(f)).map_err(TaskError::Panicked);
+        let waker = {
+            let mut s = job_slot.lock().unwrap_or_else(|e| e.into_inner());
+            s.result = Some(result);
+            s.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    });
+    (slot, job)
 }
 
 /// The same as [`to_thread`], under tokio's name.
@@ -78,7 +145,7 @@ struct Slot<T> {
     waker: Option<Waker>,
 }
 
-/// The future returned by [`to_thread`] and [`spawn_blocking`].
+/// The future returned by [`to_thread`], [`spawn_blocking`] and [`spawn_cpu`].
 #[must_use = "the blocking job runs anyway; await this to get its result"]
 pub struct Blocking<T> {
     slot: Arc<Mutex<Slot<T>>>,
@@ -97,5 +164,45 @@ impl<T> Future for Blocking<T> {
             _ => s.waker = Some(cx.waker().clone()),
         }
         Poll::Pending
+    }
+}
+
+/// Runs `f` on this loop's pool as work that the loop's close waits for (tokio's mandatory
+/// blocking work), even once the pool has stopped taking ordinary jobs. Outside a loop, `f`
+/// runs here, now.
+pub(crate) fn spawn_mandatory(f: Job) {
+    let f = context::with_core(|core| match core {
+        Some(core) => {
+            core.blocking.execute_mandatory(f);
+            None
+        }
+        None => Some(f),
+    });
+    if let Some(f) = f {
+        f();
+    }
+}
+
+/// Drives `future` to its end on this (pool or plain) thread, parking between polls. For
+/// futures that complete by themselves, from other threads: a pool job's result, an io_uring
+/// completion.
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::park();
     }
 }

@@ -45,8 +45,10 @@ enum Done {
 /// It implements futures-io's [`AsyncRead`], [`AsyncWrite`] and [`AsyncSeek`]. Writes are
 /// buffered: call [`flush`](futures_io::AsyncWrite::poll_flush) (or `close`, or
 /// [`sync_all`](File::sync_all)) to learn whether they succeeded. A `File` dropped with
-/// buffered bytes still writes them, in the background, and reports a failure on standard
-/// error, since a drop cannot return it.
+/// buffered bytes still writes them, on the thread pool as work that the loop's shutdown waits
+/// for (so they are not lost when `run` ends, nor when the task holding the file is
+/// cancelled), and reports a failure to the loop's exception handler, since a drop cannot
+/// return it.
 ///
 /// ```
 /// use futures_io::{AsyncRead, AsyncWrite};
@@ -84,6 +86,8 @@ pub struct File {
     /// writes allocates two buffers, not one per chunk).
     spare: Vec<u8>,
     busy: Option<Job<Done>>,
+    /// `busy` is a write (which a drop must finish before writing the buffer).
+    writing: bool,
 }
 
 impl fmt::Debug for File {
@@ -166,6 +170,7 @@ impl File {
             wbuf: Vec::new(),
             spare: Vec::new(),
             busy: None,
+            writing: false,
         }
     }
 
@@ -233,6 +238,7 @@ impl File {
         };
         let done = ready!(job.as_mut().poll(cx));
         self.busy = None;
+        self.writing = false;
         Poll::Ready(match done {
             Done::Read(buf, r) => {
                 self.rbuf = buf;
@@ -260,6 +266,7 @@ impl File {
     fn start_write(&mut self) {
         let buf = std::mem::replace(&mut self.wbuf, std::mem::take(&mut self.spare));
         let job = self.driver.write_all(self.std.clone(), buf);
+        self.writing = true;
         self.busy = Some(Box::pin(async move {
             let (buf, r) = job.await;
             Done::Write(buf, r)
@@ -411,52 +418,59 @@ impl AsyncSeek for File {
 
 impl Drop for File {
     fn drop(&mut self) {
-        let busy = self.busy.take();
-        if self.wbuf.is_empty() && busy.is_none() {
+        // A read or seek in flight is abandoned (its operation owns its buffer); a write is
+        // finished before the buffer follows it, in that order.
+        let in_flight = self.busy.take().filter(|_| self.writing);
+        if self.wbuf.is_empty() && in_flight.is_none() {
             return;
         }
-        let buf = std::mem::take(&mut self.wbuf);
-        let buf_len = buf.len();
-        let f = self.std.clone();
-        let path = self.path.clone();
-        let report = move |e: io::Error| {
-            eprintln!(
-                "conductor: {} (bytes written after the File was dropped)",
-                with_path("write", &path, e)
-            );
+        let flush = DropFlush {
+            file: self.std.clone(),
+            path: self.path.clone(),
+            buf: std::mem::take(&mut self.wbuf),
+            in_flight,
+            report_to: crate::Handle::try_current(),
         };
-        let write = move || {
-            use std::io::Write;
-            (&*f).write_all(&buf)
-        };
-        if !crate::runtime::context::in_loop() {
-            // Off the loop blocking is allowed. (An io_uring operation in flight completes by
-            // itself: it owns its buffer and descriptor.)
-            if let Err(e) = write() {
-                report(e);
+        crate::blocking::spawn_mandatory(Box::new(move || flush.run()));
+    }
+}
+
+/// The last write of a dropped `File`, run on the pool (or in place, off the loop).
+struct DropFlush {
+    file: Arc<StdFile>,
+    path: Arc<Path>,
+    buf: Vec<u8>,
+    in_flight: Option<Job<Done>>,
+    /// The loop the file was dropped on, whose exception handler hears of a failure.
+    report_to: Option<crate::Handle>,
+}
+
+impl DropFlush {
+    fn run(self) {
+        if let Some(job) = self.in_flight {
+            // The operation completes by itself (a pool job, an io_uring completion), waking
+            // this thread.
+            if let Done::Write(_, Err(e)) = crate::blocking::block_on(job) {
+                return report_drop_failure(self.report_to, &self.path, e);
             }
+        }
+        if self.buf.is_empty() {
             return;
         }
-        // On the loop, a detached task finishes what is in flight (a write may take several
-        // io_uring operations; its failure is reported), then has the pool write the rest, in
-        // that order.
-        crate::spawn(async move {
-            if let Some(job) = busy {
-                if let Done::Write(_, Err(e)) = job.await {
-                    report(e);
-                    return;
-                }
-            }
-            if buf_len == 0 {
-                return;
-            }
-            match crate::to_thread(write).await {
-                Ok(Err(e)) => report(e),
-                Ok(Ok(())) => {}
-                Err(e) => report(super::error::job_failed(e)),
-            }
-        })
-        .detach();
+        use std::io::Write;
+        if let Err(e) = (&*self.file).write_all(&self.buf) {
+            report_drop_failure(self.report_to, &self.path, e);
+        }
+    }
+}
+
+fn report_drop_failure(to: Option<crate::Handle>, path: &Path, e: io::Error) {
+    let context =
+        crate::runtime::ExceptionContext::new("A dropped File could not write its buffered bytes")
+            .with_error(with_path("write", path, e));
+    match to {
+        Some(handle) => handle.call_exception_handler(context),
+        None => crate::runtime::call_exception_handler(context),
     }
 }
 

@@ -120,9 +120,9 @@ impl Ring {
             // SAFETY: reads at most 8 bytes into an 8-byte buffer from our eventfd.
             let n = unsafe { libc::read(efd.as_raw_fd(), count.as_mut_ptr().cast(), 8) };
             if n < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-                eprintln!(
-                    "conductor: io_uring completion thread stops: {}",
-                    io::Error::last_os_error()
+                crate::runtime::call_exception_handler(
+                    crate::runtime::ExceptionContext::new("The io_uring completion thread stops")
+                        .with_error(io::Error::last_os_error()),
                 );
                 return;
             }
@@ -185,7 +185,12 @@ impl Ring {
             // Full: hand the queued entries to the kernel, then retry.
             if let Err(e) = self.ring.submit() {
                 if e.raw_os_error() != Some(libc::EBUSY) {
-                    eprintln!("conductor: io_uring submit failed: {e}");
+                    crate::runtime::call_exception_handler(
+                        crate::runtime::ExceptionContext::new(
+                            "An io_uring submit failed; retrying",
+                        )
+                        .with_error(e),
+                    );
                 }
                 std::thread::yield_now();
             }
@@ -218,7 +223,9 @@ impl Ring {
                 Err(e) => err = e,
             }
         }
-        eprintln!("conductor: io_uring submission failed: {err}");
+        crate::runtime::call_exception_handler(
+            crate::runtime::ExceptionContext::new("An io_uring submission failed").with_error(err),
+        );
     }
 
     /// One read at the file position into `buf[..len]`.

@@ -150,6 +150,7 @@ impl<T: 'static, E: 'static> SettableFuture<T, E> {
 
     /// Runs `f` with the future once it is done, from the loop (`call_soon`), never inline; at
     /// once (at the next iteration) when it is done already. asyncio's `add_done_callback`.
+    #[track_caller]
     pub fn add_done_callback(&self, f: impl FnOnce(&SettableFuture<T, E>) + 'static) -> CallbackId {
         let id = self
             .state

@@ -124,6 +124,7 @@ impl<T: Clone + 'static> SharedTask<T> {
 
     /// Runs `f` with the task once its result is readable, from the loop (`call_soon`), in the
     /// order callbacks and awaiters registered.
+    #[track_caller]
     pub fn add_done_callback(&self, f: impl FnOnce(&SharedTask<T>) + 'static) -> CallbackId {
         let task = self.task.clone();
         let id = self

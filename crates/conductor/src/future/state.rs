@@ -7,6 +7,7 @@
 //! is kept.
 
 use std::cell::{Cell, RefCell};
+use std::panic::Location;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Waker;
@@ -25,7 +26,8 @@ pub(crate) type StateCallback<T, E> = Box<dyn FnOnce(&Rc<FutureState<T, E>>)>;
 
 enum Listener<T, E> {
     Waker(Waker),
-    Callback(StateCallback<T, E>),
+    /// A done callback and where it was added (for the report of a panic).
+    Callback(StateCallback<T, E>, &'static Location<'static>),
 }
 
 /// Owner thread only (it is behind an `Rc`).
@@ -61,26 +63,29 @@ impl<T: 'static, E: 'static> FutureState<T, E> {
         for (_, listener) in listeners {
             match listener {
                 Listener::Waker(w) => w.wake(),
-                Listener::Callback(cb) => self.schedule(cb),
+                Listener::Callback(cb, at) => self.schedule(cb, at),
             }
         }
         Ok(())
     }
 
-    fn schedule(self: &Rc<Self>, cb: StateCallback<T, E>) {
+    fn schedule(self: &Rc<Self>, cb: StateCallback<T, E>, at: &'static Location<'static>) {
         let state = self.clone();
-        crate::runtime::call_soon_internal(Box::new(move || cb(&state)));
+        crate::runtime::call_soon_internal(Box::new(move || cb(&state)), at);
     }
 
     /// Registers a done callback; one added after completion is scheduled at once (asyncio).
+    /// A panic in it is reported as a callback added by the caller (`#[track_caller]`).
+    #[track_caller]
     pub(crate) fn add_callback(self: &Rc<Self>, cb: StateCallback<T, E>) -> u64 {
+        let at = Location::caller();
         let id = self.next_id();
         if self.is_done() {
-            self.schedule(cb);
+            self.schedule(cb, at);
         } else {
             self.listeners
                 .borrow_mut()
-                .push((id, Listener::Callback(cb)));
+                .push((id, Listener::Callback(cb, at)));
         }
         id
     }
@@ -141,7 +146,7 @@ impl<T, E> FutureState<T, E> {
             let listeners = self.listeners.borrow();
             listeners
                 .binary_search_by_key(&id, |(k, _)| *k)
-                .is_ok_and(|i| matches!(listeners[i].1, Listener::Callback(_)))
+                .is_ok_and(|i| matches!(listeners[i].1, Listener::Callback(..)))
         };
         is_callback && self.remove(id)
     }

@@ -92,7 +92,14 @@ where
             let listener = match TcpListener::from_std(listener) {
                 Ok(l) => l,
                 Err(e) => {
-                    eprintln!("conductor: loop {index} could not register its listener: {e}");
+                    crate::runtime::call_exception_handler(
+                        crate::runtime::ExceptionContext::new(
+                            "A loop of serve_per_core could not register its listener; it \
+                             serves nothing",
+                        )
+                        .with_detail("loop", index)
+                        .with_error(e),
+                    );
                     return;
                 }
             };

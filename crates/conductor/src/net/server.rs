@@ -5,14 +5,20 @@
 //! handler. The listening sockets live in the `Server`, so that `close` stops accepting at
 //! once, as asyncio's does. Accept errors never end a server: running out of file descriptors
 //! (or kernel memory) pauses accepting for `ACCEPT_BACKOFF` on the loop clock, other errors
-//! concern one connection only and are skipped.
+//! concern one connection only and are skipped. Neither does a handler's failure: a panic in
+//! the handler's call or in its future, or an `Err` it returns, goes to the loop's exception
+//! handler and ends that connection only. A server whose accept loops are all gone (cancelled
+//! from outside, say) is closed, so `is_serving` tells the truth.
 
 use std::cell::{Cell, RefCell};
+use std::error::Error;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::net::SocketAddr;
+use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -22,6 +28,7 @@ use slab::Slab;
 use super::addr::{lookup_host, ToSocketAddrs};
 use super::split::{self, AbortHandle};
 use super::{ServerOptions, TcpListener, TcpStream, UnixListener, UnixStream};
+use crate::runtime::{call_exception_handler, ExceptionContext};
 use crate::streams::{Address, StreamReader, StreamWriter};
 use crate::task::TaskRef;
 
@@ -76,9 +83,12 @@ pub async fn open_unix_connection(
 /// Starts a TCP server on every address `addr` resolves to, running `handler(reader, writer)`
 /// as a task for each connection (asyncio's `start_server(client_connected_cb, host, port)`).
 ///
-/// The handler's output is dropped; an `Err` is printed to standard error, as asyncio logs an
-/// exception of the callback. The server accepts until [`Server::close`]; dropping the
-/// `Server` does not stop it (as in asyncio, where the loop keeps it alive).
+/// The handler's output is dropped. An `Err`, or a panic (in the handler's call or in its
+/// future), goes to the loop's exception handler (see
+/// [`call_exception_handler`](crate::runtime::call_exception_handler)) and ends that
+/// connection only, as asyncio logs an exception of the callback and keeps serving. The server
+/// accepts until [`Server::close`]; dropping the `Server` does not stop it (as in asyncio,
+/// where the loop keeps it alive).
 ///
 /// # Errors
 /// When an address does not bind, or resolves to nothing.
@@ -152,27 +162,36 @@ fn remove_stale_socket(path: &Path) -> io::Result<()> {
     }
 }
 
-/// What a connection handler returns: `()`, or a `Result` whose error is printed to standard
-/// error (asyncio logs the exception of a `client_connected_cb` through the loop's exception
-/// handler).
+/// What a connection handler returns: `()`, or a `Result` whose error goes to the loop's
+/// exception handler (asyncio reports the exception of a `client_connected_cb` there).
 pub trait HandlerOutput {
-    /// Reports the outcome of the handler for the connection from `peer`.
-    fn report(self, peer: Option<&Address>);
+    /// The failure to report, if any.
+    fn into_error(self) -> Option<Box<dyn Error + Send + Sync>>;
 }
 
 impl HandlerOutput for () {
-    fn report(self, _peer: Option<&Address>) {}
+    fn into_error(self) -> Option<Box<dyn Error + Send + Sync>> {
+        None
+    }
 }
 
-impl<T, E: fmt::Display> HandlerOutput for Result<T, E> {
-    fn report(self, peer: Option<&Address>) {
-        if let Err(e) = self {
-            match peer {
-                Some(p) => eprintln!("conductor: the connection handler for {p} failed: {e}"),
-                None => eprintln!("conductor: a connection handler failed: {e}"),
-            }
-        }
+impl<T, E: Into<Box<dyn Error + Send + Sync>>> HandlerOutput for Result<T, E> {
+    fn into_error(self) -> Option<Box<dyn Error + Send + Sync>> {
+        self.err().map(Into::into)
     }
+}
+
+/// The report of a connection whose handler failed: asyncio's "Unhandled exception in
+/// client_connected_cb", with the peer and the server's address.
+fn handler_failed(peer: Option<&Address>, server: Option<&Address>) -> ExceptionContext {
+    let mut ctx = ExceptionContext::new("Unhandled error in connection handler");
+    if let Some(p) = peer {
+        ctx = ctx.with_detail("peer", p);
+    }
+    if let Some(s) = server {
+        ctx = ctx.with_detail("server", s);
+    }
+    ctx
 }
 
 /// A listening socket of a server.
@@ -290,7 +309,8 @@ impl Server {
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a TCP server"))
     }
 
-    /// Whether the server accepts connections (asyncio's `is_serving`).
+    /// Whether the server accepts connections (asyncio's `is_serving`): false once it is
+    /// closed, or once its accept loops are gone for any reason.
     pub fn is_serving(&self) -> bool {
         !self.inner.closed.get()
     }
@@ -373,19 +393,44 @@ impl fmt::Debug for Server {
 
 impl Inner {
     fn close(&self) {
+        if self.closed.get() {
+            return;
+        }
+        let accept_tasks = std::mem::take(&mut *self.accept_tasks.borrow_mut());
+        self.mark_closed();
+        for t in accept_tasks {
+            t.cancel();
+        }
+    }
+
+    /// Closes the listening sockets (their accept tasks then end) and wakes the waiters.
+    fn mark_closed(&self) {
         if self.closed.replace(true) {
             return;
         }
-        // Dropping the listeners closes their sockets now; the accept tasks then end.
+        self.accept_tasks.borrow_mut().clear();
         let listeners = std::mem::take(&mut *self.listeners.borrow_mut());
         drop(listeners);
-        for t in self.accept_tasks.borrow_mut().drain(..) {
-            t.cancel();
-        }
         if let Some(path) = &self.unix_path {
             let _ = std::fs::remove_file(path);
         }
         self.wake_waiters();
+    }
+
+    /// The accept loop of listener `index` is gone (cancelled, or the server closed): nobody
+    /// accepts on that socket any more, so it is closed; with no accept loop left, the server
+    /// is.
+    fn accept_loop_gone(&self, index: usize) {
+        let listener = self
+            .listeners
+            .borrow_mut()
+            .get_mut(index)
+            .and_then(Option::take);
+        drop(listener);
+        let any_left = self.listeners.borrow().iter().any(Option::is_some);
+        if !any_left {
+            self.mark_closed();
+        }
     }
 
     fn wake_waiters(&self) {
@@ -419,10 +464,34 @@ impl Inner {
             server: self.clone(),
             key,
         };
-        let work = handler(reader, writer);
+        let server_addr = self.addrs.first().cloned();
+        // A panic in the handler's synchronous part ends this connection only (its streams
+        // are dropped, which closes it), not the accept loop.
+        let work = match panic::catch_unwind(AssertUnwindSafe(|| handler(reader, writer))) {
+            Ok(work) => work,
+            Err(payload) => {
+                drop(done);
+                let ctx = handler_failed(peer.as_ref(), server_addr.as_ref()).with_panic(payload);
+                return call_exception_handler(ctx);
+            }
+        };
         let task = crate::spawn(async move {
             let _done = done;
-            work.await.report(peer.as_ref());
+            let mut work = pin!(work);
+            let outcome = poll_fn(|cx| {
+                match panic::catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(cx))) {
+                    Ok(Poll::Ready(out)) => Poll::Ready(out.into_error().map(Err)),
+                    Ok(Poll::Pending) => Poll::Pending,
+                    Err(payload) => Poll::Ready(Some(Ok(payload))),
+                }
+            })
+            .await;
+            let ctx = handler_failed(peer.as_ref(), server_addr.as_ref());
+            match outcome {
+                None => {}
+                Some(Err(e)) => call_exception_handler(ctx.with_error(e)),
+                Some(Ok(payload)) => call_exception_handler(ctx.with_panic(payload)),
+            }
         });
         if let Some(slot) = self.conns.borrow_mut().get_mut(key) {
             slot.0 = Some(task.task_ref());
@@ -456,6 +525,13 @@ where
     F: Future + 'static,
     F::Output: HandlerOutput,
 {
+    struct Gone<'a>(&'a Inner, usize);
+    impl Drop for Gone<'_> {
+        fn drop(&mut self) {
+            self.0.accept_loop_gone(self.1);
+        }
+    }
+    let _gone = Gone(&server, index);
     let mut failing = false;
     loop {
         let accepted = poll_fn(|cx| match server.listeners.borrow().get(index) {
@@ -472,11 +548,16 @@ where
             Some(Err(e)) if is_per_connection(&e) => {}
             Some(Err(e)) => {
                 if !failing {
+                    // asyncio: "socket.accept() out of system resource", each time; here once
+                    // per streak of failures.
                     let at = server.addrs.get(index).map(ToString::to_string);
-                    eprintln!(
-                        "conductor: server on {}: accept failed: {e}; pausing accepts for \
-                         {ACCEPT_BACKOFF:?} at a time until it succeeds",
-                        at.as_deref().unwrap_or("?"),
+                    crate::runtime::call_exception_handler(
+                        crate::runtime::ExceptionContext::new(format!(
+                            "accept() failed; the server pauses accepting for \
+                             {ACCEPT_BACKOFF:?} at a time until it succeeds"
+                        ))
+                        .with_detail("server", at.as_deref().unwrap_or("?"))
+                        .with_error(e),
                     );
                 }
                 failing = true;

@@ -170,7 +170,13 @@ pub(crate) fn adopt(mut child: std::process::Child, watch: Option<ExitWatch>) {
         Ok(o) => o,
         Err(e) => {
             // Without a reaper thread, the only way to not leave a zombie is to wait here.
-            eprintln!("conductor: no orphan reaper ({e}); waiting for the child in place");
+            crate::runtime::call_exception_handler(
+                crate::runtime::ExceptionContext::new(
+                    "No orphan reaper could start; waiting for the dropped child in place",
+                )
+                .with_detail("pid", child.id())
+                .with_error(e),
+            );
             let _ = child.wait();
             return;
         }
@@ -224,7 +230,12 @@ fn reap_orphans() {
             if sigchld.is_none() && list.iter().any(|o| o.pidfd.is_none()) {
                 match signal(SignalKind::child()) {
                     Ok(s) => sigchld = Some(s),
-                    Err(e) => eprintln!("conductor: the orphan reaper cannot watch SIGCHLD: {e}"),
+                    Err(e) => crate::runtime::call_exception_handler(
+                        crate::runtime::ExceptionContext::new(
+                            "The orphan reaper cannot watch SIGCHLD",
+                        )
+                        .with_error(e),
+                    ),
                 }
             }
             // Armed before the `waitpid`s below, so that an exit after them wakes us.

@@ -6,6 +6,7 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::exception::{ExceptionContext, ExceptionHook};
 use super::Runtime;
 
 /// A task step that held the loop longer than the slow-callback duration (debug mode).
@@ -50,6 +51,8 @@ pub(crate) struct Config {
     pub(crate) blocking_keep_alive: Duration,
     pub(crate) shutdown_timeout: Option<Duration>,
     pub(crate) on_slow_step: Option<SlowStepHook>,
+    pub(crate) exception_handler: Option<ExceptionHook>,
+    pub(crate) handle_ctrl_c: bool,
     pub(crate) eager_tasks: bool,
 }
 
@@ -84,6 +87,8 @@ impl Builder {
                 blocking_keep_alive: Duration::from_secs(10),
                 shutdown_timeout: None,
                 on_slow_step: None,
+                exception_handler: None,
+                handle_ctrl_c: true,
                 eager_tasks: false,
             },
         }
@@ -114,6 +119,37 @@ impl Builder {
     /// to a logger or collecting them in a test.
     pub fn on_slow_step(mut self, hook: impl Fn(&SlowStep) + Send + Sync + 'static) -> Self {
         self.config.on_slow_step = Some(SlowStepHook(Arc::new(hook)));
+        self
+    }
+
+    /// The loop's exception handler (asyncio's `loop.set_exception_handler`), from its start:
+    /// it receives every error nobody retrieved (see
+    /// [`call_exception_handler`](crate::runtime::call_exception_handler)) instead of the
+    /// [`default_exception_handler`](crate::runtime::default_exception_handler), which prints
+    /// to standard error. [`set_exception_handler`](crate::runtime::set_exception_handler)
+    /// replaces it while the loop runs.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let log = seen.clone();
+    /// let rt = conductor::Runtime::builder()
+    ///     .exception_handler(move |ctx| log.lock().unwrap().push(ctx.to_string()))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     conductor::call_soon(|| panic!("oops"));
+    ///     conductor::yield_now().await;
+    /// });
+    /// let seen = seen.lock().unwrap();
+    /// assert!(seen[0].starts_with("Exception in callback\ncallback: scheduled at "));
+    /// assert!(seen[0].ends_with("\npanic: oops"));
+    /// ```
+    pub fn exception_handler(
+        mut self,
+        handler: impl Fn(&ExceptionContext) + Send + Sync + 'static,
+    ) -> Self {
+        self.config.exception_handler = Some(ExceptionHook(Arc::new(handler)));
         self
     }
 
@@ -150,6 +186,21 @@ impl Builder {
     /// finish their cleanup. Unbounded by default, as in asyncio.
     pub fn shutdown_timeout(mut self, d: Duration) -> Self {
         self.config.shutdown_timeout = Some(d);
+        self
+    }
+
+    /// Whether [`Runtime::run`] (and so `conductor::run` and `#[conductor::main]`) handles
+    /// Ctrl-C as `asyncio.run` does: the first SIGINT cancels the main task, lets its cleanup
+    /// run, then ends the process by SIGINT; a second one ends it at once. On by default.
+    /// Off, a SIGINT that the program does not listen for ends the process at once, without
+    /// cleanup (the signal's default action).
+    ///
+    /// ```
+    /// let rt = conductor::Runtime::builder().handle_ctrl_c(false).build().unwrap();
+    /// rt.run(async {});
+    /// ```
+    pub fn handle_ctrl_c(mut self, on: bool) -> Self {
+        self.config.handle_ctrl_c = on;
         self
     }
 

@@ -1,5 +1,6 @@
 //! `call_soon`, `call_later`, `call_at`: plain callbacks on the loop, with cancellable handles.
 
+use std::panic::Location;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,7 @@ use crate::time::wheel::{Key, Payload};
 /// assert_eq!(*log.borrow(), ["first"]);
 /// # });
 /// ```
+#[track_caller]
 pub fn call_soon(f: impl FnOnce() + 'static) -> CallbackHandle {
     let cb = Callback::new(Box::new(f));
     context::with_core(|core| {
@@ -35,11 +37,12 @@ pub fn call_soon(f: impl FnOnce() + 'static) -> CallbackHandle {
     CallbackHandle { cb }
 }
 
-/// Queues `f` if a loop runs here; drops it otherwise (a loop that is gone runs nothing).
-pub(crate) fn call_soon_internal(f: Box<dyn FnOnce()>) {
+/// Queues `f` if a loop runs here; drops it otherwise (a loop that is gone runs nothing). A
+/// panic in `f` is reported as a callback scheduled at `at`.
+pub(crate) fn call_soon_internal(f: Box<dyn FnOnce()>, at: &'static Location<'static>) {
     context::with_core(|core| {
         if let Some(core) = core {
-            core.push_ready(Runnable::callback(Callback::new(f)));
+            core.push_ready(Runnable::callback(Callback::scheduled_at(f, at)));
         }
     });
 }
@@ -50,6 +53,7 @@ pub(crate) fn call_soon_internal(f: Box<dyn FnOnce()>) {
 ///
 /// # Panics
 /// Outside a running conductor loop.
+#[track_caller]
 pub fn call_later(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
     call_at(saturating_add(crate::now(), delay), f)
 }
@@ -59,6 +63,7 @@ pub fn call_later(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
 ///
 /// # Panics
 /// Outside a running conductor loop.
+#[track_caller]
 pub fn call_at(when: Instant, f: impl FnOnce() + 'static) -> TimerHandle {
     let cb = Callback::new(Box::new(f));
     let (loop_id, key) = context::with_core(|core| {

@@ -20,6 +20,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::builder::Config;
+use super::exception::{self, ExceptionContext, Handler};
 use super::ready::{Entry, Runnable};
 use super::remote::{Remote, Unpark};
 use super::shared::Shared;
@@ -77,6 +78,8 @@ pub(crate) struct Core {
     pub(crate) io: Driver,
     pub(crate) blocking: Pool,
     pub(crate) config: Config,
+    /// The exception handler; `None` means the default one.
+    pub(crate) exception_handler: RefCell<Option<Handler>>,
     current: Cell<Option<TaskPtr>>,
     /// The cancellation scopes being polled in the running task, innermost last.
     pub(crate) frames: RefCell<Vec<Frame>>,
@@ -104,7 +107,11 @@ impl Core {
             clock,
             timers,
             io,
-            blocking: Pool::new(config.max_blocking_threads, config.blocking_keep_alive),
+            blocking: Pool::new(
+                "conductor-blocking",
+                config.max_blocking_threads,
+                config.blocking_keep_alive,
+            ),
             current: Cell::new(None),
             frames: RefCell::new(Vec::new()),
             budget: Cell::new(BUDGET),
@@ -116,6 +123,9 @@ impl Core {
             batch: Cell::new(VecDeque::new()),
             remote_buf: Cell::new(Vec::new()),
             fired_buf: Cell::new(Vec::new()),
+            exception_handler: RefCell::new(
+                config.exception_handler.clone().map(|h| h.into_handler()),
+            ),
             config,
             shared,
         })
@@ -172,6 +182,13 @@ impl Core {
         }
         self.budget.set(b - 1);
         Poll::Ready(())
+    }
+
+    /// Hands `context` to this loop's exception handler (no borrow is held while it runs, so
+    /// the handler may replace itself or report again).
+    pub(crate) fn call_exception_handler(&self, context: ExceptionContext) {
+        let handler = self.exception_handler.borrow().clone();
+        exception::run_handler(handler, context);
     }
 
     pub(crate) fn debug(&self) -> bool {
@@ -275,7 +292,9 @@ impl Core {
     fn poll_io(&self, timeout: Option<Duration>) {
         if let Err(e) = self.io.turn(timeout) {
             // epoll_wait fails only on programming errors (EBADF, EINVAL); do not spin on it.
-            eprintln!("conductor: selector poll failed: {e}");
+            self.call_exception_handler(
+                ExceptionContext::new("The selector's poll failed; retrying in 1 ms").with_error(e),
+            );
             std::thread::sleep(Duration::from_millis(1));
         }
     }
@@ -286,9 +305,10 @@ impl Core {
         for item in buf.drain(..) {
             match item {
                 Remote::Task(t) => self.remote_task(t),
-                Remote::Call(f) => {
-                    self.push_ready(Runnable::callback(super::ready::Callback::new(Box::new(f))))
-                }
+                Remote::Call(f, at) => self.push_ready(Runnable::callback(
+                    super::ready::Callback::scheduled_at(Box::new(f), at),
+                )),
+                Remote::Report(context) => self.call_exception_handler(*context),
             }
         }
         self.remote_buf.set(buf);
@@ -346,21 +366,22 @@ impl Core {
         while let Some(r) = batch.pop_front() {
             match r.into_entry() {
                 Entry::Task(t) => harness::step(t, self),
-                Entry::Callback(cb) => run_callback(&cb),
+                Entry::Callback(cb) => self.run_callback(&cb),
             }
         }
         self.running_ready.set(false);
         self.batch.set(batch);
     }
-}
 
-fn run_callback(cb: &super::ready::Callback) {
-    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| cb.run())) {
-        // asyncio logs exceptions in callbacks and keeps the loop running.
-        eprintln!(
-            "conductor: a callback panicked: {}",
-            crate::task::error::panic_message(&*payload)
-        );
+    fn run_callback(&self, cb: &super::ready::Callback) {
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| cb.run())) {
+            // asyncio reports exceptions in callbacks and keeps the loop running.
+            self.call_exception_handler(
+                ExceptionContext::new("Exception in callback")
+                    .with_callback(cb.location())
+                    .with_panic(payload),
+            );
+        }
     }
 }
 

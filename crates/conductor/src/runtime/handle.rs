@@ -3,12 +3,13 @@
 
 use std::fmt;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
+use std::panic::{AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use super::context;
+use super::exception::{default_exception_handler, ExceptionContext};
 use super::remote::Remote;
 use super::shared::Shared;
 use crate::task::{Task, TaskError, TaskPtr};
@@ -62,14 +63,46 @@ impl Handle {
     ///
     /// # Errors
     /// [`LoopClosed`] when the loop has shut down; `f` is dropped.
+    #[track_caller]
     pub fn call_soon_threadsafe(
         &self,
         f: impl FnOnce() + Send + 'static,
     ) -> Result<(), LoopClosed> {
         self.shared
             .remote
-            .push(Remote::Call(Box::new(f)))
+            .push(Remote::Call(Box::new(f), Location::caller()))
             .map_err(|_| LoopClosed)
+    }
+
+    /// Reports `context` to the loop's exception handler from any thread: the handler runs on
+    /// the loop's thread at its next iteration (or while it closes). When the loop is gone, the
+    /// [`default_exception_handler`] reports it here.
+    ///
+    /// ```
+    /// use conductor::runtime::ExceptionContext;
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let log = seen.clone();
+    /// let rt = conductor::Runtime::builder()
+    ///     .exception_handler(move |ctx| log.lock().unwrap().push(ctx.message().to_owned()))
+    ///     .build()
+    ///     .unwrap();
+    /// let handle = rt.handle();
+    /// std::thread::spawn(move || {
+    ///     handle.call_exception_handler(ExceptionContext::new("a worker thread failed"))
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// drop(rt); // the report is delivered while the loop closes, at the latest
+    /// assert_eq!(*seen.lock().unwrap(), ["a worker thread failed"]);
+    /// ```
+    pub fn call_exception_handler(&self, context: ExceptionContext) {
+        if let Err(Remote::Report(context)) =
+            self.shared.remote.push(Remote::Report(Box::new(context)))
+        {
+            default_exception_handler(&context);
+        }
     }
 
     /// Spawns a `Send` future on the loop from any thread (asyncio's
@@ -83,6 +116,7 @@ impl Handle {
     ///     .unwrap();
     /// assert_eq!(rt.block_on(remote).unwrap(), 42);
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> RemoteTask<F::Output>
     where
         F: Future + Send + 'static,
@@ -104,6 +138,7 @@ impl Handle {
     /// });
     /// assert_eq!(rt.block_on(remote).unwrap(), 21);
     /// ```
+    #[track_caller]
     pub fn spawn_with<M, F>(&self, make: M) -> RemoteTask<F::Output>
     where
         M: FnOnce() -> F + Send + 'static,

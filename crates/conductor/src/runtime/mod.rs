@@ -7,17 +7,20 @@
 //! - `context`: which loop runs on this thread, and which task it polls.
 //! - `budget`: the cooperative budget.
 //! - `callback`: `call_soon`, `call_later`, `call_at`.
+//! - `exception`: the exception handler, where every error nobody retrieved is reported.
 //! - `handle`: `Handle`, to reach a loop from other threads.
 //! - `per_core`: `LoopGroup`, one loop per thread for multi-core programs.
 //!
 //! The engine drives `task`, `time` and `io`; it knows nothing of sync, net, fs, process or
-//! signal.
+//! signal, but for one call: `Runtime::run`, the runner, installs `signal::runner`'s Ctrl-C
+//! handling (as asyncio's `runners.py` installs its SIGINT handler).
 
 pub(crate) mod budget;
 mod builder;
 mod callback;
 pub(crate) mod context;
 pub(crate) mod core;
+pub(crate) mod exception;
 mod handle;
 mod per_core;
 pub(crate) mod ready;
@@ -36,6 +39,10 @@ pub use budget::{consume_budget, poll_proceed};
 pub use builder::{Builder, SlowStep};
 pub(crate) use callback::call_soon_internal;
 pub use callback::{call_at, call_later, call_soon, CallbackHandle, TimerHandle};
+pub use exception::{
+    call_exception_handler, default_exception_handler, reset_exception_handler,
+    set_exception_handler, ContextError, ExceptionContext, TaskInfo,
+};
 pub use handle::{Handle, LoopClosed, RemoteTask};
 pub use per_core::LoopGroup;
 
@@ -43,6 +50,7 @@ use self::core::Core;
 use builder::Config;
 use context::Enter;
 
+use crate::signal::runner::CtrlC;
 use crate::task::{spawn_on, Task, TaskError};
 
 /// An event loop (asyncio's `EventLoop`) and the thread pool it sends blocking work to.
@@ -101,11 +109,34 @@ impl Runtime {
         F: Future + 'static,
         F::Output: 'static,
     {
+        self.run_main(future, Location::caller(), None)
+    }
+
+    /// Runs `future` as the main task until it completes; a Ctrl-C that `ctrl_c` saw cancels
+    /// it (asyncio's `Runner._on_sigint`).
+    fn run_main<F>(
+        &self,
+        future: F,
+        at: &'static Location<'static>,
+        ctrl_c: Option<&CtrlC>,
+    ) -> Result<F::Output, TaskError>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
         Self::assert_not_nested();
         let _enter = self.enter();
-        let mut main = spawn_on(&self.core.shared, future, Location::caller());
+        let mut main = spawn_on(&self.core.shared, future, at);
+        let mut cancelled = false;
         while !main.is_done() {
+            if !cancelled && ctrl_c.is_some_and(CtrlC::interrupted) {
+                main.cancel();
+                cancelled = true;
+            }
             self.core.run_once(true);
+        }
+        if let Some(c) = ctrl_c {
+            c.main_done();
         }
         main.result()
     }
@@ -128,6 +159,16 @@ impl Runtime {
     /// asyncio's `asyncio.run`: runs `future`, then cancels the tasks still running and waits
     /// for them (up to [`Builder::shutdown_timeout`]), then closes the loop.
     ///
+    /// Ctrl-C as in `asyncio.run` (unless [`Builder::handle_ctrl_c`] turned it off): the first
+    /// SIGINT cancels the main task, whose cleanup runs (`Drop`s, `catch_cancel` blocks); if it
+    /// ends cancelled, the other tasks are cancelled and awaited, the loop closes, and the
+    /// process ends killed by SIGINT, as Python ends on an uncaught `KeyboardInterrupt` (a
+    /// shell reports exit status 130). A main task that catches the cancellation and returns
+    /// a value makes `run` return it. A second SIGINT, or one after the main task ended, ends
+    /// the process at once. While the program listens for SIGINT itself
+    /// ([`signal::ctrl_c`](crate::signal::ctrl_c), [`graceful_shutdown`](crate::signal::graceful_shutdown)),
+    /// its listener gets the signal instead.
+    ///
     /// # Panics
     /// As [`block_on`](Self::block_on).
     #[track_caller]
@@ -136,9 +177,19 @@ impl Runtime {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let out = self.run_until_complete(future);
+        let at = Location::caller();
+        Self::assert_not_nested();
+        let ctrl_c = self
+            .core
+            .config
+            .handle_ctrl_c
+            .then(|| CtrlC::install(self.handle()));
+        let out = self.run_main(future, at, ctrl_c.as_ref());
         self.shutdown();
-        unwrap_main(out)
+        match ctrl_c {
+            Some(c) if c.interrupted() && matches!(out, Err(TaskError::Cancelled(_))) => c.exit(),
+            _ => unwrap_main(out),
+        }
     }
 
     /// Spawns a task on this loop; it runs when the loop does.
@@ -211,7 +262,8 @@ fn unwrap_main<T>(result: Result<T, TaskError>) -> T {
 /// Runs `future` on a new event loop and returns its output (asyncio's `asyncio.run`).
 ///
 /// When `future` completes, the tasks still running are cancelled and awaited (so they can
-/// clean up), the thread pool is released and the loop closed.
+/// clean up), the thread pool is released and the loop closed. Ctrl-C cancels the main task
+/// first, as in asyncio (see [`Runtime::run`]).
 ///
 /// # Panics
 /// When called while a loop runs on this thread (as asyncio raises `RuntimeError`), when the

@@ -6,6 +6,7 @@
 
 use std::cell::Cell;
 use std::collections::VecDeque;
+use std::panic::Location;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
@@ -73,14 +74,27 @@ impl Drop for Runnable {
 pub(crate) struct Callback {
     f: Cell<Option<Box<dyn FnOnce()>>>,
     cancelled: Cell<bool>,
+    /// Where it was scheduled, for the exception handler's report of a panic.
+    at: &'static Location<'static>,
 }
 
 impl Callback {
+    /// A callback scheduled by the caller (`call_soon` and the like are `#[track_caller]`).
+    #[track_caller]
     pub(crate) fn new(f: Box<dyn FnOnce()>) -> Rc<Self> {
+        Self::scheduled_at(f, Location::caller())
+    }
+
+    pub(crate) fn scheduled_at(f: Box<dyn FnOnce()>, at: &'static Location<'static>) -> Rc<Self> {
         Rc::new(Callback {
             f: Cell::new(Some(f)),
             cancelled: Cell::new(false),
+            at,
         })
+    }
+
+    pub(crate) fn location(&self) -> &'static Location<'static> {
+        self.at
     }
 
     /// Runs the callback unless it was cancelled or already ran.

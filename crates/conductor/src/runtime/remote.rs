@@ -9,6 +9,9 @@
 //! never left unseen by a parked loop (the loom tests at the bottom check it).
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
+use std::panic::Location;
+
+use super::exception::ExceptionContext;
 use crate::loom::sync::Mutex;
 use crate::task::TaskPtr;
 
@@ -16,8 +19,11 @@ use crate::task::TaskPtr;
 pub(crate) enum Remote {
     /// A task whose remote word has `NOTIFIED` set (see `task::state`).
     Task(TaskPtr),
-    /// A closure to run on the loop thread, in the order it arrived.
-    Call(Box<dyn FnOnce() + Send>),
+    /// A closure to run on the loop thread, in the order it arrived, and where it was sent
+    /// from (for the report of a panic).
+    Call(Box<dyn FnOnce() + Send>, &'static Location<'static>),
+    /// A report for the loop's exception handler, made on another thread.
+    Report(Box<ExceptionContext>),
 }
 
 /// Interrupts a loop blocked in its selector.
@@ -142,7 +148,9 @@ mod loom_tests {
             })));
             let q2 = queue.clone();
             let pusher = loom::thread::spawn(move || {
-                q2.push(Remote::Call(Box::new(|| {}))).ok().unwrap();
+                q2.push(Remote::Call(Box::new(|| {}), Location::caller()))
+                    .ok()
+                    .unwrap();
             });
             let mut got = Vec::new();
             while got.is_empty() {
@@ -166,8 +174,10 @@ mod loom_tests {
                 unparks: Arc::new(AtomicUsize::new(0)),
             })));
             let q2 = queue.clone();
-            let pusher =
-                loom::thread::spawn(move || q2.push(Remote::Call(Box::new(|| {}))).is_ok());
+            let pusher = loom::thread::spawn(move || {
+                q2.push(Remote::Call(Box::new(|| {}), Location::caller()))
+                    .is_ok()
+            });
             let left = queue.close();
             let accepted = pusher.join().unwrap();
             // An accepted push is never lost: close hands it back.

@@ -51,9 +51,9 @@ fn registered(core: &Core) -> Vec<TaskPtr> {
 }
 
 /// Drops what the loop still owns (as asyncio's `loop.close()`, pending tasks are destroyed
-/// without running again) and hands the remaining task references to the atomic count.
+/// without running again), waits for the pool's mandatory jobs, and hands the remaining task
+/// references to the atomic count.
 pub(crate) fn close(core: &Core) {
-    core.blocking.shutdown();
     loop {
         // SAFETY: the loop's own thread.
         drop(unsafe { core.shared.with_local(|l| l.ready.take_all()) });
@@ -74,6 +74,14 @@ pub(crate) fn close(core: &Core) {
             }
         }
     }
+    // The pool refuses new work, but what must not be lost (a dropped `File`'s last write,
+    // queued by the futures just dropped) runs to its end first.
+    core.blocking.shutdown();
+    let deadline = core
+        .config
+        .shutdown_timeout
+        .map(|d| saturating_add(Instant::now(), d));
+    core.blocking.wait_mandatory(deadline);
     let now_tick = core.clock.now_ns() / crate::time::wheel::TICK_NS;
     let timers = std::mem::replace(&mut *core.timers.borrow_mut(), Wheel::new(now_tick));
     drop(timers);
@@ -81,7 +89,9 @@ pub(crate) fn close(core: &Core) {
     for item in core.shared.remote.close() {
         match item {
             Remote::Task(t) => core.remote_task(t),
-            Remote::Call(f) => drop(f),
+            Remote::Call(f, _) => drop(f),
+            // Reports made on other threads while the loop closed still reach its handler.
+            Remote::Report(context) => core.call_exception_handler(*context),
         }
     }
     // SAFETY: the loop's own thread.

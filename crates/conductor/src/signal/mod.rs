@@ -1,12 +1,14 @@
 //! Unix signals on the loop (asyncio's `loop.add_signal_handler`): [`ctrl_c`], a stream of any
-//! signal ([`signal`]), and graceful shutdown on SIGINT/SIGTERM ([`graceful_shutdown`]).
+//! signal ([`signal`]), and graceful shutdown on SIGINT/SIGTERM ([`graceful_shutdown`]); and
+//! `run`'s Ctrl-C handling (`runner`, asyncio's `Runner`).
 //!
 //! A signal's process-wide handler is installed at its first listener and stays (through
-//! `signal-hook-registry`, which chains to handlers other libraries install). Consequence, as in
-//! tokio: once a signal has been listened for, its default action (terminating the process, for
-//! SIGINT and SIGTERM) no longer happens by itself; a program that stops listening and still
-//! wants to die on Ctrl-C exits itself ([`ShutdownReport::exit`] does, with the conventional
-//! status).
+//! `signal-hook-registry`, which chains to handlers other libraries install). While no listener
+//! is alive, the handler does what the signal did before the first one (asyncio's
+//! `remove_signal_handler` restores the default): SIGINT and SIGTERM end the process again once
+//! the last `Signal` is dropped. (tokio keeps swallowing them.) Caveat: another library that
+//! registers its own action for the same signal through `signal-hook-registry` does not count
+//! as a listener here.
 //!
 //! Every listener of a signal is notified of each delivery, whichever loop (or plain thread)
 //! it waits on; deliveries that arrive before a listener looks are coalesced into one, as the
@@ -17,6 +19,7 @@
 //! nothing of net, fs or process.
 
 mod registry;
+pub(crate) mod runner;
 mod shutdown;
 
 use std::fmt;
@@ -153,8 +156,9 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
 }
 
 /// Waits for one Ctrl-C (SIGINT). Listening starts when this is called, not when the future
-/// is first polled, so a Ctrl-C in between is not missed. The handler stays installed
-/// afterwards (see the module doc), so later Ctrl-Cs no longer kill the process.
+/// is first polled, so a Ctrl-C in between is not missed. While the future is alive, Ctrl-C
+/// comes here instead of to `run`'s handling ([`Runtime::run`](crate::Runtime::run)); once it
+/// is dropped and no other listener is left, Ctrl-C does what it did before.
 ///
 /// The future fails when the handler cannot be installed.
 ///

@@ -101,11 +101,14 @@ pub(crate) fn complete(task: TaskPtr) {
         let tree = std::mem::take(&mut *extra.scopes.borrow_mut());
         drop(tree);
         let callbacks = std::mem::take(&mut *extra.callbacks.borrow_mut());
-        for (_, cb) in callbacks {
+        for (_, at, cb) in callbacks {
             // SAFETY: owner thread; the task is alive (registry hold).
             let task_ref = TaskRef::from_local(unsafe { LocalRef::new(task) });
-            crate::runtime::call_soon_internal(Box::new(move || cb(task_ref)));
+            crate::runtime::call_soon_internal(Box::new(move || cb(task_ref)), at);
         }
+    }
+    if !h.has(JOIN) && h.has(PANICKED) {
+        report_unretrieved(task);
     }
     h.join_waker.wake();
     if let Some(hook) = h.extra_if_any().and_then(|e| e.on_complete.take()) {
@@ -113,4 +116,19 @@ pub(crate) fn complete(task: TaskPtr) {
     }
     // SAFETY: owner thread; this is the registry's hold, taken at spawn.
     unsafe { dec_local(task) };
+}
+
+/// A task ended with a panic that nobody can read (it has no `Task` handle, or its handle was
+/// dropped): asyncio's "Task exception was never retrieved", to the loop's exception handler.
+#[cold]
+pub(crate) fn report_unretrieved(task: TaskPtr) {
+    // SAFETY: the caller holds a reference; owner thread.
+    let h = unsafe { task.header() };
+    let Some(payload) = h.extra_if_any().and_then(|e| e.panic.borrow_mut().take()) else {
+        return;
+    };
+    // SAFETY: as above.
+    let task_ref = TaskRef::from_local(unsafe { LocalRef::new(task) });
+    let context = crate::runtime::exception::never_retrieved(&task_ref, payload);
+    crate::runtime::exception::call_exception_handler_of(h.shared().id, context);
 }

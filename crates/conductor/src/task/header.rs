@@ -65,8 +65,13 @@ pub(crate) struct Vtable {
     pub(crate) dealloc: unsafe fn(TaskPtr),
 }
 
-/// A done-callback and the id `remove_done_callback` knows it by.
-pub(crate) type DoneCallback = (u64, Box<dyn FnOnce(super::TaskRef)>);
+/// A done-callback, the id `remove_done_callback` knows it by, and where it was added (for the
+/// report of a panic).
+pub(crate) type DoneCallback = (
+    u64,
+    &'static std::panic::Location<'static>,
+    Box<dyn FnOnce(super::TaskRef)>,
+);
 
 /// Rarely needed per-task data, allocated on first use so that the header stays at 64 bytes.
 #[derive(Default)]

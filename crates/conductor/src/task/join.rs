@@ -156,6 +156,10 @@ impl<T> Drop for Task<T> {
             // SAFETY: `!Send`, so owner thread; HAS_OUTPUT is set.
             unsafe { (h.vtable.drop_output)(self.inner.local().ptr()) };
         }
+        if h.has(COMPLETE) && h.has(PANICKED) {
+            // Dropped without reading the panic (an unfinished task reports when it ends).
+            super::harness::report_unretrieved(self.inner.local().ptr());
+        }
     }
 }
 

@@ -174,16 +174,20 @@ impl TaskRef {
         n - 1
     }
 
-    /// Runs `f` with this task once it is done, from the loop (`call_soon`), never inline.
+    /// Runs `f` with this task once it is done, from the loop (`call_soon`), never inline. A
+    /// panic in `f` goes to the loop's exception handler (see
+    /// [`call_exception_handler`](crate::runtime::call_exception_handler)).
+    #[track_caller]
     pub fn add_done_callback(&self, f: impl FnOnce(TaskRef) + 'static) -> CallbackId {
+        let at = Location::caller();
         let extra = self.header().extra();
         let id = extra.next_callback.get();
         extra.next_callback.set(id + 1);
         if self.is_done() {
             let me = self.clone();
-            crate::runtime::call_soon_internal(Box::new(move || f(me)));
+            crate::runtime::call_soon_internal(Box::new(move || f(me)), at);
         } else {
-            extra.callbacks.borrow_mut().push((id, Box::new(f)));
+            extra.callbacks.borrow_mut().push((id, at, Box::new(f)));
         }
         CallbackId(id)
     }
@@ -195,7 +199,7 @@ impl TaskRef {
         };
         let mut cbs = extra.callbacks.borrow_mut();
         let before = cbs.len();
-        cbs.retain(|(i, _)| *i != id.0);
+        cbs.retain(|(i, _, _)| *i != id.0);
         before != cbs.len()
     }
 
