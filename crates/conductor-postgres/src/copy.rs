@@ -1,18 +1,23 @@
 //! COPY (asyncpg's `copy_records_to_table` and `copy_from_query`): rows into a table in
 //! PostgreSQL's binary COPY format, and a query's result out as a stream of text-format bytes.
+//!
+//! The binary rows are framed here (11-byte signature, two zero words, per row a field count
+//! and length-prefixed values that tokio-postgres' `ToSql` encodes, a -1 trailer: the format
+//! tokio-postgres' `BinaryCopyInWriter` writes) so that they leave in 64 KiB chunks:
+//! `BinaryCopyInWriter` sends every 4 KiB through a channel of one slot, a task switch and a
+//! socket write each.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
 use futures_core::Stream;
-use futures_util::pin_mut;
-use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::types::{ToSql, Type};
+use futures_util::{pin_mut, SinkExt};
+use tokio_postgres::types::{IsNull, ToSql, Type};
 use tokio_postgres::CopyOutStream;
 
 use crate::connection::Connection;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::listen::quote_ident;
 use crate::session::Fixup;
 
@@ -80,17 +85,28 @@ impl Connection {
             names.join(", ")
         );
         self.call(async {
-            let sink = s.client.copy_in(&copy).await.map_err(|e| s.error(e))?;
-            let writer = BinaryCopyInWriter::new(sink, &types);
-            pin_mut!(writer);
-            for record in records {
-                writer
-                    .as_mut()
-                    .write(record.as_ref())
-                    .await
-                    .map_err(|e| s.error(e))?;
+            let sink = s
+                .client
+                .copy_in::<_, Bytes>(&copy)
+                .await
+                .map_err(|e| s.error(e))?;
+            pin_mut!(sink);
+            let mut buf = BytesMut::with_capacity(CHUNK + CHUNK / 4);
+            buf.put_slice(SIGNATURE);
+            buf.put_i32(0); // flags
+            buf.put_i32(0); // header extension length
+            for (n, record) in records.into_iter().enumerate() {
+                // On an error the sink is dropped unfinished: tokio-postgres aborts the COPY.
+                encode_row(&mut buf, record.as_ref(), &types, &names, n)?;
+                if buf.len() >= CHUNK {
+                    sink.send(buf.split().freeze())
+                        .await
+                        .map_err(|e| s.error(e))?;
+                }
             }
-            writer.finish().await.map_err(|e| s.error(e))
+            buf.put_i16(-1);
+            sink.send(buf.freeze()).await.map_err(|e| s.error(e))?;
+            sink.finish().await.map_err(|e| s.error(e))
         })
         .await
     }
@@ -125,6 +141,48 @@ impl Connection {
             finished: false,
         })
     }
+}
+
+/// The binary COPY format's signature.
+const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
+/// How many encoded bytes go out at once.
+const CHUNK: usize = 64 << 10;
+
+/// One row of the binary format: the field count, then each value as its length (-1 for
+/// NULL) and its bytes.
+fn encode_row(
+    buf: &mut BytesMut,
+    values: &[&(dyn ToSql + Sync)],
+    types: &[Type],
+    names: &[String],
+    row: usize,
+) -> Result<()> {
+    if values.len() != types.len() {
+        return Err(Error::Record(format!(
+            "record {row} has {} values for {} columns",
+            values.len(),
+            types.len()
+        )));
+    }
+    buf.put_i16(values.len() as i16);
+    for (i, (value, ty)) in values.iter().zip(types).enumerate() {
+        let at = buf.len();
+        buf.put_i32(0);
+        let len = match value.to_sql_checked(ty, buf) {
+            Ok(IsNull::Yes) => -1,
+            Ok(IsNull::No) => i32::try_from(buf.len() - at - 4).map_err(|_| {
+                Error::Record(format!("record {row}, column {}: over 2 GiB", names[i]))
+            })?,
+            Err(e) => {
+                return Err(Error::Record(format!(
+                    "record {row}, column {} ({ty}): {e}",
+                    names[i]
+                )))
+            }
+        };
+        buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
+    }
+    Ok(())
 }
 
 /// The bytes of a COPY ... TO STDOUT, as a `Stream` of chunks.

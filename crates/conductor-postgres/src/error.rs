@@ -45,6 +45,9 @@ pub enum Error {
     /// `conductor::timeout` around a call cancels the query the same way and returns
     /// `conductor::TimedOut`.)
     TimedOut(Duration),
+    /// A record given to `copy_records_to_table` does not fit the table: a value count other
+    /// than the columns', or a value of the wrong type. Nothing was copied.
+    Record(String),
     /// `fetchval` found no row.
     NoRows,
     /// The pool gave no connection within its acquire timeout.
@@ -115,6 +118,7 @@ impl fmt::Display for Error {
                 f,
                 "the query timed out after {d:?} and was cancelled on the server"
             ),
+            Error::Record(msg) => write!(f, "COPY aborted, nothing copied: {msg}"),
             Error::NoRows => write!(f, "the query returned no rows"),
             Error::PoolTimedOut(d) => write!(
                 f,

@@ -153,3 +153,55 @@ fn a_copy_out_dropped_early_is_cancelled_and_the_connection_goes_on() {
         conn.close().await;
     });
 }
+
+#[test]
+fn a_record_that_does_not_fit_aborts_the_copy_and_the_connection_goes_on() {
+    let Some(dsn) = common::dsn() else {
+        return;
+    };
+    common::run(async move {
+        let conn = common::connect(&dsn).await;
+        let t = common::table("copy_misfit");
+        conn.execute_script(&format!(
+            "DROP TABLE IF EXISTS {t}; CREATE TABLE {t} (a int, b text)"
+        ))
+        .await
+        .unwrap();
+        // 100,000 good rows first, so that chunks are already on their way when the bad one
+        // comes.
+        let good: Vec<(i32, String)> = (0..100_000).map(|i| (i, format!("r{i}"))).collect();
+        let records = good
+            .iter()
+            .map(|(a, b)| vec![a as &(dyn ToSql + Sync), b])
+            .chain(std::iter::once(vec![
+                &"not an int" as &(dyn ToSql + Sync),
+                &"x",
+            ]));
+        let e = conn
+            .copy_records_to_table(&t, &["a", "b"], records)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, conductor_postgres::Error::Record(_)), "{e}");
+        assert!(
+            e.to_string().contains("record 100000, column \"a\" (int4)"),
+            "{e}"
+        );
+        let short = conn
+            .copy_records_to_table(&t, &["a", "b"], [[&1i32 as &(dyn ToSql + Sync)]])
+            .await
+            .unwrap_err();
+        assert!(
+            short.to_string().contains("1 values for 2 columns"),
+            "{short}"
+        );
+        let n: i64 = conn
+            .fetchval(&format!("SELECT count(*) FROM {t}"), &[])
+            .await
+            .unwrap();
+        assert_eq!(n, 0);
+        conn.execute_script(&format!("DROP TABLE {t}"))
+            .await
+            .unwrap();
+        conn.close().await;
+    });
+}
