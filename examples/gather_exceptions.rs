@@ -23,8 +23,8 @@
 //! asyncio.run(main())
 //! ```
 //!
-//! In Rust an exception is an `Err` value: `try_gather` fails fast on the first `Err`, and plain
-//! `gather` over `Result`s collects every outcome.
+//! In Rust an exception is an `Err` value: `gather` fails fast on the first `Err` (or panic), and
+//! `return_exceptions` collects every outcome, as in asyncio.
 
 use std::time::Duration;
 
@@ -39,13 +39,15 @@ async fn coro(n: u64) -> Result<&'static str, String> {
 
 #[conductor::main]
 pub async fn main() {
-    if let Err(e) = conductor::try_gather([1, 2, 3].map(coro)).await {
+    if let Err(e) = conductor::gather([1, 2, 3].map(coro)).await {
         println!("gather raised: {}", failure(e));
     }
-    let results = conductor::gather([1, 2, 3].map(coro)).await.unwrap();
+    let results = conductor::gather([1, 2, 3].map(coro))
+        .return_exceptions()
+        .await;
     for r in results {
         match r {
-            Err(e) => println!("Error: {e}"),
+            Err(e) => println!("Error: {}", failure(e)),
             Ok(v) => println!("Success: {v}"),
         }
     }

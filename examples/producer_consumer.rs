@@ -4,7 +4,10 @@
 //! gets one and `gather` waits forever (Python prints the lines below, then hangs). The port puts
 //! one end signal per consumer, the usual fix, so that it ends; the Python below has the same
 //! fix, and both print the same lines in the same order. `qsize()` is 1 after each put because
-//! the woken consumer has not taken the item yet, as in asyncio.
+//! the woken consumer has not taken the item yet, as in asyncio. Consumption takes 1.2 s where
+//! the guide has 1 s: with 0.5 s and 1 s, producer and consumers wake at the same instants, and
+//! which runs first then depends on microseconds of drift (in asyncio too), so the two programs
+//! could print ties in either order on a loaded machine; 1.2 s keeps every wake-up 100 ms apart.
 //!
 //! ```python
 //! import asyncio
@@ -23,7 +26,7 @@
 //!         if item is None:
 //!             queue.task_done()
 //!             break
-//!         await asyncio.sleep(1)  # Simulate consumption
+//!         await asyncio.sleep(1.2)  # Simulate consumption
 //!         print(f"[{name}] Consumed: {item}")
 //!         queue.task_done()
 //!
@@ -57,7 +60,7 @@ async fn producer(queue: Arc<Queue<Option<u32>>>, n: u32) {
 
 async fn consumer(queue: Arc<Queue<Option<u32>>>, name: &str) {
     while let Some(item) = queue.get().await.unwrap() {
-        conductor::sleep(Duration::from_secs(1)).await; // simulate consumption
+        conductor::sleep(Duration::from_millis(1200)).await; // simulate consumption
         println!("[{name}] Consumed: {item}");
         queue.task_done().unwrap();
     }

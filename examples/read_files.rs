@@ -78,7 +78,6 @@ pub async fn main() {
         .await
         .unwrap();
     for content in contents {
-        let content = content.unwrap();
         // content[:100]: the first 100 characters (not bytes).
         println!("{}", content.chars().take(100).collect::<String>());
     }

@@ -55,8 +55,8 @@ pub use blocking::{spawn_blocking, spawn_cpu, to_thread, Blocking};
 pub use cancel::{catch_cancel, Cancelled, CatchCancel, Reraise};
 pub use future::{create_future, SettableFuture, SharedTask};
 pub use group::{
-    as_completed, gather, shield, task_group, try_gather, wait, AsCompleted, Gather, ReturnWhen,
-    Shield, TaskGroup, TaskGroupError, TryGather,
+    as_completed, gather, gather_inline, gather_tasks, race, shield, task_group, wait, AsCompleted,
+    Gather, GatherInline, Race, ReturnWhen, Shield, TaskGroup, TaskGroupError, Waitable,
 };
 pub use net::{open_connection, open_unix_connection, start_server, start_unix_server};
 pub use runtime::{
@@ -68,8 +68,8 @@ pub use sync::{
     Semaphore,
 };
 pub use task::{
-    all_tasks, current_task, spawn, spawn_eager, spawn_named, yield_now, InvalidState, Task,
-    TaskError, TaskRef, TaskState,
+    all_tasks, current_task, spawn, spawn_eager, spawn_named, yield_now, InvalidState, Outcome,
+    Task, TaskError, TaskRef, TaskState, Value,
 };
 pub use time::{
     advance, interval, now, sleep, sleep_until, timeout, timeout_at, timeout_scope,

@@ -93,7 +93,7 @@ fn many_files_read_concurrently_are_each_read_whole() {
         let reads = paths.iter().map(|p| fs::read(p.clone()));
         let contents = conductor::gather(reads).await.unwrap();
         for (i, c) in contents.into_iter().enumerate() {
-            assert!(c.unwrap() == pattern(10_000 + i * 97, i as u64), "file {i}");
+            assert!(c == pattern(10_000 + i * 97, i as u64), "file {i}");
         }
     });
 }
@@ -120,7 +120,6 @@ fn concurrent_reads_overlap() {
         let reads = fifos.iter().map(|f| fs::read_to_string(f.clone()));
         let got = conductor::timeout(Duration::from_secs(20), conductor::gather(reads)).await;
         let got = got.expect("the reads did not overlap").unwrap();
-        let got: Vec<String> = got.into_iter().map(Result::unwrap).collect();
         assert_eq!(got, ["fifo 1", "fifo 2", "fifo 3"]);
         writer.join().unwrap();
     });

@@ -1,12 +1,15 @@
 //! TaskGroup (asyncio 3.11): the first failure cancels siblings and body, all are awaited,
 //! every failure is reported together.
 
+mod support;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use conductor::group::{GroupClosed, GroupError};
 use conductor::{catch_cancel, sleep, spawn, task_group, yield_now, Runtime, TaskError};
+use support::{assert_trace, Trace};
 
 fn paused() -> Runtime {
     Runtime::builder().paused_clock().build().unwrap()
@@ -287,4 +290,140 @@ fn children_may_spawn_more_children() {
         n
     });
     assert_eq!(out, 3);
+}
+
+/// A child that fails after `n` loop iterations.
+async fn fail_after(trace: Trace, name: &'static str, n: u32) -> Result<(), String> {
+    for _ in 0..n {
+        yield_now().await;
+    }
+    trace.log(format!("{name} fails"));
+    Err(name.to_string())
+}
+
+/// A child that takes `n` iterations, logging each, and logs its cancellation.
+async fn steps(trace: Trace, name: &'static str, n: u32) -> Result<(), String> {
+    let t = trace.clone();
+    let body = catch_cancel(async move {
+        for i in 0..n {
+            yield_now().await;
+            t.log(format!("{name} step {i}"));
+        }
+        t.log(format!("{name} done"));
+    });
+    match body.await {
+        Ok(()) => Ok(()),
+        Err(cancelled) => {
+            trace.log(format!("{name} cancelled"));
+            cancelled.reraise().await
+        }
+    }
+}
+
+fn error_names(err: &conductor::TaskGroupError<String>) -> String {
+    let names: Vec<String> = err.errors().iter().map(|e| e.to_string()).collect();
+    names.join(", ")
+}
+
+#[test]
+fn children_failing_in_the_same_iteration_are_all_reported_in_asyncios_order() {
+    // asyncio 3.11 and 3.13 print this for the program below (`it` counts loop iterations with a
+    // call_soon ticker): the group hears of a failure from the child's done callback, one
+    // iteration later, so `b`, already queued behind `a`, still runs and fails.
+    //
+    //     async def main():
+    //         await asyncio.sleep(0); L("body starts")
+    //         try:
+    //             async with asyncio.TaskGroup() as tg:
+    //                 tg.create_task(fail("a")); tg.create_task(fail("b"))   # fail after 1 sleep(0)
+    //                 tg.create_task(slow("c", 1)); tg.create_task(slow("d", 5))
+    //                 try: await asyncio.sleep(10)
+    //                 except asyncio.CancelledError: L("body cancelled"); raise
+    //         except ExceptionGroup as eg: L("errors: " + ", ".join(map(str, eg.exceptions)))
+    //         async with asyncio.TaskGroup() as tg:
+    //             tg.create_task(slow("e", 2)); L("body done")
+    //         L("group 2 exited")
+    let trace = Trace::default();
+    let t = trace.clone();
+    trace.run(&paused(), async move {
+        yield_now().await;
+        t.log("body starts");
+        let t2 = t.clone();
+        let r = task_group(|tg| async move {
+            tg.spawn(fail_after(t2.clone(), "a", 1));
+            tg.spawn(fail_after(t2.clone(), "b", 1));
+            tg.spawn(steps(t2.clone(), "c", 1));
+            tg.spawn(steps(t2.clone(), "d", 5));
+            if let Err(c) = catch_cancel(sleep(Duration::from_secs(10))).await {
+                t2.log("body cancelled");
+                c.reraise::<()>().await;
+            }
+            Ok(())
+        })
+        .await;
+        t.log(format!("errors: {}", error_names(&r.unwrap_err())));
+        let t2 = t.clone();
+        task_group(|tg| async move {
+            tg.spawn(steps(t2.clone(), "e", 2));
+            t2.log("body done");
+            Ok::<_, String>(())
+        })
+        .await
+        .unwrap();
+        t.log("group 2 exited");
+    });
+    assert_trace(
+        &trace.lines(),
+        "1: body starts
+         3: a fails
+         3: b fails
+         3: c step 0
+         3: c done
+         3: d step 0
+         4: d cancelled
+         5: body cancelled
+         6: errors: a, b
+         6: body done
+         8: e step 0
+         9: e step 1
+         9: e done
+         11: group 2 exited",
+    );
+}
+
+#[test]
+fn the_bodys_error_is_reported_after_the_childrens() {
+    // asyncio 3.11 and 3.13 append the body's exception last, whichever failed first:
+    //
+    //     async with asyncio.TaskGroup() as tg:       # ExceptionGroup: ['child', 'body']
+    //         tg.create_task(fail_on_cancel("child"))  # raises ValueError when cancelled
+    //         await asyncio.sleep(0); raise ValueError("body")
+    //     async with asyncio.TaskGroup() as tg:       # ExceptionGroup: ['child', 'body']
+    //         tg.create_task(fail_soon("child"))       # raises after one sleep(0)
+    //         try: await asyncio.sleep(10)
+    //         except asyncio.CancelledError: raise ValueError("body")
+    paused().block_on(async {
+        let body_first = task_group(|tg| async move {
+            tg.spawn(async {
+                let _ = catch_cancel(sleep(Duration::from_secs(10))).await;
+                Err::<(), _>("child".to_string())
+            });
+            yield_now().await;
+            Err::<(), _>("body".to_string())
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(error_names(&body_first), "child, body");
+        let child_first = task_group(|tg| async move {
+            tg.spawn(async {
+                yield_now().await;
+                Err::<(), _>("child".to_string())
+            });
+            catch_cancel(sleep(Duration::from_secs(10))).await.ok();
+            Err::<(), _>("body".to_string())
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(error_names(&child_first), "child, body");
+    });
 }

@@ -170,9 +170,27 @@ pub(crate) fn cancel_task(task: TaskPtr, msg: Option<Arc<str>>) -> bool {
 
 /// Raises a cancellation again from inside `task` (a re-raise, or an awaited task that ended
 /// cancelled because this task's cancellation was forwarded to it).
+///
+/// It goes where a bare `raise` in an `except CancelledError:` block goes: to the nearest
+/// catching scope that encloses the code raising it, below the target. Only with none does it
+/// fall back to the target itself. Delivering it to every leaf below the target instead (as a
+/// new cancellation is) would hand it again to sibling branches of the task that already took
+/// it and are cleaning up.
 pub(crate) fn raise(task: TaskPtr, target: Target, msg: Option<Arc<str>>) {
-    if let Delivered::ToScopes = deliver(task, target, &msg) {
-        return;
+    let reached_target = match mark_enclosing_catcher(task, target, &msg) {
+        Enclosing::Catcher(waker) => {
+            if let Some(w) = waker {
+                w.wake();
+            }
+            return;
+        }
+        Enclosing::Target => true,
+        Enclosing::Unknown => false,
+    };
+    if !reached_target {
+        if let Delivered::ToScopes = deliver(task, target, &msg) {
+            return;
+        }
     }
     // SAFETY: `task` is the running task.
     let h = unsafe { task.header() };
@@ -187,6 +205,55 @@ pub(crate) fn raise(task: TaskPtr, target: Target, msg: Option<Arc<str>>) {
     }
     h.set(MUST_CANCEL);
     schedule(task);
+}
+
+/// What encloses the code that raises a cancellation, below its target.
+enum Enclosing {
+    /// A catching scope, now marked; its waker.
+    Catcher(Option<Waker>),
+    /// The target scope itself, with no catcher in between.
+    Target,
+    /// Not known from the scopes being polled (raised outside a poll of `task`, or the target is
+    /// not on the stack): the cancellation goes to the leaves below the target.
+    Unknown,
+}
+
+/// Marks the innermost catching scope on the stack of scopes being polled in `task` (the running
+/// task), if one is below `target`.
+fn mark_enclosing_catcher(task: TaskPtr, target: Target, msg: &Option<Arc<str>>) -> Enclosing {
+    context::with_core(|c| {
+        let Some(c) = c.filter(|c| c.current_task() == Some(task)) else {
+            return Enclosing::Unknown;
+        };
+        // SAFETY: the running task is alive; we are on its loop's thread.
+        let Some(extra) = unsafe { task.header() }.extra_if_any() else {
+            return Enclosing::Unknown;
+        };
+        let mut tree = extra.scopes.borrow_mut();
+        let frames = c.frames.borrow();
+        for frame in frames.iter().rev() {
+            // A lazy frame is a timeout with no node yet: not a catcher, and not a target that
+            // anything inside it could have been cancelled by.
+            let Frame::Node(key) = *frame else { continue };
+            if target == Target::Scope(key) {
+                return Enclosing::Target;
+            }
+            let Some(node) = tree.get_mut(key) else {
+                continue;
+            };
+            if matches!(node.kind, Kind::Catch | Kind::Handler) {
+                node.mark = Some(Mark {
+                    target,
+                    msg: msg.clone(),
+                });
+                return Enclosing::Catcher(node.waker.clone());
+            }
+        }
+        match target {
+            Target::Task => Enclosing::Target,
+            Target::Scope(_) => Enclosing::Unknown,
+        }
+    })
 }
 
 /// The running task's node forwarding to `awaited`, found in its tree (a `Task` handle keeps no

@@ -10,11 +10,15 @@ use std::time::Duration;
 
 use futures_core::Stream;
 
-use crate::task::Task;
+use super::Waitable;
 use crate::time::{sleep, Sleep, TimedOut};
 
 /// Yields `tasks` in completion order, as a stream of the original (now finished) tasks
 /// (asyncio 3.13's `async for t in as_completed(tasks)`).
+///
+/// The tasks are any [`Waitable`] handles (`Task<T>`s, references, `&dyn Waitable` to mix output
+/// types); [`Waitable::has_failed`] tells whether a yielded task failed, as `await t` raising
+/// does in asyncio.
 ///
 /// ```
 /// use std::time::Duration;
@@ -32,16 +36,18 @@ use crate::time::{sleep, Sleep, TimedOut};
 /// assert_eq!(order, [1, 2, 3]);
 /// # });
 /// ```
-pub fn as_completed<T, I>(tasks: I) -> AsCompleted<T>
+pub fn as_completed<H, I>(tasks: I) -> AsCompleted<H>
 where
-    I: IntoIterator<Item = Task<T>>,
+    H: Waitable,
+    I: IntoIterator<Item = H>,
 {
-    let tasks: Vec<Option<Task<T>>> = tasks.into_iter().map(Some).collect();
+    let tasks: Vec<Option<H>> = tasks.into_iter().map(Some).collect();
     let shared = Rc::new(Shared::default());
     for (i, task) in tasks.iter().enumerate() {
         let shared = shared.clone();
         task.as_ref()
             .expect("just built")
+            .as_task_ref()
             .add_done_callback(move |_| {
                 shared.finished.borrow_mut().push_back(i);
                 if let Some(w) = shared.waker.borrow_mut().take() {
@@ -60,20 +66,20 @@ struct Shared {
 
 /// The stream returned by [`as_completed`].
 #[must_use = "streams do nothing unless polled"]
-pub struct AsCompleted<T> {
-    tasks: Vec<Option<Task<T>>>,
+pub struct AsCompleted<H> {
+    tasks: Vec<Option<H>>,
     shared: Rc<Shared>,
 }
 
-impl<T> AsCompleted<T> {
+impl<H> AsCompleted<H> {
     /// The next task to finish, or `None` when all were yielded.
-    pub async fn next(&mut self) -> Option<Task<T>> {
+    pub async fn next(&mut self) -> Option<H> {
         poll_fn(|cx| self.poll_next_task(cx)).await
     }
 
     /// Gives up after `duration`: the stream then yields `Err(TimedOut)` once and ends (asyncio's
     /// `as_completed(..., timeout=)`, which raises `TimeoutError`).
-    pub fn with_timeout(self, duration: Duration) -> AsCompletedTimeout<T> {
+    pub fn with_timeout(self, duration: Duration) -> AsCompletedTimeout<H> {
         AsCompletedTimeout {
             inner: self,
             timer: sleep(duration),
@@ -81,7 +87,7 @@ impl<T> AsCompleted<T> {
         }
     }
 
-    fn poll_next_task(&mut self, cx: &mut Context<'_>) -> Poll<Option<Task<T>>> {
+    fn poll_next_task(&mut self, cx: &mut Context<'_>) -> Poll<Option<H>> {
         if let Some(i) = self.shared.finished.borrow_mut().pop_front() {
             return Poll::Ready(self.tasks[i].take());
         }
@@ -93,35 +99,35 @@ impl<T> AsCompleted<T> {
     }
 }
 
-impl<T> Unpin for AsCompleted<T> {}
+impl<H> Unpin for AsCompleted<H> {}
 
-impl<T> Stream for AsCompleted<T> {
-    type Item = Task<T>;
+impl<H> Stream for AsCompleted<H> {
+    type Item = H;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Task<T>>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<H>> {
         self.poll_next_task(cx)
     }
 }
 
 /// The stream returned by [`AsCompleted::with_timeout`].
 #[must_use = "streams do nothing unless polled"]
-pub struct AsCompletedTimeout<T> {
-    inner: AsCompleted<T>,
+pub struct AsCompletedTimeout<H> {
+    inner: AsCompleted<H>,
     timer: Sleep,
     timed_out: bool,
 }
 
-impl<T> AsCompletedTimeout<T> {
+impl<H> AsCompletedTimeout<H> {
     /// The next task to finish, `Err(TimedOut)` once time is up, then `None`.
-    pub async fn next(&mut self) -> Option<Result<Task<T>, TimedOut>> {
+    pub async fn next(&mut self) -> Option<Result<H, TimedOut>> {
         poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
     }
 }
 
-impl<T> Unpin for AsCompletedTimeout<T> {}
+impl<H> Unpin for AsCompletedTimeout<H> {}
 
-impl<T> Stream for AsCompletedTimeout<T> {
-    type Item = Result<Task<T>, TimedOut>;
+impl<H> Stream for AsCompletedTimeout<H> {
+    type Item = Result<H, TimedOut>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if self.timed_out {

@@ -1,8 +1,10 @@
 //! `gather`: run futures concurrently as tasks and collect their results in argument order.
 
 use std::cell::{Cell, RefCell};
+use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
+use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -11,18 +13,22 @@ use std::task::{Context, Poll, Waker};
 use pin_project_lite::pin_project;
 
 use crate::cancel::{self, Kind, Mark, ScopeHandle};
-use crate::task::{Task, TaskError, TaskRef};
+use crate::task::{Outcome, Task, TaskError, TaskRef};
 
-/// Runs every future of `futures` as a task, at once, and resolves to their outputs in the order
+/// Runs every future of `futures` as a task, at once, and resolves to their values in the order
 /// given (asyncio's `gather(*aws)`).
 ///
-/// As in asyncio, the first child that fails (panics, or is cancelled) makes the gather fail
-/// with that error while the other children keep running; [`Gather::return_exceptions`] collects
-/// every outcome instead. Cancelling the task that awaits the gather cancels every child, waits
-/// for them, and then cancels the awaiting task.
+/// As in asyncio, the first child that fails makes the gather fail with that failure while the
+/// other children keep running. A failure is a panic or a cancellation
+/// ([`GatherError::Task`]), or an output that is a failed [`Outcome`]: an `Err`
+/// ([`GatherError::Failed`]), as a coroutine that raises. The values are the outputs, or what is
+/// inside their `Ok`. [`Gather::return_exceptions`] collects every outcome instead. Cancelling
+/// the task that awaits the gather cancels every child, waits for them, and then cancels the
+/// awaiting task.
 ///
 /// ```
 /// use std::time::Duration;
+/// use conductor::group::GatherError;
 /// # conductor::run(async {
 /// let results = conductor::gather((1..=3).map(|i| async move {
 ///     conductor::sleep(Duration::from_millis(10 * (4 - i))).await;
@@ -31,6 +37,12 @@ use crate::task::{Task, TaskError, TaskRef};
 /// .await
 /// .unwrap();
 /// assert_eq!(results, [10, 20, 30]); // argument order, not completion order
+///
+/// let failed = conductor::gather((1..=3).map(|i| async move {
+///     if i == 2 { Err(format!("{i} failed")) } else { Ok(i) }
+/// }))
+/// .await;
+/// assert!(matches!(failed, Err(GatherError::Failed(e)) if e == "2 failed"));
 /// # });
 /// ```
 #[track_caller]
@@ -38,35 +50,107 @@ pub fn gather<I, F>(futures: I) -> Gather<F::Output>
 where
     I: IntoIterator<Item = F>,
     F: Future + 'static,
-    F::Output: 'static,
+    F::Output: Outcome + 'static,
 {
     Gather {
-        core: GatherCore::spawn(futures, |_| false),
+        core: GatherCore::spawn(futures),
     }
 }
 
-/// Like [`gather`], for futures that return `Result`: the first `Err` (or failed task) ends the
-/// gather at once with that error, and the other children keep running (asyncio's default
-/// `gather` behaviour, with errors as values).
-#[track_caller]
-pub fn try_gather<I, F, T, E>(futures: I) -> TryGather<T, E>
+/// [`gather`] over tasks already spawned (asyncio's `gather(*tasks)`): their values, or the first
+/// failure, without running each task under another one.
+///
+/// A task's failure is its own: a panic or a cancellation ([`GatherError::Task`]), or an `Err`
+/// output ([`GatherError::Failed`]), so a `Task<Result<T, E>>` gathers into `Vec<T>` or the
+/// first `E`. The gather hears of each task from its done callback, as asyncio's does. The
+/// other tasks keep running after a failure; cancelling the task that awaits the gather cancels
+/// them all and waits for them, as asyncio does.
+///
+/// ```
+/// use std::time::Duration;
+/// use conductor::{gather_tasks, sleep, spawn};
+/// # conductor::Runtime::builder().paused_clock().build().unwrap().block_on(async {
+/// let tasks: Vec<_> = (1..=3u64)
+///     .map(|i| spawn(async move {
+///         sleep(Duration::from_secs(4 - i)).await;
+///         Ok::<_, String>(i)
+///     }))
+///     .collect();
+/// assert_eq!(gather_tasks(tasks).await.unwrap(), [1, 2, 3]);
+/// # });
+/// ```
+pub fn gather_tasks<I, T>(tasks: I) -> Gather<T>
 where
-    I: IntoIterator<Item = F>,
-    F: Future<Output = Result<T, E>> + 'static,
-    T: 'static,
-    E: 'static,
+    I: IntoIterator<Item = Task<T>>,
+    T: Outcome + 'static,
 {
-    TryGather {
-        core: GatherCore::spawn(futures, |r| matches!(r, Ok(Err(_)))),
+    Gather {
+        core: GatherCore::watch(tasks),
     }
 }
 
-/// Why a [`try_gather`] failed.
+/// Why a [`gather`] failed, or why one of its children has no value
+/// ([`Gather::return_exceptions`]).
 pub enum GatherError<E> {
-    /// A child returned this error.
+    /// A child's output was this error (its `Err`).
     Failed(E),
     /// A child panicked or was cancelled.
     Task(TaskError),
+}
+
+impl<E> GatherError<E> {
+    /// Whether a child panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self, GatherError::Task(e) if e.is_panic())
+    }
+
+    /// Whether a child was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, GatherError::Task(e) if e.is_cancelled())
+    }
+
+    /// The child's error, or `None` when it panicked or was cancelled.
+    pub fn into_failed(self) -> Option<E> {
+        match self {
+            GatherError::Failed(e) => Some(e),
+            GatherError::Task(_) => None,
+        }
+    }
+}
+
+impl<E> From<TaskError> for GatherError<E> {
+    fn from(e: TaskError) -> Self {
+        GatherError::Task(e)
+    }
+}
+
+/// A gather whose children cannot fail with an error value failed as a task fails.
+impl From<GatherError<Infallible>> for TaskError {
+    fn from(e: GatherError<Infallible>) -> Self {
+        match e {
+            GatherError::Task(e) => e,
+            GatherError::Failed(never) => match never {},
+        }
+    }
+}
+
+/// `gather(...).await?` in a function that returns `io::Result`, over `io::Result` outputs: the
+/// child's `io::Error` as it is; a panic or a cancellation as `From<TaskError>` makes it (the
+/// panic stays resumable).
+impl From<GatherError<io::Error>> for io::Error {
+    fn from(e: GatherError<io::Error>) -> Self {
+        match e {
+            GatherError::Failed(e) => e,
+            GatherError::Task(e) => e.into(),
+        }
+    }
+}
+
+/// `gather(...).await?` in a function that returns `io::Result`, over outputs that cannot fail.
+impl From<GatherError<Infallible>> for io::Error {
+    fn from(e: GatherError<Infallible>) -> Self {
+        TaskError::from(e).into()
+    }
 }
 
 impl<E: fmt::Debug> fmt::Debug for GatherError<E> {
@@ -87,7 +171,27 @@ impl<E: fmt::Display> fmt::Display for GatherError<E> {
     }
 }
 
-impl<E: fmt::Debug + fmt::Display> std::error::Error for GatherError<E> {}
+impl<E: fmt::Debug + fmt::Display + 'static> std::error::Error for GatherError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            GatherError::Failed(_) => None,
+            GatherError::Task(e) => Some(e),
+        }
+    }
+}
+
+/// A child's outcome as the gather reports it: the value, or why there is none.
+pub(crate) fn flatten<T: Outcome>(r: Result<T, TaskError>) -> Result<T::Ok, GatherError<T::Err>> {
+    match r {
+        Ok(output) => output.into_result().map_err(GatherError::Failed),
+        Err(e) => Err(GatherError::Task(e)),
+    }
+}
+
+/// A child's outcome is a failure: a panic, a cancellation, or a failed output.
+fn failed<T: Outcome>(r: &Result<T, TaskError>) -> bool {
+    r.as_ref().map_or(true, Outcome::is_failure)
+}
 
 /// What the children share with the gather.
 struct State<T> {
@@ -95,12 +199,32 @@ struct State<T> {
     remaining: Cell<usize>,
     first_failure: Cell<Option<usize>>,
     waker: RefCell<Option<Waker>>,
-    fails: fn(&Result<T, TaskError>) -> bool,
 }
 
 impl<T> State<T> {
+    fn new(n: usize) -> Rc<Self> {
+        Rc::new(State {
+            results: RefCell::new((0..n).map(|_| None).collect()),
+            remaining: Cell::new(n),
+            first_failure: Cell::new(None),
+            waker: RefCell::new(None),
+        })
+    }
+}
+
+impl<T: Outcome + 'static> State<T> {
+    /// Schedules [`finish`](Self::finish) for the next iteration: the gather hears of a child's
+    /// end from a callback, as asyncio's gather from its children's done callbacks, so the
+    /// awaiting task resumes in the same iteration as asyncio's.
+    #[track_caller]
+    fn report(self: &Rc<Self>, index: usize, result: Result<T, TaskError>) {
+        let state = self.clone();
+        let finish = Box::new(move || state.finish(index, result));
+        crate::runtime::call_soon_internal(finish, std::panic::Location::caller());
+    }
+
     fn finish(&self, index: usize, result: Result<T, TaskError>) {
-        let failed = result.is_err() || (self.fails)(&result);
+        let failed = failed(&result);
         self.results.borrow_mut()[index] = Some(result);
         self.remaining.set(self.remaining.get() - 1);
         let newly_failed = failed && self.first_failure.get().is_none();
@@ -118,7 +242,11 @@ impl<T> State<T> {
 pin_project! {
     /// One gathered future, run as its own task: reports its outcome to the shared state,
     /// including a panic (caught here) or a cancellation (seen when it is dropped unfinished).
-    struct Child<F: Future> {
+    struct Child<F: Future>
+    where
+        F::Output: Outcome,
+        F::Output: 'static,
+    {
         #[pin]
         future: F,
         state: Rc<State<F::Output>>,
@@ -126,20 +254,27 @@ pin_project! {
         done: bool,
     }
 
-    impl<F: Future> PinnedDrop for Child<F> {
+    impl<F: Future> PinnedDrop for Child<F>
+    where
+        F::Output: Outcome,
+        F::Output: 'static,
+    {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if !*this.done {
                 let msg = crate::current_task().and_then(|t| {
                     t.local().header().extra_if_any().and_then(|e| e.cancel_msg.borrow().clone())
                 });
-                this.state.finish(*this.index, Err(TaskError::cancelled(msg)));
+                this.state.report(*this.index, Err(TaskError::cancelled(msg)));
             }
         }
     }
 }
 
-impl<F: Future> Future for Child<F> {
+impl<F: Future> Future for Child<F>
+where
+    F::Output: Outcome + 'static,
+{
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -151,12 +286,13 @@ impl<F: Future> Future for Child<F> {
             Err(payload) => Err(TaskError::Panicked(payload)),
         };
         *this.done = true;
-        this.state.finish(*this.index, outcome);
+        this.state.report(*this.index, outcome);
         Poll::Ready(())
     }
 }
 
-/// The machinery shared by [`Gather`], [`GatherResults`] and [`TryGather`].
+/// The machinery shared by [`Gather`] and [`GatherResults`], over spawned children or given
+/// tasks.
 struct GatherCore<T> {
     state: Rc<State<T>>,
     children: Vec<TaskRef>,
@@ -173,22 +309,15 @@ enum Step<T> {
     Failed(Result<T, TaskError>),
 }
 
-impl<T: 'static> GatherCore<T> {
+impl<T: Outcome + 'static> GatherCore<T> {
     #[track_caller]
-    fn spawn<I, F>(futures: I, fails: fn(&Result<T, TaskError>) -> bool) -> Self
+    fn spawn<I, F>(futures: I) -> Self
     where
         I: IntoIterator<Item = F>,
         F: Future<Output = T> + 'static,
     {
         let futures: Vec<F> = futures.into_iter().collect();
-        let n = futures.len();
-        let state = Rc::new(State {
-            results: RefCell::new((0..n).map(|_| None).collect()),
-            remaining: Cell::new(n),
-            first_failure: Cell::new(None),
-            waker: RefCell::new(None),
-            fails,
-        });
+        let state = State::new(futures.len());
         let children = futures
             .into_iter()
             .enumerate()
@@ -202,6 +331,31 @@ impl<T: 'static> GatherCore<T> {
                 child.task_ref()
             })
             .collect();
+        GatherCore::new(state, children)
+    }
+}
+
+impl<T: Outcome + 'static> GatherCore<T> {
+    fn watch<I: IntoIterator<Item = Task<T>>>(tasks: I) -> Self {
+        let tasks: Vec<Task<T>> = tasks.into_iter().collect();
+        let state = State::new(tasks.len());
+        let children = tasks
+            .into_iter()
+            .enumerate()
+            .map(|(index, mut task)| {
+                let child = task.task_ref();
+                let state = state.clone();
+                // A done callback runs one iteration after the task ends, as asyncio's.
+                child.add_done_callback(move |_| state.finish(index, task.result()));
+                child
+            })
+            .collect();
+        GatherCore::new(state, children)
+    }
+}
+
+impl<T> GatherCore<T> {
+    fn new(state: Rc<State<T>>, children: Vec<TaskRef>) -> Self {
         GatherCore {
             state,
             children,
@@ -210,9 +364,7 @@ impl<T: 'static> GatherCore<T> {
             raised: false,
         }
     }
-}
 
-impl<T> GatherCore<T> {
     fn poll_step(&mut self, cx: &mut Context<'_>, fail_fast: bool) -> Poll<Step<T>> {
         if self.raised {
             return Poll::Pending;
@@ -270,20 +422,20 @@ pub struct Gather<T> {
 }
 
 impl<T> Gather<T> {
-    /// Collects every child's outcome instead of failing on the first error (asyncio's
+    /// Collects every child's outcome instead of failing on the first failure (asyncio's
     /// `gather(..., return_exceptions=True)`).
     pub fn return_exceptions(self) -> GatherResults<T> {
         GatherResults { core: self.core }
     }
 }
 
-impl<T> Future for Gather<T> {
-    type Output = Result<Vec<T>, TaskError>;
+impl<T: Outcome> Future for Gather<T> {
+    type Output = Result<Vec<T::Ok>, GatherError<T::Err>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.core.poll_step(cx, true).map(|step| match step {
-            Step::All(results) => results.into_iter().collect(),
-            Step::Failed(r) => Err(r.err().expect("gather fails only on errors")),
+            Step::All(results) => results.into_iter().map(flatten).collect(),
+            Step::Failed(r) => Err(flatten(r).err().expect("gather fails only on failures")),
         })
     }
 }
@@ -294,219 +446,13 @@ pub struct GatherResults<T> {
     core: GatherCore<T>,
 }
 
-impl<T> Future for GatherResults<T> {
-    type Output = Vec<Result<T, TaskError>>;
+impl<T: Outcome> Future for GatherResults<T> {
+    type Output = Vec<Result<T::Ok, GatherError<T::Err>>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.core.poll_step(cx, false).map(|step| match step {
-            Step::All(results) => results,
+            Step::All(results) => results.into_iter().map(flatten).collect(),
             Step::Failed(_) => unreachable!("return_exceptions never fails fast"),
         })
     }
-}
-
-/// The future returned by [`try_gather`].
-#[must_use = "the children run anyway; await the gather to get their results"]
-pub struct TryGather<T, E> {
-    core: GatherCore<Result<T, E>>,
-}
-
-impl<T, E> Future for TryGather<T, E> {
-    type Output = Result<Vec<T>, GatherError<E>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.core.poll_step(cx, true).map(|step| match step {
-            Step::All(results) => results
-                .into_iter()
-                .map(|r| match r {
-                    Ok(Ok(v)) => Ok(v),
-                    Ok(Err(e)) => Err(GatherError::Failed(e)),
-                    Err(e) => Err(GatherError::Task(e)),
-                })
-                .collect(),
-            Step::Failed(Ok(Err(e))) => Err(GatherError::Failed(e)),
-            Step::Failed(Err(e)) => Err(GatherError::Task(e)),
-            Step::Failed(Ok(Ok(_))) => unreachable!("a success is not a failure"),
-        })
-    }
-}
-
-/// Gathers futures of different types; see [`gather!`](crate::gather!).
-#[must_use = "the children run anyway; await the gather to get their results"]
-pub struct GatherTuple<S> {
-    slots: S,
-    scope: Option<ScopeHandle>,
-    cancelling: Option<Mark>,
-    raised: bool,
-}
-
-/// A child of [`gather!`](crate::gather!): its task, then its output.
-#[doc(hidden)]
-pub enum TupleSlot<T> {
-    Running(Task<T>),
-    Done(T),
-    Taken,
-}
-
-impl<T> TupleSlot<T> {
-    #[track_caller]
-    pub fn spawn<F>(future: F) -> Self
-    where
-        F: Future<Output = T> + 'static,
-        T: 'static,
-    {
-        TupleSlot::Running(crate::spawn(future))
-    }
-
-    /// Ready(Ok) once done; Ready(Err) on the child's failure.
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), TaskError>> {
-        if let TupleSlot::Running(task) = self {
-            match task.poll_join(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok(v)) => *self = TupleSlot::Done(v),
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-            }
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    fn cancel(&self) {
-        if let TupleSlot::Running(task) = self {
-            task.cancel();
-        }
-    }
-
-    fn take(&mut self) -> T {
-        match std::mem::replace(self, TupleSlot::Taken) {
-            TupleSlot::Done(v) => v,
-            _ => unreachable!("taken only when every slot is done"),
-        }
-    }
-}
-
-/// Tuples of [`TupleSlot`]s (implemented up to 12 elements).
-#[doc(hidden)]
-pub trait TupleSlots {
-    type Output;
-    /// Ready(Ok) when all are done, Ready(Err) on the first failure.
-    fn poll_all(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), TaskError>>;
-    fn cancel_all(&self);
-    fn all_done(&mut self, cx: &mut Context<'_>) -> bool;
-    fn take_all(&mut self) -> Self::Output;
-}
-
-macro_rules! tuple_slots {
-    ($($t:ident $i:tt),+) => {
-        impl<$($t),+> TupleSlots for ($(TupleSlot<$t>,)+) {
-            type Output = ($($t,)+);
-
-            fn poll_all(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), TaskError>> {
-                let mut pending = false;
-                $(
-                    match self.$i.poll(cx) {
-                        Poll::Pending => pending = true,
-                        Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                        Poll::Ready(Ok(())) => {}
-                    }
-                )+
-                if pending { Poll::Pending } else { Poll::Ready(Ok(())) }
-            }
-
-            fn cancel_all(&self) {
-                $( self.$i.cancel(); )+
-            }
-
-            fn all_done(&mut self, cx: &mut Context<'_>) -> bool {
-                let mut done = true;
-                $( done &= self.$i.poll(cx).is_ready(); )+
-                done
-            }
-
-            fn take_all(&mut self) -> Self::Output {
-                ($( self.$i.take(), )+)
-            }
-        }
-    };
-}
-
-tuple_slots!(A 0);
-tuple_slots!(A 0, B 1);
-tuple_slots!(A 0, B 1, C 2);
-tuple_slots!(A 0, B 1, C 2, D 3);
-tuple_slots!(A 0, B 1, C 2, D 3, E 4);
-tuple_slots!(A 0, B 1, C 2, D 3, E 4, F 5);
-tuple_slots!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-tuple_slots!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
-tuple_slots!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
-tuple_slots!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
-tuple_slots!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
-tuple_slots!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
-
-impl<S: TupleSlots> GatherTuple<S> {
-    #[doc(hidden)]
-    pub fn new(slots: S) -> Self {
-        GatherTuple {
-            slots,
-            scope: None,
-            cancelling: None,
-            raised: false,
-        }
-    }
-}
-
-impl<S: TupleSlots + Unpin> Future for GatherTuple<S> {
-    type Output = Result<S::Output, TaskError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        if this.raised {
-            return Poll::Pending;
-        }
-        match &this.scope {
-            None => this.scope = ScopeHandle::register(Kind::Handler, cx.waker()),
-            Some(scope) => {
-                if let Some(mark) = scope.take_mark() {
-                    this.slots.cancel_all();
-                    this.cancelling = Some(mark);
-                }
-            }
-        }
-        if let Some(mark) = &this.cancelling {
-            if this.slots.all_done(cx) {
-                this.raised = true;
-                this.scope = None;
-                if let Some(me) = cancel::current_task() {
-                    cancel::raise(me, mark.target, mark.msg.clone());
-                }
-            }
-            return Poll::Pending;
-        }
-        match this.slots.poll_all(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Err(e)) => {
-                this.scope = None;
-                Poll::Ready(Err(e))
-            }
-            Poll::Ready(Ok(())) => {
-                this.scope = None;
-                Poll::Ready(Ok(this.slots.take_all()))
-            }
-        }
-    }
-}
-
-/// Runs futures of different types concurrently, each as a task, and resolves to a tuple of
-/// their outputs: `Result<(A, B, ...), TaskError>` (asyncio's `gather(a, b, ...)`, up to 12).
-///
-/// ```
-/// # conductor::run(async {
-/// let (n, s) = conductor::gather!(async { 1 }, async { "two" }).await.unwrap();
-/// assert_eq!((n, s), (1, "two"));
-/// # });
-/// ```
-#[macro_export]
-macro_rules! gather {
-    ($($future:expr),+ $(,)?) => {
-        $crate::group::GatherTuple::new(($($crate::group::TupleSlot::spawn($future),)+))
-    };
 }

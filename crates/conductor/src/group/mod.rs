@@ -1,24 +1,38 @@
 //! Structured concurrency: asyncio's `gather`, `wait`, `as_completed`, `shield` and
-//! `TaskGroup`.
+//! `TaskGroup`, and `race`.
 //!
-//! Every combinator here runs its children as tasks, as asyncio does, so a failing or cancelled
-//! child never takes its siblings down with it unless the combinator says so. The cancellation
-//! rules follow asyncio: cancelling a task that awaits `gather` or a `TaskGroup` cancels the
-//! children and waits for them; `wait` and `as_completed` leave them alone; `shield` protects its
-//! child. Built on `task` and `cancel`; knows nothing of the loop's internals.
+//! The asyncio combinators run their children as tasks, as asyncio does, so a failing or
+//! cancelled child never takes its siblings down with it unless the combinator says so, and
+//! they hear of a child's end from a callback one loop iteration later, as asyncio's done
+//! callbacks. `race` polls its futures in the calling task instead (`branches`), so they may
+//! borrow locals. What counts as a failed child is one definition (`task::Outcome`,
+//! `Waitable::has_failed`). The cancellation rules follow asyncio: cancelling a task that awaits
+//! `gather` or a `TaskGroup` cancels the children and waits for them; `wait` and `as_completed`
+//! leave them alone; `shield` protects its child. Built on `task` and `cancel`; knows nothing of
+//! the loop's internals.
 
 mod as_completed;
+mod branches;
 mod gather;
+mod gather_inline;
+mod gather_tuple;
+mod race;
 mod shield;
 mod task_group;
 mod wait;
+mod waitable;
 
 pub use as_completed::{as_completed, AsCompleted, AsCompletedTimeout};
-pub use gather::{gather, try_gather, Gather, GatherError, GatherResults, GatherTuple, TryGather};
+pub use gather::{gather, gather_tasks, Gather, GatherError, GatherResults};
+pub use gather_inline::{gather_inline, GatherInline, GatherInlineResults};
+pub use gather_tuple::GatherTuple;
 #[doc(hidden)]
-pub use gather::{TupleSlot, TupleSlots};
+pub use gather_tuple::{FutureIntoSlot, SlotOf, TaskIntoSlot, TupleShared, TupleSlot, TupleSlots};
+pub use race::{race, Race};
 pub use shield::{shield, Shield};
 pub use task_group::{
-    task_group, GroupClosed, GroupError, GroupTask, TaskGroup, TaskGroupError, TaskGroupFuture,
+    task_group, GroupClosed, GroupError, GroupIoError, GroupTask, TaskGroup, TaskGroupError,
+    TaskGroupFuture,
 };
 pub use wait::{wait, ReturnWhen, Wait};
+pub use waitable::Waitable;

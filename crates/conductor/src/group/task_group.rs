@@ -4,6 +4,7 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
+use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -68,6 +69,7 @@ where
         state,
         scope: None,
         outer: None,
+        body_error: None,
         body_cancelled: false,
         raised: false,
     }
@@ -146,6 +148,71 @@ impl<E: fmt::Display> fmt::Display for TaskGroupError<E> {
 
 impl<E: fmt::Debug + fmt::Display> std::error::Error for TaskGroupError<E> {}
 
+/// A child's failure into an `io::Error`: its error as `Into` makes it, a panic as a resumable
+/// [`PanicError`](crate::task::PanicError).
+impl<E: Into<io::Error>> From<GroupError<E>> for io::Error {
+    fn from(e: GroupError<E>) -> Self {
+        match e {
+            GroupError::Failed(e) => e.into(),
+            GroupError::Panicked(payload) => crate::task::PanicError::new(payload).into(),
+        }
+    }
+}
+
+/// `task_group(...).await?` in a function that returns `io::Result`. One failure (the common
+/// case: the first failure cancels the others) comes out as it is, so its kind and message are
+/// the child's. Several come out as one error, of the first failure's kind, whose inner
+/// [`GroupIoError`] keeps them all: none is dropped.
+impl<E: Into<io::Error>> From<TaskGroupError<E>> for io::Error {
+    fn from(e: TaskGroupError<E>) -> Self {
+        let mut errors: Vec<io::Error> = e.errors.into_iter().map(Into::into).collect();
+        match errors.len() {
+            0 => io::Error::other("a TaskGroup was cancelled from inside without a failure"),
+            1 => errors.remove(0),
+            _ => io::Error::new(errors[0].kind(), GroupIoError { errors }),
+        }
+    }
+}
+
+/// Several failures of a task group, each as an `io::Error` (what `From<TaskGroupError<E>>` puts
+/// inside the `io::Error` it makes when more than one child failed).
+#[derive(Debug)]
+pub struct GroupIoError {
+    errors: Vec<io::Error>,
+}
+
+impl GroupIoError {
+    /// The failures, in the order the group reported them.
+    pub fn errors(&self) -> &[io::Error] {
+        &self.errors
+    }
+
+    /// The failures, by value.
+    pub fn into_errors(self) -> Vec<io::Error> {
+        self.errors
+    }
+}
+
+impl fmt::Display for GroupIoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unhandled errors in a TaskGroup ({} sub-exceptions)",
+            self.errors.len()
+        )?;
+        for (i, e) in self.errors.iter().enumerate() {
+            write!(f, "\n  {}: {e}", i + 1)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for GroupIoError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.errors.first().map(|e| e as _)
+    }
+}
+
 /// The group is finished, or is shutting down after a failure: it takes no new tasks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GroupClosed;
@@ -161,7 +228,9 @@ impl std::error::Error for GroupClosed {}
 struct GroupState<E> {
     errors: RefCell<Vec<GroupError<E>>>,
     children: RefCell<Vec<TaskRef>>,
+    /// Children whose end the group has not heard of yet.
     running: Cell<usize>,
+    /// A failure was seen: the group is shutting down (asyncio's `_aborting`).
     failed: Cell<bool>,
     closed: Cell<bool>,
     waker: RefCell<Option<Waker>>,
@@ -174,12 +243,13 @@ impl<E> GroupState<E> {
         }
     }
 
-    fn fail(&self, error: GroupError<E>) {
-        self.errors.borrow_mut().push(error);
+    /// Cancels the children and, through the group's next poll, the body (asyncio's `_abort`
+    /// and `parent_task.cancel()`), once.
+    fn abort(&self) {
         if !self.failed.replace(true) {
             self.cancel_children();
+            self.wake();
         }
-        self.wake();
     }
 
     fn cancel_children(&self) {
@@ -189,11 +259,30 @@ impl<E> GroupState<E> {
         }
     }
 
-    fn child_finished(&self) {
+    /// asyncio's `_on_task_done`: the group hears of a child's end (with its failure, if any)
+    /// from a callback the child schedules as it ends, so one loop iteration later, as a done
+    /// callback runs. Siblings already queued in the iteration where a child fails therefore
+    /// still run, and a sibling failing there too is reported: the first failure cancels only
+    /// what is still running when the group hears of it.
+    fn child_done(&self, failure: Option<GroupError<E>>) {
+        if let Some(error) = failure {
+            self.errors.borrow_mut().push(error);
+            self.abort();
+        }
         self.running.set(self.running.get() - 1);
         if self.running.get() == 0 {
             self.wake();
         }
+    }
+}
+
+impl<E: 'static> GroupState<E> {
+    /// Schedules [`child_done`](Self::child_done) for the next iteration.
+    #[track_caller]
+    fn report_end(self: &Rc<Self>, failure: Option<GroupError<E>>) {
+        let group = self.clone();
+        let done = Box::new(move || group.child_done(failure));
+        crate::runtime::call_soon_internal(done, std::panic::Location::caller());
     }
 }
 
@@ -307,27 +396,26 @@ impl<T> fmt::Debug for GroupTask<T> {
 }
 
 pin_project! {
-    /// A group's child: reports its failure to the group, and its end in any case.
-    struct Child<F, E> {
+    /// A group's child: reports its end to the group, with its failure if it failed.
+    struct Child<F, E: 'static> {
         #[pin]
         future: F,
         group: Rc<GroupState<E>>,
         finished: bool,
     }
 
-    impl<F, E> PinnedDrop for Child<F, E> {
+    impl<F, E: 'static> PinnedDrop for Child<F, E> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if !*this.finished {
-                // Cancelled (asyncio does not count a child's CancelledError as a failure),
-                // or failed after reporting.
-                this.group.child_finished();
+                // Cancelled: asyncio does not count a child's CancelledError as a failure.
+                this.group.report_end(None);
             }
         }
     }
 }
 
-impl<F, T, E> Future for Child<F, E>
+impl<F, T, E: 'static> Future for Child<F, E>
 where
     F: Future<Output = Result<T, E>>,
 {
@@ -340,28 +428,20 @@ where
             return Poll::Pending;
         }
         let future = this.future;
-        match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
+        let failure = match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(Ok(v))) => {
                 *this.finished = true;
-                this.group.child_finished();
-                Poll::Ready(v)
+                this.group.report_end(None);
+                return Poll::Ready(v);
             }
-            Ok(Poll::Ready(Err(e))) => {
-                *this.finished = true;
-                this.group.fail(GroupError::Failed(e));
-                this.group.child_finished();
-                crate::task::fail_current_task();
-                Poll::Pending
-            }
-            Err(payload) => {
-                *this.finished = true;
-                this.group.fail(GroupError::Panicked(payload));
-                this.group.child_finished();
-                crate::task::fail_current_task();
-                Poll::Pending
-            }
-        }
+            Ok(Poll::Ready(Err(e))) => GroupError::Failed(e),
+            Err(payload) => GroupError::Panicked(payload),
+        };
+        *this.finished = true;
+        this.group.report_end(Some(failure));
+        crate::task::fail_current_task();
+        Poll::Pending
     }
 }
 
@@ -376,6 +456,8 @@ pin_project! {
         scope: Option<ScopeHandle>,
         // A cancellation of the task running the group, to pass on once the children are done.
         outer: Option<Mark>,
+        // The body's own error: reported after the children's, as asyncio appends it last.
+        body_error: Option<E>,
         body_cancelled: bool,
         raised: bool,
     }
@@ -427,7 +509,11 @@ where
                 this.body.set(None);
                 match r {
                     Ok(v) => *this.result = Some(v),
-                    Err(e) => this.state.fail(GroupError::Failed(e)),
+                    Err(e) => {
+                        // asyncio's `__aexit__` with an exception: abort at once.
+                        *this.body_error = Some(e);
+                        this.state.abort();
+                    }
                 }
             }
         }
@@ -437,7 +523,8 @@ where
         }
         this.state.closed.set(true);
         *this.scope = None;
-        let errors = std::mem::take(&mut *this.state.errors.borrow_mut());
+        let mut errors = std::mem::take(&mut *this.state.errors.borrow_mut());
+        errors.extend(this.body_error.take().map(GroupError::Failed));
         if !errors.is_empty() {
             return Poll::Ready(Err(TaskGroupError { errors }));
         }

@@ -1,13 +1,14 @@
 //! `wait`: wait for tasks until a condition holds, without cancelling any.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use crate::task::{CallbackId, Task, TaskState};
+use super::Waitable;
+use crate::task::CallbackId;
 use crate::time::{sleep, Sleep};
 
 /// When [`wait`] returns (asyncio's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`).
@@ -15,7 +16,8 @@ use crate::time::{sleep, Sleep};
 pub enum ReturnWhen {
     /// As soon as any task is done.
     FirstCompleted,
-    /// As soon as any task panics; like `AllCompleted` when none does.
+    /// As soon as any task fails ([`Waitable::has_failed`]: a panic or an `Err` output, not a
+    /// cancellation); like `AllCompleted` when none does.
     FirstException,
     /// When every task is done.
     AllCompleted,
@@ -25,7 +27,10 @@ pub enum ReturnWhen {
 /// into `(done, pending)` (asyncio's `asyncio.wait`). Nothing is cancelled, neither on timeout
 /// nor when the waiting task is cancelled.
 ///
-/// asyncio raises `ValueError` for an empty input; here it returns two empty lists at once.
+/// The tasks are any [`Waitable`] handles: `Task<T>`s, references to them, or `&dyn Waitable`
+/// to wait for tasks of different output types at once. As in asyncio, `wait` hears of the tasks
+/// through done callbacks, so it returns in the same loop iteration as asyncio's would. asyncio
+/// raises `ValueError` for an empty input; here it returns two empty lists at once.
 ///
 /// ```
 /// use std::time::Duration;
@@ -41,9 +46,10 @@ pub enum ReturnWhen {
 /// assert_eq!(pending.len(), 2);
 /// # });
 /// ```
-pub fn wait<T, I>(tasks: I, return_when: ReturnWhen, timeout: Option<Duration>) -> Wait<T>
+pub fn wait<H, I>(tasks: I, return_when: ReturnWhen, timeout: Option<Duration>) -> Wait<H>
 where
-    I: IntoIterator<Item = Task<T>>,
+    H: Waitable,
+    I: IntoIterator<Item = H>,
 {
     Wait {
         tasks: tasks.into_iter().collect(),
@@ -51,55 +57,81 @@ where
         timer: timeout.map(sleep),
         state: Rc::new(WaitState::default()),
         callbacks: Vec::new(),
+        done: 0,
+        failed: false,
     }
 }
 
 #[derive(Default)]
 struct WaitState {
-    done: Cell<usize>,
-    failed: Cell<bool>,
+    /// The tasks whose done callbacks ran, in the order they ran.
+    ended: RefCell<Vec<usize>>,
     waker: RefCell<Option<Waker>>,
 }
 
 /// The future returned by [`wait`].
 #[must_use = "futures do nothing unless awaited"]
-pub struct Wait<T> {
-    tasks: Vec<Task<T>>,
+pub struct Wait<H> {
+    tasks: Vec<H>,
     return_when: ReturnWhen,
     timer: Option<Sleep>,
     state: Rc<WaitState>,
     callbacks: Vec<CallbackId>,
+    /// How many done callbacks ran, and whether one was for a failed task.
+    done: usize,
+    failed: bool,
 }
 
-impl<T> Wait<T> {
-    fn satisfied(&self) -> bool {
-        let n = self.tasks.len();
-        let done = self.tasks.iter().filter(|t| t.is_done()).count();
-        let failed = self.tasks.iter().any(|t| t.state() == TaskState::Failed);
-        match self.return_when {
-            ReturnWhen::FirstCompleted => done > 0 || n == 0,
-            ReturnWhen::FirstException => failed || done == n,
-            ReturnWhen::AllCompleted => done == n,
+impl<H: Waitable> Wait<H> {
+    fn watch(&mut self) {
+        for (index, task) in self.tasks.iter().enumerate() {
+            let state = self.state.clone();
+            let id = task.as_task_ref().add_done_callback(move |_| {
+                state.ended.borrow_mut().push(index);
+                if let Some(w) = state.waker.borrow_mut().take() {
+                    w.wake();
+                }
+            });
+            self.callbacks.push(id);
         }
     }
 
-    fn split(&mut self) -> (Vec<Task<T>>, Vec<Task<T>>) {
+    /// asyncio's `_on_completion`, for each callback that ran since the last poll.
+    fn satisfied(&mut self) -> bool {
+        for index in self.state.ended.borrow_mut().drain(..) {
+            self.done += 1;
+            self.failed |= self.tasks[index].has_failed();
+        }
+        match self.return_when {
+            ReturnWhen::FirstCompleted => self.done > 0,
+            ReturnWhen::FirstException => self.failed || self.done == self.tasks.len(),
+            ReturnWhen::AllCompleted => self.done == self.tasks.len(),
+        }
+    }
+
+    fn split(&mut self) -> (Vec<H>, Vec<H>) {
         for (task, id) in self.tasks.iter().zip(self.callbacks.drain(..)) {
-            task.remove_done_callback(id);
+            task.as_task_ref().remove_done_callback(id);
         }
         std::mem::take(&mut self.tasks)
             .into_iter()
-            .partition(|t| t.is_done())
+            .partition(|t| t.as_task_ref().is_done())
     }
 }
 
-impl<T> Unpin for Wait<T> {}
+impl<H> Unpin for Wait<H> {}
 
-impl<T> Future for Wait<T> {
-    type Output = (Vec<Task<T>>, Vec<Task<T>>);
+impl<H: Waitable> Future for Wait<H> {
+    type Output = (Vec<H>, Vec<H>);
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
+        if this.tasks.is_empty() {
+            return Poll::Ready((Vec::new(), Vec::new()));
+        }
+        if this.callbacks.is_empty() {
+            this.watch();
+        }
         if this.satisfied() {
             return Poll::Ready(this.split());
         }
@@ -109,20 +141,6 @@ impl<T> Future for Wait<T> {
             }
         }
         *this.state.waker.borrow_mut() = Some(cx.waker().clone());
-        if this.callbacks.is_empty() {
-            for task in &this.tasks {
-                let state = this.state.clone();
-                this.callbacks.push(task.add_done_callback(move |t| {
-                    state.done.set(state.done.get() + 1);
-                    if t.state() == TaskState::Failed {
-                        state.failed.set(true);
-                    }
-                    if let Some(w) = state.waker.borrow_mut().take() {
-                        w.wake();
-                    }
-                }));
-            }
-        }
         Poll::Pending
     }
 }

@@ -6,7 +6,13 @@
 //! `streams` (the reader and writer) and `blocking` (getaddrinfo); nothing of fs, process or
 //! signal.
 //!
-//! - `tcp`, `udp`, `unix`: the socket types; `split`: owned read/write halves of stream sockets.
+//! - `socket`: [`Socket<T>`], a std socket `T` on the loop's selector (async-io's `Async<T>`);
+//!   what every socket does (registration, `into_std`, the descriptor) is written there once.
+//! - `stream`: the stream sockets' IO (read, write, half-close, split), once for TCP and Unix;
+//!   `io_traits`: their futures-io and tokio IO traits, and their halves'; `split`: the owned
+//!   read and write halves; `listener`: `accept`, once for TCP and Unix listeners.
+//! - `tcp`, `udp`, `unix`: what differs between the sockets: each one's name (`TcpStream` is
+//!   `Socket<std::net::TcpStream>`), how it connects or binds, its addresses and options.
 //! - `addr`: what `connect`/`bind` accept, and `lookup_host` (asyncio's `getaddrinfo`).
 //! - `server`: `open_connection`, `start_server`, `Server`; `per_core`: `serve_per_core`.
 //! - `options`: `ServerOptions` (backlog, `SO_REUSEPORT`, reader limit).
@@ -48,15 +54,17 @@
 //! ```
 
 #[macro_use]
-mod split;
+mod io_traits;
 mod addr;
+mod listener;
 mod nameinfo;
 mod options;
 mod per_core;
 mod server;
+mod socket;
+mod split;
+mod stream;
 mod tcp;
-#[cfg(feature = "tokio-io")]
-mod tokio_io;
 mod udp;
 mod unix;
 
@@ -68,6 +76,7 @@ pub use server::{
     open_connection, open_unix_connection, start_server, start_server_with, start_unix_server,
     HandlerOutput, Server, ACCEPT_BACKOFF,
 };
+pub use socket::Socket;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReuniteError, SplitStream};
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;

@@ -1,18 +1,20 @@
 //! UDP: `UdpSocket` (asyncio's `create_datagram_endpoint`, without the protocol callbacks).
 
-use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
 
 use super::addr::{addr_error, each_addr, lookup_host, ToSocketAddrs};
-use crate::io::evented::{Evented, BOTH, READ, WRITE};
+use super::socket::Kind;
+use super::Socket;
+use crate::io::evented::{READ, WRITE};
 
 /// A UDP socket on the loop's selector.
 ///
-/// It belongs to the loop it was created on and is `!Send`. Each `send`/`recv` is one
-/// datagram; a datagram longer than the receive buffer is truncated, as with `recv(2)`.
+/// It is a [`Socket`] of `std::net::UdpSocket` (its `from_std`, `into_std` and `take_error`
+/// are listed there). It belongs to the loop it was created on and is `!Send`. Each
+/// `send`/`recv` is one datagram; a datagram longer than the receive buffer is truncated, as
+/// with `recv(2)`.
 ///
 /// ```
 /// use conductor::net::UdpSocket;
@@ -25,8 +27,11 @@ use crate::io::evented::{Evented, BOTH, READ, WRITE};
 /// assert_eq!((&buf[..n], from), (&b"hello"[..], a.local_addr().unwrap()));
 /// # });
 /// ```
-pub struct UdpSocket {
-    io: Evented<mio::net::UdpSocket>,
+pub type UdpSocket = Socket<std::net::UdpSocket>;
+
+impl Kind for std::net::UdpSocket {
+    type Mio = mio::net::UdpSocket;
+    const NAME: &'static str = "UdpSocket";
 }
 
 impl UdpSocket {
@@ -40,33 +45,10 @@ impl UdpSocket {
             std::future::ready(
                 mio::net::UdpSocket::bind(a)
                     .map_err(|e| addr_error("bind to", a, e))
-                    .and_then(|s| {
-                        Ok(UdpSocket {
-                            io: Evented::new(s, BOTH)?,
-                        })
-                    }),
+                    .and_then(Self::from_mio),
             )
         })
         .await
-    }
-
-    /// Registers a std socket with the running loop (and makes it non-blocking).
-    ///
-    /// # Errors
-    /// Outside a running loop, or when the selector refuses it.
-    pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
-        socket.set_nonblocking(true)?;
-        Ok(UdpSocket {
-            io: Evented::new(mio::net::UdpSocket::from_std(socket), BOTH)?,
-        })
-    }
-
-    /// Leaves the loop's selector and returns the std socket (still non-blocking).
-    ///
-    /// # Errors
-    /// When called on another loop than the socket's (the socket is then closed).
-    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
-        Ok(self.io.into_inner()?.into())
     }
 
     /// Sends to and receives from `addr` only (the first address it resolves to).
@@ -207,29 +189,5 @@ impl UdpSocket {
     /// Whether multicast datagrams sent come back to this host.
     pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
         self.io.get_ref().set_multicast_loop_v4(on)
-    }
-
-    /// The socket's pending error (`SO_ERROR`), for example an ICMP port unreachable after a
-    /// send to a closed port.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
-    }
-}
-
-impl AsRawFd for UdpSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl AsFd for UdpSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
-
-impl fmt::Debug for UdpSocket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("UdpSocket").field(self.io.get_ref()).finish()
     }
 }

@@ -1,24 +1,25 @@
 //! Unix domain sockets: `UnixStream`, `UnixListener`, `UnixDatagram`.
 
-use std::fmt;
-use std::future::poll_fn;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::task::{ready, Context, Poll};
+
+use mio::Interest;
 
 use super::addr::addr_error;
-use super::split::{self, OwnedReadHalf, OwnedWriteHalf, SplitStream};
-use super::ServerOptions;
-use crate::io::evented::{Evented, BOTH, READ, WRITE};
-use crate::streams::{Address, ExtraInfo, StreamReader, StreamWriter};
+use super::listener::ListenerKind;
+use super::socket::Kind;
+use super::stream::StreamKind;
+use super::{ServerOptions, Socket};
+use crate::io::evented::{READ, WRITE};
+use crate::streams::Address;
 
 /// A Unix stream socket on the loop's selector: the same interface as
 /// [`TcpStream`](super::TcpStream), for local connections named by a path.
 ///
-/// It belongs to the loop it was created on and is `!Send`.
+/// It is a [`Socket`] of `std::os::unix::net::UnixStream`, whose stream methods are listed
+/// there. It belongs to the loop it was created on and is `!Send`.
 ///
 /// ```
 /// use conductor::net::UnixStream;
@@ -30,8 +31,18 @@ use crate::streams::{Address, ExtraInfo, StreamReader, StreamWriter};
 /// assert_eq!(&buf, b"hi");
 /// # });
 /// ```
-pub struct UnixStream {
-    io: Evented<mio::net::UnixStream>,
+pub type UnixStream = Socket<std::os::unix::net::UnixStream>;
+
+impl Kind for std::os::unix::net::UnixStream {
+    type Mio = mio::net::UnixStream;
+    const NAME: &'static str = "UnixStream";
+}
+
+impl StreamKind for std::os::unix::net::UnixStream {
+    fn names(io: &Self::Mio) -> (Option<Address>, Option<Address>) {
+        let unix = |a: io::Result<SocketAddr>| a.ok().map(Address::Unix);
+        (unix(io.peer_addr()), unix(io.local_addr()))
+    }
 }
 
 impl UnixStream {
@@ -42,12 +53,7 @@ impl UnixStream {
     /// listener's accept queue is full (Unix sockets cannot wait for room: retry later).
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let path = path.as_ref();
-        let connect = async {
-            let stream = Self::from_mio(mio::net::UnixStream::connect(path)?)?;
-            poll_fn(|cx| stream.poll_connected(cx)).await?;
-            Ok(stream)
-        };
-        connect
+        Self::connecting(mio::net::UnixStream::connect(path))
             .await
             .map_err(|e| addr_error("connect to", path.display(), e))
     }
@@ -57,31 +63,7 @@ impl UnixStream {
     /// # Errors
     /// Out of file descriptors, or outside a running loop.
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
-        let (a, b) = mio::net::UnixStream::pair()?;
-        Ok((Self::from_mio(a)?, Self::from_mio(b)?))
-    }
-
-    /// Registers a connected std socket with the running loop (and makes it non-blocking).
-    ///
-    /// # Errors
-    /// Outside a running loop, or when the selector refuses it.
-    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
-        stream.set_nonblocking(true)?;
-        Self::from_mio(mio::net::UnixStream::from_std(stream))
-    }
-
-    fn from_mio(stream: mio::net::UnixStream) -> io::Result<UnixStream> {
-        Ok(UnixStream {
-            io: Evented::new(stream, BOTH)?,
-        })
-    }
-
-    /// Leaves the loop's selector and returns the std socket (still non-blocking).
-    ///
-    /// # Errors
-    /// When called on another loop than the socket's (the socket is then closed).
-    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
-        Ok(self.io.into_inner()?.into())
+        Self::from_mio_pair(mio::net::UnixStream::pair()?)
     }
 
     /// The peer's address (usually unnamed, for the connecting side).
@@ -93,154 +75,10 @@ impl UnixStream {
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }
-
-    /// Shuts down the read side, the write side (half-close), or both.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
-    }
-
-    /// The socket's pending error (`SO_ERROR`).
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
-    }
-
-    /// Splits into a read half and a write half.
-    pub fn into_split(self) -> (OwnedReadHalf<UnixStream>, OwnedWriteHalf<UnixStream>) {
-        split::split(self)
-    }
-
-    /// asyncio's streams over this connection (what `open_unix_connection` returns).
-    pub fn into_streams(self) -> (StreamReader, StreamWriter) {
-        let (reader, writer, _) = split::into_streams(self, crate::streams::DEFAULT_LIMIT);
-        (reader, writer)
-    }
-
-    /// Waits until the socket is readable.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.ready(READ).await
-    }
-
-    /// Waits until the socket is writable.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.ready(WRITE).await
-    }
-
-    /// Reads what is there without waiting; `WouldBlock` when nothing is.
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(READ, |s| (&*s).read(buf))
-    }
-
-    /// Writes what the socket takes without waiting; `WouldBlock` when it takes nothing.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_io(WRITE, |s| (&*s).write(buf))
-    }
-
-    /// Reads into `buf`, waiting for data; `Ok(0)` at the end of the stream.
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| split::sealed::Sealed::poll_read_priv(&*self, cx, buf)).await
-    }
-
-    /// Fills `buf` exactly; `UnexpectedEof` when the stream ends first.
-    pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.read(buf).await? {
-                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
-                n => buf = &mut buf[n..],
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes some of `buf`, waiting until the socket takes at least one byte.
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| split::sealed::Sealed::poll_write_priv(&*self, cx, buf)).await
-    }
-
-    /// Writes all of `buf`.
-    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
-            }
-        }
-        Ok(())
-    }
-
-    fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        loop {
-            ready!(self.io.poll_ready(cx, WRITE))?;
-            if let Some(e) = self.take_error()? {
-                return Poll::Ready(Err(e));
-            }
-            match self.peer_addr() {
-                Ok(_) => return Poll::Ready(Ok(())),
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => self.io.clear_ready(WRITE),
-                Err(e) => return Poll::Ready(Err(e)),
-            }
-        }
-    }
 }
 
-impl split::sealed::Sealed for UnixStream {
-    fn extra_info_priv(&self) -> ExtraInfo {
-        ExtraInfo {
-            peername: self.peer_addr().ok().map(Address::Unix),
-            sockname: self.local_addr().ok().map(Address::Unix),
-            fd: Some(self.as_raw_fd()),
-        }
-    }
-
-    fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_transfer(cx, READ, buf.len(), |s| (&*s).read(buf))
-    }
-
-    fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_transfer(cx, WRITE, buf.len(), |s| (&*s).write(buf))
-    }
-
-    fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let len = bufs.iter().map(|b| b.len()).sum();
-        self.io
-            .poll_transfer(cx, WRITE, len, |s| (&*s).write_vectored(bufs))
-    }
-
-    fn shutdown_priv(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
-    }
-}
-
-impl SplitStream for UnixStream {}
-
-stream_io_traits!(UnixStream);
-
-impl AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl AsFd for UnixStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
-
-impl fmt::Debug for UnixStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("UnixStream")
-            .field(self.io.get_ref())
-            .finish()
-    }
-}
-
-/// A listening Unix stream socket on the loop's selector.
+/// A listening Unix stream socket on the loop's selector: a [`Socket`] of
+/// `std::os::unix::net::UnixListener`, whose `accept` is listed there.
 ///
 /// ```
 /// use conductor::net::{UnixListener, UnixStream};
@@ -259,8 +97,21 @@ impl fmt::Debug for UnixStream {
 /// std::fs::remove_dir_all(&dir).unwrap();
 /// # });
 /// ```
-pub struct UnixListener {
-    io: Evented<mio::net::UnixListener>,
+pub type UnixListener = Socket<std::os::unix::net::UnixListener>;
+
+impl Kind for std::os::unix::net::UnixListener {
+    type Mio = mio::net::UnixListener;
+    const NAME: &'static str = "UnixListener";
+    const INTEREST: Interest = Interest::READABLE;
+}
+
+impl ListenerKind for std::os::unix::net::UnixListener {
+    type Stream = std::os::unix::net::UnixStream;
+    type Addr = SocketAddr;
+
+    fn accept(io: &Self::Mio) -> io::Result<(mio::net::UnixStream, SocketAddr)> {
+        io.accept()
+    }
 }
 
 impl UnixListener {
@@ -284,64 +135,15 @@ impl UnixListener {
         Self::from_std(listener)
     }
 
-    /// Registers a listening std socket with the running loop (and makes it non-blocking).
-    ///
-    /// # Errors
-    /// Outside a running loop, or when the selector refuses it.
-    pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
-        listener.set_nonblocking(true)?;
-        Ok(UnixListener {
-            io: Evented::new(
-                mio::net::UnixListener::from_std(listener),
-                mio::Interest::READABLE,
-            )?,
-        })
-    }
-
-    /// Leaves the loop's selector and returns the std socket (still non-blocking).
-    ///
-    /// # Errors
-    /// When called on another loop than the socket's (the socket is then closed).
-    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
-        Ok(self.io.into_inner()?.into())
-    }
-
-    /// Waits for a connection.
-    ///
-    /// # Errors
-    /// As [`TcpListener::accept`](super::TcpListener::accept).
-    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        let (stream, peer) = self.io.io(READ, |l| l.accept()).await?;
-        Ok((UnixStream::from_mio(stream)?, peer))
-    }
-
-    /// Polls for a connection.
-    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
-        let (stream, peer) = ready!(self.io.poll_io(cx, READ, |l| l.accept()))?;
-        Poll::Ready(UnixStream::from_mio(stream).map(|s| (s, peer)))
-    }
-
     /// The path it is bound to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }
 }
 
-impl AsRawFd for UnixListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl fmt::Debug for UnixListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("UnixListener")
-            .field(self.io.get_ref())
-            .finish()
-    }
-}
-
-/// A Unix datagram socket on the loop's selector.
+/// A Unix datagram socket on the loop's selector: a [`Socket`] of
+/// `std::os::unix::net::UnixDatagram` (its `from_std`, `into_std` and `take_error` are listed
+/// there).
 ///
 /// ```
 /// use conductor::net::UnixDatagram;
@@ -353,8 +155,11 @@ impl fmt::Debug for UnixListener {
 /// assert_eq!(&buf[..n], b"one datagram");
 /// # });
 /// ```
-pub struct UnixDatagram {
-    io: Evented<mio::net::UnixDatagram>,
+pub type UnixDatagram = Socket<std::os::unix::net::UnixDatagram>;
+
+impl Kind for std::os::unix::net::UnixDatagram {
+    type Mio = mio::net::UnixDatagram;
+    const NAME: &'static str = "UnixDatagram";
 }
 
 impl UnixDatagram {
@@ -382,31 +187,7 @@ impl UnixDatagram {
     /// # Errors
     /// Out of file descriptors, or outside a running loop.
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
-        let (a, b) = mio::net::UnixDatagram::pair()?;
-        Ok((Self::from_mio(a)?, Self::from_mio(b)?))
-    }
-
-    /// Registers a std socket with the running loop (and makes it non-blocking).
-    ///
-    /// # Errors
-    /// Outside a running loop, or when the selector refuses it.
-    pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
-        socket.set_nonblocking(true)?;
-        Self::from_mio(mio::net::UnixDatagram::from_std(socket))
-    }
-
-    fn from_mio(socket: mio::net::UnixDatagram) -> io::Result<UnixDatagram> {
-        Ok(UnixDatagram {
-            io: Evented::new(socket, BOTH)?,
-        })
-    }
-
-    /// Leaves the loop's selector and returns the std socket (still non-blocking).
-    ///
-    /// # Errors
-    /// When called on another loop than the socket's (the socket is then closed).
-    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
-        Ok(self.io.into_inner()?.into())
+        Self::from_mio_pair(mio::net::UnixDatagram::pair()?)
     }
 
     /// Sends to and receives from `path` only.
@@ -452,24 +233,5 @@ impl UnixDatagram {
     /// Shuts down reading, writing, or both.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
-    }
-
-    /// The socket's pending error (`SO_ERROR`).
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
-    }
-}
-
-impl AsRawFd for UnixDatagram {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl fmt::Debug for UnixDatagram {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("UnixDatagram")
-            .field(self.io.get_ref())
-            .finish()
     }
 }

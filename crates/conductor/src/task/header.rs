@@ -61,6 +61,8 @@ pub(crate) struct Vtable {
     pub(crate) drop_output: unsafe fn(TaskPtr),
     /// Moves the stored output into `*dst`, which is a `MaybeUninit<T>` of the output type.
     pub(crate) take_output: unsafe fn(TaskPtr, *mut ()),
+    /// The address of the stored output (a `T` of the output type), for reading it in place.
+    pub(crate) output: unsafe fn(TaskPtr) -> *const (),
     /// Releases the allocation and the loop reference (the payload is already gone).
     pub(crate) dealloc: unsafe fn(TaskPtr),
 }

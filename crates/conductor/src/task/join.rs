@@ -71,6 +71,18 @@ impl<T> Task<T> {
         Err(TaskError::InvalidState(InvalidState::ResultTaken))
     }
 
+    /// The output, in place, while the task holds one (done with a value not taken yet).
+    pub(crate) fn output_ref(&self) -> Option<&T> {
+        let h = self.inner.local().header();
+        if !h.has(HAS_OUTPUT) {
+            return None;
+        }
+        // SAFETY: `Task<T>` is `!Send` (owner thread); HAS_OUTPUT is set and the output's type is
+        // `T`. Only this handle (the task's one typed handle, which keeps JOIN set) takes or
+        // drops the output, through `&mut self` or its drop, so it outlives the borrow of `self`.
+        Some(unsafe { &*(h.vtable.output)(self.inner.local().ptr()).cast::<T>() })
+    }
+
     /// Polls for the result without taking part in cancellation forwarding (for combinators
     /// that decide themselves what a cancellation does to the tasks they await).
     pub(crate) fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {

@@ -44,6 +44,7 @@ impl<F: Future> VtableFor<F> {
         drop_future: drop_future::<F>,
         drop_output: drop_output::<F>,
         take_output: take_output::<F>,
+        output: output::<F>,
         dealloc: dealloc::<F>,
     };
     /// The task's block: `TaskCell<F>` rounded up to its cache class (see `blocks`).
@@ -166,6 +167,17 @@ unsafe fn take_output<F: Future>(task: TaskPtr, dst: *mut ()) {
         dst.cast::<MaybeUninit<F::Output>>()
             .write(MaybeUninit::new(out));
     }
+}
+
+/// # Safety
+/// Owner thread; `HAS_OUTPUT` is set. The address stays valid until the output is taken or
+/// dropped.
+unsafe fn output<F: Future>(task: TaskPtr) -> *const () {
+    // SAFETY: as for `poll`.
+    let cell = unsafe { task.cast::<TaskCell<F>>().as_ref() };
+    let stage = cell.stage.get();
+    // SAFETY: only the address is taken; `ManuallyDrop<F::Output>` has the output's layout.
+    unsafe { ptr::addr_of!((*stage).output).cast() }
 }
 
 /// # Safety
