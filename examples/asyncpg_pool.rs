@@ -47,11 +47,12 @@ async fn program(config: conductor_postgres::Config) -> Result<(), Error> {
         ))
         .await?;
 
+    // The first query error fails the gather, as asyncio.gather raises it.
     let results = conductor::gather((1..=10).map(|i| query(pool.clone(), i)))
         .await
-        .expect("no query task panics");
+        .map_err(|e| e.into_failed().expect("no query task panics"))?;
     for row in results {
-        let row = row?.expect("every id exists");
+        let row = row.expect("every id exists");
         println!("{} {}", row.get::<_, i32>("id"), row.get::<_, &str>("name"));
     }
     println!(
