@@ -51,6 +51,8 @@ programs! {
     chat: "a chat server: lines broadcast to every client",
     fetch_concurrent: "gather + Semaphore(3): nine fetches from a local server (0.3 s)",
     sqlite_users: "aiosqlite: create a table, insert, commit, iterate a cursor (conductor-sqlite)",
+    asyncpg_basics: "asyncpg: connect, fetch with $1, insert, close (needs a PostgreSQL server; skipped without one)",
+    asyncpg_pool: "asyncpg: a pool and ten concurrent fetchrows (needs a PostgreSQL server; skipped without one)",
 }
 
 fn main() {

@@ -1,0 +1,46 @@
+//! The test server: `.ci/run` (and `scripts/pg-cluster.sh start` on a developer's machine)
+//! starts a throwaway cluster and exports `CONDUCTOR_PG_DSN`. Without it the tests print why
+//! and return, except under CI (`CI` set), where a missing server fails them loudly.
+#![allow(dead_code)]
+
+use conductor_postgres::{Config, Connection};
+
+pub fn dsn() -> Option<String> {
+    match std::env::var("CONDUCTOR_PG_DSN") {
+        Ok(dsn) if !dsn.is_empty() => Some(dsn),
+        _ if std::env::var_os("CI").is_some() => panic!(
+            "CONDUCTOR_PG_DSN is not set under CI: .ci/run must start the test cluster \
+             (scripts/pg-cluster.sh start)"
+        ),
+        _ => {
+            eprintln!(
+                "skipped: no PostgreSQL (run `eval \"$(scripts/pg-cluster.sh start)\"` first)"
+            );
+            None
+        }
+    }
+}
+
+pub fn config() -> Option<Config> {
+    dsn().map(|d| d.parse().expect("CONDUCTOR_PG_DSN parses"))
+}
+
+pub fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is set by scripts/pg-cluster.sh"))
+}
+
+pub async fn connect(dsn: &str) -> Connection {
+    conductor_postgres::connect(dsn)
+        .await
+        .expect("the test server accepts connections")
+}
+
+/// A table name of this test's own, so that tests running at once do not meet.
+pub fn table(name: &str) -> String {
+    format!("t_{name}_{}", std::process::id())
+}
+
+/// Runs a test body on a conductor loop (the real clock: the server is real).
+pub fn run<F: std::future::Future<Output = ()> + 'static>(f: F) {
+    conductor::run(f);
+}
