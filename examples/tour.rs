@@ -53,6 +53,9 @@ programs! {
     sqlite_users: "aiosqlite: create a table, insert, commit, iterate a cursor (conductor-sqlite)",
     asyncpg_basics: "asyncpg: connect, fetch with $1, insert, close (needs a PostgreSQL server; skipped without one)",
     asyncpg_pool: "asyncpg: a pool and ten concurrent fetchrows (needs a PostgreSQL server; skipped without one)",
+    http_hello: "aiohttp.web: hello, JSON, a path parameter, graceful stop (conductor-http)",
+    http_axum: "an axum Router served by conductor-http unchanged",
+    http_local_state: "HTTP handlers holding Rc state, no locks",
 }
 
 fn main() {

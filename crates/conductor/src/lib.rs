@@ -30,6 +30,8 @@
 //! - [`sync`]: [`Lock`], [`Event`], [`Condition`], [`Semaphore`], [`Queue`], channels;
 //! - [`fs`], [`process`], [`signal`]: files, subprocesses, Unix signals;
 //! - [`net`] and [`streams`]: sockets, servers (one loop per core too), asyncio's streams;
+//! - [`tls`] (feature `tls`): TLS on rustls, `open_connection(ssl=)`, `start_server(ssl=)`,
+//!   `start_tls`;
 //! - [`to_thread`]: blocking work on the thread pool; [`spawn_cpu`]: computations on the CPU pool;
 //! - [`debug`]: the task dump.
 #![warn(missing_docs)]
@@ -50,6 +52,8 @@ pub mod streams;
 pub mod sync;
 pub mod task;
 pub mod time;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use blocking::{spawn_blocking, spawn_cpu, to_thread, Blocking};
 pub use cancel::{catch_cancel, Cancelled, CatchCancel, Reraise};

@@ -351,3 +351,20 @@ fn due_timers_after_the_loop_ran_a_while_run_in_deadline_order() {
     });
     assert_eq!(got, [7, 2, 1, 0]);
 }
+
+#[test]
+fn a_sleep_is_send_and_sync_and_can_be_dropped_on_another_thread() {
+    // hyper's `Timer` returns `Pin<Box<dyn Sleep + Send + Sync>>`: conductor's `Sleep` holds
+    // no pointer to its loop (only the loop's id and a timer key), so it qualifies.
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    paused().block_on(async {
+        let mut sleep = Box::pin(conductor::sleep(Duration::from_secs(10)));
+        send_sync(&sleep);
+        // Registered with the wheel, then dropped elsewhere: the entry fires harmlessly.
+        assert!(futures_lite::future::poll_once(sleep.as_mut())
+            .await
+            .is_none());
+        std::thread::spawn(move || drop(sleep)).join().unwrap();
+        conductor::sleep(Duration::from_secs(20)).await;
+    });
+}

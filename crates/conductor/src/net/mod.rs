@@ -60,11 +60,14 @@ mod listener;
 mod nameinfo;
 mod options;
 mod per_core;
+mod read_uninit;
 mod server;
 mod socket;
 mod split;
 mod stream;
 mod tcp;
+#[cfg(feature = "tls")]
+mod tls_server;
 mod udp;
 mod unix;
 
@@ -72,6 +75,7 @@ pub use addr::{lookup_host, Target, ToSocketAddrs};
 pub use nameinfo::getnameinfo;
 pub use options::ServerOptions;
 pub use per_core::{serve_per_core, serve_per_core_with, PerCoreServer};
+pub use read_uninit::ReadUninit;
 pub use server::{
     open_connection, open_unix_connection, start_server, start_server_with, start_unix_server,
     HandlerOutput, Server, ACCEPT_BACKOFF,

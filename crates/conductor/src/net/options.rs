@@ -26,6 +26,10 @@ pub struct ServerOptions {
     pub(crate) reuse_port: bool,
     pub(crate) limit: usize,
     pub(crate) nodelay: bool,
+    #[cfg(feature = "tls")]
+    pub(crate) ssl: Option<crate::tls::TlsAcceptor>,
+    #[cfg(feature = "tls")]
+    pub(crate) ssl_handshake_timeout: std::time::Duration,
 }
 
 impl Default for ServerOptions {
@@ -45,6 +49,10 @@ impl ServerOptions {
             reuse_port: false,
             limit: DEFAULT_LIMIT,
             nodelay: true,
+            #[cfg(feature = "tls")]
+            ssl: None,
+            #[cfg(feature = "tls")]
+            ssl_handshake_timeout: std::time::Duration::from_secs(60),
         }
     }
 
@@ -78,6 +86,26 @@ impl ServerOptions {
     /// Whether a server sets `TCP_NODELAY` on the connections it accepts.
     pub fn nodelay(mut self, on: bool) -> Self {
         self.nodelay = on;
+        self
+    }
+
+    /// Serves TLS with `acceptor` (asyncio's `start_server(ssl=ctx)`, feature `tls`): each
+    /// accepted TCP connection runs the handshake in its own task, and the handler receives
+    /// streams over the TLS session. A connection whose handshake fails or takes longer than
+    /// [`ssl_handshake_timeout`](Self::ssl_handshake_timeout) is closed, and the reason
+    /// printed to standard error (asyncio logs it); the handler never sees it. Unix-socket
+    /// servers ignore it.
+    #[cfg(feature = "tls")]
+    pub fn ssl(mut self, acceptor: crate::tls::TlsAcceptor) -> Self {
+        self.ssl = Some(acceptor);
+        self
+    }
+
+    /// How long a client may take to finish the TLS handshake (asyncio's
+    /// `ssl_handshake_timeout`, 60 s by default, as asyncio's).
+    #[cfg(feature = "tls")]
+    pub fn ssl_handshake_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.ssl_handshake_timeout = timeout;
         self
     }
 

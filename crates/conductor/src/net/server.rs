@@ -219,17 +219,30 @@ impl Listener {
                 if options.nodelay {
                     stream.set_nodelay(true)?;
                 }
-                Ok(split::into_streams(stream, options.limit))
+                #[cfg(feature = "tls")]
+                if options.ssl.is_some() {
+                    return Ok(Accepted::Tls(stream));
+                }
+                let (r, w, abort) = split::into_streams(stream, options.limit);
+                Ok(Accepted::Streams(r, w, abort))
             }),
-            Listener::Unix(l) => l
-                .poll_accept(cx)
-                .map(|r| Ok(split::into_streams(r?.0, options.limit))),
+            Listener::Unix(l) => l.poll_accept(cx).map(|r| {
+                let (r, w, abort) = split::into_streams(r?.0, options.limit);
+                Ok(Accepted::Streams(r, w, abort))
+            }),
         }
     }
 }
 
-/// An accepted connection: its streams, and the handle `abort_clients` uses.
-type Accepted = (StreamReader, StreamWriter, AbortHandle);
+/// An accepted connection: its streams and the handle `abort_clients` uses, or (a TLS server)
+/// the socket whose handshake the connection's task runs first. Moved once per connection, so
+/// the size difference costs less than boxing would (an allocation per connection).
+#[allow(clippy::large_enum_variant)]
+enum Accepted {
+    Streams(StreamReader, StreamWriter, AbortHandle),
+    #[cfg(feature = "tls")]
+    Tls(TcpStream),
+}
 
 /// A running server, from [`start_server`] (asyncio's `Server`).
 ///
@@ -452,12 +465,17 @@ impl Inner {
     }
 
     /// Runs `handler` for a new connection, as a task the server tracks.
-    fn spawn_connection<H, F>(self: &Rc<Self>, handler: &H, (reader, writer, abort): Accepted)
+    fn spawn_connection<H, F>(self: &Rc<Self>, handler: &Rc<H>, conn: Accepted)
     where
-        H: Fn(StreamReader, StreamWriter) -> F,
+        H: Fn(StreamReader, StreamWriter) -> F + 'static,
         F: Future + 'static,
         F::Output: HandlerOutput,
     {
+        let (reader, writer, abort) = match conn {
+            Accepted::Streams(r, w, abort) => (r, w, abort),
+            #[cfg(feature = "tls")]
+            Accepted::Tls(stream) => return self.spawn_tls_connection(handler.clone(), stream),
+        };
         let peer = writer.get_extra_info().peername.clone();
         let key = self.conns.borrow_mut().insert((None, abort));
         let done = ConnDone {
@@ -498,6 +516,47 @@ impl Inner {
         }
         task.detach();
     }
+
+    /// Runs the TLS handshake, then `handler`, for a new connection of a TLS server, as a task
+    /// the server tracks. A failed handshake is printed (asyncio logs it) and the handler
+    /// never runs.
+    #[cfg(feature = "tls")]
+    fn spawn_tls_connection<H, F>(self: &Rc<Self>, handler: Rc<H>, stream: TcpStream)
+    where
+        H: Fn(StreamReader, StreamWriter) -> F + 'static,
+        F: Future + 'static,
+        F::Output: HandlerOutput,
+    {
+        let peer = stream.peer_addr().ok().map(Address::Inet);
+        let (abort, upgrade) = super::tls_server::upgrade(stream, &self.options);
+        let key = self.conns.borrow_mut().insert((None, abort));
+        let done = ConnDone {
+            server: self.clone(),
+            key,
+        };
+        let task = crate::spawn(async move {
+            let _done = done;
+            match upgrade.await {
+                Ok((reader, writer)) => {
+                    if let Some(e) = handler(reader, writer).await.into_error() {
+                        call_exception_handler(handler_failed(peer.as_ref(), None).with_error(e));
+                    }
+                }
+                // asyncio reports a failed handshake to the exception handler too.
+                Err(e) => {
+                    let mut ctx = ExceptionContext::new("TLS handshake failed");
+                    if let Some(p) = &peer {
+                        ctx = ctx.with_detail("peer", p);
+                    }
+                    call_exception_handler(ctx.with_error(e));
+                }
+            }
+        });
+        if let Some(slot) = self.conns.borrow_mut().get_mut(key) {
+            slot.0 = Some(task.task_ref());
+        }
+        task.detach();
+    }
 }
 
 /// Forgets a connection when its task ends, however it ends.
@@ -521,7 +580,7 @@ impl Drop for ConnDone {
 
 async fn accept_loop<H, F>(server: Rc<Inner>, index: usize, handler: Rc<H>)
 where
-    H: Fn(StreamReader, StreamWriter) -> F,
+    H: Fn(StreamReader, StreamWriter) -> F + 'static,
     F: Future + 'static,
     F::Output: HandlerOutput,
 {
@@ -543,7 +602,7 @@ where
             None => return,
             Some(Ok(conn)) => {
                 failing = false;
-                server.spawn_connection(&*handler, conn);
+                server.spawn_connection(&handler, conn);
             }
             Some(Err(e)) if is_per_connection(&e) => {}
             Some(Err(e)) => {

@@ -15,6 +15,12 @@ pub(crate) mod sealed {
     /// What the halves need of a stream socket.
     pub trait Sealed {
         fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+        /// A read into memory that may be uninitialised (see `ReadUninit`).
+        fn poll_read_uninit_priv(
+            &self,
+            cx: &mut Context<'_>,
+            buf: &mut [std::mem::MaybeUninit<u8>],
+        ) -> Poll<io::Result<usize>>;
         fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
         fn poll_write_vectored_priv(
             &self,

@@ -170,6 +170,16 @@ impl<T: StreamKind> Sealed for Socket<T> {
             .poll_transfer(cx, READ, buf.len(), |s| s.read_some(buf))
     }
 
+    fn poll_read_uninit_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        let (fd, len) = (self.as_raw_fd(), buf.len());
+        self.io
+            .poll_transfer(cx, READ, len, |_| super::read_uninit::recv(fd, buf))
+    }
+
     fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.io
             .poll_transfer(cx, WRITE, buf.len(), |s| s.write_some(buf))

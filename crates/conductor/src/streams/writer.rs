@@ -217,6 +217,34 @@ impl<W: AsyncWrite + Unpin> StreamWriter<W> {
         self.start_if_needed(s);
     }
 
+    /// Sends what is buffered, flushes, and returns the stream, so that another layer can take
+    /// it over (what asyncio's `start_tls` does to a writer's transport).
+    ///
+    /// # Errors
+    /// A write error of the buffered data, or a writer already closing (its stream is being
+    /// closed: there is nothing left to take over).
+    pub async fn into_inner(mut self) -> io::Result<W> {
+        if self.is_closing() {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "into_inner after close(): the stream is closed; take it over before closing",
+            ));
+        }
+        poll_fn(|cx| self.poll_until(cx, |s| s.pending() == 0 && !s.unflushed && !s.background))
+            .await?;
+        loop {
+            match Rc::try_unwrap(self.state) {
+                Ok(state) => return Ok(state.into_inner().io),
+                // The background sender said it finished and is being dropped: once it is gone,
+                // the state is ours.
+                Err(state) => {
+                    self.state = state;
+                    crate::yield_now().await;
+                }
+            }
+        }
+    }
+
     /// Whether [`close`](Self::close) or [`write_eof`](Self::write_eof) was called (asyncio's
     /// `is_closing`).
     pub fn is_closing(&self) -> bool {

@@ -44,6 +44,10 @@ enum Deadline {
 }
 
 /// The future returned by [`sleep`] and [`sleep_until`].
+///
+/// `Send + Sync`: it holds its loop's id and a timer key, no pointer, so it fits APIs that
+/// require it (hyper's `Timer`). It must still be polled on the loop it was first polled on;
+/// dropped on another thread, its timer fires harmlessly on its loop.
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct Sleep {
