@@ -16,7 +16,7 @@
 use std::time::Duration;
 
 use conductor::net::{TcpListener, TcpStream};
-use conductor::signal::{graceful_shutdown, raise_signal, ShutdownReport, SignalKind};
+use conductor::signal::{ShutdownReport, SignalKind, graceful_shutdown, raise_signal};
 
 const GRACE: Duration = Duration::from_millis(500);
 

@@ -37,9 +37,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::State;
 use axum::routing::{get, post};
-use axum::Json;
 use examples::http_client::{get as fetch, request};
 
 #[derive(Clone)]

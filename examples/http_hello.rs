@@ -36,7 +36,7 @@
 
 use std::time::Duration;
 
-use conductor_http::{json_response, match_info, text_response, Router, Server};
+use conductor_http::{Router, Server, json_response, match_info, text_response};
 use examples::http_client::get;
 use http::StatusCode;
 

@@ -36,7 +36,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use conductor_http::{match_info, text_response, Router, Server};
+use conductor_http::{Router, Server, match_info, text_response};
 use examples::http_client::get;
 use http::StatusCode;
 

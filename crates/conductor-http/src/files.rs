@@ -146,15 +146,15 @@ pub async fn serve_file<B>(req: &Request<B>, path: &Path) -> Response<ResponseBo
     h.insert(header::CONTENT_TYPE, content_type(&path));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
-    if status == StatusCode::PARTIAL_CONTENT {
-        if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{}/{len}", end - 1)) {
-            h.insert(header::CONTENT_RANGE, v);
-        }
+    if status == StatusCode::PARTIAL_CONTENT
+        && let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{}/{len}", end - 1))
+    {
+        h.insert(header::CONTENT_RANGE, v);
     }
-    if let Some(m) = modified {
-        if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(m)) {
-            h.insert(header::LAST_MODIFIED, v);
-        }
+    if let Some(m) = modified
+        && let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(m))
+    {
+        h.insert(header::LAST_MODIFIED, v);
     }
     resp
 }
@@ -258,7 +258,7 @@ fn chunks(
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_range, safe_relative, Range};
+    use super::{Range, parse_range, safe_relative};
 
     #[test]
     fn ranges_parse_as_rfc_9110_says() {

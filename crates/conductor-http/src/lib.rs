@@ -58,11 +58,11 @@ pub mod ws;
 
 pub use body::{Body, BodyError, BoxError, ChunkStream, ResponseBody};
 pub use handler::{
-    handler_fn, match_info, HandlerFn, HttpRequest, HttpResponse, InfallibleFuture, Params, Router,
+    HandlerFn, HttpRequest, HttpResponse, InfallibleFuture, Params, Router, handler_fn, match_info,
 };
 pub use response::{html_response, json_response, status_response, text_response};
 pub use server::{
-    serve, serve_per_core, Listener, PerCoreHttp, Running, Server, ServerBody, ShutdownStats,
+    Listener, PerCoreHttp, Running, Server, ServerBody, ShutdownStats, serve, serve_per_core,
 };
 
 /// Re-exported: the `http` crate's types (`Request`, `Response`, `StatusCode`, headers).

@@ -2,7 +2,7 @@
 //! (`web.Response(text=)`), [`status_response`] (`web.HTTPNotFound()`...).
 
 use bytes::Bytes;
-use http::header::{HeaderValue, CONTENT_TYPE};
+use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Response, StatusCode};
 
 use crate::body::ResponseBody;

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_core::Stream;
-use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use http::Response;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 
 use crate::body::{BoxError, ResponseBody};
 

@@ -32,7 +32,7 @@
 use std::future::{Future, IntoFuture};
 use std::io;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use base64::Engine as _;
 use http::header::{self, HeaderValue};
@@ -42,8 +42,8 @@ use sha1::{Digest, Sha1};
 use crate::body::ResponseBody;
 use crate::response::text_response;
 
-pub use async_tungstenite::tungstenite::protocol::CloseFrame;
 pub use async_tungstenite::tungstenite::Message;
+pub use async_tungstenite::tungstenite::protocol::CloseFrame;
 
 /// A WebSocket over an upgraded HTTP connection: a `Stream` of [`Message`]s and a `Sink` of
 /// them (futures-util's `StreamExt`/`SinkExt`).

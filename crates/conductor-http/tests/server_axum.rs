@@ -6,9 +6,9 @@ mod support;
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::State;
 use axum::routing::{get, post};
-use axum::Json;
 use support::{exec, listener, run};
 
 #[derive(Clone)]

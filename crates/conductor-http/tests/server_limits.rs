@@ -178,7 +178,7 @@ fn an_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout() {
             .unwrap();
         assert!(read_response(&mut s).await.starts_with("HTTP/1.1 200 OK"));
         conductor::sleep(Duration::from_millis(500)).await; // idle, but under the limit
-                                                            // The idle time counts from the last response, which comes after this instant.
+        // The idle time counts from the last response, which comes after this instant.
         let before_last = std::time::Instant::now();
         s.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
             .await

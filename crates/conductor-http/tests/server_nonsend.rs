@@ -6,7 +6,7 @@ mod support;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use conductor_http::{handler_fn, serve_per_core, text_response, Server};
+use conductor_http::{Server, handler_fn, serve_per_core, text_response};
 use http::StatusCode;
 use support::{get, listener, run};
 

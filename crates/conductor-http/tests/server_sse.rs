@@ -4,8 +4,8 @@ mod support;
 
 use std::time::Duration;
 
-use conductor_http::sse::{sse_response, Event};
 use conductor_http::Router;
+use conductor_http::sse::{Event, sse_response};
 use support::{exec, listener, run};
 
 fn events_app() -> Router {

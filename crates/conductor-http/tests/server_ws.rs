@@ -4,7 +4,7 @@
 mod support;
 
 use conductor_http::ws::{self, Message};
-use conductor_http::{handler_fn, HttpRequest};
+use conductor_http::{HttpRequest, handler_fn};
 use futures_util::StreamExt;
 use support::{exec, get, listener, run};
 

@@ -4,7 +4,7 @@ use proc_macro::TokenStream;
 use quote::quote;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::{parse_macro_input, Ident, ItemFn, Token};
+use syn::{Ident, ItemFn, Token, parse_macro_input};
 
 /// Runs `async fn main` with `conductor::run` (asyncio's `asyncio.run(main())`), Ctrl-C
 /// handling included: the first SIGINT cancels `main` and lets its cleanup run (see

@@ -7,13 +7,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use conductor::net::{TcpStream, UnixStream};
+use tokio_postgres::NoTls;
 use tokio_postgres::config::{Host, SslMode as PgSslMode, TargetSessionAttrs};
 use tokio_postgres::tls::TlsConnect;
-use tokio_postgres::NoTls;
 
 use crate::config::{Config, SslMode};
 use crate::connection::Connection;
-use crate::driver::{drive, DriverState};
+use crate::driver::{DriverState, drive};
 use crate::error::{Error, Result};
 use crate::session::{Addr, Session};
 use crate::socket::Socket;

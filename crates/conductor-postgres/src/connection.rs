@@ -2,11 +2,11 @@
 //! `prepare`, over the statement cache, with every call cancellable on the server.
 
 use std::future::Future;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
-use futures_util::future::{join, join3, join_all};
-use futures_util::{pin_mut, TryStreamExt};
+use futures_util::future::{join, join_all, join3};
+use futures_util::{TryStreamExt, pin_mut};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSqlOwned, ToSql, Type};
 use tokio_postgres::{Column, Row, Statement};
@@ -74,10 +74,10 @@ impl Connection {
             },
         };
         guard.finish();
-        if let Err(e) = &out {
-            if e.is_closed() {
-                s.mark_broken();
-            }
+        if let Err(e) = &out
+            && e.is_closed()
+        {
+            s.mark_broken();
         }
         out
     }

@@ -12,9 +12,9 @@ use std::task::{Context, Poll};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_core::Stream;
-use futures_util::{pin_mut, SinkExt};
-use tokio_postgres::types::{IsNull, ToSql, Type};
+use futures_util::{SinkExt, pin_mut};
 use tokio_postgres::CopyOutStream;
+use tokio_postgres::types::{IsNull, ToSql, Type};
 
 use crate::connection::Connection;
 use crate::error::{Error, Result};
@@ -177,7 +177,7 @@ fn encode_row(
                 return Err(Error::Record(format!(
                     "record {row}, column {} ({ty}): {e}",
                     names[i]
-                )))
+                )));
             }
         };
         buf[at..at + 4].copy_from_slice(&len.to_be_bytes());

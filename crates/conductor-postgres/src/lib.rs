@@ -64,13 +64,13 @@ mod session;
 mod socket;
 mod transaction;
 
-pub use config::{Config, SslMode, DEFAULT_CONNECT_TIMEOUT, DEFAULT_STATEMENT_CACHE_SIZE};
+pub use config::{Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_STATEMENT_CACHE_SIZE, SslMode};
 pub use connect::connect;
 pub use connection::{Connection, Params, PreparedStatement};
 pub use copy::CopyOut;
 pub use error::{Error, Result};
 pub use listen::Listener;
-pub use pool::{create_pool, Pool, PoolBuilder, PoolConnection, PoolOptions, Reset, ASYNCPG_RESET};
+pub use pool::{ASYNCPG_RESET, Pool, PoolBuilder, PoolConnection, PoolOptions, Reset, create_pool};
 pub use socket::Socket;
 pub use transaction::{IsolationLevel, Transaction, TransactionOptions};
 

@@ -19,7 +19,7 @@
 //! server has signalled the backend by then, and a signal that finds it idle is ignored).
 
 use std::collections::VecDeque;
-use std::future::{poll_fn, Future};
+use std::future::{Future, poll_fn};
 use std::path::PathBuf;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -22,9 +22,10 @@ fn a_unique_violation_has_its_sqlstate_constraint_and_detail() {
         assert_eq!(e.code(), Some(&SqlState::UNIQUE_VIOLATION));
         let db = e.as_db_error().unwrap();
         assert_eq!(db.constraint(), Some(format!("{t}_pk").as_str()));
-        assert!(db
-            .message()
-            .starts_with("duplicate key value violates unique constraint"));
+        assert!(
+            db.message()
+                .starts_with("duplicate key value violates unique constraint")
+        );
         let shown = e.to_string();
         assert!(shown.contains("ERROR: duplicate key value"), "{shown}");
         assert!(shown.contains("SQLSTATE 23505"), "{shown}");

@@ -161,12 +161,14 @@ fn bad_sizes_are_refused() {
             .await
             .unwrap_err();
         assert!(e.to_string().contains("min_size=3 max_size=2"), "{e}");
-        assert!(Pool::builder(config)
-            .min_size(0)
-            .max_size(0)
-            .build()
-            .await
-            .is_err());
+        assert!(
+            Pool::builder(config)
+                .min_size(0)
+                .max_size(0)
+                .build()
+                .await
+                .is_err()
+        );
     });
 }
 

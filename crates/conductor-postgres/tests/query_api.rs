@@ -2,7 +2,7 @@
 //! name and index, the statement cache, and pipelining on one connection.
 mod common;
 
-use conductor_postgres::{tokio_postgres, Connection, Error, SqlState};
+use conductor_postgres::{Connection, Error, SqlState, tokio_postgres};
 
 fn with_conn<F, Fut>(f: F)
 where

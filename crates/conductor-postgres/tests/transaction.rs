@@ -188,14 +188,15 @@ fn executemany_inside_a_transaction_uses_a_savepoint() {
             .await
             .unwrap();
         let bad = [1i32, 1];
-        assert!(tx
-            .executemany(
+        assert!(
+            tx.executemany(
                 &format!("INSERT INTO {t} VALUES ($1)"),
                 bad.iter()
                     .map(|i| [i as &(dyn conductor_postgres::ToSql + Sync)]),
             )
             .await
-            .is_err());
+            .is_err()
+        );
         // The outer transaction survived the failed batch.
         tx.execute(&format!("INSERT INTO {t} VALUES (200)"), &[])
             .await

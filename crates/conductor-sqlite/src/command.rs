@@ -2,17 +2,17 @@
 //! when the awaiting future is dropped (see `worker.rs` for the thread's side).
 
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
 use std::sync::mpsc::Sender;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use conductor::sync::{oneshot, Lock};
+use conductor::sync::{Lock, oneshot};
 
 use crate::error::{Error, Result};
-use crate::worker::{shared, Command, Cursors, Job, Running};
+use crate::worker::{Command, Cursors, Job, Running, shared};
 
 /// One connection, as every handle of it sees it.
 pub(crate) struct Inner {

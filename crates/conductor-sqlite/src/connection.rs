@@ -2,21 +2,21 @@
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::sync::Arc;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use conductor::sync::oneshot;
 use rusqlite::{OpenFlags, TransactionBehavior};
 
-use crate::command::{run, Inner};
+use crate::command::{Inner, run};
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
 use crate::ops;
 use crate::params::{Bound, Params};
 use crate::row::Row;
 use crate::transaction::Transaction;
-use crate::worker::{self, Running, PROGRESS_OPS};
+use crate::worker::{self, PROGRESS_OPS, Running};
 
 /// Opens a connection (aiosqlite's `connect(path)`): a file, created if missing and switched to
 /// WAL, or `":memory:"`. The connection gets its own thread; this returns once SQLite opened
@@ -294,7 +294,10 @@ impl Connection {
     ///
     /// # Errors
     /// The first failing statement's error.
-    pub fn execute_batch(&self, sql: &str) -> impl Future<Output = Result<()>> + Send + 'static {
+    pub fn execute_batch(
+        &self,
+        sql: &str,
+    ) -> impl Future<Output = Result<()>> + Send + 'static + use<> {
         let (inner, sql) = (self.inner.clone(), sql.to_owned());
         async move { run(inner, true, ops::execute_batch(sql)).await }
     }
@@ -381,7 +384,7 @@ impl Connection {
     /// assert!(version.starts_with('3'));
     /// # });
     /// ```
-    pub fn call<T, F>(&self, f: F) -> impl Future<Output = Result<T>> + Send + 'static
+    pub fn call<T, F>(&self, f: F) -> impl Future<Output = Result<T>> + Send + 'static + use<T, F>
     where
         T: Send + 'static,
         F: FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
@@ -410,7 +413,10 @@ impl Connection {
     /// .unwrap();
     /// # });
     /// ```
-    pub fn call_mut<T, F>(&self, f: F) -> impl Future<Output = Result<T>> + Send + 'static
+    pub fn call_mut<T, F>(
+        &self,
+        f: F,
+    ) -> impl Future<Output = Result<T>> + Send + 'static + use<T, F>
     where
         T: Send + 'static,
         F: FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
@@ -471,7 +477,7 @@ impl Connection {
     ///
     /// # Errors
     /// [`Error::Sqlite`] if `COMMIT` fails; the transaction then stays open, as in Python.
-    pub fn commit(&self) -> impl Future<Output = Result<()>> + Send + 'static {
+    pub fn commit(&self) -> impl Future<Output = Result<()>> + Send + 'static + use<> {
         let inner = self.inner.clone();
         async move { run(inner, true, ops::end_transaction(true, false)).await }
     }
@@ -480,7 +486,7 @@ impl Connection {
     ///
     /// # Errors
     /// [`Error::Sqlite`] if `ROLLBACK` fails.
-    pub fn rollback(&self) -> impl Future<Output = Result<()>> + Send + 'static {
+    pub fn rollback(&self) -> impl Future<Output = Result<()>> + Send + 'static + use<> {
         let inner = self.inner.clone();
         async move { run(inner, true, ops::end_transaction(false, false)).await }
     }

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use crate::command::{run, Inner};
+use crate::command::{Inner, run};
 use crate::error::Result;
 use crate::ops::{self, Batch};
 use crate::params::Bound;

@@ -64,19 +64,19 @@ mod row;
 mod transaction;
 mod worker;
 
-pub use connection::{connect, Connection, Options};
+pub use connection::{Connection, Options, connect};
 pub use cursor::Cursor;
 pub use error::{ColumnError, Error, ErrorCode, Result};
-pub use params::{named, Bound, Named, Params};
-pub use pool::{create_pool, Pool};
+pub use params::{Bound, Named, Params, named};
+pub use pool::{Pool, create_pool};
 pub use row::{ColumnIndex, Row};
 pub use transaction::Transaction;
 
 /// rusqlite, as this crate uses it: `rusqlite::params!`, its types, and the
 /// `rusqlite::Connection` given to [`Connection::call`].
 pub use rusqlite;
-pub use rusqlite::types::{FromSql, ToSql, Value, ValueRef};
 pub use rusqlite::TransactionBehavior;
+pub use rusqlite::types::{FromSql, ToSql, Value, ValueRef};
 
 /// The crate README's examples, run as doctests so that they stay true.
 #[doc = include_str!("../README.md")]

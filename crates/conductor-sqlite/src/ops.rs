@@ -168,7 +168,7 @@ fn read_batch(cursor: &mut OpenCursor<'_>, size: usize) -> rusqlite::Result<Batc
                 return Ok(Batch {
                     rows: out,
                     more: false,
-                })
+                });
             }
         }
     }

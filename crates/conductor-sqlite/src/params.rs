@@ -67,7 +67,7 @@ fn owned(value: &dyn ToSql) -> Result<ToSqlOutput<'static>> {
             return Err(Error::Config(format!(
                 "this parameter ({other:?}) cannot travel to the connection's thread: \
                  pass a plain value (integer, real, text, blob or NULL)"
-            )))
+            )));
         }
     })
 }

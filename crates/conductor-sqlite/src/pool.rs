@@ -3,8 +3,8 @@
 
 use std::future::Future;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use crate::connection::{Connection, Options};
 use crate::cursor::Cursor;

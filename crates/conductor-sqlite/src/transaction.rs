@@ -7,7 +7,7 @@ use std::sync::Arc;
 use conductor::sync::LockGuard;
 use rusqlite::TransactionBehavior;
 
-use crate::command::{run, Inner, OnDrop};
+use crate::command::{Inner, OnDrop, run};
 use crate::cursor::Cursor;
 use crate::error::Result;
 use crate::ops;
@@ -120,7 +120,10 @@ impl<'a> Transaction<'a> {
     ///
     /// # Errors
     /// As there.
-    pub fn execute_batch(&self, sql: &str) -> impl Future<Output = Result<()>> + Send + 'static {
+    pub fn execute_batch(
+        &self,
+        sql: &str,
+    ) -> impl Future<Output = Result<()>> + Send + 'static + use<> {
         let (inner, sql) = (self.inner.clone(), sql.to_owned());
         async move { run(inner, false, ops::execute_batch(sql)).await }
     }
@@ -161,7 +164,7 @@ impl<'a> Transaction<'a> {
     ///
     /// # Errors
     /// As there.
-    pub fn call<T, F>(&self, f: F) -> impl Future<Output = Result<T>> + Send + 'static
+    pub fn call<T, F>(&self, f: F) -> impl Future<Output = Result<T>> + Send + 'static + use<T, F>
     where
         T: Send + 'static,
         F: FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,

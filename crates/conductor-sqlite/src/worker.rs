@@ -29,7 +29,7 @@
 //! `call_mut`) runs only while no cursor is open.
 
 use std::collections::HashMap;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};

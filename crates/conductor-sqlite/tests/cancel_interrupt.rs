@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{scalar, signal_start, wait_started, GENEROUS, RUNAWAY};
+use common::{GENEROUS, RUNAWAY, scalar, signal_start, wait_started};
 use conductor_sqlite::connect;
 
 #[conductor::test(paused)]

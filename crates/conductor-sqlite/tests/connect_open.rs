@@ -3,12 +3,12 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{scalar, TempDir};
-use conductor_sqlite::{connect, Error, ErrorCode, Options};
+use common::{TempDir, scalar};
+use conductor_sqlite::{Error, ErrorCode, Options, connect};
 
 async fn journal_mode(db: &conductor_sqlite::Connection) -> String {
     let row = db

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use common::scalar;
-use conductor_sqlite::{connect, Connection, Cursor, Options};
+use conductor_sqlite::{Connection, Cursor, Options, connect};
 use futures_core::Stream;
 
 const FIVE: &str =

@@ -5,8 +5,8 @@ mod common;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{TempDir, GENEROUS};
-use conductor_sqlite::{create_pool, Error, ErrorCode, Options, Pool};
+use common::{GENEROUS, TempDir};
+use conductor_sqlite::{Error, ErrorCode, Options, Pool, create_pool};
 
 async fn pool(dir: &TempDir, readers: usize) -> Pool {
     let pool = create_pool(dir.file("app.db"), readers).await.unwrap();
@@ -109,9 +109,11 @@ async fn pool_spreads_queries_over_the_readers() {
     let mut seen = Vec::new();
     for _ in 0..3 {
         let reader = pool.reader().clone();
-        assert!(!seen
-            .iter()
-            .any(|r: &conductor_sqlite::Connection| r.same(&reader)));
+        assert!(
+            !seen
+                .iter()
+                .any(|r: &conductor_sqlite::Connection| r.same(&reader))
+        );
         seen.push(reader.clone());
         let gate = gate.clone();
         held.push(conductor::spawn(reader.call(move |_| {

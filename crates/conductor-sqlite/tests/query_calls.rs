@@ -3,7 +3,7 @@
 mod common;
 
 use common::scalar;
-use conductor_sqlite::{connect, named, ColumnError, Connection, Error, ErrorCode, Value};
+use conductor_sqlite::{ColumnError, Connection, Error, ErrorCode, Value, connect, named};
 
 async fn users() -> Connection {
     let db = connect(":memory:").await.unwrap();
@@ -122,11 +122,12 @@ async fn query_fetch_all_rows_by_name_and_index() {
 #[conductor::test]
 async fn query_fetch_one_is_none_without_rows() {
     let db = users().await;
-    assert!(db
-        .fetch_one("SELECT * FROM users WHERE id = ?", (99,))
-        .await
-        .unwrap()
-        .is_none());
+    assert!(
+        db.fetch_one("SELECT * FROM users WHERE id = ?", (99,))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[conductor::test]

@@ -5,8 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{scalar, TempDir};
-use conductor_sqlite::{connect, Connection, TransactionBehavior};
+use common::{TempDir, scalar};
+use conductor_sqlite::{Connection, TransactionBehavior, connect};
 
 async fn table() -> Connection {
     let db = connect(":memory:").await.unwrap();

@@ -55,29 +55,29 @@ pub mod time;
 #[cfg(feature = "tls")]
 pub mod tls;
 
-pub use blocking::{spawn_blocking, spawn_cpu, to_thread, Blocking};
-pub use cancel::{catch_cancel, Cancelled, CatchCancel, Reraise};
-pub use future::{create_future, SettableFuture, SharedTask};
+pub use blocking::{Blocking, spawn_blocking, spawn_cpu, to_thread};
+pub use cancel::{Cancelled, CatchCancel, Reraise, catch_cancel};
+pub use future::{SettableFuture, SharedTask, create_future};
 pub use group::{
-    as_completed, gather, gather_inline, gather_tasks, race, shield, task_group, wait, AsCompleted,
-    Gather, GatherInline, Race, ReturnWhen, Shield, TaskGroup, TaskGroupError, Waitable,
+    AsCompleted, Gather, GatherInline, Race, ReturnWhen, Shield, TaskGroup, TaskGroupError,
+    Waitable, as_completed, gather, gather_inline, gather_tasks, race, shield, task_group, wait,
 };
 pub use net::{open_connection, open_unix_connection, start_server, start_unix_server};
 pub use runtime::{
-    call_at, call_later, call_soon, run, Builder, CallbackHandle, Handle, RemoteTask, Runtime,
-    TimerHandle,
+    Builder, CallbackHandle, Handle, RemoteTask, Runtime, TimerHandle, call_at, call_later,
+    call_soon, run,
 };
 pub use sync::{
     Barrier, BoundedSemaphore, Condition, Event, LifoQueue, Lock, Mutex, PriorityQueue, Queue,
     Semaphore,
 };
 pub use task::{
-    all_tasks, current_task, spawn, spawn_eager, spawn_named, yield_now, InvalidState, Outcome,
-    Task, TaskError, TaskRef, TaskState, Value,
+    InvalidState, Outcome, Task, TaskError, TaskRef, TaskState, Value, all_tasks, current_task,
+    spawn, spawn_eager, spawn_named, yield_now,
 };
 pub use time::{
-    advance, interval, now, sleep, sleep_until, timeout, timeout_at, timeout_scope,
-    timeout_scope_at, wait_for, TimedOut,
+    TimedOut, advance, interval, now, sleep, sleep_until, timeout, timeout_at, timeout_scope,
+    timeout_scope_at, wait_for,
 };
 
 /// asyncio's name for [`spawn`].

@@ -1,7 +1,7 @@
 //! The thread pool (asyncio's to_thread / run_in_executor).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use conductor::Runtime;

@@ -6,7 +6,7 @@ use std::future::IntoFuture;
 use std::rc::Rc;
 use std::time::Duration;
 
-use conductor::future::{create_future, FutureError, SettableFuture};
+use conductor::future::{FutureError, SettableFuture, create_future};
 use conductor::{InvalidState, Runtime};
 
 type Log = Rc<RefCell<Vec<String>>>;
@@ -235,9 +235,11 @@ fn a_timeout_around_the_await_cancels_the_future() {
 
         let h = create_future::<i32, String>();
         let shielded = conductor::shield(h.clone().into_future());
-        assert!(conductor::wait_for(shielded, Duration::from_secs(1))
-            .await
-            .is_err());
+        assert!(
+            conductor::wait_for(shielded, Duration::from_secs(1))
+                .await
+                .is_err()
+        );
         assert!(!h.is_done(), "a shielded future is left alone");
     });
 }

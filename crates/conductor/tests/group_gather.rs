@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use conductor::group::GatherError;
 use conductor::{
-    as_completed, catch_cancel, gather, sleep, spawn, wait, yield_now, ReturnWhen, Runtime,
-    TaskError, Waitable,
+    ReturnWhen, Runtime, TaskError, Waitable, as_completed, catch_cancel, gather, sleep, spawn,
+    wait, yield_now,
 };
-use support::{assert_trace, Trace};
+use support::{Trace, assert_trace};
 
 fn paused() -> Runtime {
     Runtime::builder().paused_clock().build().unwrap()

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use conductor::group::GatherError;
 use conductor::{
-    catch_cancel, gather_inline, gather_tasks, sleep, spawn, yield_now, Runtime, TaskError,
+    Runtime, TaskError, catch_cancel, gather_inline, gather_tasks, sleep, spawn, yield_now,
 };
-use support::{assert_trace, Trace};
+use support::{Trace, assert_trace};
 
 /// A boxed branch, so that different async blocks gather together.
 type Branch<'a, T> = Pin<Box<dyn Future<Output = Result<T, String>> + 'a>>;

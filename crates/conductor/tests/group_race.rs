@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use conductor::sync::Event;
 use conductor::{
-    as_completed, catch_cancel, race, sleep, spawn, wait, yield_now, ReturnWhen, Runtime, Waitable,
+    ReturnWhen, Runtime, Waitable, as_completed, catch_cancel, race, sleep, spawn, wait, yield_now,
 };
 
 fn paused() -> Runtime {

@@ -8,8 +8,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use conductor::group::{GroupClosed, GroupError};
-use conductor::{catch_cancel, sleep, spawn, task_group, yield_now, Runtime, TaskError};
-use support::{assert_trace, Trace};
+use conductor::{Runtime, TaskError, catch_cancel, sleep, spawn, task_group, yield_now};
+use support::{Trace, assert_trace};
 
 fn paused() -> Runtime {
     Runtime::builder().paused_clock().build().unwrap()
@@ -84,9 +84,10 @@ fn the_first_failure_cancels_siblings_and_the_body() {
         .unwrap_err();
         assert_eq!(err.errors().len(), 1);
         assert!(matches!(&err.errors()[0], GroupError::Failed(e) if e == "boom"));
-        assert!(err
-            .to_string()
-            .contains("unhandled errors in a TaskGroup (1 sub-exception)"));
+        assert!(
+            err.to_string()
+                .contains("unhandled errors in a TaskGroup (1 sub-exception)")
+        );
     });
     assert_eq!(*log.borrow(), ["body cancelled", "sibling cleaned up"]);
     assert_eq!(
@@ -286,8 +287,8 @@ fn children_may_spawn_more_children() {
         })
         .await
         .unwrap();
-        let n = *count.borrow();
-        n
+
+        *count.borrow()
     });
     assert_eq!(out, 3);
 }

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use conductor::io::{AsyncFd, Direction};
-use conductor::{spawn, timeout, Runtime};
+use conductor::{Runtime, spawn, timeout};
 
 fn paused() -> Runtime {
     Runtime::builder().paused_clock().build().unwrap()
@@ -136,10 +136,11 @@ fn an_async_fd_used_on_another_loop_fails_with_an_error() {
         drop(fd);
         r
     });
-    assert!(err
-        .unwrap_err()
-        .to_string()
-        .contains("outside the event loop"));
+    assert!(
+        err.unwrap_err()
+            .to_string()
+            .contains("outside the event loop")
+    );
 }
 
 /// asyncio keeps one reader callback per descriptor (a second `add_reader` replaces the

@@ -7,7 +7,7 @@
 use std::io;
 use std::time::Duration;
 
-use conductor::net::{start_server, TcpStream, ACCEPT_BACKOFF};
+use conductor::net::{ACCEPT_BACKOFF, TcpStream, start_server};
 use conductor::streams::{StreamReader, StreamWriter};
 
 fn nofile() -> libc::rlimit {

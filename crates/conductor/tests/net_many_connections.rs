@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::rc::Rc;
 use std::time::Duration;
 
-use conductor::net::{start_server_with, ServerOptions};
+use conductor::net::{ServerOptions, start_server_with};
 use conductor::streams::{StreamReader, StreamWriter};
 
 const CONNECTIONS: usize = 10_000;

@@ -6,9 +6,9 @@ use std::io;
 use std::rc::Rc;
 use std::time::Duration;
 
-use conductor::net::{open_connection, start_server, Server, TcpStream};
-use conductor::streams::{ReadError, StreamReader, StreamWriter};
 use conductor::Runtime;
+use conductor::net::{Server, TcpStream, open_connection, start_server};
+use conductor::streams::{ReadError, StreamReader, StreamWriter};
 
 fn paused() -> Runtime {
     Runtime::builder().paused_clock().build().unwrap()
@@ -332,7 +332,9 @@ fn a_handler_that_panics_before_its_future_does_not_stop_the_server() {
     });
     assert_eq!(
         *log.lock().unwrap(),
-        ["Unhandled error in connection handler / peer: true / panic: the handler's synchronous part failed"]
+        [
+            "Unhandled error in connection handler / peer: true / panic: the handler's synchronous part failed"
+        ]
     );
 }
 

@@ -6,8 +6,8 @@ use std::net::{Shutdown, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use conductor::net::{ServerOptions, TcpListener, TcpStream};
 use conductor::Runtime;
+use conductor::net::{ServerOptions, TcpListener, TcpStream};
 use futures_io::{AsyncRead, AsyncWrite};
 
 fn paused() -> Runtime {

@@ -2,8 +2,8 @@
 
 use std::io;
 
-use conductor::net::UdpSocket;
 use conductor::Runtime;
+use conductor::net::UdpSocket;
 
 #[test]
 fn datagrams_keep_their_boundaries_and_senders() {

@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use conductor::Runtime;
 use conductor::net::{
-    open_unix_connection, start_unix_server, UnixDatagram, UnixListener, UnixStream,
+    UnixDatagram, UnixListener, UnixStream, open_unix_connection, start_unix_server,
 };
 use conductor::streams::{StreamReader, StreamWriter};
-use conductor::Runtime;
 
 /// A fresh directory for this test's socket files.
 fn temp_dir() -> PathBuf {

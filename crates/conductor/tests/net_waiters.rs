@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use conductor::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixStream};
-use conductor::{sleep, spawn, timeout, Runtime, Task};
+use conductor::{Runtime, Task, sleep, spawn, timeout};
 
 fn paused() -> Runtime {
     Runtime::builder().paused_clock().build().unwrap()

@@ -11,8 +11,8 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use conductor::runtime::{self, ExceptionContext};
 use conductor::Runtime;
+use conductor::runtime::{self, ExceptionContext};
 
 /// What a handler saw: the message, the task's name and spawn file, the callback's file, the
 /// error's text.

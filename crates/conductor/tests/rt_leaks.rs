@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use conductor::{catch_cancel, sleep, spawn, task_group, yield_now, Runtime};
+use conductor::{Runtime, catch_cancel, sleep, spawn, task_group, yield_now};
 
 struct Counting;
 

@@ -8,7 +8,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use conductor::signal::{self, graceful_shutdown, SignalKind};
+use conductor::signal::{self, SignalKind, graceful_shutdown};
 
 /// Tests that raise SIGINT/SIGTERM take turns: a shutdown test must not see another's signal.
 static SHUTDOWN_SIGNALS: Mutex<()> = Mutex::new(());

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use conductor::net::UnixStream;
-use conductor::streams::{StreamReader, StreamWriter, DEFAULT_HIGH_WATER};
+use conductor::streams::{DEFAULT_HIGH_WATER, StreamReader, StreamWriter};
 
 fn run<F: std::future::Future + 'static>(f: F) -> F::Output
 where

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use conductor::sync::{Barrier, BrokenBarrierError};
-use conductor::{sleep, spawn, yield_now, Task};
+use conductor::{Task, sleep, spawn, yield_now};
 
 fn arrive(
     barrier: &Arc<Barrier>,

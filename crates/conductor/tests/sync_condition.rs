@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use conductor::sync::Condition;
-use conductor::{sleep, spawn, timeout, yield_now, Task};
+use conductor::{Task, sleep, spawn, timeout, yield_now};
 
 type Log = Rc<RefCell<Vec<String>>>;
 

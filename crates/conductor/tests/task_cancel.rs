@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use conductor::{catch_cancel, sleep, spawn, yield_now, Runtime};
+use conductor::{Runtime, catch_cancel, sleep, spawn, yield_now};
 
 fn paused() -> Runtime {
     Runtime::builder().paused_clock().build().unwrap()

@@ -2,12 +2,12 @@
 //! function that returns `io::Result`; panics stay resumable.
 
 use std::io;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
 use conductor::group::GroupIoError;
-use conductor::task::{resume_panic, PanicError};
-use conductor::{gather, sleep, spawn, task_group, Cancelled, Runtime};
+use conductor::task::{PanicError, resume_panic};
+use conductor::{Cancelled, Runtime, gather, sleep, spawn, task_group};
 
 fn paused() -> Runtime {
     Runtime::builder().paused_clock().build().unwrap()
@@ -144,9 +144,10 @@ fn a_group_with_several_failures_keeps_them_all() {
             "task panicked: third"
         ]
     );
-    assert!(err
-        .to_string()
-        .starts_with("unhandled errors in a TaskGroup (3 sub-exceptions)"));
+    assert!(
+        err.to_string()
+            .starts_with("unhandled errors in a TaskGroup (3 sub-exceptions)")
+    );
 }
 
 /// `Ok(())` after a future of `()`, as an `io::Result`.

@@ -188,9 +188,10 @@ fn all_tasks_lists_only_pending_ones() {
             !all.iter().any(|t| t.same_task(&b)),
             "done tasks are not listed"
         );
-        assert!(all
-            .iter()
-            .any(|t| t.same_task(&conductor::current_task().unwrap())));
+        assert!(
+            all.iter()
+                .any(|t| t.same_task(&conductor::current_task().unwrap()))
+        );
         a.cancel();
     });
 }
@@ -210,7 +211,7 @@ fn done_callbacks_run_from_the_loop_never_inline() {
         conductor::yield_now().await; // the task completes
         l.borrow_mut().push("after completion");
         conductor::yield_now().await; // its callbacks run
-                                      // A callback added to a finished task is scheduled too, not run inline.
+        // A callback added to a finished task is scheduled too, not run inline.
         let l3 = l.clone();
         t.add_done_callback(move |_| l3.borrow_mut().push("late"));
         l.borrow_mut().push("added late");

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use conductor::sync::oneshot;
 use conductor::{
-    call_later, interval, sleep, spawn, timeout, timeout_scope, wait_for, Runtime, TimedOut,
+    Runtime, TimedOut, call_later, interval, sleep, spawn, timeout, timeout_scope, wait_for,
 };
 
 fn paused() -> Runtime {

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use conductor::{call_at, call_later, call_soon, sleep, sleep_until, spawn, yield_now, Runtime};
+use conductor::{Runtime, call_at, call_later, call_soon, sleep, sleep_until, spawn, yield_now};
 
 fn paused() -> Runtime {
     Runtime::builder().paused_clock().build().unwrap()
@@ -266,8 +266,8 @@ fn run_call_ats(
         }
         sleep(Duration::from_millis(10)).await;
     });
-    let out = l.borrow().clone();
-    out
+
+    l.borrow().clone()
 }
 
 #[test]
@@ -361,9 +361,11 @@ fn a_sleep_is_send_and_sync_and_can_be_dropped_on_another_thread() {
         let mut sleep = Box::pin(conductor::sleep(Duration::from_secs(10)));
         send_sync(&sleep);
         // Registered with the wheel, then dropped elsewhere: the entry fires harmlessly.
-        assert!(futures_lite::future::poll_once(sleep.as_mut())
-            .await
-            .is_none());
+        assert!(
+            futures_lite::future::poll_once(sleep.as_mut())
+                .await
+                .is_none()
+        );
         std::thread::spawn(move || drop(sleep)).join().unwrap();
         conductor::sleep(Duration::from_secs(20)).await;
     });

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use conductor::time::MissedTickBehavior;
 use conductor::{
-    catch_cancel, sleep, spawn, timeout, timeout_at, timeout_scope, timeout_scope_at, wait_for,
-    yield_now, Runtime, TimedOut,
+    Runtime, TimedOut, catch_cancel, sleep, spawn, timeout, timeout_at, timeout_scope,
+    timeout_scope_at, wait_for, yield_now,
 };
 
 fn paused() -> Runtime {

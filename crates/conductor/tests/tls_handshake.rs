@@ -8,10 +8,10 @@ use std::io;
 use std::time::Duration;
 
 use conductor::net::{
-    start_server_with, Server, ServerOptions, TcpListener, TcpStream, UnixStream,
+    Server, ServerOptions, TcpListener, TcpStream, UnixStream, start_server_with,
 };
 use conductor::streams::{StreamReader, StreamWriter};
-use conductor::tls::{open_connection, open_connection_with, start_tls, TlsAcceptor, TlsConnector};
+use conductor::tls::{TlsAcceptor, TlsConnector, open_connection, open_connection_with, start_tls};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
 /// Runs `f` on a loop with the real clock, failing after 20 s (a hung handshake fails the test

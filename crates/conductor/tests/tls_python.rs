@@ -7,10 +7,10 @@ mod certs;
 use std::io;
 use std::time::Duration;
 
-use conductor::net::{start_server_with, ServerOptions};
+use conductor::net::{ServerOptions, start_server_with};
 use conductor::process::Command;
 use conductor::streams::{StreamReader, StreamWriter};
-use conductor::tls::{open_connection, TlsAcceptor, TlsConnector};
+use conductor::tls::{TlsAcceptor, TlsConnector, open_connection};
 
 fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("conductor-tls-py-{}", std::process::id()));

@@ -44,7 +44,7 @@ mod echo;
 
 use std::time::Duration;
 
-use echo::client::{idle_connections, Client};
+use echo::client::{Client, idle_connections};
 use echo::control::{self, Server, Stats};
 use echo::report::{self, Cell, Row};
 use echo::servers::{self, ACCEPTED, RUNTIMES};
@@ -168,12 +168,10 @@ fn run_cell(server: &mut Server, conns: usize, size: usize, o: &Options, strace:
         syscalls: None,
         loops: loop_delta(&fresh, &after),
     };
-    if strace {
-        if let Ok(tracer) = sys::Strace::attach(server.child.id()) {
-            let traced = client.run(size, Duration::from_secs_f64(o.strace_seconds));
-            if let (Some(calls), Ok(traced)) = (tracer.finish(), traced) {
-                cell.syscalls = Some(calls as f64 / traced.requests.max(1) as f64);
-            }
+    if strace && let Ok(tracer) = sys::Strace::attach(server.child.id()) {
+        let traced = client.run(size, Duration::from_secs_f64(o.strace_seconds));
+        if let (Some(calls), Ok(traced)) = (tracer.finish(), traced) {
+            cell.syscalls = Some(calls as f64 / traced.requests.max(1) as f64);
         }
     }
     cell
@@ -217,11 +215,11 @@ fn bench(o: Options) {
     );
     let mut rows: Vec<Row> = Vec::new();
     for runtime in &o.runtimes {
-        if python::is_python(runtime) {
-            if let Some(why) = python::missing(runtime) {
-                println!("\n{runtime}: skipped: {why}.");
-                continue;
-            }
+        if python::is_python(runtime)
+            && let Some(why) = python::missing(runtime)
+        {
+            println!("\n{runtime}: skipped: {why}.");
+            continue;
         }
         eprintln!("== {runtime}");
         let mut server = Server::start(runtime);

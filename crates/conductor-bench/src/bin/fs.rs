@@ -22,8 +22,8 @@
 #[path = "../fsbench/mod.rs"]
 mod fsbench;
 
-use fsbench::files::{self, Who, COLUMNS};
-use fsbench::{arg, free_bytes, median, print_tables, Row, Scratch};
+use fsbench::files::{self, COLUMNS, Who};
+use fsbench::{Row, Scratch, arg, free_bytes, median, print_tables};
 
 fn main() {
     let runs: usize = arg("--runs", 5);

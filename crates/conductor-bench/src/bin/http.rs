@@ -88,7 +88,10 @@ fn main() {
     if o.instructions {
         return count_instructions(&o);
     }
-    println!("# HTTP: req/s, p99 and server CPU per request (server on CPU 0, wrk -t1 on CPU 1, {} s per cell)\n", o.seconds);
+    println!(
+        "# HTTP: req/s, p99 and server CPU per request (server on CPU 0, wrk -t1 on CPU 1, {} s per cell)\n",
+        o.seconds
+    );
     println!("| runtime | route | conns | req/s | p99 | server CPU µs/req | CPU vs hyper-tokio |");
     println!("|---|---|---|---|---|---|---|");
     let mut hyper_cpu = std::collections::HashMap::new();
@@ -125,11 +128,15 @@ fn main() {
 
 fn count_instructions(o: &Options) {
     if !instructions::available() {
-        println!("SKIPPED: --instructions needs valgrind and callgrind_control (apt-get install valgrind)");
+        println!(
+            "SKIPPED: --instructions needs valgrind and callgrind_control (apt-get install valgrind)"
+        );
         return;
     }
     let seconds = o.seconds.max(3.0);
-    println!("# HTTP: user-space instructions per request under callgrind (10 connections, {seconds} s)\n");
+    println!(
+        "# HTTP: user-space instructions per request under callgrind (10 connections, {seconds} s)\n"
+    );
     println!("| runtime | route | instructions/req | vs hyper-tokio |");
     println!("|---|---|---|---|");
     let mut hyper = std::collections::HashMap::new();

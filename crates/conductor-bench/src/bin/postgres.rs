@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 
-use pgbench::{Work, WORKLOADS};
+use pgbench::{WORKLOADS, Work};
 
 /// Per client, per workload: (ops/s, client CPU µs per op) of each run.
 type Results<'a> = BTreeMap<&'a str, BTreeMap<String, Vec<(f64, f64)>>>;
@@ -194,7 +194,9 @@ fn report(clients: &[&str], results: &Results) {
             .and_then(|m| m.get(w))
             .map(|v| (median(v, |x| x.0), median(v, |x| x.1)))
     };
-    println!("\n| workload | client | ops/s | client CPU µs/op | CPU vs tokio-deadpool | CPU vs asyncpg |");
+    println!(
+        "\n| workload | client | ops/s | client CPU µs/op | CPU vs tokio-deadpool | CPU vs asyncpg |"
+    );
     println!("|---|---|---:|---:|---:|---:|");
     for (w, unit) in WORKLOADS {
         for c in clients {
@@ -211,7 +213,9 @@ fn report(clients: &[&str], results: &Results) {
             );
         }
     }
-    println!("\nTargets (conductor's client CPU per op): at most 0.8x tokio-deadpool's, at most 0.5x asyncpg's");
+    println!(
+        "\nTargets (conductor's client CPU per op): at most 0.8x tokio-deadpool's, at most 0.5x asyncpg's"
+    );
     for (w, _) in WORKLOADS {
         for c in ["conductor", "conductor-noreset"] {
             let Some((_, cpu)) = cell(c, w) else { continue };

@@ -12,8 +12,8 @@
 #[path = "../fsbench/mod.rs"]
 mod fsbench;
 
-use fsbench::procs::{self, Who, COLUMNS};
-use fsbench::{arg, median, print_tables, Row};
+use fsbench::procs::{self, COLUMNS, Who};
+use fsbench::{Row, arg, median, print_tables};
 
 fn main() {
     let runs: usize = arg("--runs", 5);

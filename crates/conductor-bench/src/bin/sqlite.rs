@@ -23,8 +23,8 @@ mod sqlitebench;
 use std::time::Duration;
 
 use sqlitebench::{
-    conductor_sqlite, create, direct, python, tokio_rusqlite, Scratch, Sizes, Timing, Workload,
-    WORKLOADS,
+    Scratch, Sizes, Timing, WORKLOADS, Workload, conductor_sqlite, create, direct, python,
+    tokio_rusqlite,
 };
 
 type Run = fn(&std::path::Path, Workload, Sizes) -> Timing;

@@ -12,7 +12,7 @@
 use std::io;
 use std::os::fd::IntoRawFd;
 
-use super::servers::{accepted, BUF};
+use super::servers::{BUF, accepted};
 
 /// Runs the server on `listener` (already non-blocking) on this thread, forever.
 pub fn serve(listener: std::net::TcpListener) {

@@ -33,7 +33,9 @@ pub struct Row {
 /// Prints every table; `cells` names the cells' (connections, message size).
 pub fn print(rows: &[Row], cells: &[(usize, usize)], idle: usize) {
     let label = |i: usize| cell_label(cells[i]);
-    println!("\n| cell | runtime | req/s | p50 us | p99 us | user us/req | sys us/req | total us/req | syscalls/req |");
+    println!(
+        "\n| cell | runtime | req/s | p50 us | p99 us | user us/req | sys us/req | total us/req | syscalls/req |"
+    );
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for i in 0..cells.len() {
         for r in rows {
@@ -141,7 +143,9 @@ fn print_targets<'a>(
     if uvloop.is_none() && floor.is_none() {
         return;
     }
-    println!("\nTargets: req/s / uvloop's (goal: at least 2x); user and total CPU per request / the C floor's (goal: approaching 1x):\n");
+    println!(
+        "\nTargets: req/s / uvloop's (goal: at least 2x); user and total CPU per request / the C floor's (goal: approaching 1x):\n"
+    );
     println!("| cell | runtime | req/s / uvloop | user CPU / c-floor | total CPU / c-floor |");
     println!("|---|---|---:|---:|---:|");
     let vs = |a: f64, b: Option<f64>| ratio(a, b.unwrap_or(f64::NAN));
@@ -162,7 +166,10 @@ fn print_targets<'a>(
     else {
         return;
     };
-    println!("\nPer-core mode: {} against conductor-streams (the same asyncio-streams handler on one loop; goal: CPU per request within 1.1x, each loop 40 to 60% of the connections):\n", per_core.name);
+    println!(
+        "\nPer-core mode: {} against conductor-streams (the same asyncio-streams handler on one loop; goal: CPU per request within 1.1x, each loop 40 to 60% of the connections):\n",
+        per_core.name
+    );
     println!("| cell | user CPU | total CPU | req/s | loop shares |");
     println!("|---|---:|---:|---:|---|");
     for i in 0..n {

@@ -78,8 +78,8 @@ pub fn serve(runtime: &str) {
 }
 
 fn conductor_server(listener: std::net::TcpListener) {
-    use conductor_http::{handler_fn, json_response, ResponseBody, Server};
-    use http::header::{HeaderValue, CONTENT_TYPE};
+    use conductor_http::{ResponseBody, Server, handler_fn, json_response};
+    use http::header::{CONTENT_TYPE, HeaderValue};
     conductor::run(async move {
         let listener = conductor::net::TcpListener::from_std(listener).unwrap();
         let app = handler_fn(|req| async move {
@@ -109,7 +109,7 @@ fn tokio_runtime() -> tokio::runtime::Runtime {
 
 fn hyper_server(listener: std::net::TcpListener) {
     use http_body_util::Full;
-    use hyper::header::{HeaderValue, CONTENT_TYPE};
+    use hyper::header::{CONTENT_TYPE, HeaderValue};
     tokio_runtime().block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener).unwrap();
         loop {

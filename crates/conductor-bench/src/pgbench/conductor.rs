@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use conductor_postgres::{Pool, Reset, ToSql};
 
-use super::{cpu_now, id_for, rows, Measure, Work, FETCH_1000, INSERT, SELECT_PK};
+use super::{FETCH_1000, INSERT, Measure, SELECT_PK, Work, cpu_now, id_for, rows};
 
 pub fn run(dsn: &str, work: Work, reset: Reset) {
     let dsn = dsn.to_owned();

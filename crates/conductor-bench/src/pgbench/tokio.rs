@@ -8,11 +8,11 @@ use std::time::Instant;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use futures_util::future::join_all;
+use tokio_postgres::NoTls;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::NoTls;
 
-use super::{cpu_now, id_for, rows, Measure, Work, FETCH_1000, INSERT, SELECT_PK};
+use super::{FETCH_1000, INSERT, Measure, SELECT_PK, Work, cpu_now, id_for, rows};
 
 pub fn run(dsn: &str, work: Work) {
     let rt = tokio::runtime::Builder::new_current_thread()

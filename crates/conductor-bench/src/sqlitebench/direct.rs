@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use super::{check, select_id, value_of, Sizes, Timing, Workload, INSERT, NAME, SELECT};
+use super::{INSERT, NAME, SELECT, Sizes, Timing, Workload, check, select_id, value_of};
 
 pub fn run(path: &Path, w: Workload, s: Sizes) -> Timing {
     let mut conn = rusqlite::Connection::open(path).unwrap();

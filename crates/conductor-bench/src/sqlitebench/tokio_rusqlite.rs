@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use super::{check, select_id, value_of, Sizes, Timing, Workload, INSERT, NAME, SELECT};
+use super::{INSERT, NAME, SELECT, Sizes, Timing, Workload, check, select_id, value_of};
 
 type Conn = tokio_rusqlite::Connection;
 

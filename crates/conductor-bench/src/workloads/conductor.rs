@@ -5,7 +5,7 @@ use std::pin::pin;
 use std::time::{Duration, Instant};
 
 use super::{
-    deadline_offset, parked, parked_polled, ping, pong, reset_parked, small, Contender, Sleeper,
+    Contender, Sleeper, deadline_offset, parked, parked_polled, ping, pong, reset_parked, small,
 };
 use crate::harness::{allocated, poll_once};
 

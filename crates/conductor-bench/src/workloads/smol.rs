@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use smol::{LocalExecutor, Timer};
 
 use super::{
-    deadline_offset, parked, parked_polled, ping, pong, reset_parked, small, Contender, Sleeper,
+    Contender, Sleeper, deadline_offset, parked, parked_polled, ping, pong, reset_parked, small,
 };
 use crate::harness::{allocated, poll_once};
 

@@ -3,14 +3,14 @@
 //! server's limits: the header-read deadline (slowloris: `408`), the idle keep-alive deadline,
 //! and the server's drain (graceful shutdown).
 
-use std::future::{poll_fn, Future};
+use std::future::{Future, poll_fn};
 use std::io;
 use std::mem::MaybeUninit;
 use std::net::SocketAddr;
-use std::pin::{pin, Pin};
+use std::pin::{Pin, pin};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
@@ -20,9 +20,9 @@ use futures_io::AsyncWrite;
 use http::{Request, Response};
 use tower_service::Service;
 
-use super::io::{ConnState, Expiry, Tracked, RESPONSE_408};
-use super::service::{Adapter, RequestLimits};
 use super::Shared;
+use super::io::{ConnState, Expiry, RESPONSE_408, Tracked};
+use super::service::{Adapter, RequestLimits};
 use crate::body::{Body, BoxError};
 use crate::rt::ThreadBound;
 
@@ -237,76 +237,78 @@ async fn drive<C: Graceful>(
     let mut draining = false;
     let mut registered = false;
     let mut fired: Option<(Arc<TimerFlag>, Waker)> = None;
-    poll_fn(|cx| loop {
-        if let Poll::Ready(r) = conn.as_mut().poll(cx) {
-            return Poll::Ready(r);
-        }
-        if !draining && shared.is_draining() {
-            draining = true;
-            conn.as_mut().graceful();
-            continue;
-        }
-        if !registered {
-            // A task's waker stays the same: told once where to wake it for the drain.
-            shared.register_waker(key, cx.waker());
-            registered = true;
-        }
-        let Some((due, expiry)) =
-            state.deadline(config.header_read_timeout, config.keep_alive_timeout)
-        else {
-            return Poll::Pending;
-        };
-        let mut must_poll = false;
-        let sleep = match &mut timer {
-            Some(sleep) => {
-                // Re-armed only when the deadline moved earlier: a later one is checked when
-                // the timer fires, so a busy connection does not touch the timer per request.
-                if armed.is_none_or(|at| due < at) {
-                    sleep.as_mut().get_mut().reset(due);
+    poll_fn(|cx| {
+        loop {
+            if let Poll::Ready(r) = conn.as_mut().poll(cx) {
+                return Poll::Ready(r);
+            }
+            if !draining && shared.is_draining() {
+                draining = true;
+                conn.as_mut().graceful();
+                continue;
+            }
+            if !registered {
+                // A task's waker stays the same: told once where to wake it for the drain.
+                shared.register_waker(key, cx.waker());
+                registered = true;
+            }
+            let Some((due, expiry)) =
+                state.deadline(config.header_read_timeout, config.keep_alive_timeout)
+            else {
+                return Poll::Pending;
+            };
+            let mut must_poll = false;
+            let sleep = match &mut timer {
+                Some(sleep) => {
+                    // Re-armed only when the deadline moved earlier: a later one is checked when
+                    // the timer fires, so a busy connection does not touch the timer per request.
+                    if armed.is_none_or(|at| due < at) {
+                        sleep.as_mut().get_mut().reset(due);
+                        armed = Some(due);
+                        must_poll = true;
+                    }
+                    sleep
+                }
+                None => {
                     armed = Some(due);
                     must_poll = true;
+                    timer.insert(Box::pin(conductor::sleep_until(due)))
                 }
-                sleep
+            };
+            // The timer wakes the task through `fired`, so the sleep is polled only when it was
+            // just armed (to register) or has fired, not at every wake-up of the connection.
+            let flag = fired.get_or_insert_with(|| TimerFlag::new(cx.waker()));
+            if !must_poll && !flag.0.fired.swap(false, Ordering::Relaxed) {
+                return Poll::Pending;
             }
-            None => {
+            if sleep
+                .as_mut()
+                .poll(&mut Context::from_waker(&flag.1))
+                .is_pending()
+            {
+                return Poll::Pending;
+            }
+            // The timer fired at `armed`; the deadline may have moved since (a request came).
+            if conductor::now() < due {
+                sleep.as_mut().get_mut().reset(due);
                 armed = Some(due);
-                must_poll = true;
-                timer.insert(Box::pin(conductor::sleep_until(due)))
+                // Polled again at once, to register the re-armed timer.
+                flag.0.fired.store(true, Ordering::Relaxed);
+                continue;
             }
-        };
-        // The timer wakes the task through `fired`, so the sleep is polled only when it was
-        // just armed (to register) or has fired, not at every wake-up of the connection.
-        let flag = fired.get_or_insert_with(|| TimerFlag::new(cx.waker()));
-        if !must_poll && !flag.0.fired.swap(false, Ordering::Relaxed) {
-            return Poll::Pending;
-        }
-        if sleep
-            .as_mut()
-            .poll(&mut Context::from_waker(&flag.1))
-            .is_pending()
-        {
-            return Poll::Pending;
-        }
-        // The timer fired at `armed`; the deadline may have moved since (a request came).
-        if conductor::now() < due {
-            sleep.as_mut().get_mut().reset(due);
-            armed = Some(due);
-            // Polled again at once, to register the re-armed timer.
-            flag.0.fired.store(true, Ordering::Relaxed);
-            continue;
-        }
-        armed = None;
-        match expiry {
-            Expiry::SlowHead => {
-                shared.count_timeout();
-                state.send_408();
-                // hyper's next read sends the 408 and sees the end of the stream.
-                return match conn.as_mut().poll(cx) {
-                    Poll::Ready(r) => Poll::Ready(r),
-                    Poll::Pending => Poll::Ready(Ok(())),
-                };
+            armed = None;
+            match expiry {
+                Expiry::SlowHead => {
+                    shared.count_timeout();
+                    state.send_408();
+                    // hyper's next read sends the 408 and sees the end of the stream.
+                    return match conn.as_mut().poll(cx) {
+                        Poll::Ready(r) => Poll::Ready(r),
+                        Poll::Pending => Poll::Ready(Ok(())),
+                    };
+                }
+                Expiry::Idle => return Poll::Ready(Ok(())),
             }
-            Expiry::Idle => return Poll::Ready(Ok(())),
         }
     })
     .await

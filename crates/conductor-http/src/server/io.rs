@@ -6,7 +6,7 @@
 use std::cell::Cell;
 use std::io;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use conductor::net::ReadUninit;
@@ -85,10 +85,10 @@ impl ConnState {
         if self.in_flight.get() > 0 {
             return None;
         }
-        if !self.h2.get() {
-            if let Some(t) = self.first_byte.get() {
-                return t.checked_add(header_read).map(|d| (d, Expiry::SlowHead));
-            }
+        if !self.h2.get()
+            && let Some(t) = self.first_byte.get()
+        {
+            return t.checked_add(header_read).map(|d| (d, Expiry::SlowHead));
         }
         let idle = if self.requests.get() == 0 {
             header_read

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use conductor::net::TcpStream;
 use conductor::process::Command;
-use conductor_http::{json_response, match_info, text_response, Body, Router};
+use conductor_http::{Body, Router, json_response, match_info, text_response};
 use http::StatusCode;
 
 /// A loop with the real clock, failing the test after `secs`.

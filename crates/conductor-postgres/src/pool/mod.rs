@@ -30,8 +30,8 @@ use std::time::{Duration, Instant};
 
 use conductor::sync::OwnedSemaphorePermit;
 use conductor::{Event, Handle, Semaphore};
-use tokio_postgres::types::FromSqlOwned;
 use tokio_postgres::Row;
+use tokio_postgres::types::FromSqlOwned;
 
 pub use guard::PoolConnection;
 

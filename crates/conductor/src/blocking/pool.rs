@@ -132,13 +132,13 @@ impl Pool {
     pub(crate) fn wait_mandatory(&self, deadline: Option<Instant>) {
         let mut s = self.inner.lock();
         while s.mandatory > 0 {
-            if s.threads == 0 {
-                if let Some(job) = s.queue.pop_front() {
-                    drop(s);
-                    self.inner.run(job);
-                    s = self.inner.lock();
-                    continue;
-                }
+            if s.threads == 0
+                && let Some(job) = s.queue.pop_front()
+            {
+                drop(s);
+                self.inner.run(job);
+                s = self.inner.lock();
+                continue;
             }
             let now = Instant::now();
             if deadline.is_some_and(|d| now >= d) {
@@ -218,10 +218,10 @@ impl Inner {
 
     /// One piece of work in flight is over; the last one tells `on_idle`.
     fn finished(&self) {
-        if self.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
-            if let Some(on_idle) = &self.on_idle {
-                on_idle();
-            }
+        if self.in_flight.fetch_sub(1, Ordering::AcqRel) == 1
+            && let Some(on_idle) = &self.on_idle
+        {
+            on_idle();
         }
     }
 

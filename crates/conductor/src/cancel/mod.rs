@@ -27,7 +27,7 @@ pub(crate) use scope::{Awaited, CancelAwaited, Frame, Kind, Mark, ScopeKey, Targ
 
 use crate::runtime::context;
 use crate::task::header::flags::*;
-use crate::task::{schedule, TaskPtr};
+use crate::task::{TaskPtr, schedule};
 
 /// asyncio's `CancelledError`: the value a [`catch_cancel`] block gets instead of its output.
 #[derive(Clone)]
@@ -187,10 +187,8 @@ pub(crate) fn raise(task: TaskPtr, target: Target, msg: Option<Arc<str>>) {
         Enclosing::Target => true,
         Enclosing::Unknown => false,
     };
-    if !reached_target {
-        if let Delivered::ToScopes = deliver(task, target, &msg) {
-            return;
-        }
+    if !reached_target && let Delivered::ToScopes = deliver(task, target, &msg) {
+        return;
     }
     // SAFETY: `task` is the running task.
     let h = unsafe { task.header() };
@@ -567,10 +565,10 @@ impl<T> Future for Reraise<T> {
     type Output = T;
 
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<T> {
-        if let Some(c) = self.cancelled.take() {
-            if let Some(task) = current_task() {
-                raise(task, c.target, c.msg);
-            }
+        if let Some(c) = self.cancelled.take()
+            && let Some(task) = current_task()
+        {
+            raise(task, c.target, c.msg);
         }
         Poll::Pending
     }

@@ -51,7 +51,7 @@ impl Awaited {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct ScopeKey {
     index: u32,
-    gen: u64,
+    r#gen: u64,
 }
 
 /// What a cancellation is aimed at.
@@ -89,7 +89,7 @@ impl Kind {
 
 pub(crate) struct Node {
     parent: Option<ScopeKey>,
-    gen: u64,
+    r#gen: u64,
     pub(crate) kind: Kind,
     catchers_below: u32,
     pub(crate) mark: Option<Mark>,
@@ -125,24 +125,24 @@ impl ScopeTree {
         kind: Kind,
         waker: Option<Waker>,
         frames: &mut [Frame],
-        gen: &mut dyn FnMut() -> u64,
+        r#gen: &mut dyn FnMut() -> u64,
     ) -> ScopeKey {
-        let parent = self.materialize(&waker, frames, gen);
-        self.insert(kind, waker, parent, gen())
+        let parent = self.materialize(&waker, frames, r#gen);
+        self.insert(kind, waker, parent, r#gen())
     }
 
     fn materialize(
         &mut self,
         waker: &Option<Waker>,
         frames: &mut [Frame],
-        gen: &mut dyn FnMut() -> u64,
+        r#gen: &mut dyn FnMut() -> u64,
     ) -> Option<ScopeKey> {
         let mut parent = None;
         for frame in frames.iter_mut() {
             match *frame {
                 Frame::Node(key) => parent = Some(key),
                 Frame::Lazy(cell) => {
-                    let key = self.insert(Kind::Target, waker.clone(), parent, gen());
+                    let key = self.insert(Kind::Target, waker.clone(), parent, r#gen());
                     // SAFETY: a lazy frame is pushed and popped around the inner poll of the
                     // pinned scope future that owns the cell, and this runs inside that poll.
                     unsafe { (*cell).set(Some(key)) };
@@ -159,12 +159,12 @@ impl ScopeTree {
         kind: Kind,
         waker: Option<Waker>,
         parent: Option<ScopeKey>,
-        gen: u64,
+        r#gen: u64,
     ) -> ScopeKey {
         let catches = kind.catches();
         let index = self.nodes.insert(Node {
             parent,
-            gen,
+            r#gen,
             kind,
             catchers_below: 0,
             mark: None,
@@ -175,7 +175,7 @@ impl ScopeTree {
         }
         ScopeKey {
             index: u32::try_from(index).expect("more than 2^32 scopes in one task"),
-            gen,
+            r#gen,
         }
     }
 
@@ -192,13 +192,13 @@ impl ScopeTree {
     pub(crate) fn get(&self, key: ScopeKey) -> Option<&Node> {
         self.nodes
             .get(key.index as usize)
-            .filter(|n| n.gen == key.gen)
+            .filter(|n| n.r#gen == key.r#gen)
     }
 
     pub(crate) fn get_mut(&mut self, key: ScopeKey) -> Option<&mut Node> {
         self.nodes
             .get_mut(key.index as usize)
-            .filter(|n| n.gen == key.gen)
+            .filter(|n| n.r#gen == key.r#gen)
     }
 
     /// The node through which the tree's task awaits `task`, if any.
@@ -206,7 +206,7 @@ impl ScopeTree {
         self.nodes.iter().find_map(|(i, n)| match &n.kind {
             Kind::Forward(Awaited::Task(t)) if t.ptr() == task => Some(ScopeKey {
                 index: i as u32,
-                gen: n.gen,
+                r#gen: n.r#gen,
             }),
             _ => None,
         })
@@ -239,7 +239,7 @@ impl ScopeTree {
             });
             let key = ScopeKey {
                 index: i as u32,
-                gen: n.gen,
+                r#gen: n.r#gen,
             };
             match &n.kind {
                 Kind::Forward(task) => actions.push(Action::Forward(task.clone(), key)),
@@ -290,7 +290,7 @@ impl ScopeTree {
 mod tests {
     use super::*;
 
-    fn gen(g: u64) -> impl FnMut() -> u64 {
+    fn r#gen(g: u64) -> impl FnMut() -> u64 {
         let mut n = g * 100;
         move || {
             n += 1;
@@ -304,7 +304,7 @@ mod tests {
         let cell = Cell::new(None);
         let mut frames = vec![Frame::Lazy(&cell)];
         assert!(cell.get().is_none(), "no node until needed");
-        let inner = t.register(Kind::Catch, None, &mut frames, &mut gen(1));
+        let inner = t.register(Kind::Catch, None, &mut frames, &mut r#gen(1));
         assert!(matches!(frames[0], Frame::Node(_)));
         let timeout = cell.get().expect("materialized");
         t.mark_leaves(Target::Scope(timeout), &None);
@@ -318,9 +318,9 @@ mod tests {
     fn innermost_catcher_is_the_leaf() {
         let mut t = ScopeTree::default();
         let mut frames = Vec::new();
-        let outer = t.register(Kind::Catch, None, &mut frames, &mut gen(1));
+        let outer = t.register(Kind::Catch, None, &mut frames, &mut r#gen(1));
         frames.push(Frame::Node(outer));
-        let inner = t.register(Kind::Catch, None, &mut frames, &mut gen(2));
+        let inner = t.register(Kind::Catch, None, &mut frames, &mut r#gen(2));
         frames.pop();
         t.mark_leaves(Target::Task, &None);
         assert!(t.get(inner).unwrap().mark.is_some());
@@ -335,11 +335,11 @@ mod tests {
     fn a_scope_target_reaches_only_catchers_below_it() {
         let mut t = ScopeTree::default();
         let mut frames = Vec::new();
-        let sibling = t.register(Kind::Catch, None, &mut frames, &mut gen(1));
-        let timeout = t.register(Kind::Target, None, &mut frames, &mut gen(2));
+        let sibling = t.register(Kind::Catch, None, &mut frames, &mut r#gen(1));
+        let timeout = t.register(Kind::Target, None, &mut frames, &mut r#gen(2));
         assert!(t.mark_leaves(Target::Scope(timeout), &None).is_empty());
         frames.push(Frame::Node(timeout));
-        let inside = t.register(Kind::Catch, None, &mut frames, &mut gen(3));
+        let inside = t.register(Kind::Catch, None, &mut frames, &mut r#gen(3));
         frames.pop();
         t.mark_leaves(Target::Scope(timeout), &None);
         assert!(t.get(inside).unwrap().mark.is_some());
@@ -354,9 +354,9 @@ mod tests {
     fn stale_keys_do_not_match() {
         let mut t = ScopeTree::default();
         let mut frames = Vec::new();
-        let a = t.register(Kind::Catch, None, &mut frames, &mut gen(1));
+        let a = t.register(Kind::Catch, None, &mut frames, &mut r#gen(1));
         t.unregister(a);
-        let b = t.register(Kind::Catch, None, &mut frames, &mut gen(2));
+        let b = t.register(Kind::Catch, None, &mut frames, &mut r#gen(2));
         assert!(t.get(a).is_none());
         assert!(t.get(b).is_some());
         assert!(t.unregister(a).is_none());

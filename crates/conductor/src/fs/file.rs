@@ -21,11 +21,11 @@ use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
 
-use super::backend::{pool, Driver, Job};
+use super::backend::{Driver, Job, pool};
 use super::error::with_path;
 
 /// The largest chunk one backend operation reads or writes: 1 MiB.

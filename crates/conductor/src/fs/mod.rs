@@ -28,12 +28,12 @@ mod uring;
 use std::io;
 use std::path::Path;
 
-pub use backend::{backend, set_backend, Backend};
+pub use backend::{Backend, backend, set_backend};
 pub use error::PathError;
-pub use file::{File, OpenOptions, MAX_CHUNK};
-pub use read_dir::{read_dir, DirEntry, ReadDir};
+pub use file::{File, MAX_CHUNK, OpenOptions};
+pub use read_dir::{DirEntry, ReadDir, read_dir};
 
-use backend::{pool, Driver};
+use backend::{Driver, pool};
 use error::with_path;
 
 /// Reads a whole file (aiofiles' `await f.read()` in binary mode).

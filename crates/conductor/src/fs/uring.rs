@@ -37,7 +37,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
 
-use io_uring::{opcode, squeue, types, IoUring, Probe};
+use io_uring::{IoUring, Probe, opcode, squeue, types};
 
 use super::error::with_path;
 

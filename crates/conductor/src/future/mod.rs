@@ -13,6 +13,6 @@ mod shared_task;
 mod state;
 mod wait;
 
-pub use settable::{create_future, FutureError, FutureWait, SettableFuture, SharedError};
+pub use settable::{FutureError, FutureWait, SettableFuture, SharedError, create_future};
 pub use setter::FutureSetter;
 pub use shared_task::{SharedTask, SharedTaskWait};

@@ -111,15 +111,15 @@ impl<T, E> FutureState<T, E> {
     /// waiter's id. Not for a done state (nothing would wake it).
     pub(crate) fn set_waiter(&self, id: Option<u64>, waker: &Waker) -> u64 {
         let mut listeners = self.listeners.borrow_mut();
-        if let Some(id) = id {
-            if let Ok(i) = listeners.binary_search_by_key(&id, |(k, _)| *k) {
-                if let Listener::Waker(w) = &mut listeners[i].1 {
-                    if !w.will_wake(waker) {
-                        *w = waker.clone();
-                    }
-                }
-                return id;
+        if let Some(id) = id
+            && let Ok(i) = listeners.binary_search_by_key(&id, |(k, _)| *k)
+        {
+            if let Listener::Waker(w) = &mut listeners[i].1
+                && !w.will_wake(waker)
+            {
+                *w = waker.clone();
             }
+            return id;
         }
         let id = self.next_id();
         listeners.push((id, Listener::Waker(waker.clone())));

@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::future::{poll_fn, Future};
+use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures_core::Stream;
 
 use super::Waitable;
-use crate::time::{sleep, Sleep, TimedOut};
+use crate::time::{Sleep, TimedOut, sleep};
 
 /// Yields `tasks` in completion order, as a stream of the original (now finished) tasks
 /// (asyncio 3.13's `async for t in as_completed(tasks)`).

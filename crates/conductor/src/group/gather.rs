@@ -231,10 +231,10 @@ impl<T: Outcome + 'static> State<T> {
         if newly_failed {
             self.first_failure.set(Some(index));
         }
-        if newly_failed || self.remaining.get() == 0 {
-            if let Some(w) = self.waker.borrow_mut().take() {
-                w.wake();
-            }
+        if (newly_failed || self.remaining.get() == 0)
+            && let Some(w) = self.waker.borrow_mut().take()
+        {
+            w.wake();
         }
     }
 }
@@ -394,12 +394,10 @@ impl<T> GatherCore<T> {
             }
             return Poll::Pending;
         }
-        if fail_fast {
-            if let Some(i) = state.first_failure.get() {
-                self.scope = None;
-                let failed = state.results.borrow_mut()[i].take();
-                return Poll::Ready(Step::Failed(failed.expect("failure recorded")));
-            }
+        if fail_fast && let Some(i) = state.first_failure.get() {
+            self.scope = None;
+            let failed = state.results.borrow_mut()[i].take();
+            return Poll::Ready(Step::Failed(failed.expect("failure recorded")));
         }
         if state.remaining.get() == 0 {
             self.scope = None;

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::branches::{Branches, Ended};
-use super::gather::{flatten, GatherError};
+use super::gather::{GatherError, flatten};
 use crate::task::{Outcome, TaskError};
 
 /// [`gather`](crate::gather) for futures that borrow the caller's locals: they are polled

@@ -321,7 +321,7 @@ impl<S: TupleSlots + Unpin> Future for GatherTuple<S> {
 /// ```
 #[macro_export]
 macro_rules! gather {
-    ($($future:expr),+ $(,)?) => {
+    ($($future:expr_2021),+ $(,)?) => {
         $crate::group::GatherTuple::new(($({
             #[allow(unused_imports)]
             use $crate::group::{FutureIntoSlot as _, TaskIntoSlot as _};

@@ -22,17 +22,17 @@ mod task_group;
 mod wait;
 mod waitable;
 
-pub use as_completed::{as_completed, AsCompleted, AsCompletedTimeout};
-pub use gather::{gather, gather_tasks, Gather, GatherError, GatherResults};
-pub use gather_inline::{gather_inline, GatherInline, GatherInlineResults};
+pub use as_completed::{AsCompleted, AsCompletedTimeout, as_completed};
+pub use gather::{Gather, GatherError, GatherResults, gather, gather_tasks};
+pub use gather_inline::{GatherInline, GatherInlineResults, gather_inline};
 pub use gather_tuple::GatherTuple;
 #[doc(hidden)]
 pub use gather_tuple::{FutureIntoSlot, SlotOf, TaskIntoSlot, TupleShared, TupleSlot, TupleSlots};
-pub use race::{race, Race};
-pub use shield::{shield, Shield};
+pub use race::{Race, race};
+pub use shield::{Shield, shield};
 pub use task_group::{
-    task_group, GroupClosed, GroupError, GroupIoError, GroupTask, TaskGroup, TaskGroupError,
-    TaskGroupFuture,
+    GroupClosed, GroupError, GroupIoError, GroupTask, TaskGroup, TaskGroupError, TaskGroupFuture,
+    task_group,
 };
-pub use wait::{wait, ReturnWhen, Wait};
+pub use wait::{ReturnWhen, Wait, wait};
 pub use waitable::Waitable;

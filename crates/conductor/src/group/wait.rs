@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::Waitable;
 use crate::task::CallbackId;
-use crate::time::{sleep, Sleep};
+use crate::time::{Sleep, sleep};
 
 /// When [`wait`] returns (asyncio's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,10 +135,10 @@ impl<H: Waitable> Future for Wait<H> {
         if this.satisfied() {
             return Poll::Ready(this.split());
         }
-        if let Some(timer) = &mut this.timer {
-            if Pin::new(timer).poll(cx).is_ready() {
-                return Poll::Ready(this.split());
-            }
+        if let Some(timer) = &mut this.timer
+            && Pin::new(timer).poll(cx).is_ready()
+        {
+            return Poll::Ready(this.split());
         }
         *this.state.waker.borrow_mut() = Some(cx.waker().clone());
         Poll::Pending

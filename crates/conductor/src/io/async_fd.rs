@@ -9,8 +9,8 @@ use std::task::{Context, Poll};
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
 
-use super::evented::{Evented, BOTH, READ, WRITE};
 use super::Direction;
+use super::evented::{BOTH, Evented, READ, WRITE};
 
 /// A file descriptor waited on by the running loop: asyncio's `add_reader`/`add_writer`, as
 /// futures (tokio's `AsyncFd`, async-io's `Async`). For what conductor does not wrap: a pipe, a
@@ -88,7 +88,7 @@ impl<T: AsRawFd> AsyncFd<T> {
             .io
             .take()
             .expect("an AsyncFd keeps its registration until consumed");
-        io.leave().0 .0
+        io.leave().0.0
     }
 
     /// Waits until the descriptor is readable (or closed, or in error).

@@ -40,8 +40,8 @@ pub(crate) struct Driver {
 
 /// A source's token: its slab index, and a generation so that a late event for a reused slot is
 /// ignored.
-pub(crate) fn token(index: usize, gen: u32) -> Token {
-    Token(((gen as usize) << 32) | index)
+pub(crate) fn token(index: usize, r#gen: u32) -> Token {
+    Token(((r#gen as usize) << 32) | index)
 }
 
 fn untoken(t: Token) -> (usize, u32) {
@@ -80,20 +80,20 @@ impl Driver {
     /// reports the real state at the next poll anyway. Not "readable": `readable().await` on a
     /// fresh socket must wait for data, so that an idle connection allocates no buffer.
     pub(crate) fn add(&self) -> (usize, u32, Rc<Source>) {
-        let gen = self.next_gen.get().wrapping_add(1);
-        self.next_gen.set(gen);
+        let r#gen = self.next_gen.get().wrapping_add(1);
+        self.next_gen.set(r#gen);
         let source = Rc::new(Source {
             readiness: Cell::new(WRITABLE),
             read: Waiters::default(),
             write: Waiters::default(),
         });
-        let index = self.sources.borrow_mut().insert((gen, source.clone()));
-        (index, gen, source)
+        let index = self.sources.borrow_mut().insert((r#gen, source.clone()));
+        (index, r#gen, source)
     }
 
-    pub(crate) fn remove(&self, index: usize, gen: u32) {
+    pub(crate) fn remove(&self, index: usize, r#gen: u32) {
         let mut sources = self.sources.borrow_mut();
-        if sources.get(index).is_some_and(|s| s.0 == gen) {
+        if sources.get(index).is_some_and(|s| s.0 == r#gen) {
             let source = sources.remove(index);
             drop(sources);
             drop(source);
@@ -126,8 +126,8 @@ impl Driver {
                 if event.token() == WAKE_TOKEN {
                     continue;
                 }
-                let (index, gen) = untoken(event.token());
-                let Some((_, s)) = sources.get(index).filter(|s| s.0 == gen) else {
+                let (index, r#gen) = untoken(event.token());
+                let Some((_, s)) = sources.get(index).filter(|s| s.0 == r#gen) else {
                     continue;
                 };
                 n += 1;

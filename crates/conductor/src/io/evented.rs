@@ -13,10 +13,10 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll, ready};
 
-use mio::event::Source;
 use mio::Interest;
+use mio::event::Source;
 
 use super::driver::WaitKey;
 use super::{Direction, Registration};
@@ -114,10 +114,12 @@ impl<S: Source> Evented<S> {
         op: impl FnMut(&S) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
         let r = ready!(self.poll_io(cx, dir, op));
-        if let Ok(n) = r {
-            if dir == Direction::Read && n > 0 && n < len {
-                self.reg.clear_data_ready(dir);
-            }
+        if let Ok(n) = r
+            && dir == Direction::Read
+            && n > 0
+            && n < len
+        {
+            self.reg.clear_data_ready(dir);
         }
         Poll::Ready(r)
     }
@@ -163,10 +165,10 @@ impl<S: Source> Evented<S> {
         op: impl FnOnce(&S) -> io::Result<R>,
     ) -> io::Result<R> {
         let r = op(&self.source);
-        if let Err(e) = &r {
-            if e.kind() == io::ErrorKind::WouldBlock {
-                self.reg.clear_ready(dir);
-            }
+        if let Err(e) = &r
+            && e.kind() == io::ErrorKind::WouldBlock
+        {
+            self.reg.clear_ready(dir);
         }
         r
     }

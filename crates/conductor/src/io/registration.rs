@@ -4,11 +4,11 @@ use std::io;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use mio::event::Source as MioSource;
 use mio::Interest;
+use mio::event::Source as MioSource;
 
 use super::driver::{
-    token, Source, WaitKey, Waiters, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED,
+    ERROR, READ_CLOSED, READABLE, Source, WRITABLE, WRITE_CLOSED, WaitKey, Waiters, token,
 };
 use crate::runtime::context;
 
@@ -42,7 +42,7 @@ pub(crate) struct Registration {
     source: Rc<Source>,
     loop_id: u64,
     index: usize,
-    gen: u32,
+    r#gen: u32,
 }
 
 impl Registration {
@@ -53,20 +53,20 @@ impl Registration {
     pub(crate) fn new(source: &mut impl MioSource, interest: Interest) -> io::Result<Registration> {
         context::with_core(|core| {
             let core = core.ok_or_else(not_in_loop)?;
-            let (index, gen, shared) = core.io.add();
+            let (index, r#gen, shared) = core.io.add();
             if let Err(e) = core
                 .io
                 .registry()
-                .register(source, token(index, gen), interest)
+                .register(source, token(index, r#gen), interest)
             {
-                core.io.remove(index, gen);
+                core.io.remove(index, r#gen);
                 return Err(e);
             }
             Ok(Registration {
                 source: shared,
                 loop_id: core.id,
                 index,
-                gen,
+                r#gen,
             })
         })
     }
@@ -153,7 +153,7 @@ impl Registration {
         context::with_core(|core| match core {
             Some(c) if c.id == self.loop_id => {
                 let r = c.io.registry().deregister(source);
-                c.io.remove(self.index, self.gen);
+                c.io.remove(self.index, self.r#gen);
                 r
             }
             _ => Err(wrong_loop()),
@@ -176,7 +176,7 @@ impl Drop for Registration {
         // another loop of this thread the slot stays until its own loop closes).
         context::with_core(|core| {
             if let Some(c) = core.filter(|c| c.id == self.loop_id) {
-                c.io.remove(self.index, self.gen);
+                c.io.remove(self.index, self.r#gen);
             }
         });
     }

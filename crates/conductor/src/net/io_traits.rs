@@ -7,7 +7,7 @@
 /// `AsyncRead` (futures-io's, and tokio's with `tokio-io`) for `$ty<$p>`, reading from the
 /// stream socket `$stream` reaches from `$this: &$ty<$p>`.
 macro_rules! async_read {
-    ($ty:ident<$p:ident: $bound:path>, |$this:ident| $stream:expr) => {
+    ($ty:ident<$p:ident: $bound:path>, |$this:ident| $stream:expr_2021) => {
         impl<$p: $bound> futures_io::AsyncRead for $ty<$p> {
             fn poll_read(
                 self: std::pin::Pin<&mut Self>,
@@ -39,7 +39,7 @@ macro_rules! async_read {
 /// stream socket `$stream` reaches from `$this: &$ty<$p>`. Flushing has nothing to do (the
 /// socket buffers nothing here); closing shuts the write side down.
 macro_rules! async_write {
-    ($ty:ident<$p:ident: $bound:path>, |$this:ident| $stream:expr) => {
+    ($ty:ident<$p:ident: $bound:path>, |$this:ident| $stream:expr_2021) => {
         impl<$p: $bound> futures_io::AsyncWrite for $ty<$p> {
             fn poll_write(
                 self: std::pin::Pin<&mut Self>,

@@ -4,11 +4,11 @@
 //! `server`'s.
 
 use std::io;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll, ready};
 
+use super::Socket;
 use super::socket::Kind;
 use super::stream::StreamKind;
-use super::Socket;
 use crate::io::evented::READ;
 
 /// What a listening socket type adds to [`Kind`]: what `accept(2)` gives.

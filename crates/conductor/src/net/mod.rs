@@ -71,14 +71,14 @@ mod tls_server;
 mod udp;
 mod unix;
 
-pub use addr::{lookup_host, Target, ToSocketAddrs};
+pub use addr::{Target, ToSocketAddrs, lookup_host};
 pub use nameinfo::getnameinfo;
 pub use options::ServerOptions;
-pub use per_core::{serve_per_core, serve_per_core_with, PerCoreServer};
+pub use per_core::{PerCoreServer, serve_per_core, serve_per_core_with};
 pub use read_uninit::ReadUninit;
 pub use server::{
-    open_connection, open_unix_connection, start_server, start_server_with, start_unix_server,
-    HandlerOutput, Server, ACCEPT_BACKOFF,
+    ACCEPT_BACKOFF, HandlerOutput, Server, open_connection, open_unix_connection, start_server,
+    start_server_with, start_unix_server,
 };
 pub use socket::Socket;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReuniteError, SplitStream};

@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use super::server::{HandlerOutput, Listener, Server};
 use super::{ServerOptions, TcpListener};
+use crate::Builder;
 use crate::runtime::LoopGroup;
 use crate::streams::{StreamReader, StreamWriter};
 use crate::task::TaskError;
-use crate::Builder;
 
 /// Serves `addr` on `loops` event loops, one thread each, running `handler` for every
 /// connection on the loop that accepted it (asyncio has no equivalent: one process per core

@@ -13,7 +13,7 @@
 use std::cell::{Cell, RefCell};
 use std::error::Error;
 use std::fmt;
-use std::future::{poll_fn, Future};
+use std::future::{Future, poll_fn};
 use std::io;
 use std::net::SocketAddr;
 use std::panic::{self, AssertUnwindSafe};
@@ -25,10 +25,10 @@ use std::time::Duration;
 
 use slab::Slab;
 
-use super::addr::{lookup_host, ToSocketAddrs};
+use super::addr::{ToSocketAddrs, lookup_host};
 use super::split::{self, AbortHandle};
 use super::{ServerOptions, TcpListener, TcpStream, UnixListener, UnixStream};
-use crate::runtime::{call_exception_handler, ExceptionContext};
+use crate::runtime::{ExceptionContext, call_exception_handler};
 use crate::streams::{Address, StreamReader, StreamWriter};
 use crate::task::TaskRef;
 

@@ -13,11 +13,11 @@ use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
-use mio::event::Source;
 use mio::Interest;
+use mio::event::Source;
 use socket2::SockRef;
 
-use crate::io::evented::{Evented, BOTH};
+use crate::io::evented::{BOTH, Evented};
 
 /// A socket of std type `T` (`std::net::TcpStream`, `std::os::unix::net::UnixListener`...)
 /// registered with the running loop's selector: async-io's `Async<T>`. Every socket type of

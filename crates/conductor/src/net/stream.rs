@@ -6,14 +6,14 @@ use std::future::poll_fn;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::AsRawFd;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use socket2::SockRef;
 
+use super::Socket;
 use super::socket::Kind;
 use super::split::sealed::Sealed;
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, SplitStream};
-use super::Socket;
 use crate::io::evented::{READ, WRITE};
 use crate::streams::{Address, ExtraInfo, StreamReader, StreamWriter};
 

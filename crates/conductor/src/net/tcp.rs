@@ -7,7 +7,7 @@ use std::time::Duration;
 use mio::Interest;
 use socket2::{SockRef, TcpKeepalive};
 
-use super::addr::{addr_error, each_addr, ToSocketAddrs};
+use super::addr::{ToSocketAddrs, addr_error, each_addr};
 use super::listener::ListenerKind;
 use super::socket::Kind;
 use super::stream::StreamKind;

@@ -8,9 +8,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
+use super::ServerOptions;
 use super::io_traits::shutdown_write;
 use super::split::{AbortHandle, SplitStream};
-use super::ServerOptions;
 use crate::streams::{Address, StreamReader, StreamWriter};
 
 /// A stream socket shared with the server's abort handle: the TLS session owns one `Rc`, the
@@ -61,7 +61,7 @@ pub(crate) fn upgrade<S: SplitStream + 'static>(
     options: &ServerOptions,
 ) -> (
     AbortHandle,
-    impl Future<Output = io::Result<(StreamReader, StreamWriter)>>,
+    impl Future<Output = io::Result<(StreamReader, StreamWriter)>> + use<S>,
 ) {
     let acceptor = options
         .ssl

@@ -4,9 +4,9 @@ use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::task::{Context, Poll};
 
-use super::addr::{addr_error, each_addr, lookup_host, ToSocketAddrs};
-use super::socket::Kind;
 use super::Socket;
+use super::addr::{ToSocketAddrs, addr_error, each_addr, lookup_host};
+use super::socket::Kind;
 use crate::io::evented::{READ, WRITE};
 
 /// A UDP socket on the loop's selector.

@@ -5,12 +5,12 @@ use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
 use std::process::{ExitStatus, Output};
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::pipe::{ChildStderr, ChildStdin, ChildStdout};
-use super::reap::{adopt, ExitWatch};
+use super::reap::{ExitWatch, adopt};
 use crate::signal::SignalKind;
 
 /// A spawned child process (asyncio's `asyncio.subprocess.Process`), from
@@ -81,10 +81,10 @@ impl Child {
     /// # Errors
     /// When `waitpid` fails.
     pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
-        if self.status.is_none() {
-            if let Some(std) = self.std.as_mut() {
-                self.status = std.try_wait()?;
-            }
+        if self.status.is_none()
+            && let Some(std) = self.std.as_mut()
+        {
+            self.status = std.try_wait()?;
         }
         Ok(self.status)
     }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{ExitStatus, Output, Stdio};
 
 use super::child::Child;
-use super::reap::{reaper, ExitWatch, Reaper};
+use super::reap::{ExitWatch, Reaper, reaper};
 
 /// A process to start: the program, its arguments, environment, working directory and
 /// standard streams, as [`std::process::Command`], plus [`kill_on_drop`](Self::kill_on_drop).

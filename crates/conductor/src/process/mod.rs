@@ -21,7 +21,7 @@ mod pipe;
 mod reap;
 
 pub use child::Child;
-pub use command::{create_subprocess_exec, create_subprocess_shell, Command};
+pub use command::{Command, create_subprocess_exec, create_subprocess_shell};
 pub use pipe::{ChildStderr, ChildStdin, ChildStdout};
-pub use reap::{reaper, set_reaper, Reaper};
+pub use reap::{Reaper, reaper, set_reaper};
 pub use std::process::{ExitStatus, Output, Stdio};

@@ -7,8 +7,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
-use mio::unix::pipe::{Receiver, Sender};
 use mio::Interest;
+use mio::unix::pipe::{Receiver, Sender};
 
 use crate::io::evented::{Evented, READ, WRITE};
 

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
 
 use crate::io::{AsyncFd, Direction};
-use crate::signal::{signal, Signal, SignalKind};
+use crate::signal::{Signal, SignalKind, signal};
 
 /// How a child's exit is noticed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,8 +6,8 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::exception::{ExceptionContext, ExceptionHook};
 use super::Runtime;
+use super::exception::{ExceptionContext, ExceptionHook};
 
 /// A task step that held the loop longer than the slow-callback duration (debug mode).
 #[derive(Debug, Clone)]

@@ -29,9 +29,9 @@ use crate::cancel::Frame;
 use crate::io::driver::Driver;
 use crate::task::harness;
 use crate::task::raw::{free, merge_debt};
-use crate::task::{schedule, TaskPtr};
+use crate::task::{TaskPtr, schedule};
 use crate::time::clock::Clock;
-use crate::time::wheel::{tick_start_ns, Fired, Payload, Wheel, TICK_NS};
+use crate::time::wheel::{Fired, Payload, TICK_NS, Wheel, tick_start_ns};
 
 /// Task polls between two non-blocking looks at the selector while work is queued.
 const EVENT_INTERVAL: u32 = 61;

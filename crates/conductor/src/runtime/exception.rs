@@ -19,8 +19,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::context;
-use crate::task::error::panic_message;
 use crate::task::TaskRef;
+use crate::task::error::panic_message;
 
 /// The error an [`ExceptionContext`] carries (asyncio's `context["exception"]`).
 pub enum ContextError {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use super::context;
-use super::exception::{default_exception_handler, ExceptionContext};
+use super::exception::{ExceptionContext, default_exception_handler};
 use super::remote::Remote;
 use super::shared::Shared;
 use crate::task::{Task, TaskError, TaskPtr};
@@ -212,10 +212,10 @@ struct DoneWatch<T> {
 
 impl<T> Drop for DoneWatch<T> {
     fn drop(&mut self) {
-        if self.task.is_done() {
-            if let Some(finish) = self.finish.take() {
-                finish.finish(self.task.result());
-            }
+        if self.task.is_done()
+            && let Some(finish) = self.finish.take()
+        {
+            finish.finish(self.task.result());
         }
     }
 }

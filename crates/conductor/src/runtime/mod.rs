@@ -38,10 +38,10 @@ pub use self::core::LoopStats;
 pub use budget::{consume_budget, poll_proceed};
 pub use builder::{Builder, SlowStep};
 pub(crate) use callback::call_soon_internal;
-pub use callback::{call_at, call_later, call_soon, CallbackHandle, TimerHandle};
+pub use callback::{CallbackHandle, TimerHandle, call_at, call_later, call_soon};
 pub use exception::{
-    call_exception_handler, default_exception_handler, reset_exception_handler,
-    set_exception_handler, ContextError, ExceptionContext, TaskInfo,
+    ContextError, ExceptionContext, TaskInfo, call_exception_handler, default_exception_handler,
+    reset_exception_handler, set_exception_handler,
 };
 pub use handle::{Handle, LoopClosed, RemoteTask};
 pub use per_core::LoopGroup;
@@ -51,7 +51,7 @@ use builder::Config;
 use context::Enter;
 
 use crate::signal::runner::CtrlC;
-use crate::task::{spawn_on, Task, TaskError};
+use crate::task::{Task, TaskError, spawn_on};
 
 /// An event loop (asyncio's `EventLoop`) and the thread pool it sends blocking work to.
 ///

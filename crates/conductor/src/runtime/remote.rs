@@ -122,8 +122,8 @@ impl RemoteQueue {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::loom::sync::atomic::Ordering::SeqCst;
     use crate::loom::sync::Arc;
+    use crate::loom::sync::atomic::Ordering::SeqCst;
 
     /// Stands in for the selector: blocking is a loom park, unpark a loom unpark.
     struct ThreadUnpark {

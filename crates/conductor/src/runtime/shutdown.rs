@@ -5,8 +5,8 @@ use std::time::Instant;
 use super::core::Core;
 use super::remote::Remote;
 use crate::task::header::flags::{COMPLETE, ORPHANED};
-use crate::task::raw::{free, LocalRef};
-use crate::task::{harness, TaskPtr};
+use crate::task::raw::{LocalRef, free};
+use crate::task::{TaskPtr, harness};
 use crate::time::clock::saturating_add;
 use crate::time::wheel::Wheel;
 

@@ -23,16 +23,16 @@ pub(crate) mod runner;
 mod shutdown;
 
 use std::fmt;
-use std::future::{poll_fn, Future};
+use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-pub use shutdown::{graceful_shutdown, InFlight, Shutdown, ShutdownReport};
+pub use shutdown::{InFlight, Shutdown, ShutdownReport, graceful_shutdown};
 
 /// A Unix signal number, with names for the common ones.
 ///

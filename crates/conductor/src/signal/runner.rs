@@ -11,8 +11,8 @@
 //! The engine's one reach into `signal`: `Runtime::run` is the runner, as asyncio's
 //! `runners.py` is the one part of asyncio that installs a SIGINT handler.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::registry::{self, Listener, Original};
 use crate::runtime::Handle;

@@ -3,14 +3,14 @@
 //! status.
 
 use std::cell::{Cell, RefCell};
-use std::future::{poll_fn, Future};
+use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::{signal, SignalKind};
+use super::{SignalKind, signal};
 use crate::sync::Event;
 use crate::task::{Task, TaskRef};
 

@@ -37,8 +37,8 @@ mod tokio_io;
 mod writer;
 
 pub use error::ReadError;
-pub use reader::{BoxReader, Lines, StreamReader, DEFAULT_LIMIT};
-pub use writer::{BoxWriter, StreamWriter, DEFAULT_HIGH_WATER};
+pub use reader::{BoxReader, DEFAULT_LIMIT, Lines, StreamReader};
+pub use writer::{BoxWriter, DEFAULT_HIGH_WATER, StreamWriter};
 
 use std::fmt;
 use std::os::fd::RawFd;

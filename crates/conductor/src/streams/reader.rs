@@ -7,13 +7,13 @@
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use futures_core::Stream;
 use futures_io::{AsyncBufRead, AsyncRead};
 
-use super::buffer::{Buffer, FIRST_READ, MAX_READ, READ_CHUNK};
 use super::ReadError;
+use super::buffer::{Buffer, FIRST_READ, MAX_READ, READ_CHUNK};
 
 /// asyncio's default buffer limit (`limit=2**16`).
 pub const DEFAULT_LIMIT: usize = 64 * 1024;

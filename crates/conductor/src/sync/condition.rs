@@ -10,7 +10,7 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use super::mutex::{Mutex, MutexGuard};
 use super::permits::{Acquire, TryAcquireError};

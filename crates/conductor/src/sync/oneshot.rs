@@ -27,11 +27,11 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 
 use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::sync::Arc;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 
 const RX_WAKER: usize = 0b0001;
 const COMPLETE: usize = 0b0010;

@@ -22,12 +22,12 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use super::wait_queue::{WaitQueue, WakeList};
 use super::{const_fn, lock};
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::sync::Mutex;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 
 const WAITERS: usize = 1;
 const SHIFT: u32 = 1;

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::const_fn;
-use super::permits::{Permits, TryAcquireError, MAX_PERMITS};
+use super::permits::{MAX_PERMITS, Permits, TryAcquireError};
 
 /// A counter of permits for tasks (asyncio's `Semaphore(value)`): `acquire().await` takes one
 /// permit, waiting while none is free, and the returned [`SemaphorePermit`] gives it back when

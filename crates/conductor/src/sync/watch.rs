@@ -10,7 +10,7 @@
 use std::fmt;
 use std::ops::Deref;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use futures_core::Stream;
 

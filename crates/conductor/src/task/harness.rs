@@ -4,10 +4,10 @@
 use std::task::Context;
 use std::time::Instant;
 
-use super::header::{flags::*, TaskPtr};
-use super::raw::{dec_local, LocalRef};
-use super::waker;
 use super::TaskRef;
+use super::header::{TaskPtr, flags::*};
+use super::raw::{LocalRef, dec_local};
+use super::waker;
 use crate::cancel::{self, Delivered, Target};
 use crate::runtime::core::Core;
 

@@ -8,9 +8,9 @@ use std::ops::Deref;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::TaskRef;
 use super::error::{InvalidState, TaskError};
 use super::header::flags::*;
-use super::TaskRef;
 use crate::cancel;
 use crate::runtime::budget;
 

@@ -37,7 +37,7 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-pub use error::{resume_panic, InvalidState, PanicError, TaskError};
+pub use error::{InvalidState, PanicError, TaskError, resume_panic};
 pub(crate) use header::TaskPtr;
 pub use join::Task;
 pub use outcome::{Outcome, Value};

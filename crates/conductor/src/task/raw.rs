@@ -16,7 +16,7 @@ use std::ptr::{self, NonNull};
 use std::task::{Context, Poll};
 
 use super::blocks;
-use super::header::{flags::*, Header, TaskPtr, Vtable};
+use super::header::{Header, TaskPtr, Vtable, flags::*};
 use super::join_waker::JoinWaker;
 use super::state::{DropOutcome, RemoteState};
 use crate::runtime::context;

@@ -6,7 +6,7 @@ use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
 
-use super::header::{flags::*, Header};
+use super::header::{Header, flags::*};
 use super::raw::LocalRef;
 
 /// The states of a task, as the asyncio guides draw them.
@@ -88,10 +88,10 @@ impl TaskRef {
 
     /// The task's name: the one given by [`set_name`](Self::set_name), or `Task-<id>`.
     pub fn name(&self) -> Cow<'static, str> {
-        if let Some(extra) = self.header().extra_if_any() {
-            if let Some(name) = &*extra.name.borrow() {
-                return name.clone();
-            }
+        if let Some(extra) = self.header().extra_if_any()
+            && let Some(name) = &*extra.name.borrow()
+        {
+            return name.clone();
         }
         Cow::Owned(format!("Task-{}", self.id()))
     }

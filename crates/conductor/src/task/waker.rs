@@ -10,8 +10,8 @@
 use std::mem::ManuallyDrop;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
-use super::header::{flags::*, TaskPtr};
-use super::raw::{dec_local, free, inc_local, LocalRef};
+use super::header::{TaskPtr, flags::*};
+use super::raw::{LocalRef, dec_local, free, inc_local};
 use super::state::{DropOutcome, WakeOutcome};
 use crate::runtime::context;
 use crate::runtime::ready::Runnable;

@@ -36,10 +36,10 @@ pub(crate) fn nanos(d: Duration) -> u64 {
 /// overflow ("overflow when adding duration to instant"); every deadline the crate computes
 /// from a user's `Duration` goes through here instead.
 pub(crate) fn saturating_add(from: Instant, d: Duration) -> Instant {
-    if d <= END {
-        if let Some(at) = from.checked_add(d) {
-            return at;
-        }
+    if d <= END
+        && let Some(at) = from.checked_add(d)
+    {
+        return at;
     }
     // Linux and macOS count `Instant` in i64 seconds, so `END` always fits; the halving only
     // guards a platform whose `Instant` ends sooner.

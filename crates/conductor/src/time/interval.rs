@@ -5,7 +5,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::clock::saturating_add;
-use super::sleep::{sleep_until, Sleep};
+use super::sleep::{Sleep, sleep_until};
 use crate::runtime::context;
 
 /// What an [`Interval`] does when ticks were missed (the loop was busy past one or more).

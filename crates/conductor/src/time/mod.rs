@@ -16,10 +16,10 @@ mod sleep;
 mod timeout;
 pub(crate) mod wheel;
 
-pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
-pub use scope::{timeout_scope, timeout_scope_at, TimeoutHandle, TimeoutScope};
-pub use sleep::{sleep, sleep_until, Sleep};
-pub use timeout::{timeout, timeout_at, wait_for, TimedOut, Timeout};
+pub use interval::{Interval, MissedTickBehavior, interval, interval_at};
+pub use scope::{TimeoutHandle, TimeoutScope, timeout_scope, timeout_scope_at};
+pub use sleep::{Sleep, sleep, sleep_until};
+pub use timeout::{TimedOut, Timeout, timeout, timeout_at, wait_for};
 
 use std::time::{Duration, Instant};
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use pin_project_lite::pin_project;
 
 use super::clock::saturating_add;
-use super::timeout::{timer_for, TimedOut, Timeout};
+use super::timeout::{TimedOut, Timeout, timer_for};
 
 /// A timeout that the work inside can inspect and move, as asyncio's
 /// `async with asyncio.timeout(d) as cm: ... cm.reschedule(when)`.

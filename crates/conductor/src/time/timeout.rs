@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use pin_project_lite::pin_project;
 
 use super::scope::TimeoutHandle;
-use super::sleep::{sleep, sleep_until, Sleep};
-use crate::cancel::{Delivered, LazyScope, BY_TIMEOUT};
+use super::sleep::{Sleep, sleep, sleep_until};
+use crate::cancel::{BY_TIMEOUT, Delivered, LazyScope};
 use crate::runtime::context;
 
 /// The work did not finish in time (asyncio's `TimeoutError`).
@@ -170,12 +170,11 @@ impl<F: Future> Future for Timeout<F> {
             return finish_timed_out(this.inner, this.scope, this.handle);
         }
         this.scope.set_waker(cx.waker());
-        if let Some(handle) = this.handle.as_ref() {
-            if let Some(when) = handle.poll_change(cx.waker()) {
-                if !*this.expired {
-                    *this.timer = timer_for(when);
-                }
-            }
+        if let Some(handle) = this.handle.as_ref()
+            && let Some(when) = handle.poll_change(cx.waker())
+            && !*this.expired
+        {
+            *this.timer = timer_for(when);
         }
         // The work starts even when the deadline already passed, as in asyncio's
         // `async with timeout(0)`: work done at its first poll wins.

@@ -39,7 +39,7 @@ const NEVER_LIST: u8 = u8::MAX - 1;
 /// The last tick that fires; `LAST_TICK * TICK_NS` fits in a `u64`.
 const LAST_TICK: u64 = crate::time::clock::NEVER / TICK_NS;
 const _: () = assert!(
-    crate::time::clock::ORIGIN_NS % TICK_NS == 0,
+    crate::time::clock::ORIGIN_NS.is_multiple_of(TICK_NS),
     "the loop starts on a tick"
 );
 
@@ -55,7 +55,7 @@ pub(crate) enum Payload {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Key {
     index: u32,
-    gen: u32,
+    r#gen: u32,
 }
 
 struct Entry {
@@ -66,7 +66,7 @@ struct Entry {
     next: u32,
     level: u8,
     slot: u8,
-    gen: u32,
+    r#gen: u32,
     /// `None` while the slab slot is free.
     payload: Option<Payload>,
 }
@@ -163,13 +163,13 @@ impl Wheel {
             next: NONE,
             level: 0,
             slot: 0,
-            gen: 0,
+            r#gen: 0,
             payload: Some(payload),
         };
         let index = match self.free.pop() {
             Some(i) => {
-                let gen = self.entries[i as usize].gen.wrapping_add(1);
-                self.entries[i as usize] = Entry { gen, ..entry };
+                let r#gen = self.entries[i as usize].r#gen.wrapping_add(1);
+                self.entries[i as usize] = Entry { r#gen, ..entry };
                 i
             }
             None => {
@@ -181,14 +181,14 @@ impl Wheel {
         self.file(index);
         Key {
             index,
-            gen: self.entries[index as usize].gen,
+            r#gen: self.entries[index as usize].r#gen,
         }
     }
 
     fn live(&self, key: Key) -> bool {
         self.entries
             .get(key.index as usize)
-            .is_some_and(|e| e.gen == key.gen && e.payload.is_some())
+            .is_some_and(|e| e.r#gen == key.r#gen && e.payload.is_some())
     }
 
     /// Whether the entry is still waiting (it has not fired and was not cancelled).

@@ -12,7 +12,7 @@ use rustls::sign::CertifiedKey;
 use rustls::{RootCertStore, ServerConfig};
 
 use super::error::{config_error, handshake_error};
-use super::{pem, provider, TlsStream};
+use super::{TlsStream, pem, provider};
 
 /// Makes the server side of TLS connections (asyncio's
 /// `ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)` with `load_cert_chain`): the

@@ -10,7 +10,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
 
 use super::error::{config_error, handshake_error};
-use super::{pem, provider, TlsStream};
+use super::{TlsStream, pem, provider};
 
 /// Makes the client side of TLS connections (asyncio's `ssl.create_default_context()` for a
 /// client): which roots to trust, the ALPN protocols to offer, an optional client certificate.

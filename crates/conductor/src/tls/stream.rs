@@ -176,7 +176,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Half<S> {
 }
 
 macro_rules! each_side {
-    ($self:ident, $s:ident => $e:expr) => {
+    ($self:ident, $s:ident => $e:expr_2021) => {
         match &mut $self.get_mut().inner {
             Side::Client($s) => $e,
             Side::Server($s) => $e,

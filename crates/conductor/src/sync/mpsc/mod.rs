@@ -19,8 +19,8 @@ pub use receiver::Receiver;
 pub use unbounded::UnboundedSender;
 
 use super::{Event, Queue};
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::sync::Arc;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 
 /// The receiver of an [`unbounded_channel`]: the same type as a bounded channel's.
 ///

@@ -17,7 +17,7 @@ mod storage;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 
 pub use error::{GetError, PutError, QueueShutDown, TaskDoneTooOften};
 pub use storage::{Fifo, Lifo, Priority, Storage};
