@@ -11,12 +11,15 @@
 # trust for every user on loopback and the socket, except the role `scram_user` (password
 # `scram_pw`), which must authenticate with SCRAM-SHA-256 over TCP. Postgres refuses to run
 # as root, so as root the cluster belongs to the `postgres` user (created by the package).
+# TLS is on (plain connections are accepted too), with a server certificate for `localhost`
+# only, issued by a CA made here with openssl.
 #
 # Exports:
 #   CONDUCTOR_PG_DSN         postgres://postgres@127.0.0.1:PORT/postgres
 #   CONDUCTOR_PG_SOCKET_DIR  the directory of the Unix socket
 #   CONDUCTOR_PG_CTL         a command that runs pg_ctl on the cluster (the restart test uses it)
 #   CONDUCTOR_PG_STATE       this cluster's directory (stop reads it)
+#   CONDUCTOR_PG_CA          the PEM of the CA that issued the server's certificate
 set -euo pipefail
 
 state_file="${TMPDIR:-/tmp}/conductor-pg-cluster.path"
@@ -43,6 +46,19 @@ install_server() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
 }
 
+# A CA and a server certificate for `localhost` (not for 127.0.0.1: the tests check names).
+make_certs() {
+    local dir="$1"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=conductor test CA" \
+        -keyout "$dir/ca.key" -out "$dir/ca.pem" >/dev/null 2>&1
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+        -keyout "$dir/server.key" -out "$dir/server.csr" >/dev/null 2>&1
+    printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n' >"$dir/server.ext"
+    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+        -CAcreateserial -days 2 -extfile "$dir/server.ext" -out "$dir/server.pem" >/dev/null 2>&1
+    chmod 600 "$dir/server.key"
+}
+
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -59,6 +75,9 @@ start() {
         chmod 755 "$dir"
         as=(runuser -u postgres --)
     fi
+    command -v openssl >/dev/null || { echo "pg-cluster: openssl is needed for the TLS certificates" >&2; exit 1; }
+    make_certs "$dir"
+    [ "${#as[@]}" -gt 0 ] && chown postgres "$dir/server.key" "$dir/server.pem"
     "${as[@]}" "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-instructions >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
     cat >"$dir/data/pg_hba.conf" <<HBA
@@ -67,7 +86,7 @@ host all scram_user 127.0.0.1/32 scram-sha-256
 host all all 127.0.0.1/32 trust
 HBA
     "${as[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off -c shared_buffers=64MB" \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off -c shared_buffers=64MB -c ssl=on -c ssl_cert_file=$dir/server.pem -c ssl_key_file=$dir/server.key" \
         start >&2 || { cat "$dir/server.log" >&2; exit 1; }
     "$bindir/psql" -qAt -h 127.0.0.1 -p "$port" -U postgres -d postgres \
         -c "SET password_encryption = 'scram-sha-256'; CREATE ROLE scram_user LOGIN PASSWORD 'scram_pw';" >&2
@@ -80,6 +99,7 @@ export CONDUCTOR_PG_SOCKET_DIR='$dir'
 export CONDUCTOR_PG_PORT='$port'
 export CONDUCTOR_PG_CTL='$ctl'
 export CONDUCTOR_PG_STATE='$dir'
+export CONDUCTOR_PG_CA='$dir/ca.pem'
 ENV
 }
 

@@ -1,13 +1,16 @@
 //! Connection settings: libpq's URLs (`postgres://user:pw@host1,host2:5432/db?sslmode=prefer`)
 //! and key=value strings (`host=/run/postgresql user=me`), parsed by tokio-postgres, plus what
-//! this crate adds: libpq's `verify-ca`/`verify-full` sslmodes (which tokio-postgres does not
-//! parse), the statement cache size and a per-query timeout.
+//! this crate adds: libpq's `sslmode` (all of it; tokio-postgres reads three of its values)
+//! and `sslrootcert`, the statement cache size and a per-query timeout.
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use tokio_postgres::config::{Host, SslMode as PgSslMode, TargetSessionAttrs};
+use conductor::tls::TlsConnector;
+use tokio_postgres::config::{Host, TargetSessionAttrs};
 
+use crate::dsn;
 use crate::error::{Error, Result};
 
 /// The connect timeout when the configuration gives none (asyncpg's `timeout=60`).
@@ -17,39 +20,56 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 /// `statement_cache_size=100`).
 pub const DEFAULT_STATEMENT_CACHE_SIZE: usize = 100;
 
-/// libpq's `sslmode`.
+/// libpq's `sslmode`: whether TLS is used, and what of the server's certificate is checked.
+/// Unix-socket connections never use TLS (as libpq).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SslMode {
     /// Plain TCP.
     Disable,
-    /// TLS when the server offers it, plain otherwise (libpq's default). Without a TLS
-    /// connector this is plain.
+    /// TLS when the server offers it, plain otherwise (libpq's default); the certificate is
+    /// checked as for `Require`.
     Prefer,
-    /// TLS or nothing, without certificate checks.
+    /// TLS or nothing. The certificate is not checked, unless root certificates are given
+    /// (`sslrootcert`, or `~/.postgresql/root.crt` exists): then it is checked as for
+    /// `VerifyCa` (libpq's rule).
     Require,
-    /// TLS with the server's certificate checked against the CA.
+    /// TLS, and the server's certificate must chain to a root of `sslrootcert`.
     VerifyCa,
-    /// TLS with the certificate and the host name checked.
+    /// TLS, the certificate must chain to a root and name the host connected to.
     VerifyFull,
 }
 
 impl SslMode {
-    fn name(self) -> &'static str {
-        match self {
-            SslMode::Disable => "disable",
-            SslMode::Prefer => "prefer",
-            SslMode::Require => "require",
-            SslMode::VerifyCa => "verify-ca",
-            SslMode::VerifyFull => "verify-full",
-        }
+    fn parse(value: &str) -> Result<SslMode> {
+        Ok(match value {
+            "disable" => SslMode::Disable,
+            "prefer" => SslMode::Prefer,
+            "require" => SslMode::Require,
+            "verify-ca" => SslMode::VerifyCa,
+            "verify-full" => SslMode::VerifyFull,
+            "allow" => {
+                return Err(Error::Config(
+                    "sslmode=allow (plain first, TLS on refusal) is not supported; use prefer"
+                        .into(),
+                ));
+            }
+            other => {
+                return Err(Error::Config(format!(
+                    "sslmode={other:?}: expected disable, prefer, require, verify-ca or \
+                     verify-full"
+                )));
+            }
+        })
     }
+}
 
-    pub(crate) fn needs_tls(self) -> Option<&'static str> {
-        match self {
-            SslMode::Disable | SslMode::Prefer => None,
-            other => Some(other.name()),
-        }
-    }
+/// libpq's `sslrootcert`: where the roots that check the server's certificate come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootCert {
+    /// A PEM file of CA certificates (libpq's default is `~/.postgresql/root.crt`).
+    File(PathBuf),
+    /// The operating system's roots (`sslrootcert=system`).
+    System,
 }
 
 /// How to connect: hosts, credentials, database, timeouts, and the connection's own settings.
@@ -77,6 +97,8 @@ impl SslMode {
 pub struct Config {
     pub(crate) pg: tokio_postgres::Config,
     pub(crate) sslmode: SslMode,
+    pub(crate) sslrootcert: Option<RootCert>,
+    pub(crate) tls: Option<TlsConnector>,
     pub(crate) statement_cache_size: usize,
     pub(crate) command_timeout: Option<Duration>,
 }
@@ -94,6 +116,8 @@ impl Config {
         Config {
             pg: tokio_postgres::Config::new(),
             sslmode: SslMode::Prefer,
+            sslrootcert: None,
+            tls: None,
             statement_cache_size: DEFAULT_STATEMENT_CACHE_SIZE,
             command_timeout: None,
         }
@@ -104,23 +128,25 @@ impl Config {
     /// # Errors
     /// [`Error::Config`] naming the option that could not be read.
     pub fn parse(dsn: &str) -> Result<Config> {
-        let (rewritten, strict) = take_strict_sslmode(dsn);
-        let pg = tokio_postgres::Config::from_str(&rewritten).map_err(|e| {
+        let (dsn, sslmode) = dsn::take(dsn, "sslmode");
+        let (dsn, sslrootcert) = dsn::take(&dsn, "sslrootcert");
+        let pg = tokio_postgres::Config::from_str(&dsn).map_err(|e| {
             Error::Config(match std::error::Error::source(&e) {
                 Some(why) => format!("{e}: {why}"),
                 None => e.to_string(),
             })
         })?;
-        let sslmode = strict.unwrap_or(match pg.get_ssl_mode() {
-            PgSslMode::Disable => SslMode::Disable,
-            PgSslMode::Require => SslMode::Require,
-            _ => SslMode::Prefer,
-        });
-        Ok(Config {
+        let mut config = Config {
             pg,
-            sslmode,
             ..Config::new()
-        })
+        };
+        if let Some(mode) = sslmode {
+            config.sslmode = SslMode::parse(&mode)?;
+        }
+        if let Some(root) = sslrootcert {
+            config.sslrootcert(&root);
+        }
+        Ok(config)
     }
 
     /// Adds a host: a name or IP address, or an absolute path to the directory holding a Unix
@@ -179,6 +205,25 @@ impl Config {
         self
     }
 
+    /// libpq's `sslrootcert`: the path of a PEM file of CA certificates, or `"system"` for the
+    /// operating system's roots.
+    pub fn sslrootcert(&mut self, root: &str) -> &mut Config {
+        self.sslrootcert = Some(match root {
+            "system" => RootCert::System,
+            path => RootCert::File(path.into()),
+        });
+        self
+    }
+
+    /// A TLS connector made by hand (a client certificate, other roots...): used as it is for
+    /// every TLS connection, in place of the one `sslmode` and `sslrootcert` describe;
+    /// `sslmode` still says whether TLS is used (`disable`: never; `prefer`: when the server
+    /// offers it; otherwise always).
+    pub fn tls_connector(&mut self, connector: TlsConnector) -> &mut Config {
+        self.tls = Some(connector);
+        self
+    }
+
     /// How many prepared statements each connection keeps (least recently used goes first);
     /// 0 turns the cache off (asyncpg's `statement_cache_size`).
     pub fn statement_cache_size(&mut self, size: usize) -> &mut Config {
@@ -206,6 +251,11 @@ impl Config {
     /// The sslmode.
     pub fn get_sslmode(&self) -> SslMode {
         self.sslmode
+    }
+
+    /// The sslrootcert, if one was given.
+    pub fn get_sslrootcert(&self) -> Option<&RootCert> {
+        self.sslrootcert.as_ref()
     }
 
     /// The statement cache's size.
@@ -246,36 +296,6 @@ impl FromStr for Config {
     }
 }
 
-/// tokio-postgres parses `sslmode` disable/prefer/require only: a `verify-ca` or `verify-full`
-/// value is taken out here (given to tokio-postgres as `require`) and returned.
-fn take_strict_sslmode(dsn: &str) -> (String, Option<SslMode>) {
-    let Some(key) = dsn.find("sslmode") else {
-        return (dsn.to_owned(), None);
-    };
-    let rest = &dsn[key + "sslmode".len()..];
-    let after_eq = rest.trim_start();
-    let Some(after_eq) = after_eq.strip_prefix('=') else {
-        return (dsn.to_owned(), None);
-    };
-    let value_start = dsn.len() - after_eq.trim_start().len();
-    let value = &dsn[value_start..];
-    let value = value.trim_start_matches('\'');
-    for (name, mode) in [
-        ("verify-full", SslMode::VerifyFull),
-        ("verify-ca", SslMode::VerifyCa),
-    ] {
-        if value.starts_with(name) {
-            let start = dsn.len() - value.len();
-            let mut out = String::with_capacity(dsn.len());
-            out.push_str(&dsn[..start]);
-            out.push_str("require");
-            out.push_str(&dsn[start + name.len()..]);
-            return (out, Some(mode));
-        }
-    }
-    (dsn.to_owned(), None)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,6 +326,30 @@ mod tests {
         let c = Config::parse("postgres://u@a:1,b:2/db").unwrap();
         assert_eq!(c.hosts().len(), 2);
         assert_eq!(c.ports(), &[1, 2]);
+    }
+
+    #[test]
+    fn sslrootcert_is_read_in_both_forms() {
+        let c = Config::parse("host=h sslmode=verify-full sslrootcert='/etc/my ca.pem'").unwrap();
+        assert_eq!(
+            c.get_sslrootcert(),
+            Some(&RootCert::File("/etc/my ca.pem".into()))
+        );
+        let c = Config::parse("postgres://h/db?sslrootcert=system&sslmode=require").unwrap();
+        assert_eq!(c.get_sslrootcert(), Some(&RootCert::System));
+        assert_eq!(c.get_sslmode(), SslMode::Require);
+    }
+
+    #[test]
+    fn an_unknown_sslmode_says_what_is_accepted() {
+        let e = Config::parse("host=h sslmode=strict")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("verify-full"), "{e}");
+        let e = Config::parse("host=h sslmode=allow")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("prefer"), "{e}");
     }
 
     #[test]

@@ -17,15 +17,16 @@ use crate::driver::{DriverState, drive};
 use crate::error::{Error, Result};
 use crate::session::{Addr, Session};
 use crate::socket::Socket;
+use crate::tls::{self, Handshake};
 
 /// Connects with a libpq URL or key=value string (asyncpg's `connect(dsn)`).
 ///
 /// Must run on a conductor loop: the connection's driver becomes a task of that loop.
 ///
 /// # Errors
-/// [`Error::Config`] for a string that does not parse, [`Error::TlsUnavailable`] for an
-/// sslmode that needs TLS, [`Error::Connect`] when no host accepted (each host's reason is
-/// listed).
+/// [`Error::Config`] for a string that does not parse or roots that do not load,
+/// [`Error::Connect`] when no host accepted (each host's reason is listed: refused, timed out,
+/// a TLS handshake that failed and why).
 ///
 /// ```no_run
 /// # conductor::run(async {
@@ -41,23 +42,28 @@ pub async fn connect(dsn: &str) -> Result<Connection> {
 }
 
 impl Config {
-    /// Opens a connection with this configuration, without TLS: sslmode `disable` and
-    /// `prefer` connect in plain text; `require`, `verify-ca` and `verify-full` give
-    /// [`Error::TlsUnavailable`] until conductor's core has TLS.
+    /// Opens a connection with this configuration: TLS as `sslmode` and `sslrootcert` say
+    /// (through conductor's rustls support), over TCP; Unix sockets are always plain.
     ///
     /// # Errors
     /// As [`connect`].
     pub async fn connect(&self) -> Result<Connection> {
-        if let Some(sslmode) = self.sslmode.needs_tls() {
-            return Err(Error::TlsUnavailable { sslmode });
+        match tls::connector(self)? {
+            None => self.connect_with_tls(|_host| NoTls).await,
+            Some(connector) => {
+                self.connect_with_tls(|host| Handshake {
+                    connector: connector.clone(),
+                    server_name: host.to_owned(),
+                })
+                .await
+            }
         }
-        self.connect_with_tls(|_host| NoTls).await
     }
 
-    /// Opens a connection through a TLS connector: `make_tls` gets the host name (for the
-    /// certificate check) and returns a tokio-postgres `TlsConnect` over this crate's
+    /// Opens a connection through another TLS implementation: `make_tls` gets the host name
+    /// (for the certificate check) and returns a tokio-postgres `TlsConnect` over this crate's
     /// [`Socket`] (the role of tokio-postgres' `MakeTlsConnect`, which needs its `runtime`
-    /// feature). This is where conductor's core TLS will plug in.
+    /// feature). [`connect`](Self::connect) uses conductor's own.
     ///
     /// # Errors
     /// As [`connect`].
@@ -130,9 +136,9 @@ impl Config {
         let (socket, addr, hostname) = target.open().await.map_err(Error::Io)?;
         let tls = make_tls(hostname.as_deref().unwrap_or(""));
         let mut pg = self.pg.clone();
-        pg.ssl_mode(match self.sslmode {
-            SslMode::Disable => PgSslMode::Disable,
-            SslMode::Prefer => PgSslMode::Prefer,
+        pg.ssl_mode(match (self.sslmode, target) {
+            (SslMode::Disable, _) | (_, Target::Unix(_)) => PgSslMode::Disable,
+            (SslMode::Prefer, _) => PgSslMode::Prefer,
             _ => PgSslMode::Require,
         });
         let (client, connection) = pg.connect_raw(socket, tls).await?;

@@ -36,11 +36,6 @@ pub enum Error {
     Io(std::io::Error),
     /// The configuration could not be parsed or asks for something unsupported.
     Config(String),
-    /// `sslmode` requires TLS, which this crate cannot do until conductor's core has TLS.
-    TlsUnavailable {
-        /// The sslmode asked for (`require`, `verify-ca` or `verify-full`).
-        sslmode: &'static str,
-    },
     /// The connection's `command_timeout` fired; the query was cancelled on the server. (A
     /// `conductor::timeout` around a call cancels the query the same way and returns
     /// `conductor::TimedOut`.)
@@ -108,12 +103,6 @@ impl fmt::Display for Error {
             }
             Error::Io(e) => write!(f, "{e}"),
             Error::Config(msg) => write!(f, "invalid configuration: {msg}"),
-            Error::TlsUnavailable { sslmode } => write!(
-                f,
-                "sslmode={sslmode} needs TLS, which conductor-postgres cannot do yet (conductor's \
-                 core TLS is not built); use sslmode=disable or sslmode=prefer, or give \
-                 Config::connect_with_tls a tokio-postgres TLS connector"
-            ),
             Error::TimedOut(d) => write!(
                 f,
                 "the query timed out after {d:?} and was cancelled on the server"

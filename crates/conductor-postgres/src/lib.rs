@@ -24,10 +24,10 @@
 //! - [`connect`] and [`Config`] (`connect.rs`, `config.rs`): libpq URLs and key=value
 //!   strings, several hosts tried in order, `target_session_attrs`, a connect timeout per
 //!   host, TCP and Unix sockets, password/MD5/SCRAM authentication (tokio-postgres does it).
-//!   TLS: `sslmode=disable` and `prefer` (plain when no TLS is available, which is the case
-//!   until conductor's core has TLS); `require`, `verify-ca` and `verify-full` give
-//!   [`Error::TlsUnavailable`], or go through [`Config::connect_with_tls`] with a
-//!   tokio-postgres connector.
+//!   TLS through conductor's rustls support (`tls.rs`), by libpq's rules: every `sslmode`
+//!   but `allow`, `sslrootcert` (a PEM file or `system`), or a connector of one's own
+//!   ([`Config::tls_connector`]); the query-string options tokio-postgres does not know are
+//!   read in `dsn.rs`.
 //! - [`Connection`] (`connection.rs`): `fetch`, `fetchrow`, `fetchval`, `execute`,
 //!   `execute_script`, `executemany`, `prepare`, over a per-connection LRU statement cache
 //!   (`cache.rs`); concurrent calls on one connection are pipelined.
@@ -57,14 +57,18 @@ mod connect;
 mod connection;
 mod copy;
 mod driver;
+mod dsn;
 mod error;
 mod listen;
 mod pool;
 mod session;
 mod socket;
+mod tls;
 mod transaction;
 
-pub use config::{Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_STATEMENT_CACHE_SIZE, SslMode};
+pub use config::{
+    Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_STATEMENT_CACHE_SIZE, RootCert, SslMode,
+};
 pub use connect::connect;
 pub use connection::{Connection, Params, PreparedStatement};
 pub use copy::CopyOut;

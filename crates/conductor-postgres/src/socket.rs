@@ -57,3 +57,44 @@ impl AsyncWrite for Socket {
         }
     }
 }
+
+/// futures-io's traits too, which conductor's TLS reads and writes through.
+impl futures_io::AsyncRead for Socket {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Socket::Tcp(s) => futures_io::AsyncRead::poll_read(Pin::new(s), cx, buf),
+            Socket::Unix(s) => futures_io::AsyncRead::poll_read(Pin::new(s), cx, buf),
+        }
+    }
+}
+
+impl futures_io::AsyncWrite for Socket {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Socket::Tcp(s) => futures_io::AsyncWrite::poll_write(Pin::new(s), cx, buf),
+            Socket::Unix(s) => futures_io::AsyncWrite::poll_write(Pin::new(s), cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Socket::Tcp(s) => futures_io::AsyncWrite::poll_flush(Pin::new(s), cx),
+            Socket::Unix(s) => futures_io::AsyncWrite::poll_flush(Pin::new(s), cx),
+        }
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Socket::Tcp(s) => futures_io::AsyncWrite::poll_close(Pin::new(s), cx),
+            Socket::Unix(s) => futures_io::AsyncWrite::poll_close(Pin::new(s), cx),
+        }
+    }
+}

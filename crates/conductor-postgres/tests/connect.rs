@@ -4,7 +4,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use conductor_postgres::{Config, Error, SslMode, TargetSessionAttrs};
+use conductor_postgres::{Config, Error, TargetSessionAttrs};
 
 #[test]
 fn a_url_connects() {
@@ -181,47 +181,6 @@ fn scram_refuses_a_wrong_password_with_the_server_s_sqlstate() {
             e.to_string().contains("password authentication failed"),
             "{e}"
         );
-    });
-}
-
-#[test]
-fn sslmode_require_says_tls_is_not_available_yet() {
-    common::run(async move {
-        for (mode, name) in [
-            ("require", "require"),
-            ("verify-ca", "verify-ca"),
-            ("verify-full", "verify-full"),
-        ] {
-            let e =
-                conductor_postgres::connect(&format!("postgres://u@127.0.0.1/db?sslmode={mode}"))
-                    .await
-                    .unwrap_err();
-            assert!(
-                matches!(e, Error::TlsUnavailable { sslmode } if sslmode == name),
-                "{e}"
-            );
-            assert!(e.to_string().contains("TLS"), "{e}");
-        }
-    });
-}
-
-#[test]
-fn sslmode_prefer_falls_back_to_plain() {
-    let Some(mut config) = common::config() else {
-        return;
-    };
-    config.sslmode(SslMode::Prefer);
-    common::run(async move {
-        let conn = config.connect().await.unwrap();
-        let ssl: bool = conn
-            .fetchval(
-                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
-                &[],
-            )
-            .await
-            .unwrap();
-        assert!(!ssl);
-        conn.close().await;
     });
 }
 

@@ -234,6 +234,13 @@ fn report(clients: &[&str], results: &Results) {
     }
 }
 
+/// Every client in plain TCP (the test cluster has TLS on, and libpq's default `prefer` would
+/// encrypt some clients and not others).
+fn plain(dsn: &str) -> String {
+    let sep = if dsn.contains('?') { '&' } else { '?' };
+    format!("{dsn}{sep}sslmode=disable")
+}
+
 /// The server: `CONDUCTOR_PG_DSN`, or a throwaway cluster of `scripts/pg-cluster.sh`.
 struct Cluster {
     dsn: String,
@@ -249,7 +256,7 @@ impl Cluster {
     fn start() -> Cluster {
         if let Ok(dsn) = std::env::var("CONDUCTOR_PG_DSN") {
             return Cluster {
-                dsn,
+                dsn: plain(&dsn),
                 own: false,
                 env: Vec::new(),
             };
@@ -288,7 +295,7 @@ impl Cluster {
             libc::sched_setaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), &set);
         }
         Cluster {
-            dsn: get("CONDUCTOR_PG_DSN"),
+            dsn: plain(&get("CONDUCTOR_PG_DSN")),
             own: true,
             env,
         }

@@ -167,9 +167,6 @@ impl PoolBuilder {
                 o.min_size, o.max_size
             )));
         }
-        if let Some(sslmode) = self.config.sslmode.needs_tls() {
-            return Err(Error::TlsUnavailable { sslmode });
-        }
         let reset = match &o.reset {
             Reset::Asyncpg => Some(ASYNCPG_RESET.to_owned()),
             Reset::Nothing => None,

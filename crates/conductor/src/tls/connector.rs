@@ -10,6 +10,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
 
 use super::error::{config_error, handshake_error};
+use super::verify::{Lenient, VerifyMode};
 use super::{TlsStream, pem, provider};
 
 /// Makes the client side of TLS connections (asyncio's `ssl.create_default_context()` for a
@@ -56,6 +57,8 @@ impl TlsConnector {
             roots: RootCertStore::empty(),
             alpn: Vec::new(),
             client_cert: None,
+            check_hostname: true,
+            verify_mode: VerifyMode::CertRequired,
         }
     }
 
@@ -112,11 +115,13 @@ impl fmt::Debug for TlsConnector {
     }
 }
 
-/// Configures a [`TlsConnector`]: roots, ALPN, client certificate.
+/// Configures a [`TlsConnector`]: roots, ALPN, client certificate, and (rarely) weaker checks.
 pub struct TlsConnectorBuilder {
     roots: RootCertStore,
     alpn: Vec<Vec<u8>>,
     client_cert: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    check_hostname: bool,
+    verify_mode: VerifyMode,
 }
 
 impl TlsConnectorBuilder {
@@ -198,22 +203,47 @@ impl TlsConnectorBuilder {
         Ok(self)
     }
 
+    /// Whether the certificate must name the server (Python's `SSLContext.check_hostname`,
+    /// true by default). `false` still checks that the certificate chains to a trusted root:
+    /// libpq's `sslmode=verify-ca`.
+    pub fn check_hostname(mut self, check: bool) -> Self {
+        self.check_hostname = check;
+        self
+    }
+
+    /// What to check of the server's certificate (Python's `SSLContext.verify_mode`);
+    /// [`VerifyMode::CertNone`] accepts any certificate and needs no root (libpq's
+    /// `sslmode=require`).
+    pub fn verify_mode(mut self, mode: VerifyMode) -> Self {
+        self.verify_mode = mode;
+        self
+    }
+
     /// The connector.
     ///
     /// # Errors
-    /// When no root was added (a connector that trusts nobody fails every handshake), or when
-    /// rustls refuses the client key.
+    /// When no root was added (a connector that trusts nobody fails every handshake) and the
+    /// mode verifies certificates, or when rustls refuses the client key.
     pub fn build(self) -> io::Result<TlsConnector> {
-        if self.roots.is_empty() {
+        let strict = self.check_hostname && self.verify_mode == VerifyMode::CertRequired;
+        if self.roots.is_empty() && self.verify_mode == VerifyMode::CertRequired {
             return Err(config_error(
                 "the TLS connector trusts no root: call with_system_roots(), with_webpki_roots() \
                  or add_root_pem() first",
             ));
         }
-        let builder = ClientConfig::builder_with_provider(provider())
+        let versions = ClientConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
-            .map_err(config_error)?
-            .with_root_certificates(self.roots);
+            .map_err(config_error)?;
+        let builder = if strict {
+            versions.with_root_certificates(self.roots)
+        } else {
+            let lenient = Lenient::new(self.verify_mode, self.roots, provider())
+                .map_err(|e| config_error(format_args!("the roots cannot verify: {e}")))?;
+            versions
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(lenient))
+        };
         let mut config = match self.client_cert {
             Some((chain, key)) => builder
                 .with_client_auth_cert(chain, key)
@@ -231,6 +261,8 @@ impl fmt::Debug for TlsConnectorBuilder {
             .field("roots", &self.roots.len())
             .field("alpn", &self.alpn)
             .field("client_cert", &self.client_cert.is_some())
+            .field("check_hostname", &self.check_hostname)
+            .field("verify_mode", &self.verify_mode)
             .finish()
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! - [`TlsConnector`] (a client `ssl.SSLContext`): roots (the system's, Mozilla's through
 //!   webpki-roots, or PEM), ALPN, an optional client certificate; [`TlsConnector::connect`]
-//!   runs the handshake over an existing stream, which is `loop.start_tls()`.
+//!   runs the handshake over an existing stream, which is `loop.start_tls()`. Python's weaker
+//!   client checks exist for protocols that define them: `check_hostname(false)` and
+//!   [`VerifyMode::CertNone`].
 //! - [`TlsAcceptor`] (a server context): a certificate, or one per SNI name, ALPN, optional or
 //!   required client certificates; [`ServerOptions::ssl`](crate::net::ServerOptions::ssl) makes
 //!   `start_server` speak TLS, [`TlsAcceptor::accept`] upgrades an accepted stream.
@@ -52,11 +54,13 @@ mod error;
 mod pem;
 mod stream;
 mod upgrade;
+mod verify;
 
 pub use acceptor::{TlsAcceptor, TlsAcceptorBuilder};
 pub use connector::{TlsConnector, TlsConnectorBuilder};
 pub use stream::TlsStream;
 pub use upgrade::{open_connection, open_connection_with, start_tls};
+pub use verify::VerifyMode;
 
 /// rustls itself, for configurations made by hand ([`TlsConnector::from_config`],
 /// [`TlsAcceptor::from_config`]) and for matching on [`rustls::Error`].
