@@ -75,7 +75,10 @@ start() {
         chmod 755 "$dir"
         as=(runuser -u postgres --)
     fi
-    command -v openssl >/dev/null || { echo "pg-cluster: openssl is needed for the TLS certificates" >&2; exit 1; }
+    if ! command -v openssl >/dev/null; then
+        [ "$(id -u)" -eq 0 ] || { echo "pg-cluster: openssl is needed for the TLS certificates" >&2; exit 1; }
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >&2
+    fi
     make_certs "$dir"
     [ "${#as[@]}" -gt 0 ] && chown postgres "$dir/server.key" "$dir/server.pem"
     "${as[@]}" "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-instructions >"$dir/initdb.log" 2>&1 \
