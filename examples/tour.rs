@@ -56,6 +56,7 @@ programs! {
     http_hello: "aiohttp.web: hello, JSON, a path parameter, graceful stop (conductor-http)",
     http_axum: "an axum Router served by conductor-http unchanged",
     http_local_state: "HTTP handlers holding Rc state, no locks",
+    http_pg_api: "aiohttp.web over an asyncpg pool: a small JSON API (needs a PostgreSQL server; skipped without one)",
 }
 
 fn main() {
