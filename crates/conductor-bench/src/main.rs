@@ -3,10 +3,12 @@
 //!
 //! ```text
 //! taskset -c 1 cargo run --release -p conductor-bench [-- --quick] [--only W[,W]] [--runtime R[,R]] [--runs N]
+//! cargo run --release -p conductor-bench -- --instructions [--quick] [--only W[,W]] [--runtime R[,R]]
 //! ```
 //! See README.md for what each workload measures.
 
 mod harness;
+mod instructions;
 mod workloads;
 
 use std::process::ExitCode;
@@ -15,12 +17,13 @@ use std::time::{Duration, Instant};
 use workloads::Contender;
 
 /// The workloads, in table order.
-const WORKLOADS: [&str; 7] = [
+const WORKLOADS: [&str; 8] = [
     "spawn",
     "chained_spawn",
     "yield",
     "ping_pong",
     "timeout",
+    "timeout_burst",
     "sleep_lateness",
     "parked_memory",
 ];
@@ -80,6 +83,10 @@ struct Row {
     ratio_to: Option<&'static str>,
 }
 
+/// The realistic `timeout` shape: a scheduler turn every this many timeouts, as a program
+/// that does other work between them has. `timeout_burst` arms them all in one poll.
+const TIMEOUTS_PER_TURN: usize = 1_000;
+
 fn per_op(d: Duration, ops: usize) -> f64 {
     d.as_nanos() as f64 / ops as f64
 }
@@ -101,7 +108,11 @@ fn run_once(c: &dyn Contender, workload: &str, s: &Sizes) -> Vec<Option<f64>> {
             c.ping_pong_native(s.ping_pong)
                 .map(|d| per_op(d, s.ping_pong)),
         ],
-        "timeout" => vec![Some(per_op(c.timeout(s.timeout), s.timeout))],
+        "timeout" => vec![Some(per_op(
+            c.timeout(s.timeout, TIMEOUTS_PER_TURN),
+            s.timeout,
+        ))],
+        "timeout_burst" => vec![Some(per_op(c.timeout(s.timeout, usize::MAX), s.timeout))],
         "sleep_lateness" => {
             let sleepers = c.sleep_lateness(s.sleepers);
             assert_eq!(sleepers.len(), s.sleepers);
@@ -150,6 +161,7 @@ fn rows_of(workload: &str, n: usize) -> Vec<Row> {
             row("ping_pong (native)", "ns/round trip", 1),
         ],
         "timeout" => vec![row("timeout", "ns/timeout", 1)],
+        "timeout_burst" => vec![row("timeout (burst)", "ns/timeout", 1)],
         "sleep_lateness" => vec![
             row("sleep_lateness (mean)", "ms late", 3),
             row("sleep_lateness (p99)", "ms late", 3),
@@ -237,10 +249,11 @@ fn machine_cores() -> Option<usize> {
 }
 
 const USAGE: &str =
-    "usage: conductor-bench [--quick] [--only W[,W..]] [--runtime R[,R..]] [--runs N]
-  workloads: spawn chained_spawn yield ping_pong timeout sleep_lateness parked_memory
+    "usage: conductor-bench [--quick] [--instructions] [--only W[,W..]] [--runtime R[,R..]] [--runs N]
+  workloads: spawn chained_spawn yield ping_pong timeout timeout_burst sleep_lateness parked_memory
   runtimes:  conductor tokio smol monoio
-  pinned:    taskset -c 1 cargo run --release -p conductor-bench";
+  pinned:    taskset -c 1 cargo run --release -p conductor-bench
+  --instructions: instructions per operation under callgrind (task and timer workloads)";
 
 /// Splits a comma-separated option, checking each name against `known`.
 fn pick(arg: Option<String>, known: &[&'static str]) -> Result<Vec<&'static str>, String> {
@@ -266,6 +279,7 @@ fn main() -> ExitCode {
     let runtime_names: Vec<&'static str> = all.iter().map(|c| c.name()).collect();
 
     let mut quick = false;
+    let mut count_instructions = false;
     let mut workloads: Vec<&str> = WORKLOADS.to_vec();
     let mut runtimes = runtime_names.clone();
     let mut runs = None;
@@ -274,6 +288,10 @@ fn main() -> ExitCode {
         let parsed = match arg.as_str() {
             "--quick" => {
                 quick = true;
+                Ok(())
+            }
+            "--instructions" => {
+                count_instructions = true;
                 Ok(())
             }
             "--only" => pick(args.next(), &WORKLOADS).map(|w| workloads = w),
@@ -298,6 +316,14 @@ fn main() -> ExitCode {
     let mut sizes = if quick { Sizes::quick() } else { Sizes::full() };
     if let Some(n) = runs {
         sizes.runs = n;
+    }
+    if count_instructions {
+        if !instructions::available() {
+            eprintln!("--instructions needs valgrind (apt-get install valgrind)");
+            return ExitCode::FAILURE;
+        }
+        instructions::run(&workloads, &runtimes, &sizes, quick);
+        return ExitCode::SUCCESS;
     }
     let contenders: Vec<Box<dyn Contender>> = all
         .into_iter()
@@ -339,6 +365,12 @@ fn main() -> ExitCode {
     println!(
         "- parked_memory: bytes allocated per parked task (task, future, scheduler queues; not \
          the caller's handle)."
+    );
+    println!(
+        "- timeout: each timeout polled once and dropped, a scheduler turn every \
+         {TIMEOUTS_PER_TURN} (the realistic shape); timeout (burst): all of them in one poll, \
+         which makes tokio's timer write its eventfd on every registration (an artefact, kept \
+         to show it)."
     );
     println!(
         "- spawn (eager): conductor::spawn_eager (asyncio's eager task factory); its ratio is to \

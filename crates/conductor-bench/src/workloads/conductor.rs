@@ -126,15 +126,18 @@ impl Contender for Conductor {
         }))
     }
 
-    fn timeout(&self, n: usize) -> Duration {
+    fn timeout(&self, n: usize, turn_every: usize) -> Duration {
         rt().block_on(async move {
             let start = Instant::now();
-            for _ in 0..n {
+            for i in 0..n {
                 let t = pin!(conductor::timeout(
                     Duration::from_secs(1),
                     std::future::pending::<()>()
                 ));
                 assert!(poll_once(t).await, "timeout completed");
+                if i % turn_every == turn_every - 1 {
+                    super::turn().await;
+                }
             }
             start.elapsed()
         })

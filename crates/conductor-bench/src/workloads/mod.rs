@@ -7,7 +7,10 @@ pub mod monoio;
 pub mod smol;
 pub mod tokio;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// One runtime's implementation of every workload.
@@ -32,8 +35,9 @@ pub trait Contender {
     fn ping_pong_native(&self, _n: usize) -> Option<Duration> {
         None
     }
-    /// `n` timeouts of 1 s around a pending future, each polled once then dropped; total time.
-    fn timeout(&self, n: usize) -> Duration;
+    /// `n` timeouts of 1 s around a pending future, each polled once then dropped, with a
+    /// scheduler [`turn`] after every `turn_every` of them; total time.
+    fn timeout(&self, n: usize, turn_every: usize) -> Duration;
     /// `n` tasks sleep until `start + deadline_offset(i)`; when each armed its timer, and how
     /// late it woke.
     fn sleep_lateness(&self, n: usize) -> Vec<Sleeper>;
@@ -93,5 +97,28 @@ pub async fn pong(rx: async_channel::Receiver<u32>, tx: async_channel::Sender<u3
     for _ in 0..n {
         let v = rx.recv().await.expect("ping side gone");
         tx.send(v).await.expect("ping side gone");
+    }
+}
+
+/// One trip through the scheduler, the same on every runtime: the task wakes itself and
+/// returns `Pending` once, so the runtime goes round its loop (timers and I/O included, where it
+/// looks at them between polls) before polling it again.
+pub fn turn() -> Turn {
+    Turn(false)
+}
+
+/// See [`turn`].
+pub struct Turn(bool);
+
+impl Future for Turn {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }

@@ -107,15 +107,18 @@ impl Contender for Smol {
         })
     }
 
-    fn timeout(&self, n: usize) -> Duration {
+    fn timeout(&self, n: usize, turn_every: usize) -> Duration {
         run(async move |_: &Ex| {
             let start = Instant::now();
-            for _ in 0..n {
+            for i in 0..n {
                 let t = pin!(timeout(
                     Duration::from_secs(1),
                     std::future::pending::<()>()
                 ));
                 assert!(poll_once(t).await, "timeout completed");
+                if i % turn_every == turn_every - 1 {
+                    super::turn().await;
+                }
             }
             start.elapsed()
         })
