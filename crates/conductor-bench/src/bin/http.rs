@@ -1,5 +1,5 @@
-//! HTTP: conductor-http beside hyper on tokio current_thread and axum on tokio, one shared load
-//! client (wrk), side by side.
+//! HTTP: conductor-http beside hyper on tokio current_thread, axum on tokio and Python's aiohttp,
+//! one shared load client (wrk), side by side.
 //!
 //! ```text
 //! cargo run --release -p conductor-bench --bin http [-- --quick] [--seconds S] [--runtime a,b]
@@ -15,7 +15,9 @@
 //! `--instructions` counts each server's user-space instructions per request under callgrind
 //! instead (10 connections; exact and repeatable where CPU time is not; under valgrind the
 //! servers are ~50x slower, so rates mean nothing there). The target: conductor's CPU and
-//! instructions per request at most 0.9x hyper-tokio's in the same run.
+//! instructions per request at most 0.9x hyper-tokio's in the same run, and at least 5x
+//! aiohttp's requests per second (the aiohttp row has no instruction count: callgrind under
+//! CPython measures the interpreter).
 //!
 //! wrk is installed with apt when missing (as root); without it the benchmark says so and
 //! exits.
@@ -25,7 +27,6 @@ mod httpbench;
 
 use std::time::Duration;
 
-use httpbench::control::Server;
 use httpbench::servers::{self, RUNTIMES};
 use httpbench::{instructions, sys, wrk};
 
@@ -88,18 +89,28 @@ fn main() {
     if o.instructions {
         return count_instructions(&o);
     }
+    let mut o = o;
+    if o.runtimes.iter().any(|r| servers::is_python(r)) {
+        if let Some(why) = servers::python_missing() {
+            println!("aiohttp: skipped: {why}.\n");
+            o.runtimes.retain(|r| !servers::is_python(r));
+        }
+    }
     println!(
         "# HTTP: req/s, p99 and server CPU per request (server on CPU 0, wrk -t1 on CPU 1, {} s per cell)\n",
         o.seconds
     );
-    println!("| runtime | route | conns | req/s | p99 | server CPU µs/req | CPU vs hyper-tokio |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| runtime | route | conns | req/s | p99 | server CPU µs/req | CPU vs hyper-tokio | req/s vs aiohttp |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     let mut hyper_cpu = std::collections::HashMap::new();
+    let mut aiohttp_rate = std::collections::HashMap::new();
     let mut rows = Vec::new();
     for (route_name, path) in ROUTES {
         for &conns in CONNS {
             for runtime in &o.runtimes {
-                let mut server = Server::start(runtime);
+                let mut server = servers::start(runtime);
                 let _ = wrk::run(server.addr, path, conns, 1.0); // warm-up
                 let before = server.stats();
                 let run = wrk::run(server.addr, path, conns, o.seconds);
@@ -110,16 +121,23 @@ fn main() {
                 if runtime == "hyper-tokio" {
                     hyper_cpu.insert((route_name.to_string(), conns), per_req);
                 }
+                if runtime == "aiohttp" {
+                    aiohttp_rate.insert((route_name.to_string(), conns), run.per_sec);
+                }
                 rows.push((runtime.clone(), route_name.to_string(), conns, run, per_req));
             }
         }
     }
     for (runtime, route, conns, run, per_req) in rows {
+        let key = (route.clone(), conns);
         let ratio = hyper_cpu
-            .get(&(route.clone(), conns))
+            .get(&key)
             .map_or("—".to_owned(), |h| format!("{:.2}x", per_req / h));
+        let vs_aiohttp = aiohttp_rate
+            .get(&key)
+            .map_or("—".to_owned(), |a| format!("{:.1}x", run.per_sec / a));
         println!(
-            "| {runtime} | {route} | {conns} | {:.0} | {:.2} ms | {per_req:.2} | {ratio} |",
+            "| {runtime} | {route} | {conns} | {:.0} | {:.2} ms | {per_req:.2} | {ratio} | {vs_aiohttp} |",
             run.per_sec,
             run.p99.as_secs_f64() * 1e3,
         );
@@ -142,8 +160,8 @@ fn count_instructions(o: &Options) {
     let mut hyper = std::collections::HashMap::new();
     let mut rows = Vec::new();
     for (route_name, path) in ROUTES {
-        for runtime in &o.runtimes {
-            let server = Server::start_counted(runtime);
+        for runtime in o.runtimes.iter().filter(|r| !servers::is_python(r)) {
+            let server = httpbench::control::Server::start_counted(runtime);
             let pid = server.child.id();
             let _ = wrk::run(server.addr, path, 10, 1.0); // warm-up (JIT of valgrind, caches)
             instructions::start(pid);

@@ -89,6 +89,12 @@ impl Server {
         Self::spawn(runtime, command)
     }
 
+    /// Starts `command` as the server child of `runtime` (a server of some other benchmark's
+    /// own, speaking this protocol).
+    pub fn start_command(runtime: &str, command: Command) -> Server {
+        Self::spawn(runtime, command)
+    }
+
     /// Starts the server of a Rust `runtime` under callgrind (see `instructions`).
     pub fn start_counted(runtime: &str) -> Server {
         let exe = std::env::current_exe().unwrap();

@@ -6,7 +6,11 @@
 //!   limits, graceful drain) with a `handler_fn`;
 //! - `hyper-tokio`: hyper's `http1::Builder::serve_connection` with `service_fn`, one task per
 //!   connection, on tokio's current_thread runtime (hyper-util's `TokioIo`);
-//! - `axum-tokio`: an axum `Router` through `axum::serve` on tokio's current_thread runtime.
+//! - `axum-tokio`: an axum `Router` through `axum::serve` on tokio's current_thread runtime;
+//! - `actix-web`: actix-web's `HttpServer` with one worker (`workers(1)`), `web::get` routes;
+//! - `aiohttp`: aiohttp.web on asyncio's default loop (`aiohttp_server.py`, run by `python3`;
+//!   skipped, saying how to install it, without aiohttp). The target: at least 5x its
+//!   requests per second.
 
 use std::convert::Infallible;
 
@@ -15,7 +19,43 @@ use serde::Serialize;
 
 use super::{control, sys};
 
-pub const RUNTIMES: &[&str] = &["conductor", "hyper-tokio", "axum-tokio"];
+pub const RUNTIMES: &[&str] = &[
+    "conductor",
+    "hyper-tokio",
+    "axum-tokio",
+    "actix-web",
+    "aiohttp",
+];
+
+/// The aiohttp server, embedded so that the benchmark runs from anywhere.
+const AIOHTTP_SCRIPT: &str = include_str!("aiohttp_server.py");
+
+/// The rows served by Python.
+pub fn is_python(runtime: &str) -> bool {
+    runtime == "aiohttp"
+}
+
+/// The server child of `runtime`: this binary with `--serve RUNTIME`, or python3.
+pub fn start(runtime: &str) -> control::Server {
+    if is_python(runtime) {
+        let mut c = std::process::Command::new("python3");
+        c.args(["-c", AIOHTTP_SCRIPT]);
+        control::Server::start_command(runtime, c)
+    } else {
+        control::Server::start(runtime)
+    }
+}
+
+/// Why the Python row cannot run here, with what to do, or `None` when it can.
+pub fn python_missing() -> Option<String> {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import aiohttp"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    (!ok).then(|| "aiohttp is not installed for python3: `pip install aiohttp` adds the row".into())
+}
 
 #[derive(Serialize)]
 struct Item {
@@ -73,6 +113,7 @@ pub fn serve(runtime: &str) {
         "conductor" => conductor_server(listener),
         "hyper-tokio" => hyper_server(listener),
         "axum-tokio" => axum_server(listener),
+        "actix-web" => actix_server(listener),
         other => panic!("no HTTP server for {other:?}"),
     }
 }
@@ -153,6 +194,33 @@ fn axum_server(listener: std::net::TcpListener) {
             .route("/", get(|| async { HELLO }))
             .route("/json", get(|| async { axum::Json(payload()) }));
         let _ = axum::serve(listener, app).await;
+    });
+}
+
+fn actix_server(listener: std::net::TcpListener) {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    actix_web::rt::System::new().block_on(async move {
+        HttpServer::new(|| {
+            App::new()
+                .route(
+                    "/",
+                    web::get().to(|| async {
+                        HttpResponse::Ok()
+                            .content_type("text/plain; charset=utf-8")
+                            .body(HELLO)
+                    }),
+                )
+                .route(
+                    "/json",
+                    web::get().to(|| async { HttpResponse::Ok().json(payload()) }),
+                )
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("actix-web takes the listener")
+        .run()
+        .await
+        .expect("actix-web serves");
     });
 }
 
