@@ -90,11 +90,11 @@ fn main() {
         return count_instructions(&o);
     }
     let mut o = o;
-    if o.runtimes.iter().any(|r| servers::is_python(r)) {
-        if let Some(why) = servers::python_missing() {
-            println!("aiohttp: skipped: {why}.\n");
-            o.runtimes.retain(|r| !servers::is_python(r));
-        }
+    if o.runtimes.iter().any(|r| servers::is_python(r))
+        && let Some(why) = servers::python_missing()
+    {
+        println!("aiohttp: skipped: {why}.\n");
+        o.runtimes.retain(|r| !servers::is_python(r));
     }
     println!(
         "# HTTP: req/s, p99 and server CPU per request (server on CPU 0, wrk -t1 on CPU 1, {} s per cell)\n",
