@@ -165,6 +165,12 @@ impl<T: ?Sized> Mutex<T> {
         self.lock.locked()
     }
 
+    /// [`locked`](Self::locked) under the Rust convention's name (asyncio's is `locked`).
+    #[inline]
+    pub fn is_locked(&self) -> bool {
+        self.locked()
+    }
+
     pub(crate) fn raw(&self) -> &Lock {
         &self.lock
     }

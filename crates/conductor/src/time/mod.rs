@@ -14,6 +14,7 @@ mod interval;
 mod scope;
 mod sleep;
 mod timeout;
+pub mod testing;
 pub(crate) mod wheel;
 
 pub use interval::{Interval, MissedTickBehavior, interval, interval_at};
@@ -21,7 +22,7 @@ pub use scope::{TimeoutHandle, TimeoutScope, timeout_scope, timeout_scope_at};
 pub use sleep::{Sleep, sleep, sleep_until};
 pub use timeout::{TimedOut, Timeout, timeout, timeout_at, wait_for};
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::runtime::context;
 
@@ -31,14 +32,3 @@ pub fn now() -> Instant {
     context::with_core(|c| c.map_or_else(Instant::now, |c| c.clock.now()))
 }
 
-/// Moves a paused clock forward by `by`, firing the timers that come due on the loop's next
-/// iteration. No effect on a real clock.
-///
-/// # Panics
-/// Outside a running conductor loop.
-pub fn advance(by: Duration) {
-    context::with_core(|c| {
-        let core = c.expect("conductor::advance called outside a running conductor loop");
-        core.clock.advance_to(core.clock.after(by));
-    });
-}
