@@ -12,11 +12,11 @@ mod bounded;
 mod receiver;
 mod unbounded;
 
-use std::fmt;
 
 pub use bounded::Sender;
 pub use receiver::Receiver;
 pub use unbounded::UnboundedSender;
+pub use super::error::{SendError, TryRecvError, TrySendError};
 
 use super::{Event, Queue};
 use crate::loom::sync::Arc;
@@ -117,109 +117,3 @@ impl<T> Chan<T> {
     }
 }
 
-/// The receiver was dropped or closed; the value comes back.
-///
-/// ```
-/// let (tx, rx) = conductor::sync::mpsc::unbounded_channel();
-/// drop(rx);
-/// let conductor::sync::mpsc::SendError(back) = tx.send('v').unwrap_err();
-/// assert_eq!(back, 'v');
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct SendError<T>(pub T);
-
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
-    }
-}
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the channel's receiver was dropped or closed")
-    }
-}
-
-impl<T> std::error::Error for SendError<T> {}
-
-/// Why [`Sender::try_send`] did not send; the value comes back.
-///
-/// ```
-/// use conductor::sync::mpsc::{channel, TrySendError};
-/// let (tx, rx) = channel(1);
-/// tx.try_send(1).unwrap();
-/// assert!(matches!(tx.try_send(2), Err(TrySendError::Full(2))));
-/// drop(rx);
-/// assert!(matches!(tx.try_send(3), Err(TrySendError::Closed(3))));
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum TrySendError<T> {
-    /// The buffer is full.
-    Full(T),
-    /// The receiver was dropped or closed.
-    Closed(T),
-}
-
-impl<T> TrySendError<T> {
-    /// The value that was not sent.
-    ///
-    /// ```
-    /// let (tx, rx) = conductor::sync::mpsc::channel(1);
-    /// drop(rx);
-    /// assert_eq!(tx.try_send(5).unwrap_err().into_inner(), 5);
-    /// ```
-    pub fn into_inner(self) -> T {
-        match self {
-            TrySendError::Full(t) | TrySendError::Closed(t) => t,
-        }
-    }
-}
-
-impl<T> fmt::Debug for TrySendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrySendError::Full(_) => f.write_str("Full(..)"),
-            TrySendError::Closed(_) => f.write_str("Closed(..)"),
-        }
-    }
-}
-
-impl<T> fmt::Display for TrySendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrySendError::Full(_) => f.write_str("the channel is full (await send() to wait)"),
-            TrySendError::Closed(_) => f.write_str("the channel's receiver was dropped or closed"),
-        }
-    }
-}
-
-impl<T> std::error::Error for TrySendError<T> {}
-
-/// Why [`Receiver::try_recv`] returned no value.
-///
-/// ```
-/// use conductor::sync::mpsc::{unbounded_channel, TryRecvError};
-/// let (tx, mut rx) = unbounded_channel::<u8>();
-/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
-/// drop(tx);
-/// assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TryRecvError {
-    /// No value is buffered now.
-    Empty,
-    /// No value is buffered, and none will come: every sender was dropped, or the receiver
-    /// was closed.
-    Disconnected,
-}
-
-impl fmt::Display for TryRecvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TryRecvError::Empty => f.write_str("the channel is empty"),
-            TryRecvError::Disconnected => f.write_str("the channel is empty and closed"),
-        }
-    }
-}
-
-impl std::error::Error for TryRecvError {}
