@@ -18,7 +18,7 @@
 //! (the graceful-shutdown helper). Uses `std::task::Waker`, the task API and `sync::Event`;
 //! nothing of net, fs or process.
 
-mod registry;
+pub(crate) mod registry;
 pub(crate) mod runner;
 mod shutdown;
 
@@ -194,11 +194,7 @@ pub fn ctrl_c() -> impl Future<Output = io::Result<()>> {
 /// # });
 /// ```
 pub fn raise_signal(kind: SignalKind) -> io::Result<()> {
-    // SAFETY: kill(2) with our own pid and a signal number; no memory is passed.
-    if unsafe { libc::kill(libc::getpid(), kind.0) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    registry::kill(std::process::id(), kind.0)
 }
 
 /// A stream of deliveries of one signal, from [`signal`].
