@@ -26,6 +26,9 @@
 //!   owning value moves into the `Inner`;
 //! - the submission queue is touched only under `sq`, the completion queue only under `cq`.
 
+// The `unsafe` of this module: io_uring submissions, whose buffers the kernel writes.
+#![allow(unsafe_code)]
+
 use std::ffi::CString;
 use std::fs::File as StdFile;
 use std::future::Future;

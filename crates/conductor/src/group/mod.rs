@@ -11,6 +11,9 @@
 //! leave them alone; `shield` protects its child. Built on `task` and `cancel`; knows nothing of
 //! the loop's internals.
 
+// `unsafe` only in branches.rs, which allow it and say why; `forbid` would reach them too.
+#![deny(unsafe_code)]
+
 mod as_completed;
 mod branches;
 mod gather;

@@ -1,6 +1,9 @@
 //! `getnameinfo`: an address back to a host and service name (asyncio's `loop.getnameinfo`), on
 //! the thread pool because the C library may ask a name server.
 
+// The `unsafe` of this module: getnameinfo(3) and gai_strerror(3), which rustix does not wrap.
+#![allow(unsafe_code)]
+
 use std::ffi::CStr;
 use std::io;
 use std::net::SocketAddr;

@@ -18,6 +18,9 @@
 //! (the graceful-shutdown helper). Uses `std::task::Waker`, the task API and `sync::Event`;
 //! nothing of net, fs or process.
 
+// `unsafe` only in registry.rs, which allow it and say why; `forbid` would reach them too.
+#![deny(unsafe_code)]
+
 pub(crate) mod registry;
 pub(crate) mod runner;
 mod shutdown;

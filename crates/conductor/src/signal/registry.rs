@@ -26,6 +26,9 @@
 //! Ctrl-C handling, which a program's own `ctrl_c()` overrides, as an asyncio program's
 //! `add_signal_handler(SIGINT)` replaces the Runner's handler).
 
+// The `unsafe` of this module: the signal handler's registration, sigaction(2) and kill(2) of any signal number.
+#![allow(unsafe_code)]
+
 use std::io;
 use std::os::fd::OwnedFd;
 

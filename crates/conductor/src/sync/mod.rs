@@ -35,6 +35,9 @@
 //!
 //! [`WaitQueue`]: wait_queue
 
+// `unsafe` only in mutex.rs and oneshot.rs, which allow it and say why; `forbid` would reach them too.
+#![deny(unsafe_code)]
+
 mod barrier;
 mod bounded_semaphore;
 mod condition;

@@ -1,5 +1,8 @@
 //! `Mutex<T>`: a [`Lock`] that owns the data it protects.
 
+// The `unsafe` of this module: the data behind the lock, reached through an `UnsafeCell`.
+#![allow(unsafe_code)]
+
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;

@@ -24,6 +24,9 @@
 //! A sender dropped without sending sets `COMPLETE` with no value: the receiver gets
 //! [`RecvError`]. Sending is one `fetch_add`; receiving a value already there is one load.
 
+// The `unsafe` of this module: the value and wakers in `UnsafeCell`s, handed over by the state word.
+#![allow(unsafe_code)]
+
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;

@@ -9,6 +9,9 @@
 //! runtime context to find the running loop and the cancellation scopes (for `timeout`); it knows
 //! nothing of sync, net, fs or process.
 
+// Nothing here needs `unsafe` (ARCHITECTURE.md, "Unsafe").
+#![forbid(unsafe_code)]
+
 pub(crate) mod clock;
 mod interval;
 mod scope;
