@@ -76,12 +76,12 @@ pub use runtime::{
     call_soon, run,
 };
 // Tasks (create_task, current_task, all_tasks) and what awaiting one gives.
+/// asyncio's name for [`spawn`].
+pub use task::spawn as create_task;
 pub use task::{
     InvalidState, Outcome, Task, TaskError, TaskRef, TaskState, Value, all_tasks, current_task,
     spawn, spawn_eager, spawn_named, yield_now,
 };
-/// asyncio's name for [`spawn`].
-pub use task::spawn as create_task;
 // Cancellation with cleanup (except CancelledError:).
 pub use cancel::{Cancelled, CatchCancel, Reraise, catch_cancel};
 // Time (sleep, timeout, wait_for).

@@ -11,8 +11,8 @@ use std::task::{Context, Poll, Waker};
 
 use pin_project_lite::pin_project;
 
-use crate::cancel::{self, Delivered, Kind, Mark, ScopeHandle, Target};
 use super::ChildError;
+use crate::cancel::{self, Delivered, Kind, Mark, ScopeHandle, Target};
 use crate::task::{Task, TaskError, TaskRef};
 
 /// Runs `body` with a [`TaskGroup`]; resolves when the body and every task spawned in the group

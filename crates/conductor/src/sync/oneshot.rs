@@ -406,7 +406,6 @@ impl<T> fmt::Debug for Receiver<T> {
     }
 }
 
-
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;

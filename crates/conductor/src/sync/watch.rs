@@ -479,7 +479,6 @@ impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
     }
 }
 
-
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;

@@ -16,8 +16,8 @@ pub(crate) mod clock;
 mod interval;
 mod scope;
 mod sleep;
-mod timeout;
 pub mod testing;
+mod timeout;
 pub(crate) mod wheel;
 
 pub use interval::{Interval, MissedTickBehavior, interval, interval_at};
@@ -34,4 +34,3 @@ use crate::runtime::context;
 pub fn now() -> Instant {
     context::with_core(|c| c.map_or_else(Instant::now, |c| c.clock.now()))
 }
-

@@ -26,7 +26,8 @@ use crate::runtime::context;
 /// ```
 pub fn advance(by: Duration) {
     context::with_core(|c| {
-        let core = c.expect("conductor::time::testing::advance called outside a running conductor loop");
+        let core =
+            c.expect("conductor::time::testing::advance called outside a running conductor loop");
         core.clock.advance_to(core.clock.after(by));
     });
 }

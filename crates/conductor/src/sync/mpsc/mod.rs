@@ -12,11 +12,10 @@ mod bounded;
 mod receiver;
 mod unbounded;
 
-
+pub use super::error::{SendError, TryRecvError, TrySendError};
 pub use bounded::Sender;
 pub use receiver::Receiver;
 pub use unbounded::UnboundedSender;
-pub use super::error::{SendError, TryRecvError, TrySendError};
 
 use super::{Event, Queue};
 use crate::loom::sync::Arc;
@@ -116,4 +115,3 @@ impl<T> Chan<T> {
         self.rx_closed.set();
     }
 }
-
