@@ -145,8 +145,8 @@ impl fmt::Debug for SignalKind {
 /// use conductor::signal::{signal, SignalKind};
 /// # conductor::run(async {
 /// let mut usr1 = signal(SignalKind::user_defined1()).unwrap();
-/// // SAFETY: raising a signal that has a handler installed (by `signal` above).
-/// unsafe { libc::raise(libc::SIGUSR1) };
+/// // Handled by the listener `signal` installed above.
+/// conductor::signal::raise_signal(SignalKind::user_defined1()).unwrap();
 /// usr1.recv().await;
 /// assert!(signal(SignalKind::from_raw(libc::SIGKILL)).is_err());
 /// # });
@@ -168,8 +168,8 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
 /// ```
 /// # conductor::run(async {
 /// let ctrl_c = conductor::signal::ctrl_c(); // listening from here
-/// // SAFETY: `ctrl_c` installed a SIGINT handler, so raising it does not kill the process.
-/// unsafe { libc::raise(libc::SIGINT) };
+/// // `ctrl_c` installed a SIGINT handler, so this does not end the process.
+/// conductor::signal::raise_signal(conductor::signal::SignalKind::interrupt()).unwrap();
 /// ctrl_c.await.unwrap();
 /// # });
 /// ```
