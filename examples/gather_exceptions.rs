@@ -53,9 +53,9 @@ pub async fn main() {
     }
 }
 
-fn failure(e: conductor::group::GatherError<String>) -> String {
+fn failure(e: conductor::group::ChildError<String>) -> String {
     match e {
-        conductor::group::GatherError::Failed(e) => e,
-        conductor::group::GatherError::Task(e) => e.to_string(),
+        conductor::group::ChildError::Failed(e) => e,
+        conductor::group::ChildError::Task(e) => e.to_string(),
     }
 }

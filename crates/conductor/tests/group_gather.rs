@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use conductor::group::GatherError;
+use conductor::group::ChildError;
 use conductor::{
     ReturnWhen, Runtime, TaskError, Waitable, as_completed, catch_cancel, gather, sleep, spawn,
     wait, yield_now,
@@ -275,7 +275,7 @@ fn a_gathered_child_cancelled_from_outside_fails_the_gather_with_cancelled() {
             .unwrap();
         victim.cancel();
         let r = g.await.unwrap();
-        assert!(matches!(r, Err(GatherError::Task(TaskError::Cancelled(_)))));
+        assert!(matches!(r, Err(ChildError::Task(TaskError::Cancelled(_)))));
     });
 }
 
@@ -326,7 +326,7 @@ fn gather_hears_of_its_children_one_iteration_after_they_end_as_asyncio() {
             child(t.clone(), "d", 5, false),
         ])
         .await;
-        if let Err(GatherError::Failed(e)) = first {
+        if let Err(ChildError::Failed(e)) = first {
             t.log(format!("gather raised {e}"));
         }
         for _ in 0..4 {
@@ -349,7 +349,7 @@ fn gather_hears_of_its_children_one_iteration_after_they_end_as_asyncio() {
         .into_iter()
         .map(|r| match r {
             Ok(v) => format!("{v:?}"),
-            Err(GatherError::Failed(e)) => format!("ValueError({e:?})"),
+            Err(ChildError::Failed(e)) => format!("ValueError({e:?})"),
             Err(e) => panic!("{e}"),
         })
         .collect();

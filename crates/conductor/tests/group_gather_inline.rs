@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use conductor::group::GatherError;
+use conductor::group::ChildError;
 use conductor::{
     Runtime, TaskError, catch_cancel, gather_inline, gather_tasks, sleep, spawn, yield_now,
 };
@@ -102,7 +102,7 @@ fn gather_inline_fails_fast_then_cancels_and_awaits_the_others() {
             served: RefCell::default(),
         };
         let r = gather_inline([5, 0, 1].map(|s| client.fetch(s))).await;
-        l.push(format!("gather: {:?}", r.map_err(GatherError::into_failed)));
+        l.push(format!("gather: {:?}", r.map_err(ChildError::into_failed)));
         assert!(
             client.served.borrow().is_empty(),
             "failed before any page came"
@@ -137,7 +137,7 @@ fn gather_inline_return_exceptions_collects_every_outcome() {
         ];
         let out = gather_inline(futures).return_exceptions().await;
         assert!(matches!(out[0], Ok(1)));
-        assert!(matches!(&out[1], Err(GatherError::Failed(e)) if e == "two"));
+        assert!(matches!(&out[1], Err(ChildError::Failed(e)) if e == "two"));
         assert!(out[2].as_ref().unwrap_err().is_panic());
         assert!(matches!(out[3], Ok(4)), "nothing was cancelled");
     });
@@ -265,7 +265,7 @@ fn gather_tasks_gathers_tasks_as_they_are_in_asyncios_order() {
             c,
             spawn(steps(t.clone(), "d", 5, false)),
         ];
-        if let Err(GatherError::Failed(e)) = gather_tasks(tasks).await {
+        if let Err(ChildError::Failed(e)) = gather_tasks(tasks).await {
             t.log(format!("gather raised {e}; c done={}", c_ref.is_done()));
         }
         for _ in 0..4 {
@@ -291,7 +291,7 @@ fn gather_tasks_gives_values_and_the_tasks_own_failures() {
         let panicked = gather_tasks([spawn(async { panic!("boom") }), spawn(async {})]).await;
         assert!(matches!(
             panicked,
-            Err(GatherError::Task(TaskError::Panicked(_)))
+            Err(ChildError::Task(TaskError::Panicked(_)))
         ));
         let results = gather_tasks([
             spawn(async { Ok::<u8, String>(1) }),
@@ -300,7 +300,7 @@ fn gather_tasks_gives_values_and_the_tasks_own_failures() {
         .return_exceptions()
         .await;
         assert!(matches!(results[0], Ok(1)));
-        assert!(matches!(&results[1], Err(GatherError::Failed(e)) if e == "no"));
+        assert!(matches!(&results[1], Err(ChildError::Failed(e)) if e == "no"));
     });
 }
 

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use conductor::group::{GroupClosed, GroupError};
+use conductor::group::{ChildError, GroupClosed};
 use conductor::{Runtime, TaskError, catch_cancel, sleep, spawn, task_group, yield_now};
 use support::{Trace, assert_trace};
 
@@ -83,7 +83,7 @@ fn the_first_failure_cancels_siblings_and_the_body() {
         .await
         .unwrap_err();
         assert_eq!(err.errors().len(), 1);
-        assert!(matches!(&err.errors()[0], GroupError::Failed(e) if e == "boom"));
+        assert!(matches!(&err.errors()[0], ChildError::Failed(e) if e == "boom"));
         assert!(
             err.to_string()
                 .contains("unhandled errors in a TaskGroup (1 sub-exception)")
@@ -124,9 +124,9 @@ fn every_failure_is_reported_together() {
         .unwrap_err();
         let errs = err.into_errors();
         assert_eq!(errs.len(), 3, "{errs:?}");
-        assert!(matches!(&errs[0], GroupError::Failed(e) if e == "first"));
-        assert!(matches!(&errs[1], GroupError::Failed(e) if e == "second, while cancelled"));
-        assert!(matches!(&errs[2], GroupError::Panicked(_)));
+        assert!(matches!(&errs[0], ChildError::Failed(e) if e == "first"));
+        assert!(matches!(&errs[1], ChildError::Failed(e) if e == "second, while cancelled"));
+        assert!(matches!(&errs[2], ChildError::Task(e) if e.is_panic()));
     });
 }
 
@@ -148,7 +148,7 @@ fn a_body_error_cancels_the_children_and_is_reported() {
         })
         .await
         .unwrap_err();
-        assert!(matches!(err.errors(), [GroupError::Failed("body failed")]));
+        assert!(matches!(err.errors(), [ChildError::Failed("body failed")]));
         assert_eq!(*log.borrow(), ["child cancelled"]);
     });
 }

@@ -32,7 +32,7 @@ async fn values_arrive_in_order_and_the_channel_closes_with_the_last_sender() {
         got.push(v);
     }
     assert_eq!(got, [0, 1, 2, 10]);
-    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
 }
 
 #[conductor::test(paused)]

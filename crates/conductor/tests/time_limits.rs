@@ -151,7 +151,7 @@ fn interval_max_with_every_missed_tick_behavior_does_not_panic() {
             let mut every = interval(Duration::MAX);
             every.set_missed_tick_behavior(behavior);
             every.tick().await;
-            conductor::advance(Duration::from_secs(10));
+            conductor::time::testing::advance(Duration::from_secs(10));
             assert!(timeout(Duration::from_secs(1), every.tick()).await.is_err());
         });
     }

@@ -190,7 +190,7 @@ fn interval_ticks_on_schedule_and_bursts_missed_ticks() {
         }
         assert_eq!(ticks, [0, 100, 200].map(Duration::from_millis));
         // Busy for 350 ms: missed ticks come at once (Burst), then on schedule.
-        conductor::advance(Duration::from_millis(350));
+        conductor::time::testing::advance(Duration::from_millis(350));
         let a = every.tick().await - start;
         let b = every.tick().await - start;
         assert_eq!(
@@ -207,7 +207,7 @@ fn interval_delay_and_skip_behaviors() {
         let mut d = conductor::interval(Duration::from_millis(100));
         d.set_missed_tick_behavior(MissedTickBehavior::Delay);
         d.tick().await;
-        conductor::advance(Duration::from_millis(250));
+        conductor::time::testing::advance(Duration::from_millis(250));
         assert_eq!(d.tick().await - start, Duration::from_millis(100));
         assert_eq!(d.tick().await - start, Duration::from_millis(350));
 
@@ -215,7 +215,7 @@ fn interval_delay_and_skip_behaviors() {
         let mut s = conductor::interval(Duration::from_millis(100));
         s.set_missed_tick_behavior(MissedTickBehavior::Skip);
         s.tick().await;
-        conductor::advance(Duration::from_millis(250));
+        conductor::time::testing::advance(Duration::from_millis(250));
         assert_eq!(s.tick().await - start, Duration::from_millis(100));
         assert_eq!(s.tick().await - start, Duration::from_millis(300));
     });

@@ -8,6 +8,9 @@
 //! job's result comes back through a future whose waker reaches the loop through its remote
 //! queue. This module uses only `std` threads and wakers.
 
+// Nothing here needs `unsafe` (ARCHITECTURE.md, "Unsafe").
+#![forbid(unsafe_code)]
+
 mod pool;
 
 pub(crate) use pool::{Job, OnIdle, Pool};

@@ -2,6 +2,9 @@
 //!
 //! Reads what the engine exposes (`all_tasks`, `Runtime::stats`); the engine never calls here.
 
+// Nothing here needs `unsafe` (ARCHITECTURE.md, "Unsafe").
+#![forbid(unsafe_code)]
+
 use std::fmt::Write;
 
 use crate::runtime::context;

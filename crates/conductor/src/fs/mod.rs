@@ -18,6 +18,9 @@
 //! io_uring ring and its completion thread; `file`, `read_dir` and this file are the API.
 //! Uses `blocking` (the pool) and `runtime::context`; nothing of net, process or signal.
 
+// `unsafe` only in uring.rs, which allow it and say why; `forbid` would reach them too.
+#![deny(unsafe_code)]
+
 mod backend;
 mod error;
 mod file;

@@ -26,6 +26,9 @@
 //!   owning value moves into the `Inner`;
 //! - the submission queue is touched only under `sq`, the completion queue only under `cq`.
 
+// The `unsafe` of this module: io_uring submissions, whose buffers the kernel writes.
+#![allow(unsafe_code)]
+
 use std::ffi::CString;
 use std::fs::File as StdFile;
 use std::future::Future;
@@ -92,13 +95,7 @@ impl Ring {
                 ));
             }
         }
-        // SAFETY: eventfd takes an initial value and flags and returns a new descriptor or -1.
-        let efd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
-        if efd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: eventfd returned a new descriptor that nothing else owns.
-        let efd = unsafe { OwnedFd::from_raw_fd(efd) };
+        let efd = rustix::event::eventfd(0, rustix::event::EventfdFlags::CLOEXEC)?;
         // Signalled for every completion, whatever context posts it (see the module doc).
         ring.submitter().register_eventfd(efd.as_raw_fd())?;
         let ring: &'static Ring = Box::leak(Box::new(Ring {
@@ -117,12 +114,12 @@ impl Ring {
     fn reap(&self, efd: OwnedFd) {
         let mut count = [0u8; 8];
         loop {
-            // SAFETY: reads at most 8 bytes into an 8-byte buffer from our eventfd.
-            let n = unsafe { libc::read(efd.as_raw_fd(), count.as_mut_ptr().cast(), 8) };
-            if n < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            if let Err(e) = rustix::io::read(&efd, &mut count)
+                && e != rustix::io::Errno::INTR
+            {
                 crate::runtime::call_exception_handler(
                     crate::runtime::ExceptionContext::new("The io_uring completion thread stops")
-                        .with_error(io::Error::last_os_error()),
+                        .with_error(io::Error::from(e)),
                 );
                 return;
             }

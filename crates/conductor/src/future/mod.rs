@@ -7,6 +7,9 @@
 //! side, which also forwards the awaiting task's cancellation (asyncio's `_fut_waiter`).
 //! Built on `task` and `cancel`; nothing in the engine depends on it.
 
+// `unsafe` only in shared_task.rs and setter.rs, which allow it and say why; `forbid` would reach them too.
+#![deny(unsafe_code)]
+
 mod settable;
 mod setter;
 mod shared_task;

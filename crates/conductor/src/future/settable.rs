@@ -107,10 +107,22 @@ impl<T, E> SettableFuture<T, E> {
         self.state.is_done()
     }
 
+    /// asyncio's name for [`is_done`](Self::is_done).
+    #[inline]
+    pub fn done(&self) -> bool {
+        self.is_done()
+    }
+
     /// Whether it was cancelled: asyncio's `cancelled()`.
     pub fn is_cancelled(&self) -> bool {
         self.state
             .with_outcome(|o| matches!(o, Some(Outcome::Cancelled(_))))
+    }
+
+    /// asyncio's name for [`is_cancelled`](Self::is_cancelled).
+    #[inline]
+    pub fn cancelled(&self) -> bool {
+        self.is_cancelled()
     }
 
     /// Whether two handles are the same future.

@@ -4,6 +4,9 @@
 //! other thread inside a [`ThreadBound`], which is only ever opened or dropped on the thread that
 //! made it: the outcome, and the count itself, travel back with `call_soon_threadsafe`.
 
+// The `unsafe` of this module: a value that may cross threads only to be dropped on its own.
+#![allow(unsafe_code)]
+
 use std::fmt;
 use std::thread::{self, ThreadId};
 

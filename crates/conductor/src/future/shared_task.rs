@@ -5,6 +5,9 @@
 //! sharing ([`Task::shared`]) moves the outcome, when the task ends, into the same state a
 //! [`SettableFuture`](super::SettableFuture) keeps, with its list of waiters and callbacks.
 
+// The `unsafe` of this module: a task reference made from the loop's own task list.
+#![allow(unsafe_code)]
+
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::ops::Deref;

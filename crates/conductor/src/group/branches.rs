@@ -14,6 +14,9 @@
 //! ended and one of them ended by that cancellation, the combinator passes it on to the
 //! enclosing scope, as a cancelled `gather` raises `CancelledError` once its children are done.
 
+// The `unsafe` of this module: the branches' futures are pinned in one boxed slice, polled in place.
+#![allow(unsafe_code)]
+
 use std::any::Any;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};

@@ -20,15 +20,15 @@ use crate::task::{Outcome, Task, TaskError, TaskRef};
 ///
 /// As in asyncio, the first child that fails makes the gather fail with that failure while the
 /// other children keep running. A failure is a panic or a cancellation
-/// ([`GatherError::Task`]), or an output that is a failed [`Outcome`]: an `Err`
-/// ([`GatherError::Failed`]), as a coroutine that raises. The values are the outputs, or what is
+/// ([`ChildError::Task`]), or an output that is a failed [`Outcome`]: an `Err`
+/// ([`ChildError::Failed`]), as a coroutine that raises. The values are the outputs, or what is
 /// inside their `Ok`. [`Gather::return_exceptions`] collects every outcome instead. Cancelling
 /// the task that awaits the gather cancels every child, waits for them, and then cancels the
 /// awaiting task.
 ///
 /// ```
 /// use std::time::Duration;
-/// use conductor::group::GatherError;
+/// use conductor::group::ChildError;
 /// # conductor::run(async {
 /// let results = conductor::gather((1..=3).map(|i| async move {
 ///     conductor::sleep(Duration::from_millis(10 * (4 - i))).await;
@@ -42,7 +42,7 @@ use crate::task::{Outcome, Task, TaskError, TaskRef};
 ///     if i == 2 { Err(format!("{i} failed")) } else { Ok(i) }
 /// }))
 /// .await;
-/// assert!(matches!(failed, Err(GatherError::Failed(e)) if e == "2 failed"));
+/// assert!(matches!(failed, Err(ChildError::Failed(e)) if e == "2 failed"));
 /// # });
 /// ```
 #[track_caller]
@@ -60,8 +60,8 @@ where
 /// [`gather`] over tasks already spawned (asyncio's `gather(*tasks)`): their values, or the first
 /// failure, without running each task under another one.
 ///
-/// A task's failure is its own: a panic or a cancellation ([`GatherError::Task`]), or an `Err`
-/// output ([`GatherError::Failed`]), so a `Task<Result<T, E>>` gathers into `Vec<T>` or the
+/// A task's failure is its own: a panic or a cancellation ([`ChildError::Task`]), or an `Err`
+/// output ([`ChildError::Failed`]), so a `Task<Result<T, E>>` gathers into `Vec<T>` or the
 /// first `E`. The gather hears of each task from its done callback, as asyncio's does. The
 /// other tasks keep running after a failure; cancelling the task that awaits the gather cancels
 /// them all and waits for them, as asyncio does.
@@ -89,47 +89,49 @@ where
     }
 }
 
-/// Why a [`gather`] failed, or why one of its children has no value
-/// ([`Gather::return_exceptions`]).
-pub enum GatherError<E> {
+/// Why a child of this module's combinators has no value: the one failure type of `group`. A
+/// [`gather`] fails with the first one (and [`Gather::return_exceptions`] keeps each), a
+/// [`TaskGroupError`](super::TaskGroupError) lists every one; `Failed` is asyncio's exception
+/// out of the child, `Task` its `CancelledError` or (here) a panic.
+pub enum ChildError<E> {
     /// A child's output was this error (its `Err`).
     Failed(E),
     /// A child panicked or was cancelled.
     Task(TaskError),
 }
 
-impl<E> GatherError<E> {
+impl<E> ChildError<E> {
     /// Whether a child panicked.
     pub fn is_panic(&self) -> bool {
-        matches!(self, GatherError::Task(e) if e.is_panic())
+        matches!(self, ChildError::Task(e) if e.is_panic())
     }
 
     /// Whether a child was cancelled.
     pub fn is_cancelled(&self) -> bool {
-        matches!(self, GatherError::Task(e) if e.is_cancelled())
+        matches!(self, ChildError::Task(e) if e.is_cancelled())
     }
 
     /// The child's error, or `None` when it panicked or was cancelled.
     pub fn into_failed(self) -> Option<E> {
         match self {
-            GatherError::Failed(e) => Some(e),
-            GatherError::Task(_) => None,
+            ChildError::Failed(e) => Some(e),
+            ChildError::Task(_) => None,
         }
     }
 }
 
-impl<E> From<TaskError> for GatherError<E> {
+impl<E> From<TaskError> for ChildError<E> {
     fn from(e: TaskError) -> Self {
-        GatherError::Task(e)
+        ChildError::Task(e)
     }
 }
 
 /// A gather whose children cannot fail with an error value failed as a task fails.
-impl From<GatherError<Infallible>> for TaskError {
-    fn from(e: GatherError<Infallible>) -> Self {
+impl From<ChildError<Infallible>> for TaskError {
+    fn from(e: ChildError<Infallible>) -> Self {
         match e {
-            GatherError::Task(e) => e,
-            GatherError::Failed(never) => match never {},
+            ChildError::Task(e) => e,
+            ChildError::Failed(never) => match never {},
         }
     }
 }
@@ -137,54 +139,56 @@ impl From<GatherError<Infallible>> for TaskError {
 /// `gather(...).await?` in a function that returns `io::Result`, over `io::Result` outputs: the
 /// child's `io::Error` as it is; a panic or a cancellation as `From<TaskError>` makes it (the
 /// panic stays resumable).
-impl From<GatherError<io::Error>> for io::Error {
-    fn from(e: GatherError<io::Error>) -> Self {
+impl From<ChildError<io::Error>> for io::Error {
+    fn from(e: ChildError<io::Error>) -> Self {
         match e {
-            GatherError::Failed(e) => e,
-            GatherError::Task(e) => e.into(),
+            ChildError::Failed(e) => e,
+            ChildError::Task(e) => e.into(),
         }
     }
 }
 
 /// `gather(...).await?` in a function that returns `io::Result`, over outputs that cannot fail.
-impl From<GatherError<Infallible>> for io::Error {
-    fn from(e: GatherError<Infallible>) -> Self {
+impl From<ChildError<Infallible>> for io::Error {
+    fn from(e: ChildError<Infallible>) -> Self {
         TaskError::from(e).into()
     }
 }
 
-impl<E: fmt::Debug> fmt::Debug for GatherError<E> {
+impl<E: fmt::Debug> fmt::Debug for ChildError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            GatherError::Failed(e) => f.debug_tuple("Failed").field(e).finish(),
-            GatherError::Task(e) => f.debug_tuple("Task").field(e).finish(),
+            ChildError::Failed(e) => f.debug_tuple("Failed").field(e).finish(),
+            ChildError::Task(e) => f.debug_tuple("Task").field(e).finish(),
         }
     }
 }
 
-impl<E: fmt::Display> fmt::Display for GatherError<E> {
+impl<E: fmt::Display> fmt::Display for ChildError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            GatherError::Failed(e) => write!(f, "a gathered task failed: {e}"),
-            GatherError::Task(e) => write!(f, "a gathered task did not finish: {e}"),
+            // The child's own error, as asyncio re-raises the child's exception.
+            ChildError::Failed(e) => fmt::Display::fmt(e, f),
+            ChildError::Task(e) => fmt::Display::fmt(e, f),
         }
     }
 }
 
-impl<E: fmt::Debug + fmt::Display + 'static> std::error::Error for GatherError<E> {
+impl<E: fmt::Debug + fmt::Display + 'static> std::error::Error for ChildError<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            GatherError::Failed(_) => None,
-            GatherError::Task(e) => Some(e),
+            // Transparent, as `Display`: the task error's own cause, not the task error again.
+            ChildError::Failed(_) => None,
+            ChildError::Task(e) => std::error::Error::source(e),
         }
     }
 }
 
 /// A child's outcome as the gather reports it: the value, or why there is none.
-pub(crate) fn flatten<T: Outcome>(r: Result<T, TaskError>) -> Result<T::Ok, GatherError<T::Err>> {
+pub(crate) fn flatten<T: Outcome>(r: Result<T, TaskError>) -> Result<T::Ok, ChildError<T::Err>> {
     match r {
-        Ok(output) => output.into_result().map_err(GatherError::Failed),
-        Err(e) => Err(GatherError::Task(e)),
+        Ok(output) => output.into_result().map_err(ChildError::Failed),
+        Err(e) => Err(ChildError::Task(e)),
     }
 }
 
@@ -428,7 +432,7 @@ impl<T> Gather<T> {
 }
 
 impl<T: Outcome> Future for Gather<T> {
-    type Output = Result<Vec<T::Ok>, GatherError<T::Err>>;
+    type Output = Result<Vec<T::Ok>, ChildError<T::Err>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.core.poll_step(cx, true).map(|step| match step {
@@ -445,7 +449,7 @@ pub struct GatherResults<T> {
 }
 
 impl<T: Outcome> Future for GatherResults<T> {
-    type Output = Vec<Result<T::Ok, GatherError<T::Err>>>;
+    type Output = Vec<Result<T::Ok, ChildError<T::Err>>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.core.poll_step(cx, false).map(|step| match step {

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::branches::{Branches, Ended};
-use super::gather::{GatherError, flatten};
+use super::gather::{ChildError, flatten};
 use crate::task::{Outcome, TaskError};
 
 /// [`gather`](crate::gather) for futures that borrow the caller's locals: they are polled
@@ -14,7 +14,7 @@ use crate::task::{Outcome, TaskError};
 ///
 /// Results, failures and [`return_exceptions`](GatherInline::return_exceptions) are `gather`'s:
 /// the values in argument order, or the first failure (an `Err` output, or a panic, caught and
-/// reported as [`GatherError::Task`]). One difference, because the futures live inside this one:
+/// reported as [`ChildError::Task`]). One difference, because the futures live inside this one:
 /// on the first failure the others cannot keep running after it returns, so they are
 /// **cancelled and awaited**, as a `TaskGroup` does with its children: each gets the
 /// cancellation at its suspension point (its `catch_cancel` cleanup runs, with awaits; one
@@ -137,7 +137,7 @@ impl<F: Future> Future for GatherInline<F>
 where
     F::Output: Outcome,
 {
-    type Output = Result<Vec<<F::Output as Outcome>::Ok>, GatherError<<F::Output as Outcome>::Err>>;
+    type Output = Result<Vec<<F::Output as Outcome>::Ok>, ChildError<<F::Output as Outcome>::Err>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let core = &mut self.core;
@@ -163,7 +163,7 @@ impl<F: Future> Future for GatherInlineResults<F>
 where
     F::Output: Outcome,
 {
-    type Output = Vec<Result<<F::Output as Outcome>::Ok, GatherError<<F::Output as Outcome>::Err>>>;
+    type Output = Vec<Result<<F::Output as Outcome>::Ok, ChildError<<F::Output as Outcome>::Err>>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let core = &mut self.core;

@@ -11,6 +11,9 @@
 //! leave them alone; `shield` protects its child. Built on `task` and `cancel`; knows nothing of
 //! the loop's internals.
 
+// `unsafe` only in branches.rs, which allow it and say why; `forbid` would reach them too.
+#![deny(unsafe_code)]
+
 mod as_completed;
 mod branches;
 mod gather;
@@ -23,7 +26,7 @@ mod wait;
 mod waitable;
 
 pub use as_completed::{AsCompleted, AsCompletedTimeout, as_completed};
-pub use gather::{Gather, GatherError, GatherResults, gather, gather_tasks};
+pub use gather::{ChildError, Gather, GatherResults, gather, gather_tasks};
 pub use gather_inline::{GatherInline, GatherInlineResults, gather_inline};
 pub use gather_tuple::GatherTuple;
 #[doc(hidden)]
@@ -31,8 +34,7 @@ pub use gather_tuple::{FutureIntoSlot, SlotOf, TaskIntoSlot, TupleShared, TupleS
 pub use race::{Race, race};
 pub use shield::{Shield, shield};
 pub use task_group::{
-    GroupClosed, GroupError, GroupIoError, GroupTask, TaskGroup, TaskGroupError, TaskGroupFuture,
-    task_group,
+    GroupClosed, GroupIoError, GroupTask, TaskGroup, TaskGroupError, TaskGroupFuture, task_group,
 };
 pub use wait::{ReturnWhen, Wait, wait};
 pub use waitable::Waitable;

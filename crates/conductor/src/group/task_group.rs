@@ -1,6 +1,5 @@
 //! `TaskGroup`: structured concurrency (asyncio's `async with TaskGroup() as tg`).
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
@@ -12,8 +11,9 @@ use std::task::{Context, Poll, Waker};
 
 use pin_project_lite::pin_project;
 
+use super::ChildError;
 use crate::cancel::{self, Delivered, Kind, Mark, ScopeHandle, Target};
-use crate::task::{Task, TaskRef};
+use crate::task::{Task, TaskError, TaskRef};
 
 /// Runs `body` with a [`TaskGroup`]; resolves when the body and every task spawned in the group
 /// are done (asyncio's `async with asyncio.TaskGroup() as tg:`).
@@ -75,50 +75,20 @@ where
     }
 }
 
-/// One failure reported by a [`TaskGroup`].
-pub enum GroupError<E> {
-    /// A child (or the body) returned this error.
-    Failed(E),
-    /// A child panicked; the payload is `catch_unwind`'s.
-    Panicked(Box<dyn Any + Send>),
-}
-
-impl<E: fmt::Debug> fmt::Debug for GroupError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            GroupError::Failed(e) => f.debug_tuple("Failed").field(e).finish(),
-            GroupError::Panicked(p) => f
-                .debug_tuple("Panicked")
-                .field(&crate::task::error::panic_message(&**p))
-                .finish(),
-        }
-    }
-}
-
-impl<E: fmt::Display> fmt::Display for GroupError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            GroupError::Failed(e) => fmt::Display::fmt(e, f),
-            GroupError::Panicked(p) => {
-                write!(f, "panicked: {}", crate::task::error::panic_message(&**p))
-            }
-        }
-    }
-}
-
-/// Every failure of a task group, in the order they happened (asyncio's `ExceptionGroup`).
+/// Every failure of a task group, in the order they happened (asyncio's `ExceptionGroup`): each
+/// a [`ChildError`], the one failure type of this module (`gather`'s too).
 pub struct TaskGroupError<E> {
-    errors: Vec<GroupError<E>>,
+    errors: Vec<ChildError<E>>,
 }
 
 impl<E> TaskGroupError<E> {
     /// The failures.
-    pub fn errors(&self) -> &[GroupError<E>] {
+    pub fn errors(&self) -> &[ChildError<E>] {
         &self.errors
     }
 
     /// The failures, by value.
-    pub fn into_errors(self) -> Vec<GroupError<E>> {
+    pub fn into_errors(self) -> Vec<ChildError<E>> {
         self.errors
     }
 }
@@ -149,13 +119,11 @@ impl<E: fmt::Display> fmt::Display for TaskGroupError<E> {
 impl<E: fmt::Debug + fmt::Display> std::error::Error for TaskGroupError<E> {}
 
 /// A child's failure into an `io::Error`: its error as `Into` makes it, a panic as a resumable
-/// [`PanicError`](crate::task::PanicError).
-impl<E: Into<io::Error>> From<GroupError<E>> for io::Error {
-    fn from(e: GroupError<E>) -> Self {
-        match e {
-            GroupError::Failed(e) => e.into(),
-            GroupError::Panicked(payload) => crate::task::PanicError::new(payload).into(),
-        }
+/// [`PanicError`](crate::task::PanicError) (as `From<TaskError>` does).
+fn failure_into_io<E: Into<io::Error>>(e: ChildError<E>) -> io::Error {
+    match e {
+        ChildError::Failed(e) => e.into(),
+        ChildError::Task(e) => e.into(),
     }
 }
 
@@ -165,7 +133,7 @@ impl<E: Into<io::Error>> From<GroupError<E>> for io::Error {
 /// [`GroupIoError`] keeps them all: none is dropped.
 impl<E: Into<io::Error>> From<TaskGroupError<E>> for io::Error {
     fn from(e: TaskGroupError<E>) -> Self {
-        let mut errors: Vec<io::Error> = e.errors.into_iter().map(Into::into).collect();
+        let mut errors: Vec<io::Error> = e.errors.into_iter().map(failure_into_io).collect();
         match errors.len() {
             0 => io::Error::other("a TaskGroup was cancelled from inside without a failure"),
             1 => errors.remove(0),
@@ -226,7 +194,7 @@ impl fmt::Display for GroupClosed {
 impl std::error::Error for GroupClosed {}
 
 struct GroupState<E> {
-    errors: RefCell<Vec<GroupError<E>>>,
+    errors: RefCell<Vec<ChildError<E>>>,
     children: RefCell<Vec<TaskRef>>,
     /// Children whose end the group has not heard of yet.
     running: Cell<usize>,
@@ -264,7 +232,7 @@ impl<E> GroupState<E> {
     /// callback runs. Siblings already queued in the iteration where a child fails therefore
     /// still run, and a sibling failing there too is reported: the first failure cancels only
     /// what is still running when the group hears of it.
-    fn child_done(&self, failure: Option<GroupError<E>>) {
+    fn child_done(&self, failure: Option<ChildError<E>>) {
         if let Some(error) = failure {
             self.errors.borrow_mut().push(error);
             self.abort();
@@ -279,7 +247,7 @@ impl<E> GroupState<E> {
 impl<E: 'static> GroupState<E> {
     /// Schedules [`child_done`](Self::child_done) for the next iteration.
     #[track_caller]
-    fn report_end(self: &Rc<Self>, failure: Option<GroupError<E>>) {
+    fn report_end(self: &Rc<Self>, failure: Option<ChildError<E>>) {
         let group = self.clone();
         let done = Box::new(move || group.child_done(failure));
         crate::runtime::call_soon_internal(done, std::panic::Location::caller());
@@ -435,8 +403,8 @@ where
                 this.group.report_end(None);
                 return Poll::Ready(v);
             }
-            Ok(Poll::Ready(Err(e))) => GroupError::Failed(e),
-            Err(payload) => GroupError::Panicked(payload),
+            Ok(Poll::Ready(Err(e))) => ChildError::Failed(e),
+            Err(payload) => ChildError::Task(TaskError::Panicked(payload)),
         };
         *this.finished = true;
         this.group.report_end(Some(failure));
@@ -524,7 +492,7 @@ where
         this.state.closed.set(true);
         *this.scope = None;
         let mut errors = std::mem::take(&mut *this.state.errors.borrow_mut());
-        errors.extend(this.body_error.take().map(GroupError::Failed));
+        errors.extend(this.body_error.take().map(ChildError::Failed));
         if !errors.is_empty() {
             return Poll::Ready(Err(TaskGroupError { errors }));
         }

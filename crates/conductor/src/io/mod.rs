@@ -15,6 +15,9 @@
 //! losing an event. This module knows nothing of tasks beyond `std::task::Waker` and the
 //! budget.
 
+// Nothing here needs `unsafe` (ARCHITECTURE.md, "Unsafe").
+#![forbid(unsafe_code)]
+
 mod async_fd;
 pub(crate) mod driver;
 pub(crate) mod evented;

@@ -53,6 +53,9 @@
 //! # });
 //! ```
 
+// `unsafe` only in nameinfo.rs, which allow it and say why; `forbid` would reach them too.
+#![deny(unsafe_code)]
+
 #[macro_use]
 mod io_traits;
 mod addr;

@@ -1,6 +1,9 @@
 //! `getnameinfo`: an address back to a host and service name (asyncio's `loop.getnameinfo`), on
 //! the thread pool because the C library may ask a name server.
 
+// The `unsafe` of this module: getnameinfo(3) and gai_strerror(3), which rustix does not wrap.
+#![allow(unsafe_code)]
+
 use std::ffi::CStr;
 use std::io;
 use std::net::SocketAddr;
@@ -29,17 +32,17 @@ pub async fn getnameinfo(addr: SocketAddr, flags: i32) -> io::Result<(String, St
 
 fn lookup(addr: SocketAddr, flags: i32) -> io::Result<(String, String)> {
     let sockaddr = socket2::SockAddr::from(addr);
-    let mut host = [0 as libc::c_char; libc::NI_MAXHOST as usize];
-    let mut service = [0 as libc::c_char; 32];
+    let mut host = [0u8; libc::NI_MAXHOST as usize];
+    let mut service = [0u8; 32];
     // SAFETY: `sockaddr` is a valid socket address of `len()` bytes; both buffers are writable
     // for the lengths passed, and getnameinfo writes NUL-terminated strings within them.
     let code = unsafe {
         libc::getnameinfo(
             sockaddr.as_ptr().cast(),
             sockaddr.len(),
-            host.as_mut_ptr(),
+            host.as_mut_ptr().cast(),
             host.len() as libc::socklen_t,
-            service.as_mut_ptr(),
+            service.as_mut_ptr().cast(),
             service.len() as libc::socklen_t,
             flags,
         )
@@ -50,12 +53,11 @@ fn lookup(addr: SocketAddr, flags: i32) -> io::Result<(String, String)> {
     Ok((string(&host), string(&service)))
 }
 
-/// A NUL-terminated buffer filled by getnameinfo, as a `String`.
-fn string(buf: &[libc::c_char]) -> String {
-    // SAFETY: getnameinfo succeeded, so the buffer holds a NUL-terminated string.
-    unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
+/// A NUL-terminated buffer filled by getnameinfo, as a `String` (all of it, should the NUL be
+/// missing).
+fn string(buf: &[u8]) -> String {
+    let bytes = CStr::from_bytes_until_nul(buf).map_or(buf, CStr::to_bytes);
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn error(code: i32, addr: SocketAddr) -> io::Error {

@@ -5,7 +5,7 @@
 
 use std::io;
 use std::mem::MaybeUninit;
-use std::os::fd::RawFd;
+use std::os::fd::AsFd;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -62,15 +62,7 @@ impl<S: SplitStream> ReadUninit for OwnedReadHalf<S> {
 }
 
 /// `recv(2)` into `buf`: how many bytes it initialised.
-pub(crate) fn recv(fd: RawFd, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the whole call (a unique
-    // borrow), `MaybeUninit<u8>` has the layout of `u8`, and `recv` writes at most `len` bytes
-    // there without reading them; the descriptor is the caller's open socket.
-    let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
-    if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        // Non-negative and at most `buf.len()`, so it fits.
-        Ok(n as usize)
-    }
+pub(crate) fn recv(fd: impl AsFd, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+    let ((filled, _), _) = rustix::net::recv(fd, buf, rustix::net::RecvFlags::empty())?;
+    Ok(filled.len())
 }

@@ -175,9 +175,9 @@ impl<T: StreamKind> Sealed for Socket<T> {
         cx: &mut Context<'_>,
         buf: &mut [std::mem::MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
-        let (fd, len) = (self.as_raw_fd(), buf.len());
+        let len = buf.len();
         self.io
-            .poll_transfer(cx, READ, len, |_| super::read_uninit::recv(fd, buf))
+            .poll_transfer(cx, READ, len, |s| super::read_uninit::recv(s, buf))
     }
 
     fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {

@@ -151,12 +151,8 @@ impl Child {
         if self.try_wait()?.is_some() {
             return Ok(());
         }
-        // SAFETY: kill(2) with a pid that is our unreaped child (checked above) and a signal
-        // number; no memory is passed.
-        if unsafe { libc::kill(self.pid as libc::pid_t, signal.as_raw()) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+        // The pid is our unreaped child (checked above), so it names no other process.
+        crate::signal::registry::kill(self.pid, signal.as_raw())
     }
 
     /// Writes `input` to stdin (then closes it), reads stdout and stderr to their ends, all at

@@ -1,5 +1,8 @@
 //! `Command`: `std::process::Command`, spawning children that live on the loop.
 
+// The `unsafe` of this module: `pre_exec`, to make the child's stderr a copy of its stdout.
+#![allow(unsafe_code)]
+
 use std::ffi::OsStr;
 use std::fmt;
 use std::io;

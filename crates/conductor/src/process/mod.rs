@@ -15,6 +15,9 @@
 //! pipes spend the cooperative budget as sockets do, and `signal` (SIGCHLD); nothing of net or
 //! fs.
 
+// `unsafe` only in command.rs, which allow it and say why; `forbid` would reach them too.
+#![deny(unsafe_code)]
+
 mod child;
 mod command;
 mod pipe;

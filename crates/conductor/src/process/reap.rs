@@ -15,9 +15,12 @@
 
 use std::cell::Cell;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
+
+use rustix::event::{EventfdFlags, PollFd, PollFlags};
+use rustix::process::{Pid, PidfdFlags};
 
 use crate::io::{AsyncFd, Direction};
 use crate::signal::{Signal, SignalKind, signal};
@@ -76,19 +79,15 @@ pub fn set_reaper(r: Reaper) -> io::Result<()> {
 
 fn pidfd_available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    // SAFETY: getpid has no preconditions.
-    *AVAILABLE.get_or_init(|| pidfd_open(unsafe { libc::getpid() } as u32).is_ok())
+    *AVAILABLE.get_or_init(|| pidfd_open(std::process::id()).is_ok())
 }
 
 fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
-    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1; no memory is
-    // passed.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: the syscall returned a new descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(Pid::from_raw)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a process id"))?;
+    Ok(rustix::process::pidfd_open(pid, PidfdFlags::empty())?)
 }
 
 /// What a `Child` waits on between its `waitpid` attempts.
@@ -124,11 +123,11 @@ impl ExitWatch {
     }
 
     /// The pidfd, taken out of the loop's selector, for the orphan reaper.
-    fn into_pidfd(self) -> Option<OwnedFd> {
+    fn into_pidfd(self) -> Option<Arc<OwnedFd>> {
         match self {
             // Off its loop, the descriptor stays in that selector until the orphan reaper
             // closes it; its events are then ignored.
-            ExitWatch::Pidfd(fd) => Some(fd.into_inner()),
+            ExitWatch::Pidfd(fd) => Some(Arc::new(fd.into_inner())),
             ExitWatch::Sigchld(_) => None,
         }
     }
@@ -136,7 +135,8 @@ impl ExitWatch {
 
 struct Orphan {
     child: std::process::Child,
-    pidfd: Option<OwnedFd>,
+    /// Shared with the reaper thread's `poll` while the list's lock is released.
+    pidfd: Option<Arc<OwnedFd>>,
 }
 
 struct Orphans {
@@ -153,10 +153,8 @@ impl Wake for EventFd {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        let one = 1u64.to_ne_bytes();
-        // SAFETY: writes 8 bytes from a valid buffer to our eventfd; a saturated counter
-        // (EAGAIN) already means "wake up".
-        unsafe { libc::write(self.0.as_raw_fd(), one.as_ptr().cast(), 8) };
+        // A saturated counter (EAGAIN) already means "wake up".
+        let _ = rustix::io::write(&self.0, &1u64.to_ne_bytes());
     }
 }
 
@@ -196,13 +194,8 @@ fn orphans() -> io::Result<&'static Orphans> {
 }
 
 fn start_reaper() -> io::Result<Orphans> {
-    // SAFETY: eventfd takes an initial value and flags and returns a new descriptor or -1.
-    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: eventfd returned a new descriptor that nothing else owns.
-    let wake = Arc::new(EventFd(unsafe { OwnedFd::from_raw_fd(fd) }));
+    let fd = rustix::event::eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
+    let wake = Arc::new(EventFd(fd));
     std::thread::Builder::new()
         .name("conductor-reaper".into())
         .spawn(reap_orphans)?;
@@ -220,12 +213,7 @@ fn reap_orphans() {
     let mut cx = Context::from_waker(&waker);
     let mut sigchld: Option<Signal> = None;
     loop {
-        let mut fds = vec![libc::pollfd {
-            fd: orphans.wake.0.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        {
+        let pidfds: Vec<Arc<OwnedFd>> = {
             let mut list = orphans.list.lock().unwrap_or_else(|e| e.into_inner());
             if sigchld.is_none() && list.iter().any(|o| o.pidfd.is_none()) {
                 match signal(SignalKind::child()) {
@@ -243,19 +231,14 @@ fn reap_orphans() {
                 while s.poll_recv(&mut cx).is_ready() {}
             }
             list.retain_mut(|o| matches!(o.child.try_wait(), Ok(None)));
-            fds.extend(list.iter().filter_map(|o| {
-                o.pidfd.as_ref().map(|fd| libc::pollfd {
-                    fd: fd.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                })
-            }));
-        }
-        // SAFETY: `fds` is a valid array of `fds.len()` pollfd structures, alive during the
-        // call; the descriptors stay open (only this thread removes orphans, closing them).
-        unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+            list.iter().filter_map(|o| o.pidfd.clone()).collect()
+        };
+        let mut fds = vec![PollFd::new(&orphans.wake.0, PollFlags::IN)];
+        fds.extend(pidfds.iter().map(|fd| PollFd::new(fd, PollFlags::IN)));
+        // An error (EINTR) only means "look again", as a wake-up does.
+        let _ = rustix::event::poll(&mut fds, None);
         let mut counter = [0u8; 8];
-        // SAFETY: reads at most 8 bytes into a buffer of 8; the eventfd is non-blocking.
-        unsafe { libc::read(orphans.wake.0.as_raw_fd(), counter.as_mut_ptr().cast(), 8) };
+        // Non-blocking: nothing to read (EAGAIN) is fine.
+        let _ = rustix::io::read(&orphans.wake.0, &mut counter);
     }
 }

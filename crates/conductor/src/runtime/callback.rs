@@ -98,6 +98,12 @@ impl CallbackHandle {
     pub fn cancelled(&self) -> bool {
         self.cb.is_cancelled()
     }
+
+    /// [`cancelled`](Self::cancelled) under the Rust convention's name (asyncio's is `cancelled`).
+    #[inline]
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled()
+    }
 }
 
 /// A callback scheduled by [`call_later`] or [`call_at`] (asyncio's `TimerHandle`).
@@ -123,6 +129,12 @@ impl TimerHandle {
     /// Whether [`cancel`](Self::cancel) stopped the callback.
     pub fn cancelled(&self) -> bool {
         self.cb.is_cancelled()
+    }
+
+    /// [`cancelled`](Self::cancelled) under the Rust convention's name (asyncio's is `cancelled`).
+    #[inline]
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled()
     }
 
     /// When the callback is scheduled to run.

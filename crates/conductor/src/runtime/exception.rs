@@ -65,6 +65,10 @@ impl fmt::Display for ContextError {
     }
 }
 
+/// No `source()`: `Display` already prints the error's chain (as asyncio's handler prints the
+/// traceback), and a reporter walking `source()` would print it twice.
+impl Error for ContextError {}
+
 impl fmt::Debug for ContextError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -304,6 +304,12 @@ impl<T: Send + 'static> RemoteTask<T> {
         self.slot.lock().done
     }
 
+    /// asyncio's name for [`is_done`](Self::is_done).
+    #[inline]
+    pub fn done(&self) -> bool {
+        self.is_done()
+    }
+
     /// Blocks this thread until the result is in. Do not call it on the loop's own thread.
     pub fn wait(self) -> Result<T, TaskError> {
         let mut s = self.slot.lock();

@@ -26,8 +26,15 @@
 //! Ctrl-C handling, which a program's own `ctrl_c()` overrides, as an asyncio program's
 //! `add_signal_handler(SIGINT)` replaces the Runner's handler).
 
+// The `unsafe` of this module: the signal handler's registration, sigaction(2) and kill(2) of any signal number.
+#![allow(unsafe_code)]
+
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::OwnedFd;
+
+use rustix::fs::OFlags;
+use rustix::pipe::PipeFlags;
+use rustix::process::Signal;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::Waker;
@@ -91,7 +98,7 @@ struct Slot {
 }
 
 struct Globals {
-    write_fd: RawFd,
+    write_fd: OwnedFd,
     slots: [Slot; NSIG],
 }
 
@@ -105,21 +112,15 @@ fn globals() -> io::Result<&'static Globals> {
 }
 
 fn start() -> io::Result<Globals> {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: pipe2 succeeded; the read end is ours alone from here on.
-    let read = unsafe { OwnedFd::from_raw_fd(fds[0]) };
+    let (read, write) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)?;
     // The dispatcher blocks on its end; only the handler's end must never block.
-    set_blocking(read.as_raw_fd())?;
+    set_blocking(&read)?;
     std::thread::Builder::new()
         .name("conductor-signal".into())
         .spawn(move || dispatch(read))?;
     Ok(Globals {
         // Lives as long as the process: the handler may write to it at any moment.
-        write_fd: fds[1],
+        write_fd: write,
         slots: std::array::from_fn(|_| Slot {
             pending: AtomicBool::new(false),
             live: AtomicUsize::new(0),
@@ -129,23 +130,18 @@ fn start() -> io::Result<Globals> {
     })
 }
 
-fn set_blocking(fd: RawFd) -> io::Result<()> {
-    // SAFETY: fcntl on a descriptor we own, with integer arguments.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    // SAFETY: as above.
-    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+fn set_blocking(fd: &OwnedFd) -> io::Result<()> {
+    let flags = rustix::fs::fcntl_getfl(fd)?;
+    Ok(rustix::fs::fcntl_setfl(fd, flags - OFlags::NONBLOCK)?)
 }
 
 /// The dispatcher thread: each byte on the pipe means "some signal is pending".
 fn dispatch(read: OwnedFd) {
     let mut buf = [0u8; 128];
     loop {
-        // SAFETY: `buf` is valid for `buf.len()` bytes; `read` is open for this thread's life.
-        let n = unsafe { libc::read(read.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-        if n < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+        if let Err(e) = rustix::io::read(&read, &mut buf)
+            && e != rustix::io::Errno::INTR
+        {
             return;
         }
         let Some(Ok(g)) = GLOBALS.get() else { continue };
@@ -222,6 +218,19 @@ fn current_disposition(signo: i32) -> io::Result<Original> {
     })
 }
 
+/// kill(2): sends `signo` to process `pid` (a child, or this process). The one kill of the
+/// crate, through libc because rustix names only the standard signals and a `SignalKind` may be
+/// a real-time one.
+pub(crate) fn kill(pid: u32, signo: i32) -> io::Result<()> {
+    let pid = libc::pid_t::try_from(pid)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "not a process id"))?;
+    // SAFETY: kill(2) takes a pid and a signal number, both plain integers; no memory is passed.
+    if unsafe { libc::kill(pid, signo) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 fn not_a_signal(signo: i32) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,
@@ -230,7 +239,7 @@ fn not_a_signal(signo: i32) -> io::Error {
 }
 
 /// In the handler, with no listener alive: what the signal did before conductor listened.
-/// Only async-signal-safe calls (`sigaction`, `raise`).
+/// Only async-signal-safe calls (`kill`, and `die_by`'s).
 fn act_as_original(signo: i32, original: Original) {
     if original != Original::Default {
         return; // ignored, or another handler that signal-hook-registry already called
@@ -238,8 +247,8 @@ fn act_as_original(signo: i32, original: Original) {
     match signo {
         libc::SIGCHLD | libc::SIGURG | libc::SIGWINCH | libc::SIGCONT => {}
         libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU => {
-            // SAFETY: raise(2) is async-signal-safe; SIGSTOP stops the process, as the default.
-            unsafe { libc::raise(libc::SIGSTOP) };
+            // kill(2) is async-signal-safe; SIGSTOP stops the process, as the default.
+            let _ = rustix::process::kill_process(rustix::process::getpid(), Signal::STOP);
         }
         _ => die_by(signo),
     }
@@ -292,7 +301,7 @@ fn listen_with(signo: i32, fallback: Option<Fallback>) -> io::Result<Arc<Listene
     if listeners.is_none() {
         slot.original
             .store(current_disposition(signo)? as u8, Ordering::Release);
-        let write_fd = g.write_fd;
+        let write_fd: &'static OwnedFd = &g.write_fd;
         let action = move || {
             // Decide before publishing: once the byte is written, the dispatcher may wake every
             // listener and they may all be gone before this handler resumes, and a count read
@@ -301,12 +310,13 @@ fn listen_with(signo: i32, fallback: Option<Fallback>) -> io::Result<Arc<Listene
                 return act_as_original(signo, original_of(slot));
             }
             slot.pending.store(true, Ordering::Release);
-            // SAFETY: write(2) is async-signal-safe; the pipe lives for the whole process.
-            // A full pipe (EAGAIN) already holds a wake-up, so the result is not needed.
-            unsafe { libc::write(write_fd, [signo as u8].as_ptr().cast(), 1) };
+            // write(2) is async-signal-safe; the pipe lives for the whole process. A full
+            // pipe (EAGAIN) already holds a wake-up, so the result is not needed.
+            let _ = rustix::io::write(write_fd, &[signo as u8]);
         };
         // SAFETY: `action` is async-signal-safe: atomic loads and stores, write(2), and in
-        // `act_as_original` sigaction(2), sigprocmask and raise(3); no allocation, no lock.
+        // `act_as_original` kill(2) or `die_by`'s sigaction(2), sigprocmask and raise(3); no
+        // allocation, no lock.
         unsafe { signal_hook_registry::register(signo, action) }?;
         *listeners = Some(Vec::new());
     }

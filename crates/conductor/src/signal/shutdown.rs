@@ -150,8 +150,8 @@ impl Future for Shutdown {
 ///     .unwrap();
 ///     // Someone presses Ctrl-C after a while:
 ///     conductor::call_later(Duration::from_millis(100), || {
-///         // SAFETY: graceful_shutdown installed a SIGINT handler.
-///         unsafe { libc::raise(libc::SIGINT) };
+///         // graceful_shutdown installed a SIGINT handler.
+///         conductor::signal::raise_signal(SignalKind::interrupt()).unwrap();
 ///     });
 ///     shutdown.await
 /// });

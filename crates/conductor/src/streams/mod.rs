@@ -29,6 +29,9 @@
 //! # });
 //! ```
 
+// Nothing here needs `unsafe` (ARCHITECTURE.md, "Unsafe").
+#![forbid(unsafe_code)]
+
 mod buffer;
 mod error;
 mod reader;

@@ -197,6 +197,12 @@ impl Barrier {
     pub fn broken(&self) -> bool {
         lock(&self.inner).phase == Phase::Broken
     }
+
+    /// [`broken`](Self::broken) under the Rust convention's name (asyncio's is `broken`).
+    #[inline]
+    pub fn is_broken(&self) -> bool {
+        self.broken()
+    }
 }
 
 impl fmt::Debug for Barrier {

@@ -13,6 +13,8 @@ use std::task::{Context, Poll, ready};
 
 use futures_core::Stream;
 
+pub use super::error::SendError;
+
 use super::lock;
 use super::wait_queue::{WaitQueue, WakeList};
 use crate::loom::sync::{Arc, Mutex};
@@ -355,31 +357,6 @@ impl<T> fmt::Debug for Receiver<T> {
             .finish()
     }
 }
-
-/// There is no receiver; the value comes back.
-///
-/// ```
-/// let (tx, rx) = conductor::sync::broadcast::channel(1);
-/// drop(rx);
-/// let conductor::sync::broadcast::SendError(back) = tx.send(5).unwrap_err();
-/// assert_eq!(back, 5);
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct SendError<T>(pub T);
-
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
-    }
-}
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the broadcast channel has no receiver")
-    }
-}
-
-impl<T> std::error::Error for SendError<T> {}
 
 /// Why [`Receiver::recv`] returned no value.
 ///

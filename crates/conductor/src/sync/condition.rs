@@ -134,6 +134,12 @@ impl<T: ?Sized> Condition<T> {
         self.mutex.locked()
     }
 
+    /// [`locked`](Self::locked) under the Rust convention's name (asyncio's is `locked`).
+    #[inline]
+    pub fn is_locked(&self) -> bool {
+        self.locked()
+    }
+
     /// Unlinks up to `n` waiters, in order, and wakes them; returns how many.
     fn notify_waiters(&self, n: usize) -> usize {
         let mut wakers = WakeList::new();

@@ -148,6 +148,12 @@ impl Lock {
         self.permits.available() == 0
     }
 
+    /// [`locked`](Self::locked) under the Rust convention's name (asyncio's is `locked`).
+    #[inline]
+    pub fn is_locked(&self) -> bool {
+        self.locked()
+    }
+
     pub(crate) fn permits(&self) -> &Permits {
         &self.permits
     }

@@ -35,9 +35,13 @@
 //!
 //! [`WaitQueue`]: wait_queue
 
+// `unsafe` only in mutex.rs and oneshot.rs, which allow it and say why; `forbid` would reach them too.
+#![deny(unsafe_code)]
+
 mod barrier;
 mod bounded_semaphore;
 mod condition;
+mod error;
 mod event;
 mod lock;
 mod mutex;
@@ -54,6 +58,7 @@ pub mod watch;
 pub use barrier::{Barrier, BarrierWait, BrokenBarrierError};
 pub use bounded_semaphore::{BoundedSemaphore, TooManyReleases};
 pub use condition::{Condition, ConditionGuard, ConditionWait};
+pub use error::{RecvError, SendError, TryRecvError, TrySendError};
 pub use event::{Event, EventWait};
 pub use lock::{Lock, LockGuard, OwnedLockGuard};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard};

@@ -1,5 +1,8 @@
 //! `Mutex<T>`: a [`Lock`] that owns the data it protects.
 
+// The `unsafe` of this module: the data behind the lock, reached through an `UnsafeCell`.
+#![allow(unsafe_code)]
+
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
@@ -163,6 +166,12 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     pub fn locked(&self) -> bool {
         self.lock.locked()
+    }
+
+    /// [`locked`](Self::locked) under the Rust convention's name (asyncio's is `locked`).
+    #[inline]
+    pub fn is_locked(&self) -> bool {
+        self.locked()
     }
 
     pub(crate) fn raw(&self) -> &Lock {

@@ -24,11 +24,15 @@
 //! A sender dropped without sending sets `COMPLETE` with no value: the receiver gets
 //! [`RecvError`]. Sending is one `fetch_add`; receiving a value already there is one load.
 
+// The `unsafe` of this module: the value and wakers in `UnsafeCell`s, handed over by the state word.
+#![allow(unsafe_code)]
+
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker, ready};
 
+pub use super::error::{RecvError, TryRecvError};
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::Arc;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
@@ -401,54 +405,6 @@ impl<T> fmt::Debug for Receiver<T> {
         f.debug_struct("oneshot::Receiver").finish_non_exhaustive()
     }
 }
-
-/// The sender was dropped without sending (or the receiver closed itself first).
-///
-/// ```
-/// # conductor::run(async {
-/// let (tx, rx) = conductor::sync::oneshot::channel::<u8>();
-/// drop(tx);
-/// assert_eq!(rx.await, Err(conductor::sync::oneshot::RecvError));
-/// # });
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RecvError;
-
-impl fmt::Display for RecvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the oneshot sender was dropped without sending a value")
-    }
-}
-
-impl std::error::Error for RecvError {}
-
-/// Why [`Receiver::try_recv`] returned no value.
-///
-/// ```
-/// use conductor::sync::oneshot::{channel, TryRecvError};
-/// let (tx, mut rx) = channel::<u8>();
-/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
-/// drop(tx);
-/// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TryRecvError {
-    /// Nothing was sent yet.
-    Empty,
-    /// Nothing will come: the sender was dropped, the receiver closed, or the value taken.
-    Closed,
-}
-
-impl fmt::Display for TryRecvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TryRecvError::Empty => f.write_str("no value was sent yet"),
-            TryRecvError::Closed => f.write_str("the oneshot channel is closed"),
-        }
-    }
-}
-
-impl std::error::Error for TryRecvError {}
 
 #[cfg(all(test, loom))]
 mod loom_tests {

@@ -264,6 +264,12 @@ impl Semaphore {
     pub fn locked(&self) -> bool {
         self.permits.available() == 0 || self.permits.has_waiters()
     }
+
+    /// [`locked`](Self::locked) under the Rust convention's name (asyncio's is `locked`).
+    #[inline]
+    pub fn is_locked(&self) -> bool {
+        self.locked()
+    }
 }
 
 impl fmt::Debug for Semaphore {

@@ -14,6 +14,7 @@ use std::task::{Context, Poll, ready};
 
 use futures_core::Stream;
 
+pub use super::error::{RecvError, SendError};
 use super::lock;
 use super::wait_queue::{WaitQueue, WakeList};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
@@ -477,51 +478,6 @@ impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
         fmt::Debug::fmt(&**self, f)
     }
 }
-
-/// There is no receiver; the value comes back (it was not stored).
-///
-/// ```
-/// let (tx, rx) = conductor::sync::watch::channel(0);
-/// drop(rx);
-/// let conductor::sync::watch::SendError(back) = tx.send(1).unwrap_err();
-/// assert_eq!(back, 1);
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct SendError<T>(pub T);
-
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
-    }
-}
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the watch channel has no receiver")
-    }
-}
-
-impl<T> std::error::Error for SendError<T> {}
-
-/// The sender was dropped (and every value it sent was seen).
-///
-/// ```
-/// # conductor::run(async {
-/// let (tx, mut rx) = conductor::sync::watch::channel(0);
-/// drop(tx);
-/// assert_eq!(rx.changed().await, Err(conductor::sync::watch::RecvError));
-/// # });
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RecvError;
-
-impl fmt::Display for RecvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the watch channel's sender was dropped")
-    }
-}
-
-impl std::error::Error for RecvError {}
 
 #[cfg(all(test, loom))]
 mod loom_tests {

@@ -131,10 +131,22 @@ impl TaskRef {
         self.header().has(COMPLETE)
     }
 
+    /// asyncio's name for [`is_done`](Self::is_done).
+    #[inline]
+    pub fn done(&self) -> bool {
+        self.is_done()
+    }
+
     /// Whether the task ended by cancellation: asyncio's `cancelled()`. A task that caught its
     /// cancellation and returned normally is not cancelled.
     pub fn is_cancelled(&self) -> bool {
         self.header().has(CANCELLED)
+    }
+
+    /// asyncio's name for [`is_cancelled`](Self::is_cancelled).
+    #[inline]
+    pub fn cancelled(&self) -> bool {
+        self.is_cancelled()
     }
 
     /// Requests cancellation, delivered at the task's next suspension point. Returns false when

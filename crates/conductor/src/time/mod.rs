@@ -9,10 +9,14 @@
 //! runtime context to find the running loop and the cancellation scopes (for `timeout`); it knows
 //! nothing of sync, net, fs or process.
 
+// Nothing here needs `unsafe` (ARCHITECTURE.md, "Unsafe").
+#![forbid(unsafe_code)]
+
 pub(crate) mod clock;
 mod interval;
 mod scope;
 mod sleep;
+pub mod testing;
 mod timeout;
 pub(crate) mod wheel;
 
@@ -21,7 +25,7 @@ pub use scope::{TimeoutHandle, TimeoutScope, timeout_scope, timeout_scope_at};
 pub use sleep::{Sleep, sleep, sleep_until};
 pub use timeout::{TimedOut, Timeout, timeout, timeout_at, wait_for};
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::runtime::context;
 
@@ -29,16 +33,4 @@ use crate::runtime::context;
 /// it moves only with the loop; outside any loop it is `Instant::now()`.
 pub fn now() -> Instant {
     context::with_core(|c| c.map_or_else(Instant::now, |c| c.clock.now()))
-}
-
-/// Moves a paused clock forward by `by`, firing the timers that come due on the loop's next
-/// iteration. No effect on a real clock.
-///
-/// # Panics
-/// Outside a running conductor loop.
-pub fn advance(by: Duration) {
-    context::with_core(|c| {
-        let core = c.expect("conductor::advance called outside a running conductor loop");
-        core.clock.advance_to(core.clock.after(by));
-    });
 }

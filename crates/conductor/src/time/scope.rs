@@ -159,6 +159,12 @@ impl TimeoutHandle {
         self.lock().expired
     }
 
+    /// [`expired`](Self::expired) under the Rust convention's name (asyncio's is `expired`).
+    #[inline]
+    pub fn is_expired(&self) -> bool {
+        self.expired()
+    }
+
     /// Records the polling waker; returns the new deadline if it was moved since.
     pub(super) fn poll_change(&self, waker: &Waker) -> Option<Option<Instant>> {
         let mut s = self.lock();

@@ -48,6 +48,9 @@
 //! # std::io::Result::Ok(()) }).unwrap();
 //! ```
 
+// `unsafe` only in stream.rs, which allow it and say why; `forbid` would reach them too.
+#![deny(unsafe_code)]
+
 mod acceptor;
 mod connector;
 mod error;

@@ -223,6 +223,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsStream<S> {
 /// rustls copies into an initialised slice, so the buffer is zeroed first: TLS pays one memset
 /// per read, the cost its decryption already dwarfs.
 impl<S: AsyncRead + AsyncWrite + Unpin> crate::net::ReadUninit for TlsStream<S> {
+    // The module's one `unsafe`: viewing the zeroed buffer as bytes (std has no stable safe
+    // form of it yet).
+    #[allow(unsafe_code)]
     fn poll_read_uninit(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -71,7 +71,7 @@ impl<T> Receiver<T> {
     /// The next value if one is buffered.
     ///
     /// # Errors
-    /// [`TryRecvError::Empty`], or [`TryRecvError::Disconnected`] once the channel is closed
+    /// [`TryRecvError::Empty`], or [`TryRecvError::Closed`] once the channel is closed
     /// and drained.
     ///
     /// ```
@@ -81,12 +81,12 @@ impl<T> Receiver<T> {
     /// tx.send(1).unwrap();
     /// drop(tx);
     /// assert_eq!(rx.try_recv(), Ok(1));
-    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         self.chan.queue.get_nowait().map_err(|e| match e {
             GetError::QueueEmpty => TryRecvError::Empty,
-            GetError::QueueShutDown => TryRecvError::Disconnected,
+            GetError::QueueShutDown => TryRecvError::Closed,
         })
     }
 

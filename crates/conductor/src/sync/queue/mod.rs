@@ -142,6 +142,12 @@ impl<S: Storage> GenericQueue<S> {
         lock(&self.inner).items.len()
     }
 
+    /// [`qsize`](Self::qsize) under the Rust convention's name (asyncio's is `qsize`).
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.qsize()
+    }
+
     /// Whether the queue holds no item.
     ///
     /// ```
@@ -149,6 +155,12 @@ impl<S: Storage> GenericQueue<S> {
     /// ```
     pub fn empty(&self) -> bool {
         lock(&self.inner).items.is_empty()
+    }
+
+    /// [`empty`](Self::empty) under the Rust convention's name (asyncio's is `empty`).
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.empty()
     }
 
     /// Whether the queue holds `maxsize` items (never, without a limit).
@@ -159,10 +171,16 @@ impl<S: Storage> GenericQueue<S> {
     /// assert!(q.full());
     /// ```
     pub fn full(&self) -> bool {
-        self.is_full(&lock(&self.inner))
+        self.is_full_locked(&lock(&self.inner))
     }
 
-    fn is_full(&self, inner: &Inner<S>) -> bool {
+    /// [`full`](Self::full) under the Rust convention's name (asyncio's is `full`).
+    #[inline]
+    pub fn is_full(&self) -> bool {
+        self.full()
+    }
+
+    fn is_full_locked(&self, inner: &Inner<S>) -> bool {
         self.maxsize > 0 && inner.items.len() >= self.maxsize
     }
 
@@ -206,13 +224,22 @@ impl<S: Storage> GenericQueue<S> {
         if inner.shutdown {
             return Err(PutError::QueueShutDown(item));
         }
-        if self.is_full(&inner) {
+        if self.is_full_locked(&inner) {
             return Err(PutError::QueueFull(item));
         }
         let getter = Self::push_locked(&mut inner, item);
         drop(inner);
         wake(getter);
         Ok(())
+    }
+
+    /// [`put_nowait`](Self::put_nowait) under the Rust convention's name for a non-blocking form.
+    ///
+    /// # Errors
+    /// As [`put_nowait`](Self::put_nowait).
+    #[inline]
+    pub fn try_put(&self, item: S::Item) -> Result<(), PutError<S::Item>> {
+        self.put_nowait(item)
     }
 
     /// Adds `item` and chooses the first getter, whose waker is returned.
@@ -271,6 +298,15 @@ impl<S: Storage> GenericQueue<S> {
             None if inner.shutdown => Err(GetError::QueueShutDown),
             None => Err(GetError::QueueEmpty),
         }
+    }
+
+    /// [`get_nowait`](Self::get_nowait) under the Rust convention's name for a non-blocking form.
+    ///
+    /// # Errors
+    /// As [`get_nowait`](Self::get_nowait).
+    #[inline]
+    pub fn try_get(&self) -> Result<S::Item, GetError> {
+        self.get_nowait()
     }
 
     /// Marks one item got from the queue as processed (asyncio's `task_done()`); when every
@@ -430,7 +466,7 @@ impl<S: Storage> GenericQueue<S> {
         if inner.shutdown {
             return Poll::Ready(Err(QueueShutDown(it)));
         }
-        if self.is_full(&inner) {
+        if self.is_full_locked(&inner) {
             *item = Some(it);
             *slot = Some(inner.putters.push_back((), cx.waker()));
             return Poll::Pending;
@@ -444,7 +480,7 @@ impl<S: Storage> GenericQueue<S> {
     fn cancel_put(&self, key: usize) {
         let mut inner = lock(&self.inner);
         let (linked, ()) = inner.putters.remove(key);
-        if !linked && !self.is_full(&inner) {
+        if !linked && !self.is_full_locked(&inner) {
             // Woken for a free slot but cancelled before using it: the next putter uses it.
             let putter = inner.putters.pop_front();
             drop(inner);
