@@ -38,6 +38,7 @@
 
 mod blocking;
 mod cancel;
+mod context;
 pub mod debug;
 pub mod fs;
 pub mod future;

@@ -6,11 +6,16 @@
 //! behind blocking calls, and N loops do not start N times the cores of compute threads.
 //! Threads start on demand up to the bound and exit after a keep-alive period without work. A
 //! job's result comes back through a future whose waker reaches the loop through its remote
-//! queue. This module uses only `std` threads and wakers.
+//! queue.
+//!
+//! `pool` is a driver (std threads only; it imports nothing of the crate but the clock's
+//! arithmetic); the loop owns its pool among its drivers, and the functions here reach it
+//! through `context`. A thread that cannot be started is reported to the loop's exception
+//! handler.
 
-mod pool;
+pub(crate) mod pool;
 
-pub(crate) use pool::{Job, OnIdle, Pool};
+pub(crate) use pool::{Job, Pool};
 
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
@@ -19,7 +24,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use crate::runtime::context;
+use crate::context;
 use crate::task::TaskError;
 
 /// Runs `f` on the loop's thread pool and resolves to its result (asyncio's
@@ -43,9 +48,9 @@ where
     T: Send + 'static,
 {
     let (slot, job) = job(f);
-    let accepted = context::with_core(|core| {
-        let core = core.expect("conductor::to_thread called outside a running conductor loop");
-        core.blocking.execute(job)
+    let accepted = context::with_drivers(|d| {
+        let d = d.expect("conductor::to_thread called outside a running conductor loop");
+        d.pool.execute(job)
     });
     if !accepted {
         slot.lock().unwrap_or_else(|e| e.into_inner()).result = Some(Err(TaskError::cancelled(
@@ -83,16 +88,18 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let hold = context::with_core(|core| {
-        let core = core.expect("conductor::spawn_cpu called outside a running conductor loop");
+    let hold = context::with_drivers(|d| {
+        let d = d.expect("conductor::spawn_cpu called outside a running conductor loop");
         // Counted as the loop's own pool work, so that a paused clock waits for it.
-        core.blocking.hold_in_flight()
+        d.pool.hold_in_flight()
     });
-    let (slot, job) = job(move || {
-        let _hold = hold;
-        f()
-    });
-    cpu_pool().execute(job);
+    let (slot, job) = job(f);
+    // The hold ends after the job published its result and woke its task: ended before, it
+    // would let a paused clock jump in between, with the task's wake not yet sent.
+    cpu_pool().execute(Box::new(move || {
+        job();
+        drop(hold);
+    }));
     Blocking { slot }
 }
 
@@ -102,7 +109,13 @@ fn cpu_pool() -> &'static Pool {
     static CPU: OnceLock<Pool> = OnceLock::new();
     CPU.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Pool::new("conductor-cpu", cores, Duration::from_secs(10), None)
+        Pool::new(
+            "conductor-cpu",
+            cores,
+            Duration::from_secs(10),
+            None,
+            crate::runtime::exception::report_pool_spawn_error,
+        )
     })
 }
 
@@ -171,9 +184,9 @@ impl<T> Future for Blocking<T> {
 /// blocking work), even once the pool has stopped taking ordinary jobs. Outside a loop, `f`
 /// runs here, now.
 pub(crate) fn spawn_mandatory(f: Job) {
-    let f = context::with_core(|core| match core {
-        Some(core) => {
-            core.blocking.execute_mandatory(f);
+    let f = context::with_drivers(|d| match d {
+        Some(d) => {
+            d.pool.execute_mandatory(f);
             None
         }
         None => Some(f),

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use super::context;
+use super::core::with_core;
 use super::exception::{ExceptionContext, default_exception_handler};
 use super::remote::Remote;
 use super::shared::Shared;
@@ -55,7 +55,7 @@ impl Handle {
 
     /// The handle of the loop running on this thread, if any.
     pub fn try_current() -> Option<Handle> {
-        context::with_core(|c| c.map(|c| Handle::new(c.shared.clone())))
+        with_core(|c| c.map(|c| Handle::new(c.shared.clone())))
     }
 
     /// Runs `f` on the loop's thread at its next iteration (asyncio's `call_soon_threadsafe`),

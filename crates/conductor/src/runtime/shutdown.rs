@@ -20,10 +20,10 @@ pub(crate) fn cancel_all(core: &Core) {
     // Makes sure the loop wakes up by the deadline even if every task waits on IO.
     let _alarm = deadline.map(|d| {
         let at = saturating_add(
-            core.clock.now(),
+            core.drivers.clock.now(),
             d.saturating_duration_since(Instant::now()),
         );
-        crate::call_at(at, || {})
+        super::call_at(at, || {})
     });
     loop {
         let pending = crate::all_tasks();
@@ -70,22 +70,22 @@ pub(crate) fn close(core: &Core) {
             // alive while its future is dropped.
             let hold = unsafe { LocalRef::new(t) };
             if !hold.header().has(COMPLETE) {
-                harness::cancel_now(t, core);
+                harness::cancel_now(t);
             }
         }
     }
     // The pool refuses new work, but what must not be lost (a dropped `File`'s last write,
     // queued by the futures just dropped) runs to its end first.
-    core.blocking.shutdown();
+    core.drivers.pool.shutdown();
     let deadline = core
         .config
         .shutdown_timeout
         .map(|d| saturating_add(Instant::now(), d));
-    core.blocking.wait_mandatory(deadline);
-    let now_tick = core.clock.now_ns() / crate::time::wheel::TICK_NS;
-    let timers = std::mem::replace(&mut *core.timers.borrow_mut(), Wheel::new(now_tick));
+    core.drivers.pool.wait_mandatory(deadline);
+    let now_tick = core.drivers.clock.now_ns() / crate::time::wheel::TICK_NS;
+    let timers = std::mem::replace(&mut *core.drivers.timers.borrow_mut(), Wheel::new(now_tick));
     drop(timers);
-    core.io.clear_wakers();
+    core.drivers.io.clear_wakers();
     for item in core.shared.remote.close() {
         match item {
             Remote::Task(t) => core.remote_task(t),

@@ -369,7 +369,7 @@ impl<T> Receiver<T> {
             true
         };
         // Completing without waiting: spend the budget (a loop over ready receivers yields).
-        ready!(crate::runtime::budget::poll_proceed(cx));
+        ready!(crate::context::poll_budget(cx));
         let value = if complete {
             // SAFETY: we are the receiver, did not close first, and saw `COMPLETE` through an
             // acquire load or RMW.

@@ -9,7 +9,19 @@ use super::header::{TaskPtr, flags::*};
 use super::raw::{LocalRef, dec_local};
 use super::waker;
 use crate::cancel::{self, Delivered, Target};
+use crate::context;
 use crate::runtime::core::Core;
+
+/// Makes `task` the running one; returns the previous one, for `leave`.
+#[inline]
+fn enter(task: TaskPtr) -> Option<std::ptr::NonNull<()>> {
+    context::replace_current_task(Some(task.erase()))
+}
+
+#[inline]
+fn leave(prev: Option<std::ptr::NonNull<()>>) {
+    context::replace_current_task(prev);
+}
 
 /// Polls a task taken off the ready queue; `entry` is the queue's reference.
 pub(crate) fn step(entry: LocalRef, core: &Core) {
@@ -20,12 +32,12 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
         return;
     }
     if h.has(MUST_CANCEL) {
-        cancel_now(task, core);
+        cancel_now(task);
         return;
     }
     h.set(RUNNING);
-    let prev = core.enter_task(task);
-    core.reset_budget();
+    let prev = enter(task);
+    context::reset_budget();
     // SAFETY: `entry` holds a reference for the whole poll.
     let waker = unsafe { waker::borrowed(task) };
     let mut cx = Context::from_waker(&waker);
@@ -35,8 +47,8 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
     if let Some(started) = started {
         core.report_slow_poll(task, started.elapsed());
     }
-    core.leave_task(prev);
-    debug_assert!(core.frames.borrow().is_empty(), "unbalanced scope frames");
+    leave(prev);
+    debug_assert!(cancel::frames_balanced(), "unbalanced scope frames");
     h.clear(RUNNING);
     if done {
         if h.has(MUST_CANCEL) && h.has(HAS_OUTPUT) {
@@ -52,7 +64,7 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
         let msg = h.extra().cancel_msg.borrow().clone();
         match cancel::deliver(task, Target::Task, &msg) {
             Delivered::ToScopes => h.clear(MUST_CANCEL),
-            Delivered::AtTarget => cancel_now(task, core),
+            Delivered::AtTarget => cancel_now(task),
         }
     }
 }
@@ -61,19 +73,21 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
 /// eager start): the spawner's scope frames and budget are set aside meanwhile (`step` itself
 /// saves and restores the current task). `entry` is the reference the ready queue would hold.
 pub(crate) fn step_eagerly(entry: LocalRef, core: &Core) {
-    let saved = core.suspend_poll();
+    let frames = cancel::take_frames();
+    let budget = context::budget();
     step(entry, core);
-    core.resume_poll(saved);
+    cancel::restore_frames(frames);
+    context::set_budget(budget);
 }
 
 /// Drops the future at its suspension point: the task ends cancelled.
-pub(crate) fn cancel_now(task: TaskPtr, core: &Core) {
+pub(crate) fn cancel_now(task: TaskPtr) {
     // SAFETY: the caller holds a reference; owner thread.
     let h = unsafe { task.header() };
-    let prev = core.enter_task(task);
+    let prev = enter(task);
     // SAFETY: owner thread; the future is live and is dropped once (COMPLETE is set next).
     let panicked = unsafe { (h.vtable.drop_future)(task) };
-    core.leave_task(prev);
+    leave(prev);
     match panicked {
         Some(payload) => {
             h.set(PANICKED);

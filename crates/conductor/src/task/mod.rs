@@ -1,6 +1,6 @@
 //! Tasks: asyncio's `create_task`, `Task`, `current_task` and `all_tasks`.
 //!
-//! A task is one heap allocation (`raw`): a 64-byte header (`header`), then the future, whose
+//! A task is one heap allocation (`raw`): a 56-byte header (`header`), then the future, whose
 //! storage later holds the output. The loop's ready queue and wakers carry bare task pointers.
 //!
 //! Who may touch what:
@@ -45,8 +45,7 @@ pub(crate) use raw::LocalRef;
 pub use task_ref::{CallbackId, TaskRef, TaskState};
 pub(crate) use waker::schedule;
 
-use crate::runtime::context;
-use crate::runtime::core::Core;
+use crate::runtime::core::{Core, with_core};
 use crate::runtime::ready::Runnable;
 use crate::runtime::shared::Shared;
 use std::sync::Arc;
@@ -77,7 +76,7 @@ where
     F::Output: 'static,
 {
     let at = Location::caller();
-    context::with_core(|core| match core {
+    with_core(|core| match core {
         Some(core) => start(core, future, at, None, core.config.eager_tasks),
         None => outside_a_loop(),
     })
@@ -202,7 +201,7 @@ impl Builder {
         F::Output: 'static,
     {
         let at = Location::caller();
-        context::with_core(|core| match core {
+        with_core(|core| match core {
             Some(core) => {
                 let eager = self.eager.unwrap_or(core.config.eager_tasks);
                 start(core, future, at, self.name, eager)
@@ -292,7 +291,7 @@ pub fn current_task() -> Option<TaskRef> {
 
 /// Every task of this thread's loop that is not done yet (asyncio's `all_tasks()`).
 pub fn all_tasks() -> Vec<TaskRef> {
-    context::with_core(|core| {
+    with_core(|core| {
         let Some(core) = core else { return Vec::new() };
         // SAFETY: the running loop's own thread.
         let tasks: Vec<TaskPtr> = unsafe {

@@ -19,7 +19,7 @@ use super::blocks;
 use super::header::{Header, TaskPtr, Vtable, flags::*};
 use super::join_waker::JoinWaker;
 use super::state::{DropOutcome, RemoteState};
-use crate::runtime::context;
+use crate::context;
 use crate::runtime::shared::Shared;
 use std::sync::Arc;
 
@@ -193,7 +193,7 @@ unsafe fn dealloc<F: Future>(task: TaskPtr) {
     // The stage holds nothing (the payload is gone) and the header's other fields need no drop.
     let layout = VtableFor::<F>::BLOCK;
     let block = cell.cast::<u8>();
-    if context::is_running_loop(shared) {
+    if context::is_running_loop(shared.as_ptr().cast()) {
         // SAFETY: the loop runs on this thread, so it is alive and its owner-only state is ours;
         // `free` runs no user code. The block came from `allocate` with `layout`.
         unsafe { shared.as_ref().with_local(|l| l.blocks.free(block, layout)) };

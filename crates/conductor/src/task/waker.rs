@@ -13,7 +13,7 @@ use std::task::{RawWaker, RawWakerVTable, Waker};
 use super::header::{TaskPtr, flags::*};
 use super::raw::{LocalRef, dec_local, free, inc_local};
 use super::state::{DropOutcome, WakeOutcome};
-use crate::runtime::context;
+use crate::context;
 use crate::runtime::ready::Runnable;
 use crate::runtime::remote::Remote;
 
@@ -28,7 +28,7 @@ fn task(data: *const ()) -> TaskPtr {
 /// Whether this thread is running the task's loop right now, so owner-side state may be used.
 pub(crate) fn on_loop(t: TaskPtr) -> bool {
     // SAFETY: the caller holds a reference (every waker does).
-    context::is_running_loop(unsafe { t.header() }.shared)
+    context::is_running_loop(unsafe { t.header() }.shared.as_ptr().cast())
 }
 
 /// The task behind `waker`, when it is one of ours and its loop runs on this thread.

@@ -23,12 +23,12 @@ pub use timeout::{TimedOut, Timeout, timeout, timeout_at, wait_for};
 
 use std::time::{Duration, Instant};
 
-use crate::runtime::context;
+use crate::context;
 
 /// The loop clock's current time (asyncio's `loop.time()`), as an `Instant`. Under a paused clock
 /// it moves only with the loop; outside any loop it is `Instant::now()`.
 pub fn now() -> Instant {
-    context::with_core(|c| c.map_or_else(Instant::now, |c| c.clock.now()))
+    context::now()
 }
 
 /// Moves a paused clock forward by `by`, firing the timers that come due on the loop's next
@@ -37,7 +37,7 @@ pub fn now() -> Instant {
 /// # Panics
 /// Outside a running conductor loop.
 pub fn advance(by: Duration) {
-    context::with_core(|c| {
+    context::with_drivers(|c| {
         let core = c.expect("conductor::advance called outside a running conductor loop");
         core.clock.advance_to(core.clock.after(by));
     });
