@@ -22,7 +22,7 @@ use super::builder::Config;
 use super::exception::{self, ExceptionContext, Handler};
 use super::ready::{Entry, Runnable};
 use super::remote::{Remote, Unpark};
-use super::shared::Shared;
+use super::shared::{OnLoop, Shared};
 use crate::blocking::pool::Pool;
 use crate::context::{self, Drivers, Enter};
 use crate::io::driver::Driver;
@@ -205,23 +205,27 @@ impl Core {
         }
     }
 
+    /// The proof that this is the loop's thread: a `Core` is `!Sync`, so a `&Core` exists only
+    /// on the thread that owns it.
+    #[inline]
+    pub(crate) fn on_loop(&self) -> OnLoop {
+        // SAFETY: see above; `Runtime`, which holds the `Core`, is `!Send` too.
+        unsafe { OnLoop::new_unchecked() }
+    }
+
     fn ready_len(&self) -> usize {
-        // SAFETY: the loop's own thread.
-        unsafe { self.shared.with_local(|l| l.ready.len()) }
+        self.shared.with_local(self.on_loop(), |l| l.ready.len())
     }
 
     pub(crate) fn stats(&self) -> LoopStats {
-        // SAFETY: the loop's own thread; registered tasks are alive, so their headers may be
-        // read.
-        let tasks = unsafe {
-            self.shared.with_local(|l| {
-                l.registry
-                    .tasks()
-                    .filter_map(|s| s.task)
-                    .filter(|t| !t.header().has(COMPLETE))
-                    .count()
-            })
-        };
+        let tasks = self.shared.with_local(self.on_loop(), |l| {
+            l.registry
+                .tasks()
+                .filter_map(|s| s.task)
+                // SAFETY: registered tasks are alive; the loop's own thread.
+                .filter(|t| !unsafe { t.header() }.has(COMPLETE))
+                .count()
+        });
         LoopStats {
             iterations: self.iterations.get(),
             polls: self.polls.get(),
@@ -245,8 +249,8 @@ impl Core {
         let ready_empty = self.ready_len() == 0;
         let idle = ready_empty && !self.shared.remote.has_pending();
         if idle && may_block {
-            // SAFETY: the loop's own thread; trimming runs no user code.
-            unsafe { self.shared.with_local(|l| l.blocks.trim_idle()) };
+            self.shared
+                .with_local(self.on_loop(), |l| l.blocks.trim_idle());
             let timeout = self.park_timeout();
             if self.drivers.clock.is_paused()
                 && timeout.is_some()
@@ -330,8 +334,7 @@ impl Core {
     }
 
     pub(crate) fn push_ready(&self, r: Runnable) {
-        // SAFETY: the loop's own thread; pushing runs no user code.
-        unsafe { self.shared.with_local(|l| l.ready.push(r)) };
+        self.shared.with_local(self.on_loop(), |l| l.ready.push(r));
     }
 
     fn fire_timers(&self) {
@@ -356,8 +359,8 @@ impl Core {
 
     fn run_ready(&self) {
         let mut batch = self.batch.take();
-        // SAFETY: the loop's own thread; swapping runs no user code.
-        unsafe { self.shared.with_local(|l| l.ready.swap(&mut batch)) };
+        self.shared
+            .with_local(self.on_loop(), |l| l.ready.swap(&mut batch));
         self.running_ready.set(true);
         let n = batch.len() as u32;
         self.polls.set(self.polls.get() + u64::from(n));

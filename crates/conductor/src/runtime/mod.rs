@@ -130,7 +130,7 @@ impl Runtime {
     {
         Self::assert_not_nested();
         let _enter = self.enter();
-        let mut main = spawn_on(&self.core.shared, future, at);
+        let mut main = spawn_on(&self.core.shared, self.core.on_loop(), future, at);
         let mut cancelled = false;
         while !main.is_done() {
             if !cancelled && ctrl_c.is_some_and(CtrlC::interrupted) {
@@ -203,7 +203,12 @@ impl Runtime {
         F: Future + 'static,
         F::Output: 'static,
     {
-        spawn_on(&self.core.shared, future, Location::caller())
+        spawn_on(
+            &self.core.shared,
+            self.core.on_loop(),
+            future,
+            Location::caller(),
+        )
     }
 
     /// Runs one iteration of the loop without blocking: what is ready runs once, due timers

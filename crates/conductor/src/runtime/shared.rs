@@ -4,6 +4,8 @@
 //! Every task holds a strong count of its loop's `Shared`, so a foreign waker can always find the
 //! remote queue, even after the loop is dropped (the queue is then closed and refuses pushes).
 
+use std::cell::RefCell;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::ready::ReadyQueue;
@@ -16,35 +18,28 @@ pub(crate) struct Shared {
     pub(crate) id: u64,
     pub(crate) remote: RemoteQueue,
     /// Owner-thread only; see `with_local`.
-    local: LocalCell<Local>,
+    local: RefCell<Local>,
 }
 
-/// The owner-thread state's cell: a `RefCell` in debug builds, so that a re-entrant access
-/// panics in the tests; a plain `UnsafeCell` in release builds, where `with_local`'s contract
-/// (no re-entrance, checked by every debug run) makes the borrow flag redundant.
-#[cfg(debug_assertions)]
-struct LocalCell<T>(std::cell::RefCell<T>);
+/// Proof that this thread owns the loop whose `Shared` it is used with: zero-sized and `!Send`,
+/// so it never leaves the thread that made it. Made only where ownership is shown:
+/// [`Core::on_loop`](super::core::Core::on_loop) (a `Core` is `!Sync`: a `&Core` exists only on
+/// its thread, and entering the loop is done through it), [`Shared::on_loop_here`] (this loop
+/// is the one entered on this thread), and the task's `!Send` local handles
+/// (`task::LocalRef::on_loop`).
+#[derive(Clone, Copy)]
+pub(crate) struct OnLoop {
+    _not_send: PhantomData<*const ()>,
+}
 
-#[cfg(not(debug_assertions))]
-struct LocalCell<T>(std::cell::UnsafeCell<T>);
-
-impl<T> LocalCell<T> {
-    fn new(value: T) -> Self {
-        #[cfg(debug_assertions)]
-        return LocalCell(std::cell::RefCell::new(value));
-        #[cfg(not(debug_assertions))]
-        return LocalCell(std::cell::UnsafeCell::new(value));
-    }
-
+impl OnLoop {
     /// # Safety
-    /// No other access to the value is live (see `Shared::with_local`).
+    /// The caller runs on the thread that owns every loop it uses the token with.
     #[inline]
-    unsafe fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        #[cfg(debug_assertions)]
-        return f(&mut self.0.borrow_mut());
-        // SAFETY: the caller guarantees exclusive access for the duration of `f`.
-        #[cfg(not(debug_assertions))]
-        return f(unsafe { &mut *self.0.get() });
+    pub(crate) unsafe fn new_unchecked() -> OnLoop {
+        OnLoop {
+            _not_send: PhantomData,
+        }
     }
 }
 
@@ -56,9 +51,8 @@ pub(crate) struct Local {
     pub(crate) blocks: BlockCache,
 }
 
-// SAFETY: `local` is accessed only through `with_local`, whose callers prove they run on the loop's
-// own thread (the loop is running there, or they hold a `!Send` handle created there). The other
-// fields are thread-safe.
+// SAFETY: `local` is accessed only through `with_local`, whose callers prove with an `OnLoop`
+// that they run on the loop's own thread. The other fields are thread-safe.
 unsafe impl Sync for Shared {}
 // SAFETY: as for `Sync`; `local` is dropped with the last `Arc<Shared>`, and by then it is empty
 // (the loop drains both queues on close), so nothing `!Send` is dropped on another thread.
@@ -71,7 +65,7 @@ impl Shared {
         Shared {
             id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
             remote: RemoteQueue::new(unpark),
-            local: LocalCell::new(Local {
+            local: RefCell::new(Local {
                 ready: ReadyQueue::default(),
                 registry: Registry::default(),
                 blocks: BlockCache::default(),
@@ -79,15 +73,18 @@ impl Shared {
         }
     }
 
-    /// Runs `f` on the owner-thread state.
-    ///
-    /// # Safety
-    /// The caller runs on the thread that owns this loop, and `f` neither runs user code nor
-    /// reaches `with_local` again (debug builds turn a violation into a panic).
+    /// Runs `f` on the owner-thread state. `f` must not reach `with_local` again (it runs no user
+    /// code: pushes, counts, slab updates); a violation panics rather than aliasing.
     #[inline]
-    pub(crate) unsafe fn with_local<R>(&self, f: impl FnOnce(&mut Local) -> R) -> R {
-        // SAFETY: the owner thread is the only one that touches `local`, and the caller rules
-        // out re-entrance, so this is the only live access.
-        unsafe { self.local.with(f) }
+    pub(crate) fn with_local<R>(&self, _on: OnLoop, f: impl FnOnce(&mut Local) -> R) -> R {
+        f(&mut self.local.borrow_mut())
+    }
+
+    /// A proof of ownership when this loop is the one entered on this thread.
+    #[inline]
+    pub(crate) fn on_loop_here(&self) -> Option<OnLoop> {
+        crate::context::is_running_loop(std::ptr::from_ref(self).cast())
+            // SAFETY: the loop runs on this thread, so this thread owns it.
+            .then(|| unsafe { OnLoop::new_unchecked() })
     }
 }

@@ -43,11 +43,9 @@ pub(crate) fn cancel_all(core: &Core) {
 }
 
 fn registered(core: &Core) -> Vec<TaskPtr> {
-    // SAFETY: the loop's own thread.
-    unsafe {
-        core.shared
-            .with_local(|l| l.registry.tasks().filter_map(|s| s.task).collect())
-    }
+    core.shared.with_local(core.on_loop(), |l| {
+        l.registry.tasks().filter_map(|s| s.task).collect()
+    })
 }
 
 /// Drops what the loop still owns (as asyncio's `loop.close()`, pending tasks are destroyed
@@ -55,8 +53,10 @@ fn registered(core: &Core) -> Vec<TaskPtr> {
 /// references to the atomic count.
 pub(crate) fn close(core: &Core) {
     loop {
-        // SAFETY: the loop's own thread.
-        drop(unsafe { core.shared.with_local(|l| l.ready.take_all()) });
+        drop(
+            core.shared
+                .with_local(core.on_loop(), |l| l.ready.take_all()),
+        );
         let pending: Vec<TaskPtr> = registered(core)
             .into_iter()
             // SAFETY: registered tasks are alive.
@@ -94,8 +94,10 @@ pub(crate) fn close(core: &Core) {
             Remote::Report(context) => core.call_exception_handler(*context),
         }
     }
-    // SAFETY: the loop's own thread.
-    drop(unsafe { core.shared.with_local(|l| l.ready.take_all()) });
+    drop(
+        core.shared
+            .with_local(core.on_loop(), |l| l.ready.take_all()),
+    );
     for t in registered(core) {
         // SAFETY: registered, hence alive; owner thread.
         let h = unsafe { t.header() };
@@ -105,11 +107,10 @@ pub(crate) fn close(core: &Core) {
         h.pin_loop();
         if h.state.orphan(local) {
             let slot = h.slot.get();
-            // SAFETY: owner thread; then `orphan` said nobody references the task.
-            unsafe {
-                core.shared.with_local(|l| l.registry.remove(slot));
-                free(t);
-            }
+            core.shared
+                .with_local(core.on_loop(), |l| l.registry.remove(slot));
+            // SAFETY: owner thread; `orphan` said nobody references the task.
+            unsafe { free(t) };
         }
     }
 }

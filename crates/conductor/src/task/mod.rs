@@ -47,7 +47,7 @@ pub(crate) use waker::schedule;
 
 use crate::runtime::core::{Core, with_core};
 use crate::runtime::ready::Runnable;
-use crate::runtime::shared::Shared;
+use crate::runtime::shared::{OnLoop, Shared};
 use std::sync::Arc;
 
 /// Spawns `future` as a task on this thread's loop (asyncio's `create_task`). It starts at the
@@ -104,7 +104,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let (task, entry) = register(&core.shared, future, at);
+    let (task, entry) = register(&core.shared, core.on_loop(), future, at);
     if let Some(name) = name {
         task.set_name(name);
     }
@@ -112,11 +112,8 @@ where
         harness::step_eagerly(entry, core);
     } else {
         entry.header().set(header::flags::QUEUED);
-        // SAFETY: the loop's own thread (a core is running here); no user code runs inside.
-        unsafe {
-            core.shared
-                .with_local(|l| l.ready.push(Runnable::task(entry)))
-        };
+        core.shared
+            .with_local(core.on_loop(), |l| l.ready.push(Runnable::task(entry)));
     }
     task
 }
@@ -211,10 +208,10 @@ impl Builder {
     }
 }
 
-/// Spawns on the loop `shared`, from its own thread (the caller guarantees it), to start at the
-/// next iteration.
+/// Spawns on the loop `shared`, from its own thread (`on`), to start at the next iteration.
 pub(crate) fn spawn_on<F>(
     shared: &Arc<Shared>,
+    on: OnLoop,
     future: F,
     at: &'static Location<'static>,
 ) -> Task<F::Output>
@@ -222,10 +219,9 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let (task, entry) = register(shared, future, at);
+    let (task, entry) = register(shared, on, future, at);
     entry.header().set(header::flags::QUEUED);
-    // SAFETY: the caller runs on the loop's thread; no user code runs inside.
-    unsafe { shared.with_local(|l| l.ready.push(Runnable::task(entry))) };
+    shared.with_local(on, |l| l.ready.push(Runnable::task(entry)));
     task
 }
 
@@ -233,6 +229,7 @@ where
 /// (the ready queue's entry, or the eager step's).
 fn register<F>(
     shared: &Arc<Shared>,
+    on: OnLoop,
     future: F,
     at: &'static Location<'static>,
 ) -> (Task<F::Output>, LocalRef)
@@ -240,19 +237,16 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let task = raw::allocate(future, shared);
+    let task = raw::allocate(future, shared, on);
     // SAFETY: we just allocated it and nobody else knows of it.
     let h = unsafe { task.header() };
     // The registry's hold, the first step's reference, and the `Task` handle.
     h.local.set(3);
     h.flags.set(header::flags::JOIN);
-    // SAFETY: the caller runs on the loop's thread; no user code runs inside.
-    unsafe {
-        shared.with_local(|l| {
-            let (slot, _id) = l.registry.insert(task, at);
-            h.slot.set(slot);
-        });
-    }
+    shared.with_local(on, |l| {
+        let (slot, _id) = l.registry.insert(task, at);
+        h.slot.set(slot);
+    });
     // SAFETY: both references were counted above.
     unsafe {
         (
@@ -293,11 +287,9 @@ pub fn current_task() -> Option<TaskRef> {
 pub fn all_tasks() -> Vec<TaskRef> {
     with_core(|core| {
         let Some(core) = core else { return Vec::new() };
-        // SAFETY: the running loop's own thread.
-        let tasks: Vec<TaskPtr> = unsafe {
-            core.shared
-                .with_local(|l| l.registry.tasks().filter_map(|s| s.task).collect())
-        };
+        let tasks: Vec<TaskPtr> = core.shared.with_local(core.on_loop(), |l| {
+            l.registry.tasks().filter_map(|s| s.task).collect()
+        });
         tasks
             .into_iter()
             // SAFETY: registered tasks are alive (the registry entry goes with the last

@@ -76,9 +76,9 @@ impl TaskRef {
 
     fn slot<R>(&self, f: impl FnOnce(&super::registry::Slot) -> R) -> R {
         let h = self.header();
-        // SAFETY: `TaskRef` is `!Send`, so we are on the loop's thread; the registry keeps the
-        // slot while any owner-side reference (ours) exists.
-        unsafe { h.shared().with_local(|l| f(l.registry.get(h.slot.get()))) }
+        // The registry keeps the slot while any owner-side reference (ours) exists.
+        h.shared()
+            .with_local(self.task.on_loop(), |l| f(l.registry.get(h.slot.get())))
     }
 
     /// A number unique among this loop's tasks; `Task-<id>` is the default name.

@@ -61,11 +61,9 @@ pub(crate) fn schedule(t: TaskPtr) -> bool {
     h.set(QUEUED);
     // SAFETY: owner thread; the task is alive.
     let entry = unsafe { LocalRef::new(t) };
-    // SAFETY: owner thread; pushing runs no user code.
-    unsafe {
-        h.shared()
-            .with_local(|l| l.ready.push(Runnable::task(entry)))
-    };
+    let on = entry.on_loop();
+    h.shared()
+        .with_local(on, |l| l.ready.push(Runnable::task(entry)));
     true
 }
 
