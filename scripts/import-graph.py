@@ -8,9 +8,10 @@ driver file in `UNITS` is a node by itself. An edge A -> B means a file of A nam
 folder's `unit::` path. Comments are skipped, doc comments included, so an intra-doc link does
 not count as an import.
 
-The script prints the edges and the strongly connected components of more than one concern,
-and fails when such a component is not one that ARCHITECTURE.md names as one part: a line
-`Import cycle: a, b, c` there (in any order) allows exactly that set.
+The script prints the strongly connected components of more than one node, and fails when such
+a component is not one that ARCHITECTURE.md names as one part (a line `Import cycle: a, b, c`
+there, in any order, allows exactly that set), or when a driver or `context` imports anything
+but drivers.
 
     scripts/import-graph.py            # check; exit 1 on an unnamed cycle
     scripts/import-graph.py --edges    # also print every edge with the files that make it
@@ -177,10 +178,17 @@ def main():
             print(f"    {a} -> {b}")
     if not cycles:
         print("no import cycle between concerns")
+    # The two lowest floors: drivers import only drivers, the context only drivers.
+    for (a, b), files in sorted(edges.items()):
+        if (a in UNITS or a == "context") and b not in UNITS:
+            bad += 1
+            print(f"FLOOR broken: {a} -> {b} ({', '.join(sorted(files))}): "
+                  f"{'a driver' if a in UNITS else 'the context'} imports only drivers")
     if bad:
         print(
-            f"\n{bad} import cycle(s) between concerns that ARCHITECTURE.md does not name "
-            "(add `Import cycle: a, b` there only for a part that is one floor)",
+            f"\n{bad} problem(s): an import cycle between concerns that ARCHITECTURE.md does not "
+            "name (add `Import cycle: a, b` there only for a part that is one floor), or a "
+            "driver or the context importing something above the drivers",
             file=sys.stderr,
         )
         return 1
