@@ -20,11 +20,12 @@ pub(crate) use pool::{Job, Pool};
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::task::{Context, Poll, Waker};
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::context;
+use crate::sync::oneshot;
 use crate::task::TaskError;
 
 /// Runs `f` on the loop's thread pool and resolves to its result (asyncio's
@@ -47,17 +48,13 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let (slot, job) = job(f);
-    let accepted = context::with_drivers(|d| {
+    let (rx, job) = job(f);
+    // A job the pool refuses is dropped unrun, with its sender: the future ends cancelled.
+    context::with_drivers(|d| {
         let d = d.expect("conductor::to_thread called outside a running conductor loop");
         d.pool.execute(job)
     });
-    if !accepted {
-        slot.lock().unwrap_or_else(|e| e.into_inner()).result = Some(Err(TaskError::cancelled(
-            Some("the thread pool has shut down".into()),
-        )));
-    }
-    Blocking { slot }
+    Blocking { rx }
 }
 
 /// Runs the CPU-bound `f` on the process's CPU pool, one thread per core, and resolves to its
@@ -93,14 +90,14 @@ where
         // Counted as the loop's own pool work, so that a paused clock waits for it.
         d.pool.hold_in_flight()
     });
-    let (slot, job) = job(f);
+    let (rx, job) = job(f);
     // The hold ends after the job published its result and woke its task: ended before, it
     // would let a paused clock jump in between, with the task's wake not yet sent.
     cpu_pool().execute(Box::new(move || {
         job();
         drop(hold);
     }));
-    Blocking { slot }
+    Blocking { rx }
 }
 
 /// The process's CPU pool: one thread per core, started on demand, idle threads exit after
@@ -119,29 +116,19 @@ fn cpu_pool() -> &'static Pool {
     })
 }
 
-/// A pool job running `f`, and the slot its result lands in.
-fn job<F, T>(f: F) -> (Arc<Mutex<Slot<T>>>, Job)
+/// A pool job running `f`, and the receiver its result comes back on.
+fn job<F, T>(f: F) -> (oneshot::Receiver<Result<T, TaskError>>, Job)
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let slot = Arc::new(Mutex::new(Slot {
-        result: None,
-        waker: None,
-    }));
-    let job_slot = slot.clone();
+    let (tx, rx) = oneshot::channel();
     let job = Box::new(move || {
         let result = panic::catch_unwind(AssertUnwindSafe(f)).map_err(TaskError::Panicked);
-        let waker = {
-            let mut s = job_slot.lock().unwrap_or_else(|e| e.into_inner());
-            s.result = Some(result);
-            s.waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
+        // A receiver gone (the future was dropped) drops the result here.
+        let _ = tx.send(result);
     });
-    (slot, job)
+    (rx, job)
 }
 
 /// The same as [`to_thread`], under tokio's name.
@@ -153,30 +140,23 @@ where
     to_thread(f)
 }
 
-struct Slot<T> {
-    result: Option<Result<T, TaskError>>,
-    waker: Option<Waker>,
-}
-
 /// The future returned by [`to_thread`], [`spawn_blocking`] and [`spawn_cpu`].
 #[must_use = "the blocking job runs anyway; await this to get its result"]
 pub struct Blocking<T> {
-    slot: Arc<Mutex<Slot<T>>>,
+    rx: oneshot::Receiver<Result<T, TaskError>>,
 }
 
 impl<T> Future for Blocking<T> {
     type Output = Result<T, TaskError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut s = self.slot.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(r) = s.result.take() {
-            return Poll::Ready(r);
-        }
-        match &s.waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => s.waker = Some(cx.waker().clone()),
-        }
-        Poll::Pending
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.rx).poll(cx).map(|r| {
+            r.unwrap_or_else(|_| {
+                Err(TaskError::cancelled(Some(
+                    "the thread pool has shut down".into(),
+                )))
+            })
+        })
     }
 }
 
@@ -193,29 +173,5 @@ pub(crate) fn spawn_mandatory(f: Job) {
     });
     if let Some(f) = f {
         f();
-    }
-}
-
-/// Drives `future` to its end on this (pool or plain) thread, parking between polls. For
-/// futures that complete by themselves, from other threads: a pool job's result, an io_uring
-/// completion.
-pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
-    struct Unpark(std::thread::Thread);
-    impl std::task::Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-        fn wake_by_ref(self: &Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = std::pin::pin!(future);
-    loop {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-        std::thread::park();
     }
 }

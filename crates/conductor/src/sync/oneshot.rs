@@ -310,6 +310,14 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// Whether the sender has sent or gone (the value, if any, is waiting), without taking
+    /// anything; false once the value was received.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.inner
+            .as_ref()
+            .is_some_and(|i| i.state.load(Acquire) & COMPLETE != 0)
+    }
+
     /// Whether this receiver closed before a value (or the sender's drop) arrived: then it
     /// never reads the value cell.
     fn closed_first(&self) -> bool {
