@@ -214,18 +214,17 @@ impl Core {
     }
 
     fn ready_len(&self) -> usize {
-        self.shared.with_local(self.on_loop(), |l| l.ready.len())
+        self.shared.ready_len(self.on_loop())
     }
 
     pub(crate) fn stats(&self) -> LoopStats {
-        let tasks = self.shared.with_local(self.on_loop(), |l| {
-            l.registry
-                .tasks()
-                .filter_map(|s| s.task)
-                // SAFETY: registered tasks are alive; the loop's own thread.
-                .filter(|t| !unsafe { t.header() }.has(COMPLETE))
-                .count()
-        });
+        let tasks = self
+            .shared
+            .registered(self.on_loop())
+            .into_iter()
+            // SAFETY: registered tasks are alive; the loop's own thread.
+            .filter(|t| !unsafe { t.header() }.has(COMPLETE))
+            .count();
         LoopStats {
             iterations: self.iterations.get(),
             polls: self.polls.get(),
@@ -249,8 +248,7 @@ impl Core {
         let ready_empty = self.ready_len() == 0;
         let idle = ready_empty && !self.shared.remote.has_pending();
         if idle && may_block {
-            self.shared
-                .with_local(self.on_loop(), |l| l.blocks.trim_idle());
+            self.shared.trim_blocks(self.on_loop());
             let timeout = self.park_timeout();
             if self.drivers.clock.is_paused()
                 && timeout.is_some()
@@ -334,7 +332,7 @@ impl Core {
     }
 
     pub(crate) fn push_ready(&self, r: Runnable) {
-        self.shared.with_local(self.on_loop(), |l| l.ready.push(r));
+        self.shared.push_ready(self.on_loop(), r);
     }
 
     fn fire_timers(&self) {
@@ -359,8 +357,7 @@ impl Core {
 
     fn run_ready(&self) {
         let mut batch = self.batch.take();
-        self.shared
-            .with_local(self.on_loop(), |l| l.ready.swap(&mut batch));
+        self.shared.swap_ready(self.on_loop(), &mut batch);
         self.running_ready.set(true);
         let n = batch.len() as u32;
         self.polls.set(self.polls.get() + u64::from(n));

@@ -4,12 +4,16 @@
 //! Every task holds a strong count of its loop's `Shared`, so a foreign waker can always find the
 //! remote queue, even after the loop is dropped (the queue is then closed and refuses pushes).
 
-use std::cell::RefCell;
+use std::alloc::Layout;
+use std::collections::VecDeque;
 use std::marker::PhantomData;
+use std::panic::Location;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::ready::ReadyQueue;
+use super::ready::{ReadyQueue, Runnable};
 use super::remote::{RemoteQueue, Unpark};
+use crate::task::TaskPtr;
 use crate::task::blocks::BlockCache;
 use crate::task::registry::Registry;
 
@@ -18,7 +22,7 @@ pub(crate) struct Shared {
     pub(crate) id: u64,
     pub(crate) remote: RemoteQueue,
     /// Owner-thread only; see `with_local`.
-    local: RefCell<Local>,
+    local: LocalCell<Local>,
 }
 
 /// Proof that this thread owns the loop whose `Shared` it is used with: zero-sized and `!Send`,
@@ -40,6 +44,35 @@ impl OnLoop {
         OnLoop {
             _not_send: PhantomData,
         }
+    }
+}
+
+/// The owner-thread state's cell: a `RefCell` in debug builds, so that a re-entrant access
+/// panics in the tests; a plain `UnsafeCell` in release builds, where the borrow flag is redundant:
+/// `with_local` is private, and its callers below run no user code and never nest.
+#[cfg(debug_assertions)]
+struct LocalCell<T>(std::cell::RefCell<T>);
+
+#[cfg(not(debug_assertions))]
+struct LocalCell<T>(std::cell::UnsafeCell<T>);
+
+impl<T> LocalCell<T> {
+    fn new(value: T) -> Self {
+        #[cfg(debug_assertions)]
+        return LocalCell(std::cell::RefCell::new(value));
+        #[cfg(not(debug_assertions))]
+        return LocalCell(std::cell::UnsafeCell::new(value));
+    }
+
+    /// # Safety
+    /// No other access to the value is live (see `Shared::with_local`).
+    #[inline]
+    unsafe fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        #[cfg(debug_assertions)]
+        return f(&mut self.0.borrow_mut());
+        // SAFETY: the caller guarantees exclusive access for the duration of `f`.
+        #[cfg(not(debug_assertions))]
+        return f(unsafe { &mut *self.0.get() });
     }
 }
 
@@ -65,7 +98,7 @@ impl Shared {
         Shared {
             id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
             remote: RemoteQueue::new(unpark),
-            local: RefCell::new(Local {
+            local: LocalCell::new(Local {
                 ready: ReadyQueue::default(),
                 registry: Registry::default(),
                 blocks: BlockCache::default(),
@@ -73,11 +106,85 @@ impl Shared {
         }
     }
 
-    /// Runs `f` on the owner-thread state. `f` must not reach `with_local` again (it runs no user
-    /// code: pushes, counts, slab updates); a violation panics rather than aliasing.
+    /// Runs `f` on the owner-thread state. Private: the operations below are the only
+    /// callers, none runs user code (what they hand out is dropped by the caller, outside) and
+    /// none nests, so this is the only live access.
     #[inline]
-    pub(crate) fn with_local<R>(&self, _on: OnLoop, f: impl FnOnce(&mut Local) -> R) -> R {
-        f(&mut self.local.borrow_mut())
+    fn with_local<R>(&self, _on: OnLoop, f: impl FnOnce(&mut Local) -> R) -> R {
+        // SAFETY: `_on` proves this is the owner thread, the only one that touches `local`, and
+        // the callers below never nest (debug builds turn a violation into a panic).
+        unsafe { self.local.with(f) }
+    }
+
+    /// Queues `r` on the ready queue.
+    #[inline]
+    pub(crate) fn push_ready(&self, on: OnLoop, r: Runnable) {
+        self.with_local(on, |l| l.ready.push(r));
+    }
+
+    pub(crate) fn ready_len(&self, on: OnLoop) -> usize {
+        self.with_local(on, |l| l.ready.len())
+    }
+
+    /// Exchanges the ready queue with `batch` (empty), for an iteration to run what was queued.
+    #[inline]
+    pub(crate) fn swap_ready(&self, on: OnLoop, batch: &mut VecDeque<Runnable>) {
+        self.with_local(on, |l| l.ready.swap(batch));
+    }
+
+    /// Empties the ready queue; the caller drops the entries (which may run user code).
+    pub(crate) fn take_ready(&self, on: OnLoop) -> VecDeque<Runnable> {
+        self.with_local(on, |l| l.ready.take_all())
+    }
+
+    /// Registers a task; returns its slot.
+    #[inline]
+    pub(crate) fn register(
+        &self,
+        on: OnLoop,
+        task: TaskPtr,
+        at: &'static Location<'static>,
+    ) -> u32 {
+        self.with_local(on, |l| l.registry.insert(task, at).0)
+    }
+
+    #[inline]
+    pub(crate) fn unregister(&self, on: OnLoop, slot: u32) {
+        self.with_local(on, |l| l.registry.remove(slot));
+    }
+
+    /// A registered task's id and where it was spawned.
+    pub(crate) fn registration(&self, on: OnLoop, slot: u32) -> (u64, &'static Location<'static>) {
+        self.with_local(on, |l| {
+            let s = l.registry.get(slot);
+            (s.id, s.spawned_at)
+        })
+    }
+
+    /// Every registered task.
+    pub(crate) fn registered(&self, on: OnLoop) -> Vec<TaskPtr> {
+        self.with_local(on, |l| l.registry.tasks().filter_map(|s| s.task).collect())
+    }
+
+    /// A block for a new task, from the cache.
+    #[inline]
+    pub(crate) fn alloc_block(&self, on: OnLoop, layout: Layout) -> NonNull<u8> {
+        self.with_local(on, |l| l.blocks.alloc(layout))
+    }
+
+    /// Gives a finished task's block back to the cache.
+    ///
+    /// # Safety
+    /// `block` was allocated with `layout` and nothing uses it any more.
+    #[inline]
+    pub(crate) unsafe fn free_block(&self, on: OnLoop, block: NonNull<u8>, layout: Layout) {
+        // SAFETY: the caller's contract.
+        self.with_local(on, |l| unsafe { l.blocks.free(block, layout) });
+    }
+
+    /// Frees the blocks the cache kept beyond what an idle loop needs.
+    pub(crate) fn trim_blocks(&self, on: OnLoop) {
+        self.with_local(on, |l| l.blocks.trim_idle());
     }
 
     /// A proof of ownership when this loop is the one entered on this thread.

@@ -43,9 +43,7 @@ pub(crate) fn cancel_all(core: &Core) {
 }
 
 fn registered(core: &Core) -> Vec<TaskPtr> {
-    core.shared.with_local(core.on_loop(), |l| {
-        l.registry.tasks().filter_map(|s| s.task).collect()
-    })
+    core.shared.registered(core.on_loop())
 }
 
 /// Drops what the loop still owns (as asyncio's `loop.close()`, pending tasks are destroyed
@@ -53,10 +51,7 @@ fn registered(core: &Core) -> Vec<TaskPtr> {
 /// references to the atomic count.
 pub(crate) fn close(core: &Core) {
     loop {
-        drop(
-            core.shared
-                .with_local(core.on_loop(), |l| l.ready.take_all()),
-        );
+        drop(core.shared.take_ready(core.on_loop()));
         let pending: Vec<TaskPtr> = registered(core)
             .into_iter()
             // SAFETY: registered tasks are alive.
@@ -94,10 +89,7 @@ pub(crate) fn close(core: &Core) {
             Remote::Report(context) => core.call_exception_handler(*context),
         }
     }
-    drop(
-        core.shared
-            .with_local(core.on_loop(), |l| l.ready.take_all()),
-    );
+    drop(core.shared.take_ready(core.on_loop()));
     for t in registered(core) {
         // SAFETY: registered, hence alive; owner thread.
         let h = unsafe { t.header() };
@@ -107,8 +99,7 @@ pub(crate) fn close(core: &Core) {
         h.pin_loop();
         if h.state.orphan(local) {
             let slot = h.slot.get();
-            core.shared
-                .with_local(core.on_loop(), |l| l.registry.remove(slot));
+            core.shared.unregister(core.on_loop(), slot);
             // SAFETY: owner thread; `orphan` said nobody references the task.
             unsafe { free(t) };
         }

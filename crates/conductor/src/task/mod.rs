@@ -113,7 +113,7 @@ where
     } else {
         entry.header().set(header::flags::QUEUED);
         core.shared
-            .with_local(core.on_loop(), |l| l.ready.push(Runnable::task(entry)));
+            .push_ready(core.on_loop(), Runnable::task(entry));
     }
     task
 }
@@ -221,7 +221,7 @@ where
 {
     let (task, entry) = register(shared, on, future, at);
     entry.header().set(header::flags::QUEUED);
-    shared.with_local(on, |l| l.ready.push(Runnable::task(entry)));
+    shared.push_ready(on, Runnable::task(entry));
     task
 }
 
@@ -243,10 +243,7 @@ where
     // The registry's hold, the first step's reference, and the `Task` handle.
     h.local.set(3);
     h.flags.set(header::flags::JOIN);
-    shared.with_local(on, |l| {
-        let (slot, _id) = l.registry.insert(task, at);
-        h.slot.set(slot);
-    });
+    h.slot.set(shared.register(on, task, at));
     // SAFETY: both references were counted above.
     unsafe {
         (
@@ -287,9 +284,7 @@ pub fn current_task() -> Option<TaskRef> {
 pub fn all_tasks() -> Vec<TaskRef> {
     with_core(|core| {
         let Some(core) = core else { return Vec::new() };
-        let tasks: Vec<TaskPtr> = core.shared.with_local(core.on_loop(), |l| {
-            l.registry.tasks().filter_map(|s| s.task).collect()
-        });
+        let tasks: Vec<TaskPtr> = core.shared.registered(core.on_loop());
         tasks
             .into_iter()
             // SAFETY: registered tasks are alive (the registry entry goes with the last

@@ -72,10 +72,7 @@ pub(crate) fn allocate<F: Future>(future: F, shared: &Arc<Shared>, on: OnLoop) -
         }),
     };
     let layout = VtableFor::<F>::BLOCK;
-    let block = cell
-        .header
-        .shared()
-        .with_local(on, |l| l.blocks.alloc(layout));
+    let block = cell.header.shared().alloc_block(on, layout);
     let ptr = block.cast::<TaskCell<F>>();
     // SAFETY: the block is fresh, at least as large as `TaskCell<F>` and aligned for it
     // (`block_layout` only rounds the size up and the alignment to 16).
@@ -199,7 +196,7 @@ unsafe fn dealloc<F: Future>(task: TaskPtr) {
     let shared_ref = unsafe { shared.as_ref() };
     if let Some(on) = shared_ref.on_loop_here() {
         // SAFETY: the block came from `allocate` with `layout`, and nothing uses it any more.
-        shared_ref.with_local(on, |l| unsafe { l.blocks.free(block, layout) });
+        unsafe { shared_ref.free_block(on, block, layout) };
     } else {
         // SAFETY: the block came from the global allocator with `layout`; it is unused.
         unsafe { blocks::free_elsewhere(block, layout) };
@@ -282,7 +279,7 @@ unsafe fn local_released(task: TaskPtr) {
     let slot = h.slot.get();
     // SAFETY: owner thread (the caller's contract).
     let on = unsafe { OnLoop::new_unchecked() };
-    h.shared().with_local(on, |l| l.registry.remove(slot));
+    h.shared().unregister(on, slot);
     // A task nobody else ever referenced needs no atomic update. Otherwise other threads may
     // still reach it: it pins its loop first, so that their wakes and drops find the loop's
     // `Shared` alive even after the runtime is dropped.

@@ -52,6 +52,7 @@ pub(crate) unsafe fn borrowed(t: TaskPtr) -> ManuallyDrop<Waker> {
 }
 
 /// Puts a task on its loop's ready queue (owner thread, loop running). Returns whether it queued.
+#[inline]
 pub(crate) fn schedule(t: TaskPtr) -> bool {
     // SAFETY: the caller holds a reference and runs on the owner thread.
     let h = unsafe { t.header() };
@@ -62,8 +63,7 @@ pub(crate) fn schedule(t: TaskPtr) -> bool {
     // SAFETY: owner thread; the task is alive.
     let entry = unsafe { LocalRef::new(t) };
     let on = entry.on_loop();
-    h.shared()
-        .with_local(on, |l| l.ready.push(Runnable::task(entry)));
+    h.shared().push_ready(on, Runnable::task(entry));
     true
 }
 
