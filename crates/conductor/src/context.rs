@@ -178,3 +178,47 @@ impl Drop for Enter {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::task::Waker;
+
+    #[test]
+    fn outside_a_loop_the_budget_always_proceeds() {
+        let mut cx = TaskContext::from_waker(Waker::noop());
+        for _ in 0..BUDGET * 2 {
+            assert!(poll_budget(&mut cx).is_ready());
+        }
+        assert!(!in_loop());
+        assert!(current_task().is_none());
+    }
+
+    #[test]
+    fn entering_sets_a_fresh_budget_and_leaving_restores_the_previous_context() {
+        let (io, _waker) = Driver::new().unwrap();
+        let clock = Clock::new(true);
+        let drivers = Drivers {
+            id: 7,
+            timers: RefCell::new(Wheel::new(clock.now_ns() / crate::time::wheel::TICK_NS)),
+            clock,
+            io,
+            pool: Pool::new("test", 1, std::time::Duration::from_secs(1), None, |_| {}),
+        };
+        let mut cx = TaskContext::from_waker(Waker::noop());
+        {
+            // SAFETY: `drivers` outlives the guard; the erased pointers are never cast back here.
+            let _enter = unsafe { Enter::new(&drivers, ptr::null(), ptr::null()) };
+            assert!(in_loop());
+            with_drivers(|d| assert_eq!(d.map(|d| d.id), Some(7)));
+            for _ in 0..BUDGET {
+                assert!(poll_budget(&mut cx).is_ready());
+            }
+            assert!(poll_budget(&mut cx).is_pending(), "the budget is spent");
+            reset_budget();
+            assert!(poll_budget(&mut cx).is_ready());
+        }
+        assert!(!in_loop());
+        assert_eq!(budget(), BUDGET, "the budget from before entering is back");
+    }
+}

@@ -410,8 +410,11 @@ trait Complete: Send + Sync {
 /// its result goes back on: both stay here until the completion, also when the future was
 /// dropped, so the kernel never touches freed memory.
 struct Inner<T> {
-    pending: Mutex<Option<(T, oneshot::Sender<(i32, T)>)>>,
+    pending: Mutex<Option<Pending<T>>>,
 }
+
+/// The data and where the completion goes, until it comes.
+type Pending<T> = (T, oneshot::Sender<(i32, T)>);
 
 impl<T: Send + 'static> Complete for Inner<T> {
     fn complete(&self, res: i32) {

@@ -164,9 +164,8 @@ impl Core {
         let running = std::ptr::from_ref(self).cast::<()>();
         let shared = Arc::as_ptr(&self.shared).cast::<()>();
         // SAFETY: the drivers are a field of `self`, which the caller keeps alive and in place.
-        Entered {
-            _enter: unsafe { Enter::new(&self.drivers, running, shared) },
-        }
+        let enter = unsafe { Enter::new(&self.drivers, running, shared) };
+        Entered { _enter: enter }
     }
 
     /// Whether a spawn now may start its task eagerly: the loop is running its ready queue.

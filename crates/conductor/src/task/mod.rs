@@ -9,7 +9,7 @@
 //!   `state.rs`.
 //! - Every other header field belongs to the loop's thread. The handles that reach them
 //!   (`Task<T>`, `TaskRef`, `LocalRef`) are `!Send`; wakers use them only after checking that they
-//!   run on the task's loop (`runtime::context`).
+//!   run on the task's loop (`context`).
 //! - The future is polled and dropped only by the loop (`harness`): at completion, at a
 //!   cancellation, or when the loop shuts down. The output is dropped by the `Task<T>` handle, or
 //!   at completion when there is none. So nothing `!Send` is ever dropped on another thread, and

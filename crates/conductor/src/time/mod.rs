@@ -5,9 +5,10 @@
 //! - `sleep`, `timeout`, `interval`: the futures users await; `scope`: the timeout scopes with
 //!   a handle (asyncio's `async with timeout(d) as cm`).
 //!
-//! Timers are owned by the loop's `Core` and touched only on its thread. This module uses the
-//! runtime context to find the running loop and the cancellation scopes (for `timeout`); it knows
-//! nothing of sync, net, fs or process.
+//! `clock` and `wheel` are drivers: they import nothing above them (the wheel keeps a waker or
+//! an opaque `Expiry`). The loop owns them (`context::Drivers`) and touches them only on its
+//! thread; `sleep`, `timeout` and `interval` reach them through `context`, and `timeout` uses the
+//! cancellation scopes; nothing of sync, net, fs or process.
 
 pub(crate) mod clock;
 mod interval;
