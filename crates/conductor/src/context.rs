@@ -107,10 +107,14 @@ pub(crate) fn replace_current_task(task: Option<NonNull<()>>) -> Option<NonNull<
     CONTEXT.with(|c| c.task.replace(task))
 }
 
-/// Gives the running task a full budget (at the start of its step).
+/// Starts a step of `task`: it becomes the one being polled, with a full budget (one
+/// thread-local access for both). Returns the previous task, to put back when the step ends.
 #[inline]
-pub(crate) fn reset_budget() {
-    CONTEXT.with(|c| c.budget.set(BUDGET));
+pub(crate) fn start_step(task: NonNull<()>) -> Option<NonNull<()>> {
+    CONTEXT.with(|c| {
+        c.budget.set(BUDGET);
+        c.task.replace(Some(task))
+    })
 }
 
 /// The budget left, to set aside while another task is stepped inside this one's poll.
@@ -215,8 +219,10 @@ mod tests {
                 assert!(poll_budget(&mut cx).is_ready());
             }
             assert!(poll_budget(&mut cx).is_pending(), "the budget is spent");
-            reset_budget();
-            assert!(poll_budget(&mut cx).is_ready());
+            let task = NonNull::<u8>::dangling().cast::<()>();
+            assert_eq!(start_step(task), None);
+            assert!(poll_budget(&mut cx).is_ready(), "a step starts with a full budget");
+            assert_eq!(replace_current_task(None), Some(task));
         }
         assert!(!in_loop());
         assert_eq!(budget(), BUDGET, "the budget from before entering is back");

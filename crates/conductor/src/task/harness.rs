@@ -36,8 +36,7 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
         return;
     }
     h.set(RUNNING);
-    let prev = enter(task);
-    context::reset_budget();
+    let prev = context::start_step(task.erase());
     // SAFETY: `entry` holds a reference for the whole poll.
     let waker = unsafe { waker::borrowed(task) };
     let mut cx = Context::from_waker(&waker);
