@@ -221,7 +221,10 @@ mod tests {
             assert!(poll_budget(&mut cx).is_pending(), "the budget is spent");
             let task = NonNull::<u8>::dangling().cast::<()>();
             assert_eq!(start_step(task), None);
-            assert!(poll_budget(&mut cx).is_ready(), "a step starts with a full budget");
+            assert!(
+                poll_budget(&mut cx).is_ready(),
+                "a step starts with a full budget"
+            );
             assert_eq!(replace_current_task(None), Some(task));
         }
         assert!(!in_loop());

@@ -414,23 +414,20 @@ impl ScopeHandle {
 
     /// Polls `f` with this node as the parent of nodes registered meanwhile.
     pub(crate) fn within<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _frame = (current_task() == Some(self.owner))
-            .then(|| FrameGuard::push(Frame::Node(self.key)))
-            .flatten();
+        let _frame =
+            (current_task() == Some(self.owner)).then(|| FrameGuard::push(Frame::Node(self.key)));
         f()
     }
 }
 
-/// Keeps a scope on the loop's frame stack for the duration of its inner poll, also when that
-/// poll panics (the stack outlives the task).
+/// Keeps a scope on the frame stack for the duration of its inner poll, also when that poll
+/// panics (the stack outlives the task). Pushed only while a task runs (its callers check).
 struct FrameGuard;
 
 impl FrameGuard {
-    fn push(frame: Frame) -> Option<FrameGuard> {
-        context::in_loop().then(|| {
-            FRAMES.with(|f| f.borrow_mut().push(frame));
-            FrameGuard
-        })
+    fn push(frame: Frame) -> FrameGuard {
+        FRAMES.with(|f| f.borrow_mut().push(frame));
+        FrameGuard
     }
 }
 
