@@ -28,7 +28,9 @@ use crate::time::wheel::Wheel;
 /// Runtime operations a task may do in one poll before it must yield (tokio uses the same).
 pub(crate) const BUDGET: u32 = 128;
 
-/// The drivers of one loop: what `sleep`, IO sources and `to_thread` reach, and nothing else.
+/// The drivers of one loop: what `sleep`, IO sources and `to_thread` reach, and nothing else;
+/// and the loop's per-poll state for the task system (the task being polled, its budget), which
+/// the loop keeps here so that a step sets it without a thread-local access.
 pub(crate) struct Drivers {
     /// The loop's id, unique in the process: a timer or an IO source remembers it, so that it
     /// touches only the loop it was registered with.
@@ -37,6 +39,48 @@ pub(crate) struct Drivers {
     pub(crate) timers: RefCell<Wheel>,
     pub(crate) io: Driver,
     pub(crate) pool: Pool,
+    /// The task being polled (a `task::TaskPtr`), erased.
+    task: Cell<Option<NonNull<()>>>,
+    budget: Cell<u32>,
+}
+
+impl Drivers {
+    pub(crate) fn new(id: u64, clock: Clock, timers: Wheel, io: Driver, pool: Pool) -> Drivers {
+        Drivers {
+            id,
+            clock,
+            timers: RefCell::new(timers),
+            io,
+            pool,
+            task: Cell::new(None),
+            budget: Cell::new(BUDGET),
+        }
+    }
+
+    /// Starts a step of `task`: it becomes the one being polled, with a full budget. Returns
+    /// the previous task, for [`end_step`](Self::end_step).
+    #[inline]
+    pub(crate) fn start_step(&self, task: NonNull<()>) -> Option<NonNull<()>> {
+        self.budget.set(BUDGET);
+        self.task.replace(Some(task))
+    }
+
+    /// Makes `prev` the task being polled again (`None` between steps).
+    #[inline]
+    pub(crate) fn end_step(&self, prev: Option<NonNull<()>>) {
+        self.task.set(prev);
+    }
+
+    /// The budget left, to set aside while another task is stepped inside this one's poll.
+    #[inline]
+    pub(crate) fn budget(&self) -> u32 {
+        self.budget.get()
+    }
+
+    #[inline]
+    pub(crate) fn set_budget(&self, b: u32) {
+        self.budget.set(b);
+    }
 }
 
 struct Context {
@@ -45,9 +89,6 @@ struct Context {
     running: Cell<*const ()>,
     /// The loop's `runtime::shared::Shared`, erased: wakers compare it with their task's.
     shared: Cell<*const ()>,
-    /// The task being polled (a `task::TaskPtr`), erased.
-    task: Cell<Option<NonNull<()>>>,
-    budget: Cell<u32>,
 }
 
 thread_local! {
@@ -56,8 +97,6 @@ thread_local! {
             drivers: Cell::new(ptr::null()),
             running: Cell::new(ptr::null()),
             shared: Cell::new(ptr::null()),
-            task: Cell::new(None),
-            budget: Cell::new(BUDGET),
         }
     };
 }
@@ -98,50 +137,23 @@ pub(crate) fn is_running_loop(shared: *const ()) -> bool {
 /// The task being polled on this thread (erased; `task` casts it back).
 #[inline]
 pub(crate) fn current_task() -> Option<NonNull<()>> {
-    CONTEXT.with(|c| c.task.get())
-}
-
-/// Makes `task` the one being polled; returns the previous one, to put back when the step ends.
-#[inline]
-pub(crate) fn replace_current_task(task: Option<NonNull<()>>) -> Option<NonNull<()>> {
-    CONTEXT.with(|c| c.task.replace(task))
-}
-
-/// Starts a step of `task`: it becomes the one being polled, with a full budget (one
-/// thread-local access for both). Returns the previous task, to put back when the step ends.
-#[inline]
-pub(crate) fn start_step(task: NonNull<()>) -> Option<NonNull<()>> {
-    CONTEXT.with(|c| {
-        c.budget.set(BUDGET);
-        c.task.replace(Some(task))
-    })
-}
-
-/// The budget left, to set aside while another task is stepped inside this one's poll.
-#[inline]
-pub(crate) fn budget() -> u32 {
-    CONTEXT.with(|c| c.budget.get())
-}
-
-#[inline]
-pub(crate) fn set_budget(b: u32) {
-    CONTEXT.with(|c| c.budget.set(b));
+    with_drivers(|d| d?.task.get())
 }
 
 /// Spends one unit of the running task's budget; when none is left, wakes the task and asks it
 /// to yield. Outside a loop it always proceeds.
 #[inline]
 pub(crate) fn poll_budget(cx: &mut TaskContext<'_>) -> Poll<()> {
-    CONTEXT.with(|c| {
-        if c.drivers.get().is_null() {
+    with_drivers(|d| {
+        let Some(d) = d else {
             return Poll::Ready(());
-        }
-        let b = c.budget.get();
+        };
+        let b = d.budget.get();
         if b == 0 {
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
-        c.budget.set(b - 1);
+        d.budget.set(b - 1);
         Poll::Ready(())
     })
 }
@@ -152,8 +164,6 @@ pub(crate) struct Enter {
     drivers: *const Drivers,
     running: *const (),
     shared: *const (),
-    task: Option<NonNull<()>>,
-    budget: u32,
 }
 
 impl Enter {
@@ -165,8 +175,6 @@ impl Enter {
             drivers: c.drivers.replace(drivers),
             running: c.running.replace(running),
             shared: c.shared.replace(shared),
-            task: c.task.replace(None),
-            budget: c.budget.replace(BUDGET),
         })
     }
 }
@@ -177,8 +185,6 @@ impl Drop for Enter {
             c.drivers.set(self.drivers);
             c.running.set(self.running);
             c.shared.set(self.shared);
-            c.task.set(self.task);
-            c.budget.set(self.budget);
         });
     }
 }
@@ -199,16 +205,12 @@ mod tests {
     }
 
     #[test]
-    fn entering_sets_a_fresh_budget_and_leaving_restores_the_previous_context() {
+    fn a_step_gets_a_full_budget_and_leaving_the_loop_restores_the_context() {
         let (io, _waker) = Driver::new().unwrap();
         let clock = Clock::new(true);
-        let drivers = Drivers {
-            id: 7,
-            timers: RefCell::new(Wheel::new(clock.now_ns() / crate::time::wheel::TICK_NS)),
-            clock,
-            io,
-            pool: Pool::new("test", 1, std::time::Duration::from_secs(1), None, |_| {}),
-        };
+        let timers = Wheel::new(clock.now_ns() / crate::time::wheel::TICK_NS);
+        let pool = Pool::new("test", 1, std::time::Duration::from_secs(1), None, |_| {});
+        let drivers = Drivers::new(7, clock, timers, io, pool);
         let mut cx = TaskContext::from_waker(Waker::noop());
         {
             // SAFETY: `drivers` outlives the guard; the erased pointers are never cast back here.
@@ -220,14 +222,15 @@ mod tests {
             }
             assert!(poll_budget(&mut cx).is_pending(), "the budget is spent");
             let task = NonNull::<u8>::dangling().cast::<()>();
-            assert_eq!(start_step(task), None);
+            assert_eq!(drivers.start_step(task), None);
             assert!(
                 poll_budget(&mut cx).is_ready(),
                 "a step starts with a full budget"
             );
-            assert_eq!(replace_current_task(None), Some(task));
+            assert_eq!(current_task(), Some(task));
+            drivers.end_step(None);
         }
         assert!(!in_loop());
-        assert_eq!(budget(), BUDGET, "the budget from before entering is back");
+        assert!(current_task().is_none(), "outside a loop no task runs");
     }
 }

@@ -124,7 +124,7 @@ impl Core {
         let (io, waker) = Driver::new()?;
         let shared = Arc::new(Shared::new(Box::new(MioUnpark(waker))));
         let clock = Clock::new(config.paused);
-        let timers = RefCell::new(Wheel::new(clock.now_ns() / TICK_NS));
+        let timers = Wheel::new(clock.now_ns() / TICK_NS);
         let pool = Pool::new(
             "conductor-blocking",
             config.max_blocking_threads,
@@ -134,13 +134,7 @@ impl Core {
         );
         Ok(Core {
             id: shared.id,
-            drivers: Drivers {
-                id: shared.id,
-                clock,
-                timers,
-                io,
-                pool,
-            },
+            drivers: Drivers::new(shared.id, clock, timers, io, pool),
             polls_since_io: Cell::new(0),
             running_ready: Cell::new(false),
             iterations: Cell::new(0),

@@ -65,7 +65,7 @@ pub(crate) fn close(core: &Core) {
             // alive while its future is dropped.
             let hold = unsafe { LocalRef::new(t) };
             if !hold.header().has(COMPLETE) {
-                harness::cancel_now(t);
+                harness::cancel_now(t, core);
             }
         }
     }

@@ -9,19 +9,7 @@ use super::header::{TaskPtr, flags::*};
 use super::raw::{LocalRef, dec_local};
 use super::waker;
 use crate::cancel::{self, Delivered, Target};
-use crate::context;
 use crate::runtime::core::Core;
-
-/// Makes `task` the running one; returns the previous one, for `leave`.
-#[inline]
-fn enter(task: TaskPtr) -> Option<std::ptr::NonNull<()>> {
-    context::replace_current_task(Some(task.erase()))
-}
-
-#[inline]
-fn leave(prev: Option<std::ptr::NonNull<()>>) {
-    context::replace_current_task(prev);
-}
 
 /// Polls a task taken off the ready queue; `entry` is the queue's reference.
 pub(crate) fn step(entry: LocalRef, core: &Core) {
@@ -32,11 +20,11 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
         return;
     }
     if h.has(MUST_CANCEL) {
-        cancel_now(task);
+        cancel_now(task, core);
         return;
     }
     h.set(RUNNING);
-    let prev = context::start_step(task.erase());
+    let prev = core.drivers.start_step(task.erase());
     // SAFETY: `entry` holds a reference for the whole poll.
     let waker = unsafe { waker::borrowed(task) };
     let mut cx = Context::from_waker(&waker);
@@ -46,7 +34,7 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
     if let Some(started) = started {
         core.report_slow_poll(task, started.elapsed());
     }
-    leave(prev);
+    core.drivers.end_step(prev);
     debug_assert!(cancel::frames_balanced(), "unbalanced scope frames");
     h.clear(RUNNING);
     if done {
@@ -63,7 +51,7 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
         let msg = h.extra().cancel_msg.borrow().clone();
         match cancel::deliver(task, Target::Task, &msg) {
             Delivered::ToScopes => h.clear(MUST_CANCEL),
-            Delivered::AtTarget => cancel_now(task),
+            Delivered::AtTarget => cancel_now(task, core),
         }
     }
 }
@@ -73,20 +61,20 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
 /// saves and restores the current task). `entry` is the reference the ready queue would hold.
 pub(crate) fn step_eagerly(entry: LocalRef, core: &Core) {
     let frames = cancel::take_frames();
-    let budget = context::budget();
+    let budget = core.drivers.budget();
     step(entry, core);
     cancel::restore_frames(frames);
-    context::set_budget(budget);
+    core.drivers.set_budget(budget);
 }
 
 /// Drops the future at its suspension point: the task ends cancelled.
-pub(crate) fn cancel_now(task: TaskPtr) {
+pub(crate) fn cancel_now(task: TaskPtr, core: &Core) {
     // SAFETY: the caller holds a reference; owner thread.
     let h = unsafe { task.header() };
-    let prev = enter(task);
+    let prev = core.drivers.start_step(task.erase());
     // SAFETY: owner thread; the future is live and is dropped once (COMPLETE is set next).
     let panicked = unsafe { (h.vtable.drop_future)(task) };
-    leave(prev);
+    core.drivers.end_step(prev);
     match panicked {
         Some(payload) => {
             h.set(PANICKED);
