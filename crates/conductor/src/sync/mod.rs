@@ -146,4 +146,4 @@ mod loom_block_on {
     }
 }
 #[cfg(all(test, loom))]
-use loom_block_on::block_on;
+pub(crate) use loom_block_on::block_on;
