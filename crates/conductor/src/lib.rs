@@ -51,6 +51,7 @@
 
 pub mod blocking;
 pub mod cancel;
+mod context;
 pub mod debug;
 pub mod fs;
 pub mod future;

@@ -6,23 +6,29 @@
 //! behind blocking calls, and N loops do not start N times the cores of compute threads.
 //! Threads start on demand up to the bound and exit after a keep-alive period without work. A
 //! job's result comes back through a future whose waker reaches the loop through its remote
-//! queue. This module uses only `std` threads and wakers.
+//! queue.
+//!
+//! `pool` is a driver (std threads only; it imports nothing of the crate but the clock's
+//! arithmetic); the loop owns its pool among its drivers, and the functions here reach it
+//! through `context`. A thread that cannot be started is reported to the loop's exception
+//! handler.
 
 // Nothing here needs `unsafe` (ARCHITECTURE.md, "Unsafe").
 #![forbid(unsafe_code)]
 
-mod pool;
+pub(crate) mod pool;
 
-pub(crate) use pool::{Job, OnIdle, Pool};
+pub(crate) use pool::{Job, Pool};
 
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::task::{Context, Poll, Waker};
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::runtime::context;
+use crate::context;
+use crate::sync::oneshot;
 use crate::task::TaskError;
 
 /// Runs `f` on the loop's thread pool and resolves to its result (asyncio's
@@ -45,17 +51,13 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let (slot, job) = job(f);
-    let accepted = context::with_core(|core| {
-        let core = core.expect("conductor::to_thread called outside a running conductor loop");
-        core.blocking.execute(job)
+    let (rx, job) = job(f);
+    // A job the pool refuses is dropped unrun, with its sender: the future ends cancelled.
+    context::with_drivers(|d| {
+        let d = d.expect("conductor::to_thread called outside a running conductor loop");
+        d.pool.execute(job)
     });
-    if !accepted {
-        slot.lock().unwrap_or_else(|e| e.into_inner()).result = Some(Err(TaskError::cancelled(
-            Some("the thread pool has shut down".into()),
-        )));
-    }
-    Blocking { slot }
+    Blocking { rx }
 }
 
 /// Runs the CPU-bound `f` on the process's CPU pool, one thread per core, and resolves to its
@@ -86,17 +88,19 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let hold = context::with_core(|core| {
-        let core = core.expect("conductor::spawn_cpu called outside a running conductor loop");
+    let hold = context::with_drivers(|d| {
+        let d = d.expect("conductor::spawn_cpu called outside a running conductor loop");
         // Counted as the loop's own pool work, so that a paused clock waits for it.
-        core.blocking.hold_in_flight()
+        d.pool.hold_in_flight()
     });
-    let (slot, job) = job(move || {
-        let _hold = hold;
-        f()
-    });
-    cpu_pool().execute(job);
-    Blocking { slot }
+    let (rx, job) = job(f);
+    // The hold ends after the job published its result and woke its task: ended before, it
+    // would let a paused clock jump in between, with the task's wake not yet sent.
+    cpu_pool().execute(Box::new(move || {
+        job();
+        drop(hold);
+    }));
+    Blocking { rx }
 }
 
 /// The process's CPU pool: one thread per core, started on demand, idle threads exit after
@@ -105,33 +109,29 @@ fn cpu_pool() -> &'static Pool {
     static CPU: OnceLock<Pool> = OnceLock::new();
     CPU.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Pool::new("conductor-cpu", cores, Duration::from_secs(10), None)
+        Pool::new(
+            "conductor-cpu",
+            cores,
+            Duration::from_secs(10),
+            None,
+            crate::runtime::exception::report_pool_spawn_error,
+        )
     })
 }
 
-/// A pool job running `f`, and the slot its result lands in.
-fn job<F, T>(f: F) -> (Arc<Mutex<Slot<T>>>, Job)
+/// A pool job running `f`, and the receiver its result comes back on.
+fn job<F, T>(f: F) -> (oneshot::Receiver<Result<T, TaskError>>, Job)
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let slot = Arc::new(Mutex::new(Slot {
-        result: None,
-        waker: None,
-    }));
-    let job_slot = slot.clone();
+    let (tx, rx) = oneshot::channel();
     let job = Box::new(move || {
         let result = panic::catch_unwind(AssertUnwindSafe(f)).map_err(TaskError::Panicked);
-        let waker = {
-            let mut s = job_slot.lock().unwrap_or_else(|e| e.into_inner());
-            s.result = Some(result);
-            s.waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
+        // A receiver gone (the future was dropped) drops the result here.
+        let _ = tx.send(result);
     });
-    (slot, job)
+    (rx, job)
 }
 
 /// The same as [`to_thread`], under tokio's name.
@@ -143,30 +143,23 @@ where
     to_thread(f)
 }
 
-struct Slot<T> {
-    result: Option<Result<T, TaskError>>,
-    waker: Option<Waker>,
-}
-
 /// The future returned by [`to_thread`], [`spawn_blocking`] and [`spawn_cpu`].
 #[must_use = "the blocking job runs anyway; await this to get its result"]
 pub struct Blocking<T> {
-    slot: Arc<Mutex<Slot<T>>>,
+    rx: oneshot::Receiver<Result<T, TaskError>>,
 }
 
 impl<T> Future for Blocking<T> {
     type Output = Result<T, TaskError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut s = self.slot.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(r) = s.result.take() {
-            return Poll::Ready(r);
-        }
-        match &s.waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => s.waker = Some(cx.waker().clone()),
-        }
-        Poll::Pending
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.rx).poll(cx).map(|r| {
+            r.unwrap_or_else(|_| {
+                Err(TaskError::cancelled(Some(
+                    "the thread pool has shut down".into(),
+                )))
+            })
+        })
     }
 }
 
@@ -174,38 +167,14 @@ impl<T> Future for Blocking<T> {
 /// blocking work), even once the pool has stopped taking ordinary jobs. Outside a loop, `f`
 /// runs here, now.
 pub(crate) fn spawn_mandatory(f: Job) {
-    let f = context::with_core(|core| match core {
-        Some(core) => {
-            core.blocking.execute_mandatory(f);
+    let f = context::with_drivers(|d| match d {
+        Some(d) => {
+            d.pool.execute_mandatory(f);
             None
         }
         None => Some(f),
     });
     if let Some(f) = f {
         f();
-    }
-}
-
-/// Drives `future` to its end on this (pool or plain) thread, parking between polls. For
-/// futures that complete by themselves, from other threads: a pool job's result, an io_uring
-/// completion.
-pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
-    struct Unpark(std::thread::Thread);
-    impl std::task::Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-        fn wake_by_ref(self: &Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = std::pin::pin!(future);
-    loop {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-        std::thread::park();
     }
 }

@@ -9,6 +9,8 @@
 //! Mandatory jobs (tokio's `spawn_mandatory_blocking`: a dropped `File`'s last write) are
 //! accepted even after `shutdown`, and the loop's close waits for them (`wait_mandatory`), so
 //! their work is not lost when the program ends.
+//!
+//! A driver: it uses only std threads; its owner says how to report what goes wrong.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -36,6 +38,8 @@ struct Inner {
     /// Jobs accepted and not finished: while any runs, a paused clock must not jump.
     in_flight: AtomicUsize,
     on_idle: Option<OnIdle>,
+    /// Told when a thread could not be started (the owner reports it to the loop).
+    on_spawn_error: fn(std::io::Error),
 }
 
 struct State {
@@ -56,11 +60,13 @@ impl Pool {
     /// the finishing thread each time the count of work in flight drops to zero: a job wakes its
     /// task before it is counted finished, so a paused-clock loop that parked in between (still
     /// seeing work in flight, so not jumping) needs this second wake-up to jump.
+    /// `on_spawn_error` hears of a thread that could not be started.
     pub(crate) fn new(
         name: &'static str,
         max_threads: usize,
         keep_alive: Duration,
         on_idle: Option<OnIdle>,
+        on_spawn_error: fn(std::io::Error),
     ) -> Pool {
         Pool {
             inner: Arc::new(Inner {
@@ -80,6 +86,7 @@ impl Pool {
                 keep_alive,
                 in_flight: AtomicUsize::new(0),
                 on_idle,
+                on_spawn_error,
             }),
         }
     }
@@ -177,12 +184,7 @@ impl Pool {
             if let Err(e) = spawned {
                 // The job stays queued for the threads that exist; with none, it waits until
                 // a later `execute` manages to start one.
-                crate::runtime::call_exception_handler(
-                    crate::runtime::ExceptionContext::new(
-                        "Could not start a thread-pool thread; the job waits for a running one",
-                    )
-                    .with_error(e),
-                );
+                (self.inner.on_spawn_error)(e);
                 self.inner.lock().threads -= 1;
             }
         }
@@ -280,7 +282,7 @@ mod tests {
 
     #[test]
     fn two_jobs_handed_to_one_idle_thread_start_a_second_thread() {
-        let pool = Pool::new("test", 4, Duration::from_secs(10), None);
+        let pool = Pool::new("test", 4, Duration::from_secs(10), None, |e| panic!("{e}"));
         let (done, finished) = mpsc::channel();
         let d = done.clone();
         assert!(pool.execute(Box::new(move || d.send(()).unwrap())));
@@ -316,7 +318,7 @@ mod tests {
 
     #[test]
     fn a_spurious_wake_up_takes_no_job_that_was_not_handed_over() {
-        let pool = Pool::new("test", 1, Duration::from_secs(10), None);
+        let pool = Pool::new("test", 1, Duration::from_secs(10), None, |e| panic!("{e}"));
         let (tx, rx) = mpsc::channel();
         let t = tx.clone();
         pool.execute(Box::new(move || t.send(1).unwrap()));

@@ -7,12 +7,14 @@
 //! task may await its cleanup and then either go on (it is then not cancelled, as in asyncio) or
 //! [`Cancelled::reraise`] the cancellation to the next enclosing scope.
 //!
-//! What lives here: the per-task scope tree (`scope`), delivery, `catch_cancel`, `Cancelled`.
-//! It uses the task header (`task`) and the running loop (`runtime::context`), nothing else.
+//! What lives here: the per-task scope tree (`scope`), delivery, `catch_cancel`, `Cancelled`,
+//! and the per-poll state of cancellation: the stack of scopes being polled in the running task
+//! (`FRAMES`) and the scope generations. It is part of the task system: it uses the task header
+//! (`task`) and the running task (`context`), nothing else.
 
 pub(crate) mod scope;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -25,9 +27,53 @@ use pin_project_lite::pin_project;
 use scope::{Action, ScopeTree};
 pub(crate) use scope::{Awaited, CancelAwaited, Frame, Kind, Mark, ScopeKey, Target};
 
-use crate::runtime::context;
+use crate::context;
 use crate::task::header::flags::*;
 use crate::task::{TaskPtr, schedule};
+
+thread_local! {
+    /// The cancellation scopes being polled in the running task, innermost last. Per thread,
+    /// since one loop at a time runs on a thread, and empty between task polls.
+    static FRAMES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+    /// The last scope generation handed out on this thread: generations never repeat, so a
+    /// stale key never matches a node.
+    static SCOPE_GEN: Cell<u64> = const { Cell::new(0) };
+}
+
+fn next_scope_gen() -> u64 {
+    SCOPE_GEN.with(|g| {
+        g.set(g.get() + 1);
+        g.get()
+    })
+}
+
+/// Whether every scope frame pushed during a poll was popped (checked after each step).
+pub(crate) fn frames_balanced() -> bool {
+    FRAMES.with(|f| f.borrow().is_empty())
+}
+
+/// Sets aside the running task's frames while another task is stepped inside its poll (an eager
+/// start); `restore_frames` puts them back.
+pub(crate) fn take_frames() -> Vec<Frame> {
+    FRAMES.with(|f| std::mem::take(&mut *f.borrow_mut()))
+}
+
+pub(crate) fn restore_frames(frames: Vec<Frame>) {
+    FRAMES.with(|f| *f.borrow_mut() = frames);
+}
+
+/// Frees the frame stack's buffer when no scope is on it: a loop that stops running on this
+/// thread leaves nothing behind (the buffer is kept while a loop runs, so that scopes cost no
+/// allocation).
+pub(crate) fn release_frames() {
+    FRAMES.with(|f| {
+        if let Ok(mut f) = f.try_borrow_mut()
+            && f.is_empty()
+        {
+            *f = Vec::new();
+        }
+    });
+}
 
 /// asyncio's `CancelledError`: the value a [`catch_cancel`] block gets instead of its output.
 #[derive(Clone)]
@@ -106,8 +152,9 @@ impl PartialEq for Cancelled {
 }
 
 /// The task being polled on this thread, if any.
+#[inline]
 pub(crate) fn current_task() -> Option<TaskPtr> {
-    context::with_core(|c| c.and_then(|c| c.current_task()))
+    context::current_task().map(TaskPtr::unerase)
 }
 
 /// How a cancellation was delivered.
@@ -219,16 +266,16 @@ enum Enclosing {
 /// Marks the innermost catching scope on the stack of scopes being polled in `task` (the running
 /// task), if one is below `target`.
 fn mark_enclosing_catcher(task: TaskPtr, target: Target, msg: &Option<Arc<str>>) -> Enclosing {
-    context::with_core(|c| {
-        let Some(c) = c.filter(|c| c.current_task() == Some(task)) else {
-            return Enclosing::Unknown;
-        };
+    if current_task() != Some(task) {
+        return Enclosing::Unknown;
+    }
+    FRAMES.with(|frames| {
         // SAFETY: the running task is alive; we are on its loop's thread.
         let Some(extra) = unsafe { task.header() }.extra_if_any() else {
             return Enclosing::Unknown;
         };
         let mut tree = extra.scopes.borrow_mut();
-        let frames = c.frames.borrow();
+        let frames = frames.borrow();
         for frame in frames.iter().rev() {
             // A lazy frame is a timeout with no node yet: not a catcher, and not a target that
             // anything inside it could have been cancelled by.
@@ -321,17 +368,16 @@ unsafe impl Sync for ScopeHandle {}
 impl ScopeHandle {
     /// Registers a node in the running task's tree; `None` outside a task.
     pub(crate) fn register(kind: Kind, waker: &Waker) -> Option<ScopeHandle> {
-        context::with_core(|c| {
-            let c = c?;
-            let owner = c.current_task()?;
+        let owner = current_task()?;
+        FRAMES.with(|frames| {
             // SAFETY: the running task is alive; we are on its loop's thread.
             let extra = unsafe { owner.header() }.extra();
-            let mut frames = c.frames.borrow_mut();
+            let mut frames = frames.borrow_mut();
             let key = extra.scopes.borrow_mut().register(
                 kind,
                 Some(waker.clone()),
                 &mut frames,
-                &mut || c.next_scope_gen(),
+                &mut next_scope_gen,
             );
             Some(ScopeHandle { owner, key })
         })
@@ -368,33 +414,26 @@ impl ScopeHandle {
 
     /// Polls `f` with this node as the parent of nodes registered meanwhile.
     pub(crate) fn within<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _frame = (current_task() == Some(self.owner))
-            .then(|| FrameGuard::push(Frame::Node(self.key)))
-            .flatten();
+        let _frame =
+            (current_task() == Some(self.owner)).then(|| FrameGuard::push(Frame::Node(self.key)));
         f()
     }
 }
 
-/// Keeps a scope on the loop's frame stack for the duration of its inner poll, also when that
-/// poll panics (the stack outlives the task).
+/// Keeps a scope on the frame stack for the duration of its inner poll, also when that poll
+/// panics (the stack outlives the task). Pushed only while a task runs (its callers check).
 struct FrameGuard;
 
 impl FrameGuard {
-    fn push(frame: Frame) -> Option<FrameGuard> {
-        context::with_core(|c| {
-            c?.frames.borrow_mut().push(frame);
-            Some(FrameGuard)
-        })
+    fn push(frame: Frame) -> FrameGuard {
+        FRAMES.with(|f| f.borrow_mut().push(frame));
+        FrameGuard
     }
 }
 
 impl Drop for FrameGuard {
     fn drop(&mut self) {
-        context::with_core(|c| {
-            if let Some(c) = c {
-                c.frames.borrow_mut().pop();
-            }
-        });
+        FRAMES.with(|f| f.borrow_mut().pop());
     }
 }
 

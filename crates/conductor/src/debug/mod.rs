@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use crate::runtime::context;
+use crate::runtime::core::with_core;
 use crate::task::all_tasks;
 
 /// A table of every task of this thread's loop that is not done, with its id, name, state,
@@ -25,7 +25,7 @@ use crate::task::all_tasks;
 pub fn dump_tasks() -> String {
     let tasks = all_tasks();
     let mut out = String::new();
-    let stats = context::with_core(|c| c.map(|c| c.stats()));
+    let stats = with_core(|c| c.map(|c| c.stats()));
     if let Some(s) = stats {
         let _ = writeln!(
             out,
@@ -57,5 +57,5 @@ pub fn dump_tasks() -> String {
 
 /// Counters of the loop running on this thread, if any.
 pub fn loop_stats() -> Option<crate::runtime::LoopStats> {
-    context::with_core(|c| c.map(|c| c.stats()))
+    with_core(|c| c.map(|c| c.stats()))
 }

@@ -450,7 +450,7 @@ impl DropFlush {
         if let Some(job) = self.in_flight {
             // The operation completes by itself (a pool job, an io_uring completion), waking
             // this thread.
-            if let Done::Write(_, Err(e)) = crate::blocking::block_on(job) {
+            if let Done::Write(_, Err(e)) = crate::sync::block_on(job) {
                 return report_drop_failure(self.report_to, &self.path, e);
             }
         }

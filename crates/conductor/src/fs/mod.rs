@@ -16,7 +16,8 @@
 //!
 //! Internals: `backend` chooses the mechanism (a two-variant enum, `Driver`); `uring` is the
 //! io_uring ring and its completion thread; `file`, `read_dir` and this file are the API.
-//! Uses `blocking` (the pool) and `runtime::context`; nothing of net, process or signal.
+//! Uses `blocking` (the pool), `sync::oneshot` and the runtime's exception handler and `Handle`;
+//! nothing of net, process or signal.
 
 // `unsafe` only in uring.rs, which allow it and say why; `forbid` would reach them too.
 #![deny(unsafe_code)]

@@ -38,11 +38,12 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use io_uring::{IoUring, Probe, opcode, squeue, types};
 
 use super::error::with_path;
+use crate::sync::oneshot;
 
 /// Largest length of one read or write entry (the entry's length field is 32 bits).
 const MAX_OP: usize = 1 << 30;
@@ -159,14 +160,11 @@ impl Ring {
         make: impl FnOnce(&mut T) -> squeue::Entry,
     ) -> Op<T> {
         let entry = make(&mut data);
+        let (tx, rx) = oneshot::channel();
         let inner = Arc::new(Inner {
-            slot: Mutex::new(Slot {
-                res: None,
-                waker: None,
-                data: Some(data),
-            }),
+            pending: Mutex::new(Some((data, tx))),
         });
-        let token: Box<Arc<dyn Complete>> = Box::new(inner.clone());
+        let token: Box<Arc<dyn Complete>> = Box::new(inner);
         let entry = entry.user_data(Box::into_raw(token) as u64);
         let guard = self.sq.lock().unwrap_or_else(|e| e.into_inner());
         loop {
@@ -198,7 +196,7 @@ impl Ring {
         if let Err(e) = submitted {
             self.resubmit(e);
         }
-        Op { inner }
+        Op { rx }
     }
 
     /// After a failed enter the entry is still queued: retry, making room in the completion
@@ -405,47 +403,42 @@ trait Complete: Send + Sync {
     fn complete(&self, res: i32);
 }
 
+/// An operation's data (which the kernel reads or writes until the completion) and the channel
+/// its result goes back on: both stay here until the completion, also when the future was
+/// dropped, so the kernel never touches freed memory.
 struct Inner<T> {
-    slot: Mutex<Slot<T>>,
+    pending: Mutex<Option<Pending<T>>>,
 }
 
-struct Slot<T> {
-    res: Option<i32>,
-    waker: Option<Waker>,
-    data: Option<T>,
-}
+/// The data and where the completion goes, until it comes.
+type Pending<T> = (T, oneshot::Sender<(i32, T)>);
 
 impl<T: Send + 'static> Complete for Inner<T> {
     fn complete(&self, res: i32) {
-        let waker = {
-            let mut s = self.slot.lock().unwrap_or_else(|e| e.into_inner());
-            s.res = Some(res);
-            s.waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
+        let pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some((data, tx)) = pending {
+            // A future dropped meanwhile drops the data here, the kernel being done with it.
+            let _ = tx.send((res, data));
         }
     }
 }
 
 /// An operation in flight: resolves to the kernel's result and the data handed back.
 struct Op<T> {
-    inner: Arc<Inner<T>>,
+    rx: oneshot::Receiver<(i32, T)>,
 }
 
 impl<T: Send + 'static> Future for Op<T> {
     type Output = (i32, T);
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<(i32, T)> {
-        let mut s = self.inner.slot.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(res) = s.res {
-            let data = s.data.take().expect("an operation's future completes once");
-            return Poll::Ready((res, data));
-        }
-        match &s.waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => s.waker = Some(cx.waker().clone()),
-        }
-        Poll::Pending
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<(i32, T)> {
+        Pin::new(&mut self.rx).poll(cx).map(|r| {
+            // The sender goes only with `complete`, which every accepted submission reaches.
+            r.expect("io_uring completes every operation it accepted")
+        })
     }
 }

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use super::state::{FutureState, Outcome};
 use crate::cancel::{self, Awaited, Kind, ScopeHandle};
-use crate::runtime::budget;
+use crate::context;
 
 /// What an await of a finished state gives, before the caller maps it to its own error type.
 pub(crate) enum Waited<T, E> {
@@ -41,7 +41,7 @@ impl<T, E> StateWait<T, E> {
 
 impl<T: Clone + 'static, E: Clone + 'static> StateWait<T, E> {
     pub(crate) fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<Waited<T, E>> {
-        if self.raised || budget::poll_proceed(cx).is_pending() {
+        if self.raised || context::poll_budget(cx).is_pending() {
             return Poll::Pending;
         }
         if !self.state.is_done() {

@@ -20,7 +20,7 @@ use mio::event::Source;
 
 use super::driver::WaitKey;
 use super::{Direction, Registration};
-use crate::runtime::budget::poll_proceed;
+use crate::context::poll_budget as poll_proceed;
 
 pub(crate) struct Evented<S: Source> {
     source: S,

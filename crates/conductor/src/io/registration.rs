@@ -10,7 +10,7 @@ use mio::event::Source as MioSource;
 use super::driver::{
     ERROR, READ_CLOSED, READABLE, Source, WRITABLE, WRITE_CLOSED, WaitKey, Waiters, token,
 };
-use crate::runtime::context;
+use crate::context;
 
 /// Which way an IO object waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +51,7 @@ impl Registration {
     /// # Errors
     /// Outside a running loop, or when the OS refuses the registration.
     pub(crate) fn new(source: &mut impl MioSource, interest: Interest) -> io::Result<Registration> {
-        context::with_core(|core| {
+        context::with_drivers(|core| {
             let core = core.ok_or_else(not_in_loop)?;
             let (index, r#gen, shared) = core.io.add();
             if let Err(e) = core
@@ -113,7 +113,7 @@ impl Registration {
 
     /// Whether this loop runs here: only its selector reports this source's events.
     fn on_its_loop(&self) -> bool {
-        context::with_core(|c| c.is_some_and(|c| c.id == self.loop_id))
+        context::with_drivers(|c| c.is_some_and(|c| c.id == self.loop_id))
     }
 
     fn waiters(&self, dir: Direction) -> &Waiters {
@@ -150,7 +150,7 @@ impl Registration {
     /// When called under another loop than the one it was registered with, or when the OS
     /// refuses.
     pub(crate) fn deregister(&mut self, source: &mut impl MioSource) -> io::Result<()> {
-        context::with_core(|core| match core {
+        context::with_drivers(|core| match core {
             Some(c) if c.id == self.loop_id => {
                 let r = c.io.registry().deregister(source);
                 c.io.remove(self.index, self.r#gen);
@@ -174,7 +174,7 @@ impl Drop for Registration {
     fn drop(&mut self) {
         // The OS forgets a closed fd by itself; this frees our slot (when on our loop; under
         // another loop of this thread the slot stays until its own loop closes).
-        context::with_core(|core| {
+        context::with_drivers(|core| {
             if let Some(c) = core.filter(|c| c.id == self.loop_id) {
                 c.io.remove(self.index, self.r#gen);
             }

@@ -4,16 +4,13 @@
 
 use std::task::{Context, Poll};
 
-use super::context;
+use crate::context;
 
 /// Spends one unit of the running task's budget; `Pending` (after waking the task) when it is
 /// spent, which makes the task yield to the loop. Outside a loop it always proceeds.
 #[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    context::with_core(|core| match core {
-        Some(core) => core.poll_budget(cx),
-        None => Poll::Ready(()),
-    })
+    context::poll_budget(cx)
 }
 
 /// Spends one unit of budget, yielding to the loop when it is spent. Long loops of work that

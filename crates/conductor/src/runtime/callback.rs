@@ -4,10 +4,10 @@ use std::panic::Location;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use super::context;
+use super::core::with_core;
 use super::ready::{Callback, Runnable};
 use crate::time::clock::saturating_add;
-use crate::time::wheel::{Key, Payload};
+use crate::time::wheel::{Expiry, Key, Payload};
 
 /// Runs `f` on this thread's loop at its next iteration, after what is already queued
 /// (asyncio's `loop.call_soon`).
@@ -30,7 +30,7 @@ use crate::time::wheel::{Key, Payload};
 #[track_caller]
 pub fn call_soon(f: impl FnOnce() + 'static) -> CallbackHandle {
     let cb = Callback::new(Box::new(f));
-    context::with_core(|core| {
+    with_core(|core| {
         let core = core.expect("conductor::call_soon called outside a running conductor loop");
         core.push_ready(Runnable::callback(cb.clone()));
     });
@@ -40,11 +40,23 @@ pub fn call_soon(f: impl FnOnce() + 'static) -> CallbackHandle {
 /// Queues `f` if a loop runs here; drops it otherwise (a loop that is gone runs nothing). A
 /// panic in `f` is reported as a callback scheduled at `at`.
 pub(crate) fn call_soon_internal(f: Box<dyn FnOnce()>, at: &'static Location<'static>) {
-    context::with_core(|core| {
+    with_core(|core| {
         if let Some(core) = core {
             core.push_ready(Runnable::callback(Callback::scheduled_at(f, at)));
         }
     });
+}
+
+/// A `call_later` callback's timer came due: it joins the ready queue of the running loop (the
+/// one that fires its timers).
+impl Expiry for Callback {
+    fn expire(self: Rc<Self>) {
+        with_core(|core| {
+            if let Some(core) = core {
+                core.push_ready(Runnable::callback(self));
+            }
+        });
+    }
 }
 
 /// Runs `f` once `delay` has passed on the loop clock (asyncio's `loop.call_later`). Callbacks
@@ -55,7 +67,7 @@ pub(crate) fn call_soon_internal(f: Box<dyn FnOnce()>, at: &'static Location<'st
 /// Outside a running conductor loop.
 #[track_caller]
 pub fn call_later(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
-    call_at(saturating_add(crate::now(), delay), f)
+    call_at(saturating_add(crate::context::now(), delay), f)
 }
 
 /// Runs `f` at `when` on the loop clock (asyncio's `loop.call_at`). A time in the past means
@@ -66,13 +78,14 @@ pub fn call_later(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
 #[track_caller]
 pub fn call_at(when: Instant, f: impl FnOnce() + 'static) -> TimerHandle {
     let cb = Callback::new(Box::new(f));
-    let (loop_id, key) = context::with_core(|core| {
+    let (loop_id, key) = with_core(|core| {
         let core = core.expect("conductor::call_at called outside a running conductor loop");
-        let ns = core.clock.ns_of(when);
+        let ns = core.drivers.clock.ns_of(when);
         let key = core
+            .drivers
             .timers
             .borrow_mut()
-            .insert(ns, Payload::Callback(cb.clone()));
+            .insert(ns, Payload::Expiry(cb.clone()));
         (core.id, key)
     });
     TimerHandle {
@@ -118,9 +131,9 @@ impl TimerHandle {
     /// Prevents the callback from running, and removes its timer.
     pub fn cancel(&self) {
         self.cb.cancel();
-        context::with_core(|core| {
+        with_core(|core| {
             if let Some(core) = core.filter(|c| c.id == self.loop_id) {
-                let payload = core.timers.borrow_mut().cancel(self.key);
+                let payload = core.drivers.timers.borrow_mut().cancel(self.key);
                 drop(payload);
             }
         });

@@ -16,18 +16,18 @@ use std::collections::VecDeque;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::builder::Config;
 use super::exception::{self, ExceptionContext, Handler};
 use super::ready::{Entry, Runnable};
 use super::remote::{Remote, Unpark};
-use super::shared::Shared;
-use crate::blocking::Pool;
-use crate::cancel::Frame;
+use super::shared::{OnLoop, Shared};
+use crate::blocking::pool::Pool;
+use crate::context::{self, Drivers, Enter};
 use crate::io::driver::Driver;
 use crate::task::harness;
+use crate::task::header::flags::COMPLETE;
 use crate::task::raw::{free, merge_debt};
 use crate::task::{TaskPtr, schedule};
 use crate::time::clock::Clock;
@@ -35,8 +35,15 @@ use crate::time::wheel::{Fired, Payload, TICK_NS, Wheel, tick_start_ns};
 
 /// Task polls between two non-blocking looks at the selector while work is queued.
 const EVENT_INTERVAL: u32 = 61;
-/// Runtime operations a task may do in one poll before it must yield (tokio uses the same).
-pub(crate) const BUDGET: u32 = 128;
+
+/// The loop running on this thread, if any.
+#[inline]
+pub(crate) fn with_core<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
+    let core = context::running_loop().cast::<Core>();
+    // SAFETY: a non-null pointer was set by `Core::enter`, whose caller keeps the `Core` alive
+    // and in place (boxed) until the guard is dropped, which resets the pointer.
+    f(unsafe { core.as_ref() })
+}
 
 struct MioUnpark(mio::Waker);
 
@@ -44,6 +51,18 @@ impl Unpark for MioUnpark {
     fn unpark(&self) {
         // A failed eventfd write leaves the loop to its timeout; nothing better can be done.
         let _ = self.0.wake();
+    }
+}
+
+/// A loop entered on this thread (`Core::enter`): the context goes back to what it was when this
+/// drops, and the task system's per-thread buffers are released.
+pub(crate) struct Entered {
+    _enter: Enter,
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        crate::cancel::release_frames();
     }
 }
 
@@ -64,27 +83,15 @@ pub struct LoopStats {
     pub tasks: usize,
 }
 
-/// A task's per-poll state, set aside while another task is stepped inside its poll.
-pub(crate) struct SuspendedPoll {
-    frames: Vec<Frame>,
-    budget: u32,
-}
-
+/// The loop: its drivers (lent to the code it runs through `context`), its queues (in
+/// `shared`), and what only the loop itself reads.
 pub(crate) struct Core {
     pub(crate) id: u64,
     pub(crate) shared: Arc<Shared>,
-    pub(crate) clock: Clock,
-    pub(crate) timers: RefCell<Wheel>,
-    pub(crate) io: Driver,
-    pub(crate) blocking: Pool,
+    pub(crate) drivers: Drivers,
     pub(crate) config: Config,
     /// The exception handler; `None` means the default one.
     pub(crate) exception_handler: RefCell<Option<Handler>>,
-    current: Cell<Option<TaskPtr>>,
-    /// The cancellation scopes being polled in the running task, innermost last.
-    pub(crate) frames: RefCell<Vec<Frame>>,
-    budget: Cell<u32>,
-    scope_gen: Cell<u64>,
     polls_since_io: Cell<u32>,
     /// The ready queue is being run: user code may be running (asyncio's `loop.is_running()`
     /// as far as eager tasks are concerned).
@@ -100,7 +107,7 @@ pub(crate) struct Core {
 /// through the remote queue), so that a loop parked while the work was still counted re-checks
 /// whether it can jump to its next timer. Weak: the pool's threads must not keep the loop's
 /// state alive.
-fn pool_idle_wakes(shared: &Arc<Shared>) -> crate::blocking::OnIdle {
+fn pool_idle_wakes(shared: &Arc<Shared>) -> crate::blocking::pool::OnIdle {
     let shared = Arc::downgrade(shared);
     Box::new(move || {
         if let Some(shared) = shared.upgrade() {
@@ -117,22 +124,17 @@ impl Core {
         let (io, waker) = Driver::new()?;
         let shared = Arc::new(Shared::new(Box::new(MioUnpark(waker))));
         let clock = Clock::new(config.paused);
-        let timers = RefCell::new(Wheel::new(clock.now_ns() / TICK_NS));
+        let timers = Wheel::new(clock.now_ns() / TICK_NS);
+        let pool = Pool::new(
+            "conductor-blocking",
+            config.max_blocking_threads,
+            config.blocking_keep_alive,
+            config.paused.then(|| pool_idle_wakes(&shared)),
+            exception::report_pool_spawn_error,
+        );
         Ok(Core {
             id: shared.id,
-            clock,
-            timers,
-            io,
-            blocking: Pool::new(
-                "conductor-blocking",
-                config.max_blocking_threads,
-                config.blocking_keep_alive,
-                config.paused.then(|| pool_idle_wakes(&shared)),
-            ),
-            current: Cell::new(None),
-            frames: RefCell::new(Vec::new()),
-            budget: Cell::new(BUDGET),
-            scope_gen: Cell::new(shared.id << 40),
+            drivers: Drivers::new(shared.id, clock, timers, io, pool),
             polls_since_io: Cell::new(0),
             running_ready: Cell::new(false),
             iterations: Cell::new(0),
@@ -148,57 +150,21 @@ impl Core {
         })
     }
 
-    pub(crate) fn current_task(&self) -> Option<TaskPtr> {
-        self.current.get()
-    }
-
-    pub(crate) fn enter_task(&self, task: TaskPtr) -> Option<TaskPtr> {
-        self.current.replace(Some(task))
-    }
-
-    pub(crate) fn leave_task(&self, prev: Option<TaskPtr>) {
-        self.current.set(prev);
-    }
-
-    pub(crate) fn next_scope_gen(&self) -> u64 {
-        let g = self.scope_gen.get() + 1;
-        self.scope_gen.set(g);
-        g
-    }
-
-    pub(crate) fn reset_budget(&self) {
-        self.budget.set(BUDGET);
+    /// Makes this loop the one running on this thread until the guard drops.
+    ///
+    /// # Safety
+    /// `self` stays alive and in place until the guard is dropped, on this thread.
+    pub(crate) unsafe fn enter(&self) -> Entered {
+        let running = std::ptr::from_ref(self).cast::<()>();
+        let shared = Arc::as_ptr(&self.shared).cast::<()>();
+        // SAFETY: the drivers are a field of `self`, which the caller keeps alive and in place.
+        let enter = unsafe { Enter::new(&self.drivers, running, shared) };
+        Entered { _enter: enter }
     }
 
     /// Whether a spawn now may start its task eagerly: the loop is running its ready queue.
     pub(crate) fn may_start_eagerly(&self) -> bool {
         self.running_ready.get()
-    }
-
-    /// Sets aside the running task's per-poll state (scope frames, budget) so that another task
-    /// can be stepped inside its poll (an eager start); `resume_poll` puts it back.
-    pub(crate) fn suspend_poll(&self) -> SuspendedPoll {
-        SuspendedPoll {
-            frames: std::mem::take(&mut *self.frames.borrow_mut()),
-            budget: self.budget.get(),
-        }
-    }
-
-    pub(crate) fn resume_poll(&self, saved: SuspendedPoll) {
-        *self.frames.borrow_mut() = saved.frames;
-        self.budget.set(saved.budget);
-    }
-
-    /// Spends one unit of the running task's budget; when none is left, asks for a yield.
-    #[inline]
-    pub(crate) fn poll_budget(&self, cx: &mut Context<'_>) -> Poll<()> {
-        let b = self.budget.get();
-        if b == 0 {
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
-        self.budget.set(b - 1);
-        Poll::Ready(())
     }
 
     /// Hands `context` to this loop's exception handler (no borrow is held while it runs, so
@@ -232,29 +198,32 @@ impl Core {
         }
     }
 
+    /// The proof that this is the loop's thread: a `Core` is `!Sync`, so a `&Core` exists only
+    /// on the thread that owns it.
+    #[inline]
+    pub(crate) fn on_loop(&self) -> OnLoop {
+        // SAFETY: see above; `Runtime`, which holds the `Core`, is `!Send` too.
+        unsafe { OnLoop::new_unchecked() }
+    }
+
     fn ready_len(&self) -> usize {
-        // SAFETY: the loop's own thread.
-        unsafe { self.shared.with_local(|l| l.ready.len()) }
+        self.shared.ready_len(self.on_loop())
     }
 
     pub(crate) fn stats(&self) -> LoopStats {
-        // SAFETY: the loop's own thread.
-        let tasks = unsafe {
-            self.shared.with_local(|l| {
-                l.registry
-                    .tasks()
-                    .filter_map(|s| s.task)
-                    // SAFETY: registered tasks are alive.
-                    .filter(|t| !t.header_has_complete())
-                    .count()
-            })
-        };
+        let tasks = self
+            .shared
+            .registered(self.on_loop())
+            .into_iter()
+            // SAFETY: registered tasks are alive; the loop's own thread.
+            .filter(|t| !unsafe { t.header() }.has(COMPLETE))
+            .count();
         LoopStats {
             iterations: self.iterations.get(),
             polls: self.polls.get(),
             ready: self.ready_len(),
-            timers: self.timers.borrow().len(),
-            io_sources: self.io.len(),
+            timers: self.drivers.timers.borrow().len(),
+            io_sources: self.drivers.io.len(),
             tasks,
         }
     }
@@ -272,17 +241,19 @@ impl Core {
         let ready_empty = self.ready_len() == 0;
         let idle = ready_empty && !self.shared.remote.has_pending();
         if idle && may_block {
-            // SAFETY: the loop's own thread; trimming runs no user code.
-            unsafe { self.shared.with_local(|l| l.blocks.trim_idle()) };
+            self.shared.trim_blocks(self.on_loop());
             let timeout = self.park_timeout();
-            if self.clock.is_paused() && timeout.is_some() && self.blocking.in_flight() == 0 {
+            if self.drivers.clock.is_paused()
+                && timeout.is_some()
+                && self.drivers.pool.in_flight() == 0
+            {
                 // Nothing can happen before the next timer but IO: jump to the timer.
-                if let Some(tick) = self.timers.borrow().next_tick() {
-                    self.clock.advance_to(tick_start_ns(tick));
+                if let Some(tick) = self.drivers.timers.borrow().next_tick() {
+                    self.drivers.clock.advance_to(tick_start_ns(tick));
                 }
                 self.poll_io(Some(Duration::ZERO));
             } else if self.shared.remote.park() {
-                let timeout = if self.clock.is_paused() {
+                let timeout = if self.drivers.clock.is_paused() {
                     None
                 } else {
                     timeout
@@ -291,7 +262,8 @@ impl Core {
                 self.shared.remote.unparked();
             }
             self.polls_since_io.set(0);
-        } else if self.io.len() > 0 && (ready_empty || self.polls_since_io.get() >= EVENT_INTERVAL)
+        } else if self.drivers.io.len() > 0
+            && (ready_empty || self.polls_since_io.get() >= EVENT_INTERVAL)
         {
             self.poll_io(Some(Duration::ZERO));
             self.polls_since_io.set(0);
@@ -300,14 +272,14 @@ impl Core {
 
     /// How long the selector may block: until the next timer, or forever.
     fn park_timeout(&self) -> Option<Duration> {
-        let tick = self.timers.borrow().next_tick()?;
+        let tick = self.drivers.timers.borrow().next_tick()?;
         Some(Duration::from_nanos(
-            tick_start_ns(tick).saturating_sub(self.clock.now_ns()),
+            tick_start_ns(tick).saturating_sub(self.drivers.clock.now_ns()),
         ))
     }
 
     fn poll_io(&self, timeout: Option<Duration>) {
-        if let Err(e) = self.io.turn(timeout) {
+        if let Err(e) = self.drivers.io.turn(timeout) {
             // epoll_wait fails only on programming errors (EBADF, EINVAL); do not spin on it.
             self.call_exception_handler(
                 ExceptionContext::new("The selector's poll failed; retrying in 1 ms").with_error(e),
@@ -353,22 +325,24 @@ impl Core {
     }
 
     pub(crate) fn push_ready(&self, r: Runnable) {
-        // SAFETY: the loop's own thread; pushing runs no user code.
-        unsafe { self.shared.with_local(|l| l.ready.push(r)) };
+        self.shared.push_ready(self.on_loop(), r);
     }
 
     fn fire_timers(&self) {
-        if self.timers.borrow().is_empty() {
+        if self.drivers.timers.borrow().is_empty() {
             return;
         }
-        let now_tick = self.clock.now_ns() / TICK_NS;
+        let now_tick = self.drivers.clock.now_ns() / TICK_NS;
         let mut fired = self.fired_buf.take();
-        self.timers.borrow_mut().advance(now_tick, &mut fired);
+        self.drivers
+            .timers
+            .borrow_mut()
+            .advance(now_tick, &mut fired);
         for f in fired.drain(..) {
             match f.payload {
                 Payload::Waker(Some(w)) => w.wake(),
                 Payload::Waker(None) => {}
-                Payload::Callback(cb) => self.push_ready(Runnable::callback(cb)),
+                Payload::Expiry(e) => e.expire(),
             }
         }
         self.fired_buf.set(fired);
@@ -376,8 +350,7 @@ impl Core {
 
     fn run_ready(&self) {
         let mut batch = self.batch.take();
-        // SAFETY: the loop's own thread; swapping runs no user code.
-        unsafe { self.shared.with_local(|l| l.ready.swap(&mut batch)) };
+        self.shared.swap_ready(self.on_loop(), &mut batch);
         self.running_ready.set(true);
         let n = batch.len() as u32;
         self.polls.set(self.polls.get() + u64::from(n));
@@ -402,13 +375,5 @@ impl Core {
                     .with_panic(payload),
             );
         }
-    }
-}
-
-impl TaskPtr {
-    /// Whether the task is done (for counting; owner thread).
-    fn header_has_complete(self) -> bool {
-        // SAFETY: callers pass registered, hence live, tasks on the owner thread.
-        unsafe { self.header() }.has(crate::task::header::flags::COMPLETE)
     }
 }

@@ -18,7 +18,7 @@ use std::panic::{self, AssertUnwindSafe, Location};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::context;
+use super::core::with_core;
 use crate::task::TaskRef;
 use crate::task::error::panic_message;
 
@@ -294,7 +294,7 @@ pub fn default_exception_handler(context: &ExceptionContext) {
 /// # });
 /// ```
 pub fn set_exception_handler(handler: impl Fn(&ExceptionContext) + 'static) {
-    context::with_core(|core| {
+    with_core(|core| {
         let core = core.expect("set_exception_handler called outside a running conductor loop");
         *core.exception_handler.borrow_mut() = Some(Rc::new(handler));
     });
@@ -303,7 +303,7 @@ pub fn set_exception_handler(handler: impl Fn(&ExceptionContext) + 'static) {
 /// Puts the running loop back on the [`default_exception_handler`] (asyncio's
 /// `loop.set_exception_handler(None)`). No effect outside a loop.
 pub fn reset_exception_handler() {
-    context::with_core(|core| {
+    with_core(|core| {
         if let Some(core) = core {
             *core.exception_handler.borrow_mut() = None;
         }
@@ -338,7 +338,7 @@ pub fn reset_exception_handler() {
 /// # });
 /// ```
 pub fn call_exception_handler(context: ExceptionContext) {
-    context::with_core(|core| match core {
+    with_core(|core| match core {
         Some(core) => core.call_exception_handler(context),
         None => default_exception_handler(&context),
     });
@@ -347,10 +347,20 @@ pub fn call_exception_handler(context: ExceptionContext) {
 /// Reports to the handler of the loop `loop_id` if it runs on this thread, else to the default
 /// handler (a `Task` handle dropped after its loop went away).
 pub(crate) fn call_exception_handler_of(loop_id: u64, context: ExceptionContext) {
-    context::with_core(|core| match core.filter(|c| c.id == loop_id) {
+    with_core(|core| match core.filter(|c| c.id == loop_id) {
         Some(core) => core.call_exception_handler(context),
         None => default_exception_handler(&context),
     });
+}
+
+/// A pool thread could not be started (the job stays queued for the threads that exist).
+pub(crate) fn report_pool_spawn_error(e: std::io::Error) {
+    call_exception_handler(
+        ExceptionContext::new(
+            "Could not start a thread-pool thread; the job waits for a running one",
+        )
+        .with_error(e),
+    );
 }
 
 /// Runs `handler` on `context`; a panicking handler is reported by the default handler.

@@ -5,13 +5,14 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, Location};
 use std::pin::Pin;
-use std::sync::{Arc, Condvar, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
-use super::context;
+use super::core::with_core;
 use super::exception::{ExceptionContext, default_exception_handler};
 use super::remote::Remote;
 use super::shared::Shared;
+use crate::sync::oneshot;
 use crate::task::{Task, TaskError, TaskPtr};
 
 /// A loop's address, usable from any thread. Cheap to clone.
@@ -55,7 +56,7 @@ impl Handle {
 
     /// The handle of the loop running on this thread, if any.
     pub fn try_current() -> Option<Handle> {
-        context::with_core(|c| c.map(|c| Handle::new(c.shared.clone())))
+        with_core(|c| c.map(|c| Handle::new(c.shared.clone())))
     }
 
     /// Runs `f` on the loop's thread at its next iteration (asyncio's `call_soon_threadsafe`),
@@ -145,8 +146,9 @@ impl Handle {
         F: Future + 'static,
         F::Output: Send + 'static,
     {
-        let slot = Arc::new(Slot::default());
-        let finish = Finish(Some(slot.clone()));
+        let (tx, rx) = oneshot::channel();
+        let task = Arc::new(Mutex::new(None));
+        let finish = Finish(Some((tx, task.clone())));
         // A closure the loop refuses (it has shut down), or drops unrun when it closes, drops
         // `finish` with it: the remote task ends cancelled.
         let _refused = self.call_soon_threadsafe(move || {
@@ -166,36 +168,43 @@ impl Handle {
             task_ref.add_done_callback(move |_| drop(watch));
         });
         RemoteTask {
-            slot,
+            rx: Some(rx),
+            task,
             handle: self.clone(),
         }
     }
 }
 
-/// The loop side of a remote task's slot. It ends the task when it goes away: with the result
-/// given to [`finish`](Self::finish), or cancelled when it is dropped unused (the closure that
-/// holds it never ran because the loop closed, or the task was destroyed with its loop), so
-/// that every `RemoteTask` ends, whatever happens to its loop.
-struct Finish<T>(Option<Arc<Slot<T>>>);
+/// The running task of a remote task, for `RemoteTask::cancel`: set and cleared on the loop's
+/// thread, read there too (the `RemoteTask` side only hands it to the loop).
+type RunningTask = Arc<Mutex<Option<TaskPtr>>>;
+
+/// The loop side of a remote task's channel. It ends the task when it goes away: with the
+/// result given to [`finish`](Self::finish), or cancelled when it is dropped unused (the
+/// closure that holds it never ran because the loop closed, or the task was destroyed with its
+/// loop), so that every `RemoteTask` ends, whatever happens to its loop.
+struct Finish<T>(Option<(oneshot::Sender<Result<T, TaskError>>, RunningTask)>);
 
 impl<T> Finish<T> {
     fn finish(mut self, result: Result<T, TaskError>) {
-        if let Some(slot) = self.0.take() {
-            slot.finish(result);
+        if let Some((tx, task)) = self.0.take() {
+            *task.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            // A `RemoteTask` dropped meanwhile drops the result here.
+            let _ = tx.send(result);
         }
     }
 
-    fn set_task(&self, task: TaskPtr) {
-        if let Some(slot) = &self.0 {
-            slot.lock().task = Some(task);
+    fn set_task(&self, ptr: TaskPtr) {
+        if let Some((_, task)) = &self.0 {
+            *task.lock().unwrap_or_else(|e| e.into_inner()) = Some(ptr);
         }
     }
 }
 
 impl<T> Drop for Finish<T> {
     fn drop(&mut self) {
-        if let Some(slot) = self.0.take() {
-            slot.finish(Err(TaskError::cancelled(Some(
+        if self.0.is_some() {
+            Finish(self.0.take()).finish(Err(TaskError::cancelled(Some(
                 "the event loop has shut down".into(),
             ))));
         }
@@ -220,53 +229,6 @@ impl<T> Drop for DoneWatch<T> {
     }
 }
 
-struct SlotState<T> {
-    result: Option<Result<T, TaskError>>,
-    waker: Option<Waker>,
-    /// The task, while it runs; read only on the loop's thread.
-    task: Option<TaskPtr>,
-    done: bool,
-}
-
-struct Slot<T> {
-    state: Mutex<SlotState<T>>,
-    cond: Condvar,
-}
-
-impl<T> Default for Slot<T> {
-    fn default() -> Self {
-        Slot {
-            state: Mutex::new(SlotState {
-                result: None,
-                waker: None,
-                task: None,
-                done: false,
-            }),
-            cond: Condvar::new(),
-        }
-    }
-}
-
-impl<T> Slot<T> {
-    fn lock(&self) -> std::sync::MutexGuard<'_, SlotState<T>> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn finish(&self, result: Result<T, TaskError>) {
-        let waker = {
-            let mut s = self.lock();
-            s.result = Some(result);
-            s.done = true;
-            s.task = None;
-            s.waker.take()
-        };
-        self.cond.notify_all();
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-}
-
 /// A task sent to a loop through a [`Handle`]: a `Send` future of its result, awaitable from any
 /// loop, or waited for from plain threads with [`wait`](Self::wait) (asyncio's
 /// `concurrent.futures.Future` from `run_coroutine_threadsafe`).
@@ -276,7 +238,9 @@ impl<T> Slot<T> {
 /// [`spawn_with`](Handle::spawn_with) builder.
 #[must_use = "the remote task runs detached when this is dropped"]
 pub struct RemoteTask<T> {
-    slot: Arc<Slot<T>>,
+    /// `None` once the result was taken.
+    rx: Option<oneshot::Receiver<Result<T, TaskError>>>,
+    task: RunningTask,
     handle: Handle,
 }
 
@@ -284,13 +248,13 @@ impl<T: Send + 'static> RemoteTask<T> {
     /// Requests cancellation of the task on its loop. Returns false when it is already done
     /// (or its loop is gone).
     pub fn cancel(&self) -> bool {
-        if self.slot.lock().done {
+        if self.is_done() {
             return false;
         }
-        let slot = self.slot.clone();
+        let task = self.task.clone();
         self.handle
             .call_soon_threadsafe(move || {
-                let task = slot.lock().task;
+                let task = *task.lock().unwrap_or_else(|e| e.into_inner());
                 if let Some(t) = task {
                     // The task is alive: its done-callback, which clears `task`, has not run.
                     crate::cancel::cancel_task(t, None);
@@ -301,7 +265,7 @@ impl<T: Send + 'static> RemoteTask<T> {
 
     /// Whether the result is in.
     pub fn is_done(&self) -> bool {
-        self.slot.lock().done
+        self.rx.as_ref().is_none_or(oneshot::Receiver::is_complete)
     }
 
     /// asyncio's name for [`is_done`](Self::is_done).
@@ -311,39 +275,39 @@ impl<T: Send + 'static> RemoteTask<T> {
     }
 
     /// Blocks this thread until the result is in. Do not call it on the loop's own thread.
-    pub fn wait(self) -> Result<T, TaskError> {
-        let mut s = self.slot.lock();
-        while !s.done {
-            s = self.slot.cond.wait(s).unwrap_or_else(|e| e.into_inner());
-        }
-        s.result.take().unwrap_or(Err(TaskError::InvalidState(
-            crate::InvalidState::ResultTaken,
-        )))
+    pub fn wait(mut self) -> Result<T, TaskError> {
+        crate::sync::block_on(std::future::poll_fn(|cx| Pin::new(&mut self).poll(cx)))
     }
 }
 
 impl<T> Future for RemoteTask<T> {
     type Output = Result<T, TaskError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut s = self.slot.lock();
-        if s.done {
-            return Poll::Ready(s.result.take().unwrap_or(Err(TaskError::InvalidState(
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(rx) = self.rx.as_mut() else {
+            return Poll::Ready(Err(TaskError::InvalidState(
                 crate::InvalidState::ResultTaken,
-            ))));
-        }
-        match &s.waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => s.waker = Some(cx.waker().clone()),
-        }
-        Poll::Pending
+            )));
+        };
+        let out = std::task::ready!(Pin::new(rx).poll(cx));
+        self.rx = None;
+        // The sender always sends (`Finish`'s drop ends the task cancelled); a lost one is the
+        // same as a closed loop.
+        Poll::Ready(out.unwrap_or_else(|_| {
+            Err(TaskError::cancelled(Some(
+                "the event loop has shut down".into(),
+            )))
+        }))
     }
 }
 
 impl<T> fmt::Debug for RemoteTask<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RemoteTask")
-            .field("done", &self.slot.lock().done)
+            .field(
+                "done",
+                &self.rx.as_ref().is_none_or(oneshot::Receiver::is_complete),
+            )
             .finish()
     }
 }

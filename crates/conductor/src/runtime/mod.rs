@@ -4,27 +4,30 @@
 //! - `ready`: the ready queue of tasks and callbacks.
 //! - `remote`: the thread-safe queue through which other threads reach the loop.
 //! - `shared`: the part of a loop that tasks and other threads hold on to.
-//! - `context`: which loop runs on this thread, and which task it polls.
 //! - `budget`: the cooperative budget.
 //! - `callback`: `call_soon`, `call_later`, `call_at`.
 //! - `exception`: the exception handler, where every error nobody retrieved is reported.
 //! - `handle`: `Handle`, to reach a loop from other threads.
 //! - `per_core`: `LoopGroup`, one loop per thread for multi-core programs.
 //!
-//! The engine drives `task`, `time` and `io`; it knows nothing of sync, net, fs, process or
-//! signal, but for one call: `Runtime::run`, the runner, installs `signal::runner`'s Ctrl-C
-//! handling (as asyncio's `runners.py` installs its SIGINT handler).
+//! - `runner`: `run`'s Ctrl-C handling (asyncio's `Runner`), on the signal driver
+//!   (`signal::registry`).
+//!
+//! The loop (`core`, `ready`, `remote`, `shared`, `shutdown`) composes the drivers, which it
+//! lends to the code it runs through `crate::context`, and steps the tasks; it knows nothing of
+//! sync, net, fs or process. Of `signal` it uses only the driver, the process-wide handler
+//! registry, for the runner (as asyncio's `runners.py` installs its SIGINT handler).
 
 pub(crate) mod budget;
 mod builder;
 mod callback;
-pub(crate) mod context;
 pub(crate) mod core;
 pub(crate) mod exception;
 mod handle;
 mod per_core;
 pub(crate) mod ready;
 pub(crate) mod remote;
+mod runner;
 pub(crate) mod shared;
 mod shutdown;
 
@@ -47,11 +50,12 @@ pub use handle::{Handle, LoopClosed, RemoteTask};
 pub use per_core::LoopGroup;
 
 use self::core::Core;
+use self::core::Entered;
+use crate::context;
 use builder::Config;
-use context::Enter;
 
-use crate::signal::runner::CtrlC;
 use crate::task::{Task, TaskError, spawn_on};
+use runner::CtrlC;
 
 /// An event loop (asyncio's `EventLoop`) and the thread pool it sends blocking work to.
 ///
@@ -84,9 +88,9 @@ impl Runtime {
         })
     }
 
-    fn enter(&self) -> Enter {
+    fn enter(&self) -> Entered {
         // SAFETY: `core` is boxed and outlives the guard, which is dropped before `self` is.
-        unsafe { Enter::new(&self.core) }
+        unsafe { self.core.enter() }
     }
 
     fn assert_not_nested() {
@@ -126,7 +130,7 @@ impl Runtime {
     {
         Self::assert_not_nested();
         let _enter = self.enter();
-        let mut main = spawn_on(&self.core.shared, future, at);
+        let mut main = spawn_on(&self.core.shared, self.core.on_loop(), future, at);
         let mut cancelled = false;
         while !main.is_done() {
             if !cancelled && ctrl_c.is_some_and(CtrlC::interrupted) {
@@ -199,7 +203,12 @@ impl Runtime {
         F: Future + 'static,
         F::Output: 'static,
     {
-        spawn_on(&self.core.shared, future, Location::caller())
+        spawn_on(
+            &self.core.shared,
+            self.core.on_loop(),
+            future,
+            Location::caller(),
+        )
     }
 
     /// Runs one iteration of the loop without blocking: what is ready runs once, due timers
@@ -220,13 +229,14 @@ impl Runtime {
 
     /// The loop clock's current time.
     pub fn now(&self) -> Instant {
-        self.core.clock.now()
+        self.core.drivers.clock.now()
     }
 
     /// Moves a paused clock forward (no effect on a real clock); due timers fire at the next
     /// iteration.
     pub fn advance(&self, by: Duration) {
-        self.core.clock.advance_to(self.core.clock.after(by));
+        let clock = &self.core.drivers.clock;
+        clock.advance_to(clock.after(by));
     }
 
     /// Counters of the loop.

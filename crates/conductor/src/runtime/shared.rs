@@ -4,10 +4,16 @@
 //! Every task holds a strong count of its loop's `Shared`, so a foreign waker can always find the
 //! remote queue, even after the loop is dropped (the queue is then closed and refuses pushes).
 
+use std::alloc::Layout;
+use std::collections::VecDeque;
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::ready::ReadyQueue;
+use super::ready::{ReadyQueue, Runnable};
 use super::remote::{RemoteQueue, Unpark};
+use crate::task::TaskPtr;
 use crate::task::blocks::BlockCache;
 use crate::task::registry::Registry;
 
@@ -19,9 +25,31 @@ pub(crate) struct Shared {
     local: LocalCell<Local>,
 }
 
+/// Proof that this thread owns the loop whose `Shared` it is used with: zero-sized and `!Send`,
+/// so it never leaves the thread that made it. Made only where ownership is shown:
+/// [`Core::on_loop`](super::core::Core::on_loop) (a `Core` is `!Sync`: a `&Core` exists only on
+/// its thread, and entering the loop is done through it), [`Shared::on_loop_here`] (this loop
+/// is the one entered on this thread), and the task's `!Send` local handles
+/// (`task::LocalRef::on_loop`).
+#[derive(Clone, Copy)]
+pub(crate) struct OnLoop {
+    _not_send: PhantomData<*const ()>,
+}
+
+impl OnLoop {
+    /// # Safety
+    /// The caller runs on the thread that owns every loop it uses the token with.
+    #[inline]
+    pub(crate) unsafe fn new_unchecked() -> OnLoop {
+        OnLoop {
+            _not_send: PhantomData,
+        }
+    }
+}
+
 /// The owner-thread state's cell: a `RefCell` in debug builds, so that a re-entrant access
-/// panics in the tests; a plain `UnsafeCell` in release builds, where `with_local`'s contract
-/// (no re-entrance, checked by every debug run) makes the borrow flag redundant.
+/// panics in the tests; a plain `UnsafeCell` in release builds, where the borrow flag is redundant:
+/// `with_local` is private, and its callers below run no user code and never nest.
 #[cfg(debug_assertions)]
 struct LocalCell<T>(std::cell::RefCell<T>);
 
@@ -56,9 +84,8 @@ pub(crate) struct Local {
     pub(crate) blocks: BlockCache,
 }
 
-// SAFETY: `local` is accessed only through `with_local`, whose callers prove they run on the loop's
-// own thread (the loop is running there, or they hold a `!Send` handle created there). The other
-// fields are thread-safe.
+// SAFETY: `local` is accessed only through `with_local`, whose callers prove with an `OnLoop`
+// that they run on the loop's own thread. The other fields are thread-safe.
 unsafe impl Sync for Shared {}
 // SAFETY: as for `Sync`; `local` is dropped with the last `Arc<Shared>`, and by then it is empty
 // (the loop drains both queues on close), so nothing `!Send` is dropped on another thread.
@@ -79,15 +106,92 @@ impl Shared {
         }
     }
 
-    /// Runs `f` on the owner-thread state.
+    /// Runs `f` on the owner-thread state. Private: the operations below are the only
+    /// callers, none runs user code (what they hand out is dropped by the caller, outside) and
+    /// none nests, so this is the only live access.
+    #[inline]
+    fn with_local<R>(&self, _on: OnLoop, f: impl FnOnce(&mut Local) -> R) -> R {
+        // SAFETY: `_on` proves this is the owner thread, the only one that touches `local`, and
+        // the callers below never nest (debug builds turn a violation into a panic).
+        unsafe { self.local.with(f) }
+    }
+
+    /// Queues `r` on the ready queue.
+    #[inline]
+    pub(crate) fn push_ready(&self, on: OnLoop, r: Runnable) {
+        self.with_local(on, |l| l.ready.push(r));
+    }
+
+    pub(crate) fn ready_len(&self, on: OnLoop) -> usize {
+        self.with_local(on, |l| l.ready.len())
+    }
+
+    /// Exchanges the ready queue with `batch` (empty), for an iteration to run what was queued.
+    #[inline]
+    pub(crate) fn swap_ready(&self, on: OnLoop, batch: &mut VecDeque<Runnable>) {
+        self.with_local(on, |l| l.ready.swap(batch));
+    }
+
+    /// Empties the ready queue; the caller drops the entries (which may run user code).
+    pub(crate) fn take_ready(&self, on: OnLoop) -> VecDeque<Runnable> {
+        self.with_local(on, |l| l.ready.take_all())
+    }
+
+    /// Registers a task; returns its slot.
+    #[inline]
+    pub(crate) fn register(
+        &self,
+        on: OnLoop,
+        task: TaskPtr,
+        at: &'static Location<'static>,
+    ) -> u32 {
+        self.with_local(on, |l| l.registry.insert(task, at).0)
+    }
+
+    #[inline]
+    pub(crate) fn unregister(&self, on: OnLoop, slot: u32) {
+        self.with_local(on, |l| l.registry.remove(slot));
+    }
+
+    /// A registered task's id and where it was spawned.
+    pub(crate) fn registration(&self, on: OnLoop, slot: u32) -> (u64, &'static Location<'static>) {
+        self.with_local(on, |l| {
+            let s = l.registry.get(slot);
+            (s.id, s.spawned_at)
+        })
+    }
+
+    /// Every registered task.
+    pub(crate) fn registered(&self, on: OnLoop) -> Vec<TaskPtr> {
+        self.with_local(on, |l| l.registry.tasks().filter_map(|s| s.task).collect())
+    }
+
+    /// A block for a new task, from the cache.
+    #[inline]
+    pub(crate) fn alloc_block(&self, on: OnLoop, layout: Layout) -> NonNull<u8> {
+        self.with_local(on, |l| l.blocks.alloc(layout))
+    }
+
+    /// Gives a finished task's block back to the cache.
     ///
     /// # Safety
-    /// The caller runs on the thread that owns this loop, and `f` neither runs user code nor
-    /// reaches `with_local` again (debug builds turn a violation into a panic).
+    /// `block` was allocated with `layout` and nothing uses it any more.
     #[inline]
-    pub(crate) unsafe fn with_local<R>(&self, f: impl FnOnce(&mut Local) -> R) -> R {
-        // SAFETY: the owner thread is the only one that touches `local`, and the caller rules
-        // out re-entrance, so this is the only live access.
-        unsafe { self.local.with(f) }
+    pub(crate) unsafe fn free_block(&self, on: OnLoop, block: NonNull<u8>, layout: Layout) {
+        // SAFETY: the caller's contract.
+        self.with_local(on, |l| unsafe { l.blocks.free(block, layout) });
+    }
+
+    /// Frees the blocks the cache kept beyond what an idle loop needs.
+    pub(crate) fn trim_blocks(&self, on: OnLoop) {
+        self.with_local(on, |l| l.blocks.trim_idle());
+    }
+
+    /// A proof of ownership when this loop is the one entered on this thread.
+    #[inline]
+    pub(crate) fn on_loop_here(&self) -> Option<OnLoop> {
+        crate::context::is_running_loop(std::ptr::from_ref(self).cast())
+            // SAFETY: the loop runs on this thread, so this thread owns it.
+            .then(|| unsafe { OnLoop::new_unchecked() })
     }
 }

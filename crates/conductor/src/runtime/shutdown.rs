@@ -20,10 +20,10 @@ pub(crate) fn cancel_all(core: &Core) {
     // Makes sure the loop wakes up by the deadline even if every task waits on IO.
     let _alarm = deadline.map(|d| {
         let at = saturating_add(
-            core.clock.now(),
+            core.drivers.clock.now(),
             d.saturating_duration_since(Instant::now()),
         );
-        crate::call_at(at, || {})
+        super::call_at(at, || {})
     });
     loop {
         let pending = crate::all_tasks();
@@ -43,11 +43,7 @@ pub(crate) fn cancel_all(core: &Core) {
 }
 
 fn registered(core: &Core) -> Vec<TaskPtr> {
-    // SAFETY: the loop's own thread.
-    unsafe {
-        core.shared
-            .with_local(|l| l.registry.tasks().filter_map(|s| s.task).collect())
-    }
+    core.shared.registered(core.on_loop())
 }
 
 /// Drops what the loop still owns (as asyncio's `loop.close()`, pending tasks are destroyed
@@ -55,8 +51,7 @@ fn registered(core: &Core) -> Vec<TaskPtr> {
 /// references to the atomic count.
 pub(crate) fn close(core: &Core) {
     loop {
-        // SAFETY: the loop's own thread.
-        drop(unsafe { core.shared.with_local(|l| l.ready.take_all()) });
+        drop(core.shared.take_ready(core.on_loop()));
         let pending: Vec<TaskPtr> = registered(core)
             .into_iter()
             // SAFETY: registered tasks are alive.
@@ -76,16 +71,16 @@ pub(crate) fn close(core: &Core) {
     }
     // The pool refuses new work, but what must not be lost (a dropped `File`'s last write,
     // queued by the futures just dropped) runs to its end first.
-    core.blocking.shutdown();
+    core.drivers.pool.shutdown();
     let deadline = core
         .config
         .shutdown_timeout
         .map(|d| saturating_add(Instant::now(), d));
-    core.blocking.wait_mandatory(deadline);
-    let now_tick = core.clock.now_ns() / crate::time::wheel::TICK_NS;
-    let timers = std::mem::replace(&mut *core.timers.borrow_mut(), Wheel::new(now_tick));
+    core.drivers.pool.wait_mandatory(deadline);
+    let now_tick = core.drivers.clock.now_ns() / crate::time::wheel::TICK_NS;
+    let timers = std::mem::replace(&mut *core.drivers.timers.borrow_mut(), Wheel::new(now_tick));
     drop(timers);
-    core.io.clear_wakers();
+    core.drivers.io.clear_wakers();
     for item in core.shared.remote.close() {
         match item {
             Remote::Task(t) => core.remote_task(t),
@@ -94,8 +89,7 @@ pub(crate) fn close(core: &Core) {
             Remote::Report(context) => core.call_exception_handler(*context),
         }
     }
-    // SAFETY: the loop's own thread.
-    drop(unsafe { core.shared.with_local(|l| l.ready.take_all()) });
+    drop(core.shared.take_ready(core.on_loop()));
     for t in registered(core) {
         // SAFETY: registered, hence alive; owner thread.
         let h = unsafe { t.header() };
@@ -105,11 +99,9 @@ pub(crate) fn close(core: &Core) {
         h.pin_loop();
         if h.state.orphan(local) {
             let slot = h.slot.get();
-            // SAFETY: owner thread; then `orphan` said nobody references the task.
-            unsafe {
-                core.shared.with_local(|l| l.registry.remove(slot));
-                free(t);
-            }
+            core.shared.unregister(core.on_loop(), slot);
+            // SAFETY: owner thread; `orphan` said nobody references the task.
+            unsafe { free(t) };
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Unix signals on the loop (asyncio's `loop.add_signal_handler`): [`ctrl_c`], a stream of any
-//! signal ([`signal`]), and graceful shutdown on SIGINT/SIGTERM ([`graceful_shutdown`]); and
-//! `run`'s Ctrl-C handling (`runner`, asyncio's `Runner`).
+//! signal ([`signal`]), and graceful shutdown on SIGINT/SIGTERM ([`graceful_shutdown`]).
+//! `run`'s Ctrl-C handling (asyncio's `Runner`) lives with the loop (`runtime/runner.rs`), on
+//! this module's driver, `registry`.
 //!
 //! A signal's process-wide handler is installed at its first listener and stays (through
 //! `signal-hook-registry`, which chains to handlers other libraries install). While no listener
@@ -22,7 +23,6 @@
 #![deny(unsafe_code)]
 
 pub(crate) mod registry;
-pub(crate) mod runner;
 mod shutdown;
 
 use std::fmt;

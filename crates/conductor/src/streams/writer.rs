@@ -449,7 +449,7 @@ impl<W: AsyncWrite + Unpin> State<W> {
 
 /// Starts the background sender on the running loop; false outside one.
 fn start_background<W: AsyncWrite + Unpin + 'static>(state: &Rc<RefCell<State<W>>>) -> bool {
-    if !crate::runtime::context::in_loop() {
+    if !crate::context::in_loop() {
         return false;
     }
     let state = state.clone();

@@ -235,7 +235,7 @@ impl<T: Clone> Receiver<T> {
 
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         if self.slot.is_none() {
-            ready!(crate::runtime::budget::poll_proceed(cx));
+            ready!(crate::context::poll_budget(cx));
         }
         let mut inner = lock(&self.shared.inner);
         if let Some(key) = self.slot.take() {

@@ -185,7 +185,7 @@ impl Future for EventWait<'_> {
         let event = this.event;
         match this.slot {
             None => {
-                ready!(crate::runtime::budget::poll_proceed(cx));
+                ready!(crate::context::poll_budget(cx));
                 if event.is_set() {
                     return Poll::Ready(());
                 }

@@ -97,6 +97,31 @@ macro_rules! const_fn {
 }
 use const_fn;
 
+/// Drives `future` to its end on this (pool or plain) thread, parking between polls. For
+/// futures that complete by themselves, from other threads: a pool job's result, an io_uring
+/// completion.
+#[cfg(not(all(test, loom)))]
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::park();
+    }
+}
+
 /// `block_on` for the loom models: parks the loom thread until its waker unparks it, so that a
 /// lost wake-up shows up as a deadlock of the model.
 #[cfg(all(test, loom))]
@@ -126,4 +151,4 @@ mod loom_block_on {
     }
 }
 #[cfg(all(test, loom))]
-use loom_block_on::block_on;
+pub(crate) use loom_block_on::block_on;

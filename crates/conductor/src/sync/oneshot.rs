@@ -314,6 +314,14 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// Whether the sender has sent or gone (the value, if any, is waiting), without taking
+    /// anything; false once the value was received.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.inner
+            .as_ref()
+            .is_some_and(|i| i.state.load(Acquire) & COMPLETE != 0)
+    }
+
     /// Whether this receiver closed before a value (or the sender's drop) arrived: then it
     /// never reads the value cell.
     fn closed_first(&self) -> bool {
@@ -373,7 +381,7 @@ impl<T> Receiver<T> {
             true
         };
         // Completing without waiting: spend the budget (a loop over ready receivers yields).
-        ready!(crate::runtime::budget::poll_proceed(cx));
+        ready!(crate::context::poll_budget(cx));
         let value = if complete {
             // SAFETY: we are the receiver, did not close first, and saw `COMPLETE` through an
             // acquire load or RMW.

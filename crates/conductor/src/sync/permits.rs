@@ -184,7 +184,7 @@ impl Permits {
         match *waiting {
             None => {
                 // An acquire that always succeeds at once must still let other tasks run.
-                ready!(crate::runtime::budget::poll_proceed(cx));
+                ready!(crate::context::poll_budget(cx));
                 if self.try_acquire(need) {
                     return Poll::Ready(());
                 }

@@ -372,7 +372,7 @@ impl<T> Receiver<T> {
 
     fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RecvError>> {
         if self.slot.is_none() {
-            ready!(crate::runtime::budget::poll_proceed(cx));
+            ready!(crate::context::poll_budget(cx));
         }
         let mut w = lock(&self.shared.waiters);
         if let Some(key) = self.slot.take() {

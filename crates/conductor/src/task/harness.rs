@@ -24,8 +24,7 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
         return;
     }
     h.set(RUNNING);
-    let prev = core.enter_task(task);
-    core.reset_budget();
+    let prev = core.drivers.start_step(task.erase());
     // SAFETY: `entry` holds a reference for the whole poll.
     let waker = unsafe { waker::borrowed(task) };
     let mut cx = Context::from_waker(&waker);
@@ -35,8 +34,8 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
     if let Some(started) = started {
         core.report_slow_poll(task, started.elapsed());
     }
-    core.leave_task(prev);
-    debug_assert!(core.frames.borrow().is_empty(), "unbalanced scope frames");
+    core.drivers.end_step(prev);
+    debug_assert!(cancel::frames_balanced(), "unbalanced scope frames");
     h.clear(RUNNING);
     if done {
         if h.has(MUST_CANCEL) && h.has(HAS_OUTPUT) {
@@ -61,19 +60,21 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
 /// eager start): the spawner's scope frames and budget are set aside meanwhile (`step` itself
 /// saves and restores the current task). `entry` is the reference the ready queue would hold.
 pub(crate) fn step_eagerly(entry: LocalRef, core: &Core) {
-    let saved = core.suspend_poll();
+    let frames = cancel::take_frames();
+    let budget = core.drivers.budget();
     step(entry, core);
-    core.resume_poll(saved);
+    cancel::restore_frames(frames);
+    core.drivers.set_budget(budget);
 }
 
 /// Drops the future at its suspension point: the task ends cancelled.
 pub(crate) fn cancel_now(task: TaskPtr, core: &Core) {
     // SAFETY: the caller holds a reference; owner thread.
     let h = unsafe { task.header() };
-    let prev = core.enter_task(task);
+    let prev = core.drivers.start_step(task.erase());
     // SAFETY: owner thread; the future is live and is dropped once (COMPLETE is set next).
     let panicked = unsafe { (h.vtable.drop_future)(task) };
-    core.leave_task(prev);
+    core.drivers.end_step(prev);
     match panicked {
         Some(payload) => {
             h.set(PANICKED);

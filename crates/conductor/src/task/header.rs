@@ -1,4 +1,4 @@
-//! The task header: the first 64 bytes of every task allocation.
+//! The task header: the first 56 bytes of every task allocation (a unit test pins the size).
 //!
 //! Only `state` is touched by threads other than the owner (see `state`). Every other field is
 //! owner-only: it is read and written on the thread that runs the task's loop, which is what makes
@@ -75,7 +75,7 @@ pub(crate) type DoneCallback = (
     Box<dyn FnOnce(super::TaskRef)>,
 );
 
-/// Rarely needed per-task data, allocated on first use so that the header stays at 64 bytes.
+/// Rarely needed per-task data, allocated on first use so that the header stays at 56 bytes.
 #[derive(Default)]
 pub(crate) struct Extra {
     pub(crate) name: RefCell<Option<Cow<'static, str>>>,
@@ -127,6 +127,16 @@ unsafe impl Sync for TaskPtr {}
 impl TaskPtr {
     pub(crate) fn from_header(h: NonNull<Header>) -> Self {
         TaskPtr(h)
+    }
+
+    /// The pointer as `context` keeps the running task (it knows no task type).
+    pub(crate) fn erase(self) -> NonNull<()> {
+        self.0.cast()
+    }
+
+    /// Undoes [`erase`](Self::erase).
+    pub(crate) fn unerase(p: NonNull<()>) -> Self {
+        TaskPtr(p.cast())
     }
 
     pub(crate) fn as_ptr(self) -> *const Header {

@@ -12,7 +12,7 @@ use super::TaskRef;
 use super::error::{InvalidState, TaskError};
 use super::header::flags::*;
 use crate::cancel;
-use crate::runtime::budget;
+use crate::context;
 
 /// A task spawned on this thread's loop: asyncio's `Task`, typed by its output.
 ///
@@ -132,7 +132,7 @@ impl<T> Future for Task<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let flags = this.inner.local().header().flags.get();
-        if flags & JOIN_RERAISED != 0 || budget::poll_proceed(cx).is_pending() {
+        if flags & JOIN_RERAISED != 0 || context::poll_budget(cx).is_pending() {
             return Poll::Pending;
         }
         if flags & COMPLETE != 0 {

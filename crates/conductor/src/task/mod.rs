@@ -1,6 +1,6 @@
 //! Tasks: asyncio's `create_task`, `Task`, `current_task` and `all_tasks`.
 //!
-//! A task is one heap allocation (`raw`): a 64-byte header (`header`), then the future, whose
+//! A task is one heap allocation (`raw`): a 56-byte header (`header`), then the future, whose
 //! storage later holds the output. The loop's ready queue and wakers carry bare task pointers.
 //!
 //! Who may touch what:
@@ -9,7 +9,7 @@
 //!   `state.rs`.
 //! - Every other header field belongs to the loop's thread. The handles that reach them
 //!   (`Task<T>`, `TaskRef`, `LocalRef`) are `!Send`; wakers use them only after checking that they
-//!   run on the task's loop (`runtime::context`).
+//!   run on the task's loop (`context`).
 //! - The future is polled and dropped only by the loop (`harness`): at completion, at a
 //!   cancellation, or when the loop shuts down. The output is dropped by the `Task<T>` handle, or
 //!   at completion when there is none. So nothing `!Send` is ever dropped on another thread, and
@@ -45,10 +45,9 @@ pub(crate) use raw::LocalRef;
 pub use task_ref::{CallbackId, TaskRef, TaskState};
 pub(crate) use waker::schedule;
 
-use crate::runtime::context;
-use crate::runtime::core::Core;
+use crate::runtime::core::{Core, with_core};
 use crate::runtime::ready::Runnable;
-use crate::runtime::shared::Shared;
+use crate::runtime::shared::{OnLoop, Shared};
 use std::sync::Arc;
 
 /// Spawns `future` as a task on this thread's loop (asyncio's `create_task`). It starts at the
@@ -77,7 +76,7 @@ where
     F::Output: 'static,
 {
     let at = Location::caller();
-    context::with_core(|core| match core {
+    with_core(|core| match core {
         Some(core) => start(core, future, at, None, core.config.eager_tasks),
         None => outside_a_loop(),
     })
@@ -105,7 +104,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let (task, entry) = register(&core.shared, future, at);
+    let (task, entry) = register(&core.shared, core.on_loop(), future, at);
     if let Some(name) = name {
         task.set_name(name);
     }
@@ -113,11 +112,8 @@ where
         harness::step_eagerly(entry, core);
     } else {
         entry.header().set(header::flags::QUEUED);
-        // SAFETY: the loop's own thread (a core is running here); no user code runs inside.
-        unsafe {
-            core.shared
-                .with_local(|l| l.ready.push(Runnable::task(entry)))
-        };
+        core.shared
+            .push_ready(core.on_loop(), Runnable::task(entry));
     }
     task
 }
@@ -202,7 +198,7 @@ impl Builder {
         F::Output: 'static,
     {
         let at = Location::caller();
-        context::with_core(|core| match core {
+        with_core(|core| match core {
             Some(core) => {
                 let eager = self.eager.unwrap_or(core.config.eager_tasks);
                 start(core, future, at, self.name, eager)
@@ -212,10 +208,10 @@ impl Builder {
     }
 }
 
-/// Spawns on the loop `shared`, from its own thread (the caller guarantees it), to start at the
-/// next iteration.
+/// Spawns on the loop `shared`, from its own thread (`on`), to start at the next iteration.
 pub(crate) fn spawn_on<F>(
     shared: &Arc<Shared>,
+    on: OnLoop,
     future: F,
     at: &'static Location<'static>,
 ) -> Task<F::Output>
@@ -223,10 +219,9 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let (task, entry) = register(shared, future, at);
+    let (task, entry) = register(shared, on, future, at);
     entry.header().set(header::flags::QUEUED);
-    // SAFETY: the caller runs on the loop's thread; no user code runs inside.
-    unsafe { shared.with_local(|l| l.ready.push(Runnable::task(entry))) };
+    shared.push_ready(on, Runnable::task(entry));
     task
 }
 
@@ -234,6 +229,7 @@ where
 /// (the ready queue's entry, or the eager step's).
 fn register<F>(
     shared: &Arc<Shared>,
+    on: OnLoop,
     future: F,
     at: &'static Location<'static>,
 ) -> (Task<F::Output>, LocalRef)
@@ -241,19 +237,13 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let task = raw::allocate(future, shared);
+    let task = raw::allocate(future, shared, on);
     // SAFETY: we just allocated it and nobody else knows of it.
     let h = unsafe { task.header() };
     // The registry's hold, the first step's reference, and the `Task` handle.
     h.local.set(3);
     h.flags.set(header::flags::JOIN);
-    // SAFETY: the caller runs on the loop's thread; no user code runs inside.
-    unsafe {
-        shared.with_local(|l| {
-            let (slot, _id) = l.registry.insert(task, at);
-            h.slot.set(slot);
-        });
-    }
+    h.slot.set(shared.register(on, task, at));
     // SAFETY: both references were counted above.
     unsafe {
         (
@@ -292,13 +282,9 @@ pub fn current_task() -> Option<TaskRef> {
 
 /// Every task of this thread's loop that is not done yet (asyncio's `all_tasks()`).
 pub fn all_tasks() -> Vec<TaskRef> {
-    context::with_core(|core| {
+    with_core(|core| {
         let Some(core) = core else { return Vec::new() };
-        // SAFETY: the running loop's own thread.
-        let tasks: Vec<TaskPtr> = unsafe {
-            core.shared
-                .with_local(|l| l.registry.tasks().filter_map(|s| s.task).collect())
-        };
+        let tasks: Vec<TaskPtr> = core.shared.registered(core.on_loop());
         tasks
             .into_iter()
             // SAFETY: registered tasks are alive (the registry entry goes with the last

@@ -19,8 +19,7 @@ use super::blocks;
 use super::header::{Header, TaskPtr, Vtable, flags::*};
 use super::join_waker::JoinWaker;
 use super::state::{DropOutcome, RemoteState};
-use crate::runtime::context;
-use crate::runtime::shared::Shared;
+use crate::runtime::shared::{OnLoop, Shared};
 use std::sync::Arc;
 
 #[repr(C)]
@@ -53,7 +52,8 @@ impl<F: Future> VtableFor<F> {
 
 /// Allocates a task for `future` on the loop `shared`. The new task has no references yet
 /// (`local == 0`); the spawner adds the ones it hands out before anything can observe it.
-pub(crate) fn allocate<F: Future>(future: F, shared: &Arc<Shared>) -> TaskPtr {
+/// Allocates a task on the loop `shared`, from its thread (`on`).
+pub(crate) fn allocate<F: Future>(future: F, shared: &Arc<Shared>, on: OnLoop) -> TaskPtr {
     // A pointer with the provenance of the whole `Arc` allocation (see `Header::pin_loop`).
     let shared = NonNull::new(Arc::as_ptr(shared).cast_mut()).expect("Arc::as_ptr is never null");
     let cell = TaskCell {
@@ -72,8 +72,7 @@ pub(crate) fn allocate<F: Future>(future: F, shared: &Arc<Shared>) -> TaskPtr {
         }),
     };
     let layout = VtableFor::<F>::BLOCK;
-    // SAFETY: `allocate` runs on the loop's thread (spawns happen there); nothing else runs.
-    let block = unsafe { cell.header.shared().with_local(|l| l.blocks.alloc(layout)) };
+    let block = cell.header.shared().alloc_block(on, layout);
     let ptr = block.cast::<TaskCell<F>>();
     // SAFETY: the block is fresh, at least as large as `TaskCell<F>` and aligned for it
     // (`block_layout` only rounds the size up and the alignment to 16).
@@ -193,10 +192,11 @@ unsafe fn dealloc<F: Future>(task: TaskPtr) {
     // The stage holds nothing (the payload is gone) and the header's other fields need no drop.
     let layout = VtableFor::<F>::BLOCK;
     let block = cell.cast::<u8>();
-    if context::is_running_loop(shared) {
-        // SAFETY: the loop runs on this thread, so it is alive and its owner-only state is ours;
-        // `free` runs no user code. The block came from `allocate` with `layout`.
-        unsafe { shared.as_ref().with_local(|l| l.blocks.free(block, layout)) };
+    // SAFETY: the task pins its loop's `Shared` until below.
+    let shared_ref = unsafe { shared.as_ref() };
+    if let Some(on) = shared_ref.on_loop_here() {
+        // SAFETY: the block came from `allocate` with `layout`, and nothing uses it any more.
+        unsafe { shared_ref.free_block(on, block, layout) };
     } else {
         // SAFETY: the block came from the global allocator with `layout`; it is unused.
         unsafe { blocks::free_elsewhere(block, layout) };
@@ -277,8 +277,9 @@ unsafe fn local_released(task: TaskPtr) {
         "released a task with a live payload"
     );
     let slot = h.slot.get();
-    // SAFETY: owner thread (the caller's contract); no user code runs inside.
-    unsafe { h.shared().with_local(|l| l.registry.remove(slot)) };
+    // SAFETY: owner thread (the caller's contract).
+    let on = unsafe { OnLoop::new_unchecked() };
+    h.shared().unregister(on, slot);
     // A task nobody else ever referenced needs no atomic update. Otherwise other threads may
     // still reach it: it pins its loop first, so that their wakes and drops find the loop's
     // `Shared` alive even after the runtime is dropped.
@@ -299,6 +300,14 @@ pub(crate) struct LocalRef {
 }
 
 impl LocalRef {
+    /// The proof that this is the task's loop's thread: a `LocalRef` is made only there (its
+    /// constructors' contract) and is `!Send`.
+    #[inline]
+    pub(crate) fn on_loop(&self) -> OnLoop {
+        // SAFETY: see above.
+        unsafe { OnLoop::new_unchecked() }
+    }
+
     /// Adopts a reference the caller already counted.
     ///
     /// # Safety

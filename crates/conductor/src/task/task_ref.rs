@@ -74,16 +74,16 @@ impl TaskRef {
         self.task.header()
     }
 
-    fn slot<R>(&self, f: impl FnOnce(&super::registry::Slot) -> R) -> R {
+    /// The task's id and where it was spawned (the registry keeps its slot while any
+    /// owner-side reference, ours, exists).
+    fn registration(&self) -> (u64, &'static Location<'static>) {
         let h = self.header();
-        // SAFETY: `TaskRef` is `!Send`, so we are on the loop's thread; the registry keeps the
-        // slot while any owner-side reference (ours) exists.
-        unsafe { h.shared().with_local(|l| f(l.registry.get(h.slot.get()))) }
+        h.shared().registration(self.task.on_loop(), h.slot.get())
     }
 
     /// A number unique among this loop's tasks; `Task-<id>` is the default name.
     pub fn id(&self) -> u64 {
-        self.slot(|s| s.id)
+        self.registration().0
     }
 
     /// The task's name: the one given by [`set_name`](Self::set_name), or `Task-<id>`.
@@ -103,7 +103,7 @@ impl TaskRef {
 
     /// Where the task was spawned.
     pub fn spawned_at(&self) -> &'static Location<'static> {
-        self.slot(|s| s.spawned_at)
+        self.registration().1
     }
 
     /// The task's current state.

@@ -13,7 +13,7 @@ use std::task::{RawWaker, RawWakerVTable, Waker};
 use super::header::{TaskPtr, flags::*};
 use super::raw::{LocalRef, dec_local, free, inc_local};
 use super::state::{DropOutcome, WakeOutcome};
-use crate::runtime::context;
+use crate::context;
 use crate::runtime::ready::Runnable;
 use crate::runtime::remote::Remote;
 
@@ -28,7 +28,7 @@ fn task(data: *const ()) -> TaskPtr {
 /// Whether this thread is running the task's loop right now, so owner-side state may be used.
 pub(crate) fn on_loop(t: TaskPtr) -> bool {
     // SAFETY: the caller holds a reference (every waker does).
-    context::is_running_loop(unsafe { t.header() }.shared)
+    context::is_running_loop(unsafe { t.header() }.shared.as_ptr().cast())
 }
 
 /// The task behind `waker`, when it is one of ours and its loop runs on this thread.
@@ -52,6 +52,7 @@ pub(crate) unsafe fn borrowed(t: TaskPtr) -> ManuallyDrop<Waker> {
 }
 
 /// Puts a task on its loop's ready queue (owner thread, loop running). Returns whether it queued.
+#[inline]
 pub(crate) fn schedule(t: TaskPtr) -> bool {
     // SAFETY: the caller holds a reference and runs on the owner thread.
     let h = unsafe { t.header() };
@@ -61,11 +62,8 @@ pub(crate) fn schedule(t: TaskPtr) -> bool {
     h.set(QUEUED);
     // SAFETY: owner thread; the task is alive.
     let entry = unsafe { LocalRef::new(t) };
-    // SAFETY: owner thread; pushing runs no user code.
-    unsafe {
-        h.shared()
-            .with_local(|l| l.ready.push(Runnable::task(entry)))
-    };
+    let on = entry.on_loop();
+    h.shared().push_ready(on, Runnable::task(entry));
     true
 }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::clock::saturating_add;
 use super::sleep::{Sleep, sleep_until};
-use crate::runtime::context;
+use crate::context;
 
 /// What an [`Interval`] does when ticks were missed (the loop was busy past one or more).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -78,7 +78,7 @@ impl Interval {
         let due = *self.next.get_or_insert(now);
         if due > now {
             let timer = self.timer.get_or_insert_with(|| sleep_until(due));
-            let ready = context::with_core(|c| {
+            let ready = context::with_drivers(|c| {
                 let core = c.expect("Interval polled outside a running conductor loop");
                 timer.poll_at(core, cx).is_ready()
             });

@@ -5,9 +5,10 @@
 //! - `sleep`, `timeout`, `interval`: the futures users await; `scope`: the timeout scopes with
 //!   a handle (asyncio's `async with timeout(d) as cm`).
 //!
-//! Timers are owned by the loop's `Core` and touched only on its thread. This module uses the
-//! runtime context to find the running loop and the cancellation scopes (for `timeout`); it knows
-//! nothing of sync, net, fs or process.
+//! `clock` and `wheel` are drivers: they import nothing above them (the wheel keeps a waker or
+//! an opaque `Expiry`). The loop owns them (`context::Drivers`) and touches them only on its
+//! thread; `sleep`, `timeout` and `interval` reach them through `context`, and `timeout` uses the
+//! cancellation scopes; nothing of sync, net, fs or process.
 
 // Nothing here needs `unsafe` (ARCHITECTURE.md, "Unsafe").
 #![forbid(unsafe_code)]
@@ -27,10 +28,10 @@ pub use timeout::{TimedOut, Timeout, timeout, timeout_at, wait_for};
 
 use std::time::Instant;
 
-use crate::runtime::context;
+use crate::context;
 
 /// The loop clock's current time (asyncio's `loop.time()`), as an `Instant`. Under a paused clock
 /// it moves only with the loop; outside any loop it is `Instant::now()`.
 pub fn now() -> Instant {
-    context::with_core(|c| c.map_or_else(Instant::now, |c| c.clock.now()))
+    context::now()
 }

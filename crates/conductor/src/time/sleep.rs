@@ -6,8 +6,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::wheel::{Key, Payload};
-use crate::runtime::context;
-use crate::runtime::core::Core;
+use crate::context;
+use crate::context::Drivers;
 
 /// Waits until `duration` has passed on the loop clock (asyncio's `asyncio.sleep(delay)`).
 ///
@@ -72,7 +72,9 @@ impl Sleep {
         match self.deadline {
             Deadline::After(_) => None,
             Deadline::At(at) => Some(at),
-            Deadline::Resolved { ns, .. } => context::with_core(|c| c.map(|c| c.clock.instant(ns))),
+            Deadline::Resolved { ns, .. } => {
+                context::with_drivers(|c| c.map(|c| c.clock.instant(ns)))
+            }
         }
     }
 
@@ -90,7 +92,7 @@ impl Sleep {
     /// The deadline on `core`'s clock, and whether the sleep must only yield (a zero duration).
     /// Reads the clock only for a relative deadline: a deadline already past goes to the timer
     /// queue like any other and fires at the next iteration, which is the same single yield.
-    fn resolve(&mut self, core: &Core) -> (u64, bool) {
+    fn resolve(&mut self, core: &Drivers) -> (u64, bool) {
         let (ns, zero) = match self.deadline {
             Deadline::After(Duration::ZERO) => (core.clock.now_ns(), true),
             Deadline::After(d) => (core.clock.after(d), false),
@@ -108,7 +110,7 @@ impl Sleep {
     }
 
     /// Polls with the running loop (shared by `Timeout` and `Interval`).
-    pub(crate) fn poll_at(&mut self, core: &Core, cx: &mut Context<'_>) -> Poll<()> {
+    pub(crate) fn poll_at(&mut self, core: &Drivers, cx: &mut Context<'_>) -> Poll<()> {
         if self.done {
             return Poll::Ready(());
         }
@@ -146,7 +148,7 @@ impl Sleep {
     /// Whether the timer has fired on `core`: the loop took it from the wheel (asyncio's timer
     /// callback ran), or the sleep completed. A deadline that has passed but not yet been
     /// reached by the loop has not fired.
-    pub(crate) fn has_fired(&self, core: &Core) -> bool {
+    pub(crate) fn has_fired(&self, core: &Drivers) -> bool {
         if self.done {
             return true;
         }
@@ -163,7 +165,7 @@ impl Sleep {
         let Deadline::Resolved { loop_id, .. } = self.deadline else {
             return;
         };
-        context::with_core(|c| {
+        context::with_drivers(|c| {
             if let Some(core) = c.filter(|c| c.id == loop_id) {
                 // Dropped outside the borrow: a waker's drop may reach the loop.
                 let payload = core.timers.borrow_mut().cancel(key);
@@ -178,7 +180,7 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        context::with_core(|core| {
+        context::with_drivers(|core| {
             let core = core.expect("conductor::sleep polled outside a running conductor loop");
             self.poll_at(core, cx)
         })

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::runtime::context;
+use crate::context;
 
 /// Moves a paused clock forward by `by`, firing the timers that come due on the loop's next
 /// iteration. No effect on a real clock.
@@ -25,7 +25,7 @@ use crate::runtime::context;
 /// });
 /// ```
 pub fn advance(by: Duration) {
-    context::with_core(|c| {
+    context::with_drivers(|c| {
         let core =
             c.expect("conductor::time::testing::advance called outside a running conductor loop");
         core.clock.advance_to(core.clock.after(by));

@@ -17,7 +17,7 @@ use pin_project_lite::pin_project;
 use super::scope::TimeoutHandle;
 use super::sleep::{Sleep, sleep, sleep_until};
 use crate::cancel::{BY_TIMEOUT, Delivered, LazyScope};
-use crate::runtime::context;
+use crate::context;
 
 /// The work did not finish in time (asyncio's `TimeoutError`).
 ///
@@ -215,7 +215,7 @@ fn mark_fired(timer: &Sleep, handle: &Option<TimeoutHandle>, expired: bool) {
     let Some(h) = handle.as_ref().filter(|_| !expired) else {
         return;
     };
-    if context::with_core(|c| c.is_some_and(|c| timer.has_fired(c))) {
+    if context::with_drivers(|c| c.is_some_and(|c| timer.has_fired(c))) {
         h.set_expired();
     }
 }
@@ -229,7 +229,7 @@ pub(super) fn timer_for(when: Option<Instant>) -> Sleep {
 }
 
 fn poll_timer(timer: &mut Sleep, cx: &mut Context<'_>) -> bool {
-    context::with_core(|core| match core {
+    context::with_drivers(|core| match core {
         Some(core) => timer.poll_at(core, cx).is_ready(),
         None => false,
     })

@@ -20,9 +20,10 @@
 //! before it) waits in a list of its own that never fires and that `next_tick` ignores: a paused
 //! clock never jumps to it and the loop never wakes for it.
 
+use std::rc::Rc;
 use std::task::Waker;
 
-use crate::runtime::ready::Callback;
+use super::clock;
 
 /// Nanoseconds per tick.
 pub(crate) const TICK_NS: u64 = 1_000_000;
@@ -37,9 +38,9 @@ const DUE: u8 = u8::MAX;
 /// The list of entries that never fire.
 const NEVER_LIST: u8 = u8::MAX - 1;
 /// The last tick that fires; `LAST_TICK * TICK_NS` fits in a `u64`.
-const LAST_TICK: u64 = crate::time::clock::NEVER / TICK_NS;
+const LAST_TICK: u64 = clock::NEVER / TICK_NS;
 const _: () = assert!(
-    crate::time::clock::ORIGIN_NS.is_multiple_of(TICK_NS),
+    clock::ORIGIN_NS.is_multiple_of(TICK_NS),
     "the loop starts on a tick"
 );
 
@@ -47,8 +48,16 @@ const _: () = assert!(
 pub(crate) enum Payload {
     /// Wake a future (`sleep`, `timeout`); `None` until it is first polled.
     Waker(Option<Waker>),
-    /// Queue a `call_later`/`call_at` callback.
-    Callback(std::rc::Rc<Callback>),
+    /// Anything else (the loop's `call_later`/`call_at` callbacks): the wheel only keeps it and
+    /// hands it back when it fires.
+    Expiry(Rc<dyn Expiry>),
+}
+
+/// A timer's action other than a wake, told by whoever set the timer; the wheel knows nothing
+/// else of it.
+pub(crate) trait Expiry {
+    /// The timer came due (called by the loop, outside any borrow of the wheel).
+    fn expire(self: Rc<Self>);
 }
 
 /// A handle to an entry; stale once the entry fired or was cancelled.
@@ -375,19 +384,25 @@ impl Wheel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::rc::Rc;
+
+    struct Push(Rc<std::cell::RefCell<Vec<u64>>>, u64);
+
+    impl Expiry for Push {
+        fn expire(self: Rc<Self>) {
+            self.0.borrow_mut().push(self.1);
+        }
+    }
 
     fn cb(log: &Rc<std::cell::RefCell<Vec<u64>>>, v: u64) -> Payload {
-        let log = log.clone();
-        Payload::Callback(Callback::new(Box::new(move || log.borrow_mut().push(v))))
+        Payload::Expiry(Rc::new(Push(log.clone(), v)))
     }
 
     fn run(w: &mut Wheel, tick: u64) {
         let mut out = Vec::new();
         w.advance(tick, &mut out);
         for f in out {
-            if let Payload::Callback(c) = f.payload {
-                c.run();
+            if let Payload::Expiry(c) = f.payload {
+                c.expire();
             }
         }
     }

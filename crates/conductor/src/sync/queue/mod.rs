@@ -408,7 +408,7 @@ impl<S: Storage> GenericQueue<S> {
         slot: &mut Option<usize>,
     ) -> Poll<Result<S::Item, QueueShutDown>> {
         if slot.is_none() {
-            ready!(crate::runtime::budget::poll_proceed(cx));
+            ready!(crate::context::poll_budget(cx));
         }
         let mut inner = lock(&self.inner);
         if let Some(key) = *slot {
@@ -451,7 +451,7 @@ impl<S: Storage> GenericQueue<S> {
         slot: &mut Option<usize>,
     ) -> Poll<Result<(), QueueShutDown<S::Item>>> {
         if slot.is_none() {
-            ready!(crate::runtime::budget::poll_proceed(cx));
+            ready!(crate::context::poll_budget(cx));
         }
         let mut inner = lock(&self.inner);
         if let Some(key) = *slot {

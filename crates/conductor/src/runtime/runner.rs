@@ -4,18 +4,19 @@
 //! shell. A second SIGINT, or one that arrives once the main task is done (during the
 //! shutdown of the other tasks), ends the process at once.
 //!
-//! The handling is a fallback listener (see `registry`): while the program listens for SIGINT
+//! The handling is a fallback listener (see `signal::registry`): while the program listens for SIGINT
 //! itself (`ctrl_c()`, `graceful_shutdown`), its listener gets the signal instead, as an
 //! asyncio program's own `add_signal_handler(SIGINT, ...)` replaces the Runner's.
 //!
-//! The engine's one reach into `signal`: `Runtime::run` is the runner, as asyncio's
-//! `runners.py` is the one part of asyncio that installs a SIGINT handler.
+//! The loop's one reach into `signal`, and only into its driver (the handler registry):
+//! `Runtime::run` is the runner, as asyncio's `runners.py` is the one part of asyncio that
+//! installs a SIGINT handler.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use super::registry::{self, Listener, Original};
-use crate::runtime::Handle;
+use super::Handle;
+use crate::signal::registry::{self, Listener, Original};
 
 /// What the fallback shares with the loop running the main task.
 struct State {
