@@ -3,7 +3,8 @@
 
 mod support;
 
-#[path = "support/certs.rs"]
+// The certificates conductor's own TLS tests make (one copy for both crates).
+#[path = "../../conductor/tests/support/certs.rs"]
 mod certs;
 
 use conductor::tls::TlsAcceptor;

@@ -1,26 +1,13 @@
 //! `Event` (asyncio 1.3): `set` wakes every waiter; later waiters pass until `clear`.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use conductor::sync::Event;
 use conductor::{gather, sleep, spawn, timeout, yield_now};
-
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn log() -> Log {
-    Rc::new(RefCell::new(Vec::new()))
-}
-
-fn push(l: &Log, s: impl Into<String>) {
-    l.borrow_mut().push(s.into());
-}
-
-fn take(l: &Log) -> Vec<String> {
-    std::mem::take(&mut *l.borrow_mut())
-}
+use support::{log, push, take};
 
 #[conductor::test(paused)]
 async fn the_guides_program_wakes_both_waiters() {
