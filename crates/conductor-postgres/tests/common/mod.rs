@@ -80,3 +80,14 @@ where
             .unwrap();
     });
 }
+
+/// Runs `f` with the test server's configuration; returns at once (saying why) without a
+/// server outside CI.
+pub fn with_config<F, Fut>(f: F)
+where
+    F: FnOnce(Config) -> Fut + 'static,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
+    let Some(config) = config() else { return };
+    run(f(config));
+}

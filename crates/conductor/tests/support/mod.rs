@@ -1,7 +1,8 @@
 //! Helpers the integration tests share. A test file says `mod support;` and uses its subset:
-//! the runtimes ([`paused`]), the logs a test compares with what asyncio prints ([`Log`],
-//! [`TimedLog`], [`Trace`]), and the bounded waits across threads ([`rendezvous`],
-//! [`wait_bounded`]).
+//! a paused loop ([`paused`]), the logs a test compares with what asyncio prints ([`Log`],
+//! [`TimedLog`], [`Trace`]), waits across threads that fail instead of hanging
+//! ([`Rendezvous`], [`wait_bounded`], [`HANG`]), temporary directories ([`TempDir`]), the file
+//! backends ([`backends`]) and TLS certificates ([`certs`]).
 
 #![allow(dead_code, unused_imports)] // each test file uses its own subset
 
