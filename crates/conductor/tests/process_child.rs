@@ -300,7 +300,10 @@ fn waiting_can_be_cancelled_and_resumed() {
         let mut child = Command::new("cat").stdin(Stdio::piped()).spawn().unwrap();
         let mut input = child.stdin.take().unwrap();
         let first = conductor::timeout(Duration::from_millis(20), child.wait()).await;
-        assert!(first.is_err(), "cat cannot be done before its input ends: {first:?}");
+        assert!(
+            first.is_err(),
+            "cat cannot be done before its input ends: {first:?}"
+        );
         input.close().await.unwrap();
         assert!(child.wait().await.unwrap().success());
     });
