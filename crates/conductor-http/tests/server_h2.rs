@@ -3,11 +3,12 @@
 
 mod support;
 
-#[path = "support/certs.rs"]
+// The certificates conductor's own TLS tests make (one copy for both crates).
+#[path = "../../conductor/tests/support/certs.rs"]
 mod certs;
 
 use conductor::tls::TlsAcceptor;
-use support::{app, exec, listener, run};
+use support::{app, connect, exec, listener, run};
 
 #[test]
 fn curl_with_http2_prior_knowledge_speaks_http2_on_cleartext() {
@@ -51,9 +52,7 @@ fn http2_multiplexes_requests_on_one_connection() {
     use http_body_util::BodyExt;
     run(30, async {
         let running = conductor_http::Server::new().start(listener().await, app());
-        let tcp = conductor::net::TcpStream::connect(running.local_addr().unwrap())
-            .await
-            .unwrap();
+        let tcp = connect(&running).await;
         let (sender, conn) = hyper::client::conn::http2::handshake(
             conductor_http::rt::LocalExecutor,
             conductor_http::rt::HyperIo::new(tcp),

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use conductor::net::TcpStream;
 use conductor_http::Server;
-use support::{app, closed, listener, read_response, run};
+use support::{app, closed, connect, listener, read_response, run};
 
 /// `elapsed` is at least `limit`, and not absurdly more.
 fn about(elapsed: Duration, limit: Duration) {
@@ -34,9 +34,7 @@ fn a_head_over_the_header_limit_gets_431() {
         let running = Server::new()
             .max_header_size(8 * 1024)
             .start(listener().await, app());
-        let mut s = TcpStream::connect(running.local_addr().unwrap())
-            .await
-            .unwrap();
+        let mut s = connect(&running).await;
         let big = "a".repeat(100 * 1024);
         let req = format!("GET / HTTP/1.1\r\nhost: x\r\nx-big: {big}\r\n\r\n");
         let _ = s.write_all(req.as_bytes()).await; // the server may close before reading it all
@@ -54,9 +52,7 @@ fn a_body_announced_over_the_limit_gets_413_before_it_is_read() {
         let running = Server::new()
             .max_body_size(1024)
             .start(listener().await, app());
-        let mut s = TcpStream::connect(running.local_addr().unwrap())
-            .await
-            .unwrap();
+        let mut s = connect(&running).await;
         // A 1 GB body is announced; only 64 KiB are ever sent.
         let head = "POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 1000000000\r\n\r\n";
         s.write_all(head.as_bytes()).await.unwrap();
@@ -81,9 +77,7 @@ fn a_chunked_body_past_the_limit_fails_with_413() {
         let running = Server::new()
             .max_body_size(1024)
             .start(listener().await, app());
-        let mut s = TcpStream::connect(running.local_addr().unwrap())
-            .await
-            .unwrap();
+        let mut s = connect(&running).await;
         let mut req =
             b"POST /echo HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
         for _ in 0..10 {
@@ -108,9 +102,7 @@ fn slowloris_gets_408_when_the_head_is_not_whole_in_time() {
         let running = Server::new()
             .header_read_timeout(Duration::from_secs(1))
             .start(listener().await, app());
-        let s = TcpStream::connect(running.local_addr().unwrap())
-            .await
-            .unwrap();
+        let s = connect(&running).await;
         let (mut read, mut write) = s.into_split();
         let start = std::time::Instant::now();
         let drip = conductor::spawn(async move {
@@ -150,9 +142,7 @@ fn a_connection_that_sends_nothing_is_closed_after_the_header_read_timeout() {
             .header_read_timeout(Duration::from_millis(500))
             .start(listener().await, app());
         let start = std::time::Instant::now();
-        let mut s = TcpStream::connect(running.local_addr().unwrap())
-            .await
-            .unwrap();
+        let mut s = connect(&running).await;
         let mut b = [0; 64];
         assert_eq!(
             s.read(&mut b).await.unwrap_or(0),
@@ -170,9 +160,7 @@ fn an_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout() {
         let running = Server::new()
             .keep_alive_timeout(Duration::from_millis(800))
             .start(listener().await, app());
-        let mut s = TcpStream::connect(running.local_addr().unwrap())
-            .await
-            .unwrap();
+        let mut s = connect(&running).await;
         s.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
             .await
             .unwrap();
@@ -221,9 +209,7 @@ fn a_panicking_handler_gets_500_and_the_connection_goes_on() {
                 conductor_http::text_response(http::StatusCode::OK, "fine")
             });
         let running = Server::new().start(listener().await, app);
-        let mut s = TcpStream::connect(running.local_addr().unwrap())
-            .await
-            .unwrap();
+        let mut s = connect(&running).await;
         s.write_all(b"GET /panic HTTP/1.1\r\nhost: x\r\n\r\n")
             .await
             .unwrap();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use conductor_http::Router;
 use conductor_http::sse::{Event, sse_response};
-use support::{exec, listener, run};
+use support::{connect, exec, listener, run};
 
 fn events_app() -> Router {
     Router::new().get("/events", |_req| async {
@@ -60,9 +60,7 @@ fn events_arrive_one_by_one_not_at_the_end() {
             sse_response(ticks)
         });
         let running = conductor_http::Server::new().start(listener().await, app);
-        let mut s = conductor::net::TcpStream::connect(running.local_addr().unwrap())
-            .await
-            .unwrap();
+        let mut s = connect(&running).await;
         s.write_all(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n")
             .await
             .unwrap();

@@ -22,9 +22,7 @@ async fn backend_state(observer: &Connection, pid: i32) -> String {
 
 #[test]
 fn a_timed_out_query_is_cancelled_on_the_server_and_the_next_query_runs_at_once() {
-    let Some(dsn) = common::dsn() else { return };
-    common::run(async move {
-        let conn = common::connect(&dsn).await;
+    common::with_conn(|conn| async move {
         let r = conductor::timeout(Duration::from_millis(200), conn.execute(LONG, &[])).await;
         assert!(r.is_err(), "the timeout fired");
         let started = Instant::now();
@@ -35,7 +33,6 @@ fn a_timed_out_query_is_cancelled_on_the_server_and_the_next_query_runs_at_once(
             "waited {:?} behind the cancelled sleep",
             started.elapsed()
         );
-        conn.close().await;
     });
 }
 
@@ -112,9 +109,7 @@ fn a_query_cancelled_by_the_server_reports_query_canceled() {
 
 #[test]
 fn several_abandoned_queries_in_a_row_leave_the_connection_usable() {
-    let Some(dsn) = common::dsn() else { return };
-    common::run(async move {
-        let conn = common::connect(&dsn).await;
+    common::with_conn(|conn| async move {
         let started = Instant::now();
         for _ in 0..3 {
             let r = conductor::timeout(Duration::from_millis(100), conn.execute(LONG, &[])).await;
@@ -125,7 +120,6 @@ fn several_abandoned_queries_in_a_row_leave_the_connection_usable() {
             assert_eq!(v, i);
         }
         assert!(started.elapsed() < SOON * 2);
-        conn.close().await;
     });
 }
 

@@ -6,61 +6,45 @@ use futures_util::StreamExt;
 
 #[test]
 fn copy_records_to_table_copies_typed_rows_with_nulls() {
-    let Some(dsn) = common::dsn() else { return };
-    common::run(async move {
-        let conn = common::connect(&dsn).await;
-        let t = common::table("copy_in");
-        conn.execute_script(&format!(
-            "DROP TABLE IF EXISTS {t}; CREATE TABLE {t} (id int8, name text, score float8, extra text)"
-        ))
-        .await
-        .unwrap();
-        let rows: Vec<(i64, Option<String>, f64)> = (0..10_000)
-            .map(|i| (i, (i % 3 != 0).then(|| format!("n{i}")), i as f64 / 2.0))
-            .collect();
-        let n = conn
-            .copy_records_to_table(
-                &t,
-                &["id", "name", "score"],
-                rows.iter()
-                    .map(|(i, n, s)| [i as &(dyn ToSql + Sync), n, s]),
-            )
-            .await
-            .unwrap();
-        assert_eq!(n, 10_000);
-        let row = conn
-            .fetchrow(
-                &format!("SELECT count(*), count(name), sum(score), max(id) FROM {t}"),
-                &[],
-            )
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(row.get::<_, i64>(0), 10_000);
-        assert_eq!(row.get::<_, i64>(1), 6_666);
-        assert_eq!(
-            row.get::<_, f64>(2),
-            (0..10_000).map(|i| i as f64 / 2.0).sum::<f64>()
-        );
-        assert_eq!(row.get::<_, i64>(3), 9_999);
-        conn.execute_script(&format!("DROP TABLE {t}"))
-            .await
-            .unwrap();
-        conn.close().await;
-    });
+    common::with_table(
+        "copy_in",
+        "id int8, name text, score float8, extra text",
+        |conn, t| async move {
+            let rows: Vec<(i64, Option<String>, f64)> = (0..10_000)
+                .map(|i| (i, (i % 3 != 0).then(|| format!("n{i}")), i as f64 / 2.0))
+                .collect();
+            let n = conn
+                .copy_records_to_table(
+                    &t,
+                    &["id", "name", "score"],
+                    rows.iter()
+                        .map(|(i, n, s)| [i as &(dyn ToSql + Sync), n, s]),
+                )
+                .await
+                .unwrap();
+            assert_eq!(n, 10_000);
+            let row = conn
+                .fetchrow(
+                    &format!("SELECT count(*), count(name), sum(score), max(id) FROM {t}"),
+                    &[],
+                )
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(row.get::<_, i64>(0), 10_000);
+            assert_eq!(row.get::<_, i64>(1), 6_666);
+            assert_eq!(
+                row.get::<_, f64>(2),
+                (0..10_000).map(|i| i as f64 / 2.0).sum::<f64>()
+            );
+            assert_eq!(row.get::<_, i64>(3), 9_999);
+        },
+    );
 }
 
 #[test]
 fn copy_records_to_table_with_no_columns_fills_them_all() {
-    let Some(dsn) = common::dsn() else { return };
-    common::run(async move {
-        let conn = common::connect(&dsn).await;
-        let t = common::table("copy_all");
-        conn.execute_script(&format!(
-            "DROP TABLE IF EXISTS {t}; CREATE TABLE {t} (a int, b bool)"
-        ))
-        .await
-        .unwrap();
+    common::with_table("copy_all", "a int, b bool", |conn, t| async move {
         let n = conn
             .copy_records_to_table(&t, &[], [[&1i32 as &(dyn ToSql + Sync), &true]])
             .await
@@ -71,24 +55,12 @@ fn copy_records_to_table_with_no_columns_fills_them_all() {
             .await
             .unwrap();
         assert!(b);
-        conn.execute_script(&format!("DROP TABLE {t}"))
-            .await
-            .unwrap();
-        conn.close().await;
     });
 }
 
 #[test]
 fn a_failing_copy_copies_nothing_and_reports_the_server_error() {
-    let Some(dsn) = common::dsn() else { return };
-    common::run(async move {
-        let conn = common::connect(&dsn).await;
-        let t = common::table("copy_fail");
-        conn.execute_script(&format!(
-            "DROP TABLE IF EXISTS {t}; CREATE TABLE {t} (a int NOT NULL)"
-        ))
-        .await
-        .unwrap();
+    common::with_table("copy_fail", "a int NOT NULL", |conn, t| async move {
         let e = conn
             .copy_records_to_table(
                 &t,
@@ -107,18 +79,12 @@ fn a_failing_copy_copies_nothing_and_reports_the_server_error() {
             .await
             .unwrap();
         assert_eq!(n, 0);
-        conn.execute_script(&format!("DROP TABLE {t}"))
-            .await
-            .unwrap();
-        conn.close().await;
     });
 }
 
 #[test]
 fn copy_from_query_streams_text_rows() {
-    let Some(dsn) = common::dsn() else { return };
-    common::run(async move {
-        let conn = common::connect(&dsn).await;
+    common::with_conn(|conn| async move {
         let out = conn
             .copy_from_query("SELECT i, 'x' || i FROM generate_series(1, 3) i")
             .await
@@ -127,15 +93,12 @@ fn copy_from_query_streams_text_rows() {
             .await
             .unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "1\tx1\n2\tx2\n3\tx3\n");
-        conn.close().await;
     });
 }
 
 #[test]
 fn a_copy_out_dropped_early_is_cancelled_and_the_connection_goes_on() {
-    let Some(dsn) = common::dsn() else { return };
-    common::run(async move {
-        let conn = common::connect(&dsn).await;
+    common::with_conn(|conn| async move {
         let mut out = conn
             // Wide rows: the server sends COPY data in 8 kB packets.
             .copy_from_query(
@@ -150,23 +113,12 @@ fn a_copy_out_dropped_early_is_cancelled_and_the_connection_goes_on() {
         let one: i32 = conn.fetchval("SELECT 1", &[]).await.unwrap();
         assert_eq!(one, 1);
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
-        conn.close().await;
     });
 }
 
 #[test]
 fn a_record_that_does_not_fit_aborts_the_copy_and_the_connection_goes_on() {
-    let Some(dsn) = common::dsn() else {
-        return;
-    };
-    common::run(async move {
-        let conn = common::connect(&dsn).await;
-        let t = common::table("copy_misfit");
-        conn.execute_script(&format!(
-            "DROP TABLE IF EXISTS {t}; CREATE TABLE {t} (a int, b text)"
-        ))
-        .await
-        .unwrap();
+    common::with_table("copy_misfit", "a int, b text", |conn, t| async move {
         // 100,000 good rows first, so that chunks are already on their way when the bad one
         // comes.
         let good: Vec<(i32, String)> = (0..100_000).map(|i| (i, format!("r{i}"))).collect();
@@ -199,9 +151,5 @@ fn a_record_that_does_not_fit_aborts_the_copy_and_the_connection_goes_on() {
             .await
             .unwrap();
         assert_eq!(n, 0);
-        conn.execute_script(&format!("DROP TABLE {t}"))
-            .await
-            .unwrap();
-        conn.close().await;
     });
 }

@@ -5,9 +5,7 @@ use conductor_postgres::{Error, SqlState};
 
 #[test]
 fn a_unique_violation_has_its_sqlstate_constraint_and_detail() {
-    let Some(dsn) = common::dsn() else { return };
-    common::run(async move {
-        let conn = common::connect(&dsn).await;
+    common::with_conn(|conn| async move {
         let t = common::table("uniq");
         conn.execute_script(&format!(
             "DROP TABLE IF EXISTS {t}; CREATE TABLE {t} (id int CONSTRAINT {t}_pk PRIMARY KEY); \
@@ -33,15 +31,12 @@ fn a_unique_violation_has_its_sqlstate_constraint_and_detail() {
         conn.execute_script(&format!("DROP TABLE {t}"))
             .await
             .unwrap();
-        conn.close().await;
     });
 }
 
 #[test]
 fn a_syntax_error_has_its_sqlstate_and_position_and_the_connection_goes_on() {
-    let Some(dsn) = common::dsn() else { return };
-    common::run(async move {
-        let conn = common::connect(&dsn).await;
+    common::with_conn(|conn| async move {
         let e = conn.fetch("SELEKT 1", &[]).await.unwrap_err();
         assert_eq!(e.code(), Some(&SqlState::SYNTAX_ERROR));
         assert_eq!(
@@ -52,15 +47,12 @@ fn a_syntax_error_has_its_sqlstate_and_position_and_the_connection_goes_on() {
         assert!(!e.is_closed());
         let one: i32 = conn.fetchval("SELECT 1", &[]).await.unwrap();
         assert_eq!(one, 1);
-        conn.close().await;
     });
 }
 
 #[test]
 fn a_raised_exception_carries_the_custom_sqlstate_and_hint() {
-    let Some(dsn) = common::dsn() else { return };
-    common::run(async move {
-        let conn = common::connect(&dsn).await;
+    common::with_conn(|conn| async move {
         let e = conn
             .execute_script(
                 "DO $$ BEGIN RAISE EXCEPTION 'out of stock' USING ERRCODE = 'P0042', \
@@ -72,21 +64,17 @@ fn a_raised_exception_carries_the_custom_sqlstate_and_hint() {
         let db = e.as_db_error().unwrap();
         assert_eq!(db.message(), "out of stock");
         assert_eq!(db.hint(), Some("order less"));
-        conn.close().await;
     });
 }
 
 #[test]
 fn a_division_by_zero_is_data_exception_22012() {
-    let Some(dsn) = common::dsn() else { return };
-    common::run(async move {
-        let conn = common::connect(&dsn).await;
+    common::with_conn(|conn| async move {
         let e = conn
             .fetchval::<i32>("SELECT 1 / $1::int", &[&0i32])
             .await
             .unwrap_err();
         assert_eq!(e.code(), Some(&SqlState::DIVISION_BY_ZERO));
         assert_eq!(e.as_db_error().unwrap().message(), "division by zero");
-        conn.close().await;
     });
 }

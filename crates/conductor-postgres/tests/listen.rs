@@ -62,9 +62,7 @@ fn a_notification_inside_a_transaction_arrives_at_commit() {
 
 #[test]
 fn dropping_the_listener_unlistens() {
-    let Some(dsn) = common::dsn() else { return };
-    common::run(async move {
-        let conn = common::connect(&dsn).await;
+    common::with_conn(|conn| async move {
         let events = conn.listen("gone").await.unwrap();
         let listening = || async {
             conn.fetchval::<i64>(
@@ -77,7 +75,6 @@ fn dropping_the_listener_unlistens() {
         assert_eq!(listening().await, 1);
         drop(events);
         assert_eq!(listening().await, 0);
-        conn.close().await;
     });
 }
 

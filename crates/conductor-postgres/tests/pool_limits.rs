@@ -84,10 +84,7 @@ fn min_size_connections_are_open_before_the_first_acquire() {
 
 #[test]
 fn acquire_times_out_when_every_connection_is_in_use() {
-    let Some(config) = common::config() else {
-        return;
-    };
-    common::run(async move {
+    common::with_config(|config| async move {
         let pool = Pool::builder(config)
             .min_size(1)
             .max_size(1)
@@ -112,10 +109,7 @@ fn acquire_times_out_when_every_connection_is_in_use() {
 
 #[test]
 fn close_waits_for_connections_in_use_and_then_refuses() {
-    let Some(config) = common::config() else {
-        return;
-    };
-    common::run(async move {
+    common::with_config(|config| async move {
         let pool = Pool::builder(config)
             .min_size(1)
             .max_size(2)
@@ -150,10 +144,7 @@ fn close_waits_for_connections_in_use_and_then_refuses() {
 
 #[test]
 fn bad_sizes_are_refused() {
-    let Some(config) = common::config() else {
-        return;
-    };
-    common::run(async move {
+    common::with_config(|config| async move {
         let e = Pool::builder(config.clone())
             .min_size(3)
             .max_size(2)

@@ -152,10 +152,7 @@ fn an_idle_connection_closed_by_the_server_is_skipped_at_acquire() {
 
 #[test]
 fn connections_past_their_lifetime_or_idle_time_are_replaced() {
-    let Some(config) = common::config() else {
-        return;
-    };
-    common::run(async move {
+    common::with_config(|config| async move {
         for pool in [
             Pool::builder(config.clone())
                 .min_size(1)
@@ -178,10 +175,7 @@ fn connections_past_their_lifetime_or_idle_time_are_replaced() {
 
 #[test]
 fn a_long_idle_connection_is_pinged_and_kept_when_healthy() {
-    let Some(config) = common::config() else {
-        return;
-    };
-    common::run(async move {
+    common::with_config(|config| async move {
         let pool = Pool::builder(config)
             .min_size(1)
             .max_size(1)
@@ -199,10 +193,7 @@ fn a_long_idle_connection_is_pinged_and_kept_when_healthy() {
 
 #[test]
 fn a_detached_connection_leaves_the_pool() {
-    let Some(config) = common::config() else {
-        return;
-    };
-    common::run(async move {
+    common::with_config(|config| async move {
         let pool = Pool::builder(config)
             .min_size(1)
             .max_size(1)
@@ -229,10 +220,7 @@ fn a_detached_connection_leaves_the_pool() {
 
 #[test]
 fn an_unused_idle_connection_is_closed_after_max_idle_while_another_stays_busy() {
-    let Some(config) = common::config() else {
-        return;
-    };
-    common::run(async move {
+    common::with_config(|config| async move {
         let pool = Pool::builder(config)
             .min_size(2)
             .max_size(2)

@@ -22,10 +22,7 @@ fn restart_server() {
 
 #[test]
 fn a_restart_mid_load_fails_the_queries_in_flight_and_the_pool_recovers() {
-    let Some(config) = common::config() else {
-        return;
-    };
-    common::run(async move {
+    common::with_config(|config| async move {
         let pool = Pool::builder(config)
             .min_size(5)
             .max_size(5)

@@ -2,20 +2,8 @@
 //! name and index, the statement cache, and pipelining on one connection.
 mod common;
 
+use common::with_conn;
 use conductor_postgres::{Connection, Error, SqlState, tokio_postgres};
-
-fn with_conn<F, Fut>(f: F)
-where
-    F: FnOnce(Connection) -> Fut + 'static,
-    Fut: std::future::Future<Output = ()>,
-{
-    let Some(dsn) = common::dsn() else { return };
-    common::run(async move {
-        let conn = common::connect(&dsn).await;
-        f(conn.clone()).await;
-        conn.close().await;
-    });
-}
 
 #[test]
 fn fetch_binds_dollar_parameters_and_rows_read_by_name_and_index() {

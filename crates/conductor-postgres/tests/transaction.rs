@@ -2,6 +2,7 @@
 //! call), savepoints, options.
 mod common;
 
+use common::with_conn;
 use conductor_postgres::{Connection, IsolationLevel, TransactionOptions};
 
 async fn setup(conn: &Connection, name: &str) -> String {
@@ -35,19 +36,6 @@ async fn in_server_transaction(conn: &Connection) -> bool {
             false
         }
     }
-}
-
-fn with_conn<F, Fut>(f: F)
-where
-    F: FnOnce(Connection) -> Fut + 'static,
-    Fut: std::future::Future<Output = ()>,
-{
-    let Some(dsn) = common::dsn() else { return };
-    common::run(async move {
-        let conn = common::connect(&dsn).await;
-        f(conn.clone()).await;
-        conn.close().await;
-    });
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod common;
 use std::fmt::Debug;
 use std::time::{Duration, SystemTime};
 
+use common::with_conn;
 use conductor_postgres::{Connection, FromSql, ToSql};
 
 async fn round_trip<T>(conn: &Connection, sql_type: &str, value: T)
@@ -14,19 +15,6 @@ where
     let sql = format!("SELECT $1::{sql_type}");
     let back: T = conn.fetchval(&sql, &[&value]).await.unwrap();
     assert_eq!(back, value, "{sql_type}");
-}
-
-fn with_conn<F, Fut>(f: F)
-where
-    F: FnOnce(Connection) -> Fut + 'static,
-    Fut: std::future::Future<Output = ()>,
-{
-    let Some(dsn) = common::dsn() else { return };
-    common::run(async move {
-        let conn = common::connect(&dsn).await;
-        f(conn.clone()).await;
-        conn.close().await;
-    });
 }
 
 #[test]

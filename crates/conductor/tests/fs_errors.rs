@@ -1,37 +1,15 @@
 //! Failing file operations: the error keeps its kind and names the path; nothing is cut short
 //! silently.
 
+mod support;
+
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use conductor::fs::{self, PathError};
 use futures_lite::AsyncWriteExt;
-
-#[path = "support/backends.rs"]
-mod backends;
-use backends::each_backend;
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "conductor-test-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use support::TempDir;
+use support::backends::each_backend;
 
 /// The OS error number under the path (the kinds IsADirectory and friends are newer than the
 /// crate's minimum Rust version).

@@ -6,15 +6,17 @@
 //! says so on standard error and passes: the pool runs these cases in `fs_whole.rs` and
 //! `fs_file.rs`.
 
+mod support;
+
 use std::future::Future;
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 use std::time::Duration;
 
 use conductor::fs::{self, Backend, File};
 use futures_lite::AsyncReadExt;
+use support::TempDir;
 
 /// How long an operation may take before it counts as hung (a cold read of a few MiB takes
 /// milliseconds; a hang never ends).
@@ -33,27 +35,6 @@ async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> T {
     match conductor::timeout(BOUND, fut).await {
         Ok(v) => v,
         Err(_) => panic!("{what} did not finish within {BOUND:?}: its completion was not reaped"),
-    }
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "conductor-uring-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -1,41 +1,14 @@
 //! Whole-file helpers (aiofiles' read/write, aiofiles.os), on real files in temporary
 //! directories, under every backend this build and kernel offer.
 
+mod support;
+
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use conductor::fs::{self, Backend};
-
-#[path = "support/backends.rs"]
-mod backends;
-use backends::each_backend;
-
-/// A fresh directory under the system's temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "conductor-test-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn join(&self, p: &str) -> PathBuf {
-        self.0.join(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use support::TempDir;
+use support::backends::each_backend;
 
 /// Deterministic bytes that differ at every offset a copy could get wrong.
 fn pattern(len: usize, seed: u64) -> Vec<u8> {

@@ -1,27 +1,14 @@
 //! asyncio's `Future` (`loop.create_future()`) as `SettableFuture`: each test pins what the
 //! equivalent Python program prints on 3.11 and 3.13 (the program is in the test's comment).
 
-use std::cell::RefCell;
+mod support;
+
 use std::future::IntoFuture;
-use std::rc::Rc;
 use std::time::Duration;
 
 use conductor::future::{FutureError, SettableFuture, create_future};
 use conductor::{InvalidState, Runtime};
-
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn paused() -> Runtime {
-    Runtime::builder().paused_clock().build().unwrap()
-}
-
-fn log() -> Log {
-    Rc::new(RefCell::new(Vec::new()))
-}
-
-fn push(log: &Log, s: impl Into<String>) {
-    log.borrow_mut().push(s.into());
-}
+use support::{Log, log, paused, push};
 
 async fn waiter(name: &'static str, fut: SettableFuture<i32, String>, log: Log) {
     match fut.await {
@@ -84,52 +71,48 @@ fn callbacks_and_awaiters_are_told_in_registration_order_one_iteration_later() {
 /// asyncio: `result()`/`exception()` before done raise `InvalidStateError`; a second
 /// `set_result`, a `set_exception` after it, raise `InvalidStateError: invalid state`;
 /// `cancel()` of a done future returns False; `result()` keeps returning the value.
-#[test]
-fn invalid_state_rules_follow_asyncio() {
-    paused().block_on(async {
-        let f = create_future::<i32, String>();
-        assert_eq!(
-            f.result(),
-            Err(FutureError::InvalidState(InvalidState::NotDone))
-        );
-        assert_eq!(
-            f.exception(),
-            Err(FutureError::InvalidState(InvalidState::NotDone))
-        );
-        f.set_result(7).unwrap();
-        assert_eq!(f.set_result(8), Err(InvalidState::AlreadyDone));
-        assert_eq!(
-            f.set_exception("late".into()),
-            Err(InvalidState::AlreadyDone)
-        );
-        assert!(!f.cancel(), "a done future cannot be cancelled");
-        assert_eq!(f.result(), Ok(7));
-        assert_eq!(f.result(), Ok(7), "every read gets the value");
-        assert_eq!(f.exception(), Ok(None));
-        assert!(!f.is_cancelled());
-    });
+#[conductor::test(paused)]
+async fn invalid_state_rules_follow_asyncio() {
+    let f = create_future::<i32, String>();
+    assert_eq!(
+        f.result(),
+        Err(FutureError::InvalidState(InvalidState::NotDone))
+    );
+    assert_eq!(
+        f.exception(),
+        Err(FutureError::InvalidState(InvalidState::NotDone))
+    );
+    f.set_result(7).unwrap();
+    assert_eq!(f.set_result(8), Err(InvalidState::AlreadyDone));
+    assert_eq!(
+        f.set_exception("late".into()),
+        Err(InvalidState::AlreadyDone)
+    );
+    assert!(!f.cancel(), "a done future cannot be cancelled");
+    assert_eq!(f.result(), Ok(7));
+    assert_eq!(f.result(), Ok(7), "every read gets the value");
+    assert_eq!(f.exception(), Ok(None));
+    assert!(!f.is_cancelled());
 }
 
 /// asyncio: `g.set_exception(ValueError("bad"))`: `result()` raises it, `exception()` returns it;
 /// `h.cancel("why")` returns True, `result()` and `exception()` raise `CancelledError("why")`.
-#[test]
-fn an_error_and_a_cancellation_are_outcomes_too() {
-    paused().block_on(async {
-        let g = create_future::<i32, String>();
-        g.set_exception("bad".into()).unwrap();
-        assert_eq!(g.result(), Err(FutureError::Failed("bad".into())));
-        assert_eq!(g.exception(), Ok(Some("bad".to_string())));
-        assert_eq!((&g).await, Err(FutureError::Failed("bad".into())));
+#[conductor::test(paused)]
+async fn an_error_and_a_cancellation_are_outcomes_too() {
+    let g = create_future::<i32, String>();
+    g.set_exception("bad".into()).unwrap();
+    assert_eq!(g.result(), Err(FutureError::Failed("bad".into())));
+    assert_eq!(g.exception(), Ok(Some("bad".to_string())));
+    assert_eq!((&g).await, Err(FutureError::Failed("bad".into())));
 
-        let h = create_future::<i32, String>();
-        assert!(h.cancel_with("why"));
-        assert!(h.is_cancelled() && h.is_done());
-        match h.result() {
-            Err(FutureError::Cancelled(c)) => assert_eq!(c.message(), Some("why")),
-            other => panic!("expected a cancellation, got {other:?}"),
-        }
-        assert!(matches!(h.exception(), Err(FutureError::Cancelled(_))));
-    });
+    let h = create_future::<i32, String>();
+    assert!(h.cancel_with("why"));
+    assert!(h.is_cancelled() && h.is_done());
+    match h.result() {
+        Err(FutureError::Cancelled(c)) => assert_eq!(c.message(), Some("why")),
+        other => panic!("expected a cancellation, got {other:?}"),
+    }
+    assert!(matches!(h.exception(), Err(FutureError::Cancelled(_))));
 }
 
 /// asyncio: a callback added once the future is done still runs, from the loop, not inline.
@@ -191,57 +174,51 @@ fn cancelling_an_awaiting_task_cancels_the_future_for_every_awaiter() {
 
 /// A task that catches its cancellation at the await goes on (asyncio's `except
 /// CancelledError:`); the future is cancelled all the same.
-#[test]
-fn a_task_catching_its_cancellation_at_the_await_goes_on() {
-    paused().block_on(async {
-        let f = create_future::<i32, String>();
-        let g = f.clone();
-        let t = conductor::spawn(async move {
-            match conductor::catch_cancel(g.into_future()).await {
-                Err(c) => format!("caught {:?}", c.message()),
-                Ok(r) => format!("finished {r:?}"),
-            }
-        });
-        conductor::yield_now().await;
-        t.cancel_with("bye");
-        assert_eq!(t.await.unwrap(), "caught Some(\"bye\")");
-        assert!(f.is_cancelled());
+#[conductor::test(paused)]
+async fn a_task_catching_its_cancellation_at_the_await_goes_on() {
+    let f = create_future::<i32, String>();
+    let g = f.clone();
+    let t = conductor::spawn(async move {
+        match conductor::catch_cancel(g.into_future()).await {
+            Err(c) => format!("caught {:?}", c.message()),
+            Ok(r) => format!("finished {r:?}"),
+        }
     });
+    conductor::yield_now().await;
+    t.cancel_with("bye");
+    assert_eq!(t.await.unwrap(), "caught Some(\"bye\")");
+    assert!(f.is_cancelled());
 }
 
 /// A future cancelled by someone else is an outcome the awaiter reads as a value; its own task
 /// is not cancelled (as with an awaited `Task` that ends cancelled).
-#[test]
-fn a_future_cancelled_elsewhere_is_reported_to_the_awaiter_as_a_value() {
-    paused().block_on(async {
-        let f = create_future::<i32, String>();
-        let g = f.clone();
-        let t = conductor::spawn(async move { g.await });
-        conductor::yield_now().await;
-        f.cancel();
-        assert!(matches!(t.await, Ok(Err(FutureError::Cancelled(_)))));
-    });
+#[conductor::test(paused)]
+async fn a_future_cancelled_elsewhere_is_reported_to_the_awaiter_as_a_value() {
+    let f = create_future::<i32, String>();
+    let g = f.clone();
+    let t = conductor::spawn(async move { g.await });
+    conductor::yield_now().await;
+    f.cancel();
+    assert!(matches!(t.await, Ok(Err(FutureError::Cancelled(_)))));
 }
 
 /// asyncio: `await asyncio.wait_for(f, 1)` and `async with asyncio.timeout(1): await g` cancel
 /// the future on expiry (`f.cancelled()` is True); through `shield` it is left alone.
-#[test]
-fn a_timeout_around_the_await_cancels_the_future() {
-    paused().block_on(async {
-        let f = create_future::<i32, String>();
-        let expired = conductor::wait_for(f.clone().into_future(), Duration::from_secs(1)).await;
-        assert!(expired.is_err());
-        assert!(f.is_cancelled(), "wait_for cancels the awaited future");
+#[conductor::test(paused)]
+async fn a_timeout_around_the_await_cancels_the_future() {
+    let f = create_future::<i32, String>();
+    let expired = conductor::wait_for(f.clone().into_future(), Duration::from_secs(1)).await;
+    assert!(expired.is_err());
+    assert!(f.is_cancelled(), "wait_for cancels the awaited future");
 
-        let h = create_future::<i32, String>();
-        let shielded = conductor::shield(h.clone().into_future());
-        assert!(
-            conductor::wait_for(shielded, Duration::from_secs(1))
-                .await
-                .is_err()
-        );
-        assert!(!h.is_done(), "a shielded future is left alone");
-    });
+    let h = create_future::<i32, String>();
+    let shielded = conductor::shield(h.clone().into_future());
+    assert!(
+        conductor::wait_for(shielded, Duration::from_secs(1))
+            .await
+            .is_err()
+    );
+    assert!(!h.is_done(), "a shielded future is left alone");
 }
 
 /// Another thread sets the future through its `Send` setter; the value arrives on the loop.
@@ -261,14 +238,12 @@ fn another_thread_sets_the_result_through_the_setter() {
 
 /// A setter dropped unused on another thread leaves the future pending, and its count of the
 /// future's state goes back to the loop (no leak, no drop off-thread).
-#[test]
-fn a_setter_dropped_unused_leaves_the_future_pending() {
-    paused().block_on(async {
-        let f = create_future::<i32, String>();
-        let setter = f.threadsafe();
-        std::thread::spawn(move || drop(setter)).join().unwrap();
-        conductor::sleep(Duration::from_millis(1)).await;
-        assert!(!f.is_done());
-        assert!(f.set_result(1).is_ok());
-    });
+#[conductor::test(paused)]
+async fn a_setter_dropped_unused_leaves_the_future_pending() {
+    let f = create_future::<i32, String>();
+    let setter = f.threadsafe();
+    std::thread::spawn(move || drop(setter)).join().unwrap();
+    conductor::sleep(Duration::from_millis(1)).await;
+    assert!(!f.is_done());
+    assert!(f.set_result(1).is_ok());
 }

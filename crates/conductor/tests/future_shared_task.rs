@@ -1,23 +1,15 @@
 //! A task's result for every observer (`Task::shared`): each test pins what the equivalent
 //! asyncio program prints on 3.11 and 3.13.
 
-use std::cell::RefCell;
+mod support;
+
 use std::future::IntoFuture;
 use std::rc::Rc;
 use std::time::Duration;
 
+use conductor::TaskError;
 use conductor::future::SharedTask;
-use conductor::{Runtime, TaskError};
-
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn paused() -> Runtime {
-    Runtime::builder().paused_clock().build().unwrap()
-}
-
-fn push(log: &Log, s: impl Into<String>) {
-    log.borrow_mut().push(s.into());
-}
+use support::{Log, paused, push};
 
 async fn reader(name: &'static str, t: SharedTask<String>, log: Log) {
     match t.await {
@@ -117,58 +109,52 @@ fn cancelling_one_awaiter_cancels_the_task_and_waits_for_its_cleanup() {
 
 /// When the shared task ends cancelled by the forwarded cancellation, the awaiter that was
 /// cancelled ends cancelled; the other awaiter reads the cancellation as an outcome.
-#[test]
-fn a_forwarded_cancellation_goes_on_in_the_cancelled_awaiter() {
-    paused().block_on(async {
-        let w = conductor::spawn(conductor::sleep(Duration::from_secs(10))).shared();
-        let a = conductor::spawn(w.clone().into_future());
-        let b = conductor::spawn(w.clone().into_future());
-        conductor::yield_now().await;
-        a.cancel_with("stop");
-        assert!(a.await.unwrap_err().is_cancelled(), "a itself is cancelled");
-        assert!(
-            matches!(b.await, Ok(Err(TaskError::Cancelled(_)))),
-            "b reads the task's cancellation as its outcome"
-        );
-        assert!(w.is_cancelled());
-        assert!(w.result().unwrap_err().is_cancelled());
-    });
+#[conductor::test(paused)]
+async fn a_forwarded_cancellation_goes_on_in_the_cancelled_awaiter() {
+    let w = conductor::spawn(conductor::sleep(Duration::from_secs(10))).shared();
+    let a = conductor::spawn(w.clone().into_future());
+    let b = conductor::spawn(w.clone().into_future());
+    conductor::yield_now().await;
+    a.cancel_with("stop");
+    assert!(a.await.unwrap_err().is_cancelled(), "a itself is cancelled");
+    assert!(
+        matches!(b.await, Ok(Err(TaskError::Cancelled(_)))),
+        "b reads the task's cancellation as its outcome"
+    );
+    assert!(w.is_cancelled());
+    assert!(w.result().unwrap_err().is_cancelled());
 }
 
 /// A panic reaches every observer, with its message.
-#[test]
-fn a_panic_reaches_every_observer_with_its_message() {
-    paused().block_on(async {
-        let t = conductor::spawn(async {
-            conductor::yield_now().await;
-            if true {
-                panic!("boom");
-            }
-            0
-        })
-        .shared();
-        let readers: Vec<_> = (0..2)
-            .map(|_| conductor::spawn(t.clone().into_future()))
-            .collect();
-        for r in readers {
-            let err = r.await.unwrap().unwrap_err();
-            let payload = err.into_panic().expect("a panic");
-            assert_eq!(payload.downcast_ref::<String>().unwrap(), "boom");
+#[conductor::test(paused)]
+async fn a_panic_reaches_every_observer_with_its_message() {
+    let t = conductor::spawn(async {
+        conductor::yield_now().await;
+        if true {
+            panic!("boom");
         }
-        assert!(t.result().unwrap_err().is_panic());
-    });
+        0
+    })
+    .shared();
+    let readers: Vec<_> = (0..2)
+        .map(|_| conductor::spawn(t.clone().into_future()))
+        .collect();
+    for r in readers {
+        let err = r.await.unwrap().unwrap_err();
+        let payload = err.into_panic().expect("a panic");
+        assert_eq!(payload.downcast_ref::<String>().unwrap(), "boom");
+    }
+    assert!(t.result().unwrap_err().is_panic());
 }
 
 /// Sharing a task that is already done keeps its output for every reader.
-#[test]
-fn sharing_a_finished_task_keeps_its_output() {
-    paused().block_on(async {
-        let t = conductor::spawn(async { 7 });
-        conductor::yield_now().await;
-        assert!(t.is_done());
-        let t = t.shared();
-        assert_eq!(t.result().unwrap(), 7);
-        assert_eq!((&t).await.unwrap(), 7);
-        assert_eq!(t.into_future().await.unwrap(), 7);
-    });
+#[conductor::test(paused)]
+async fn sharing_a_finished_task_keeps_its_output() {
+    let t = conductor::spawn(async { 7 });
+    conductor::yield_now().await;
+    assert!(t.is_done());
+    let t = t.shared();
+    assert_eq!(t.result().unwrap(), 7);
+    assert_eq!((&t).await.unwrap(), 7);
+    assert_eq!(t.into_future().await.unwrap(), 7);
 }

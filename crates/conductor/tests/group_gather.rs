@@ -8,14 +8,10 @@ use std::time::Duration;
 
 use conductor::group::ChildError;
 use conductor::{
-    ReturnWhen, Runtime, TaskError, Waitable, as_completed, catch_cancel, gather, sleep, spawn,
-    wait, yield_now,
+    ReturnWhen, TaskError, Waitable, as_completed, catch_cancel, gather, sleep, spawn, wait,
+    yield_now,
 };
-use support::{Trace, assert_trace};
-
-fn paused() -> Runtime {
-    Runtime::builder().paused_clock().build().unwrap()
-}
+use support::{Trace, assert_trace, child, paused};
 
 async fn after(ms: u64) -> u64 {
     sleep(Duration::from_millis(ms)).await;
@@ -69,28 +65,24 @@ fn gather_fails_with_the_first_error_and_the_others_keep_running() {
     assert_eq!(*finished.borrow(), 1, "the other child was not cancelled");
 }
 
-#[test]
-fn return_exceptions_collects_every_outcome() {
-    paused().block_on(async {
-        let futures: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = u32>>>> = vec![
-            Box::pin(async { 1 }),
-            Box::pin(async { panic!("two") }),
-            Box::pin(async { 3 }),
-        ];
-        let out = gather(futures).return_exceptions().await;
-        assert_eq!(out.len(), 3);
-        assert_eq!(*out[0].as_ref().unwrap(), 1);
-        assert!(out[1].as_ref().unwrap_err().is_panic());
-        assert_eq!(*out[2].as_ref().unwrap(), 3);
-    });
+#[conductor::test(paused)]
+async fn return_exceptions_collects_every_outcome() {
+    let futures: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = u32>>>> = vec![
+        Box::pin(async { 1 }),
+        Box::pin(async { panic!("two") }),
+        Box::pin(async { 3 }),
+    ];
+    let out = gather(futures).return_exceptions().await;
+    assert_eq!(out.len(), 3);
+    assert_eq!(*out[0].as_ref().unwrap(), 1);
+    assert!(out[1].as_ref().unwrap_err().is_panic());
+    assert_eq!(*out[2].as_ref().unwrap(), 3);
 }
 
-#[test]
-fn gather_of_ok_outputs_gives_what_is_inside_them() {
-    paused().block_on(async {
-        let ok = gather([1u64, 2].map(|i| async move { Ok::<_, String>(i) })).await;
-        assert_eq!(ok.unwrap(), [1, 2]);
-    });
+#[conductor::test(paused)]
+async fn gather_of_ok_outputs_gives_what_is_inside_them() {
+    let ok = gather([1u64, 2].map(|i| async move { Ok::<_, String>(i) })).await;
+    assert_eq!(ok.unwrap(), [1, 2]);
 }
 
 #[test]
@@ -120,49 +112,43 @@ fn cancelling_the_gathering_task_cancels_every_child_and_waits() {
     });
 }
 
-#[test]
-fn gather_macro_mixes_types() {
-    paused().block_on(async {
-        let (a, b, c) = conductor::gather!(after(20), async { "text" }, async { 1.5 })
-            .await
-            .unwrap();
-        assert_eq!((a, b, c), (20, "text", 1.5));
-        let err = conductor::gather!(async { 1 }, async { panic!("boom") })
-            .await
-            .map(|_: (i32, ())| ())
-            .unwrap_err();
-        assert!(err.is_panic());
-    });
+#[conductor::test(paused)]
+async fn gather_macro_mixes_types() {
+    let (a, b, c) = conductor::gather!(after(20), async { "text" }, async { 1.5 })
+        .await
+        .unwrap();
+    assert_eq!((a, b, c), (20, "text", 1.5));
+    let err = conductor::gather!(async { 1 }, async { panic!("boom") })
+        .await
+        .map(|_: (i32, ())| ())
+        .unwrap_err();
+    assert!(err.is_panic());
 }
 
-#[test]
-fn gather_macro_cancellation_cancels_its_children() {
-    paused().block_on(async {
-        let t = spawn(async {
-            conductor::gather!(sleep(Duration::from_secs(5)), sleep(Duration::from_secs(6))).await
-        });
-        yield_now().await;
-        yield_now().await;
+#[conductor::test(paused)]
+async fn gather_macro_cancellation_cancels_its_children() {
+    let t = spawn(async {
+        conductor::gather!(sleep(Duration::from_secs(5)), sleep(Duration::from_secs(6))).await
+    });
+    yield_now().await;
+    yield_now().await;
+    t.cancel();
+    assert!(t.await.unwrap_err().is_cancelled());
+    yield_now().await;
+    assert_eq!(conductor::all_tasks().len(), 1, "only main is left");
+}
+
+#[conductor::test(paused)]
+async fn wait_first_completed_leaves_the_rest_pending_and_running() {
+    let tasks = [3u64, 1, 2].map(|s| spawn(after(s * 1000)));
+    let (mut done, pending) = wait(tasks, ReturnWhen::FirstCompleted, None).await;
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].result().unwrap(), 1000);
+    assert_eq!(pending.len(), 2);
+    assert!(pending.iter().all(|t| !t.is_done() && !t.is_cancelled()));
+    for t in &pending {
         t.cancel();
-        assert!(t.await.unwrap_err().is_cancelled());
-        yield_now().await;
-        assert_eq!(conductor::all_tasks().len(), 1, "only main is left");
-    });
-}
-
-#[test]
-fn wait_first_completed_leaves_the_rest_pending_and_running() {
-    paused().block_on(async {
-        let tasks = [3u64, 1, 2].map(|s| spawn(after(s * 1000)));
-        let (mut done, pending) = wait(tasks, ReturnWhen::FirstCompleted, None).await;
-        assert_eq!(done.len(), 1);
-        assert_eq!(done[0].result().unwrap(), 1000);
-        assert_eq!(pending.len(), 2);
-        assert!(pending.iter().all(|t| !t.is_done() && !t.is_cancelled()));
-        for t in &pending {
-            t.cancel();
-        }
-    });
+    }
 }
 
 #[test]
@@ -212,52 +198,46 @@ fn wait_timeout_returns_without_cancelling() {
     });
 }
 
-#[test]
-fn wait_on_nothing_returns_at_once() {
-    paused().block_on(async {
-        let (done, pending) = wait(
-            Vec::<conductor::Task<()>>::new(),
-            ReturnWhen::AllCompleted,
-            None,
-        )
-        .await;
-        assert!(done.is_empty() && pending.is_empty());
-    });
+#[conductor::test(paused)]
+async fn wait_on_nothing_returns_at_once() {
+    let (done, pending) = wait(
+        Vec::<conductor::Task<()>>::new(),
+        ReturnWhen::AllCompleted,
+        None,
+    )
+    .await;
+    assert!(done.is_empty() && pending.is_empty());
 }
 
-#[test]
-fn as_completed_yields_the_original_tasks_in_completion_order() {
-    paused().block_on(async {
-        let tasks = [30u64, 10, 20].map(|ms| spawn(after(ms)));
-        let ids: Vec<u64> = tasks.iter().map(|t| t.id()).collect();
-        let mut stream = as_completed(tasks);
-        let mut order = Vec::new();
-        let mut yielded_ids = Vec::new();
-        while let Some(t) = stream.next().await {
-            yielded_ids.push(t.id());
-            order.push(t.await.unwrap());
-        }
-        assert_eq!(order, [10, 20, 30]);
-        assert_eq!(
-            yielded_ids,
-            [ids[1], ids[2], ids[0]],
-            "the same tasks come out"
-        );
-    });
+#[conductor::test(paused)]
+async fn as_completed_yields_the_original_tasks_in_completion_order() {
+    let tasks = [30u64, 10, 20].map(|ms| spawn(after(ms)));
+    let ids: Vec<u64> = tasks.iter().map(|t| t.id()).collect();
+    let mut stream = as_completed(tasks);
+    let mut order = Vec::new();
+    let mut yielded_ids = Vec::new();
+    while let Some(t) = stream.next().await {
+        yielded_ids.push(t.id());
+        order.push(t.await.unwrap());
+    }
+    assert_eq!(order, [10, 20, 30]);
+    assert_eq!(
+        yielded_ids,
+        [ids[1], ids[2], ids[0]],
+        "the same tasks come out"
+    );
 }
 
-#[test]
-fn as_completed_with_timeout_reports_timed_out_once() {
-    paused().block_on(async {
-        let tasks = [10u64, 5000].map(|ms| spawn(after(ms)));
-        let mut stream = as_completed(tasks).with_timeout(Duration::from_secs(1));
-        assert_eq!(stream.next().await.unwrap().unwrap().await.unwrap(), 10);
-        assert!(matches!(
-            stream.next().await,
-            Some(Err(conductor::TimedOut))
-        ));
-        assert!(stream.next().await.is_none());
-    });
+#[conductor::test(paused)]
+async fn as_completed_with_timeout_reports_timed_out_once() {
+    let tasks = [10u64, 5000].map(|ms| spawn(after(ms)));
+    let mut stream = as_completed(tasks).with_timeout(Duration::from_secs(1));
+    assert_eq!(stream.next().await.unwrap().unwrap().await.unwrap(), 10);
+    assert!(matches!(
+        stream.next().await,
+        Some(Err(conductor::TimedOut))
+    ));
+    assert!(stream.next().await.is_none());
 }
 
 #[test]
@@ -277,25 +257,6 @@ fn a_gathered_child_cancelled_from_outside_fails_the_gather_with_cancelled() {
         let r = g.await.unwrap();
         assert!(matches!(r, Err(ChildError::Task(TaskError::Cancelled(_)))));
     });
-}
-
-/// A child that takes `n` loop iterations, then returns its name or fails with it.
-async fn child(
-    trace: Trace,
-    name: &'static str,
-    n: u32,
-    fails: bool,
-) -> Result<&'static str, String> {
-    for _ in 0..n {
-        yield_now().await;
-    }
-    if fails {
-        trace.log(format!("{name} fails"));
-        Err(name.to_string())
-    } else {
-        trace.log(format!("{name} done"));
-        Ok(name)
-    }
 }
 
 #[test]

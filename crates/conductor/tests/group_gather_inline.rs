@@ -6,52 +6,18 @@ mod support;
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use conductor::group::ChildError;
-use conductor::{
-    Runtime, TaskError, catch_cancel, gather_inline, gather_tasks, sleep, spawn, yield_now,
-};
-use support::{Trace, assert_trace};
+use conductor::{TaskError, catch_cancel, gather_inline, gather_tasks, sleep, spawn, yield_now};
+use support::{TimedLog, Trace, assert_trace, child, paused};
 
 /// A boxed branch, so that different async blocks gather together.
 type Branch<'a, T> = Pin<Box<dyn Future<Output = Result<T, String>> + 'a>>;
 
-fn paused() -> Runtime {
-    Runtime::builder().paused_clock().build().unwrap()
-}
-
-/// Lines stamped with the loop time since `t0`, in seconds.
-#[derive(Clone)]
-struct Log {
-    t0: Instant,
-    lines: Rc<RefCell<Vec<String>>>,
-}
-
-impl Log {
-    fn new(rt: &Runtime) -> Self {
-        Log {
-            t0: rt.now(),
-            lines: Rc::default(),
-        }
-    }
-
-    fn push(&self, line: impl AsRef<str>) {
-        let at = (conductor::now() - self.t0).as_secs_f64();
-        self.lines
-            .borrow_mut()
-            .push(format!("{at:.0}: {}", line.as_ref()));
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.lines.borrow().clone()
-    }
-}
-
 /// A client the gathered futures borrow, as a Python program gathers `fetch(client, url)`.
 struct Client {
-    log: Log,
+    log: TimedLog,
     served: RefCell<Vec<u64>>,
 }
 
@@ -79,7 +45,7 @@ fn gather_inline_borrows_locals_and_keeps_argument_order() {
     // asyncio: `await asyncio.gather(*[fetch(client, s) for s in (3, 1, 2)])` with a local
     // `client` gives [30, 10, 20] after 3 s.
     let rt = paused();
-    let log = Log::new(&rt);
+    let log = TimedLog::new(&rt, 0);
     let out = rt.block_on(async move {
         let client = Client {
             log,
@@ -94,7 +60,7 @@ fn gather_inline_borrows_locals_and_keeps_argument_order() {
 #[test]
 fn gather_inline_fails_fast_then_cancels_and_awaits_the_others() {
     let rt = paused();
-    let log = Log::new(&rt);
+    let log = TimedLog::new(&rt, 0);
     let l = log.clone();
     rt.block_on(async move {
         let client = Client {
@@ -120,33 +86,31 @@ fn gather_inline_fails_fast_then_cancels_and_awaits_the_others() {
     );
 }
 
-#[test]
-fn gather_inline_return_exceptions_collects_every_outcome() {
-    paused().block_on(async {
-        let futures: Vec<Branch<u8>> = vec![
-            Box::pin(async { Ok(1) }),
-            Box::pin(async { Err("two".to_string()) }),
-            Box::pin(async {
-                yield_now().await;
-                panic!("three")
-            }),
-            Box::pin(async {
-                sleep(Duration::from_secs(1)).await;
-                Ok(4)
-            }),
-        ];
-        let out = gather_inline(futures).return_exceptions().await;
-        assert!(matches!(out[0], Ok(1)));
-        assert!(matches!(&out[1], Err(ChildError::Failed(e)) if e == "two"));
-        assert!(out[2].as_ref().unwrap_err().is_panic());
-        assert!(matches!(out[3], Ok(4)), "nothing was cancelled");
-    });
+#[conductor::test(paused)]
+async fn gather_inline_return_exceptions_collects_every_outcome() {
+    let futures: Vec<Branch<u8>> = vec![
+        Box::pin(async { Ok(1) }),
+        Box::pin(async { Err("two".to_string()) }),
+        Box::pin(async {
+            yield_now().await;
+            panic!("three")
+        }),
+        Box::pin(async {
+            sleep(Duration::from_secs(1)).await;
+            Ok(4)
+        }),
+    ];
+    let out = gather_inline(futures).return_exceptions().await;
+    assert!(matches!(out[0], Ok(1)));
+    assert!(matches!(&out[1], Err(ChildError::Failed(e)) if e == "two"));
+    assert!(out[2].as_ref().unwrap_err().is_panic());
+    assert!(matches!(out[3], Ok(4)), "nothing was cancelled");
 }
 
 #[test]
 fn cancelling_the_task_reaches_every_inline_branch() {
     let rt = paused();
-    let log = Log::new(&rt);
+    let log = TimedLog::new(&rt, 0);
     let l = log.clone();
     rt.block_on(async move {
         let l2 = l.clone();
@@ -187,7 +151,7 @@ fn cancelling_the_task_reaches_every_inline_branch() {
     );
 }
 
-struct Dropped(Log);
+struct Dropped(TimedLog);
 
 impl Drop for Dropped {
     fn drop(&mut self) {
@@ -198,7 +162,7 @@ impl Drop for Dropped {
 #[test]
 fn a_timeout_around_gather_inline_reaches_its_branches_and_waits_for_them() {
     let rt = paused();
-    let log = Log::new(&rt);
+    let log = TimedLog::new(&rt, 0);
     let l = log.clone();
     rt.block_on(async move {
         let client = Client {
@@ -224,25 +188,6 @@ fn a_timeout_around_gather_inline_reaches_its_branches_and_waits_for_them() {
     );
 }
 
-/// A task that takes `n` loop iterations, then returns its name or fails with it.
-async fn steps(
-    trace: Trace,
-    name: &'static str,
-    n: u32,
-    fails: bool,
-) -> Result<&'static str, String> {
-    for _ in 0..n {
-        yield_now().await;
-    }
-    if fails {
-        trace.log(format!("{name} fails"));
-        Err(name.to_string())
-    } else {
-        trace.log(format!("{name} done"));
-        Ok(name)
-    }
-}
-
 #[test]
 fn gather_tasks_gathers_tasks_as_they_are_in_asyncios_order() {
     // asyncio 3.11 and 3.13 print this (`it` counts iterations with a call_soon ticker):
@@ -257,13 +202,13 @@ fn gather_tasks_gathers_tasks_as_they_are_in_asyncios_order() {
     trace.run(&paused(), async move {
         yield_now().await;
         t.log("start");
-        let c = spawn(steps(t.clone(), "c", 2, false));
+        let c = spawn(child(t.clone(), "c", 2, false));
         let c_ref = c.task_ref();
         let tasks = [
-            spawn(steps(t.clone(), "a", 1, true)),
-            spawn(steps(t.clone(), "b", 1, true)),
+            spawn(child(t.clone(), "a", 1, true)),
+            spawn(child(t.clone(), "b", 1, true)),
             c,
-            spawn(steps(t.clone(), "d", 5, false)),
+            spawn(child(t.clone(), "d", 5, false)),
         ];
         if let Err(ChildError::Failed(e)) = gather_tasks(tasks).await {
             t.log(format!("gather raised {e}; c done={}", c_ref.is_done()));
@@ -283,38 +228,34 @@ fn gather_tasks_gathers_tasks_as_they_are_in_asyncios_order() {
     );
 }
 
-#[test]
-fn gather_tasks_gives_values_and_the_tasks_own_failures() {
-    paused().block_on(async {
-        let values = gather_tasks([1u8, 2].map(|n| spawn(async move { n }))).await;
-        assert_eq!(values.unwrap(), [1, 2], "values, not Ok(value)s");
-        let panicked = gather_tasks([spawn(async { panic!("boom") }), spawn(async {})]).await;
-        assert!(matches!(
-            panicked,
-            Err(ChildError::Task(TaskError::Panicked(_)))
-        ));
-        let results = gather_tasks([
-            spawn(async { Ok::<u8, String>(1) }),
-            spawn(async { Err("no".to_string()) }),
-        ])
-        .return_exceptions()
-        .await;
-        assert!(matches!(results[0], Ok(1)));
-        assert!(matches!(&results[1], Err(ChildError::Failed(e)) if e == "no"));
-    });
+#[conductor::test(paused)]
+async fn gather_tasks_gives_values_and_the_tasks_own_failures() {
+    let values = gather_tasks([1u8, 2].map(|n| spawn(async move { n }))).await;
+    assert_eq!(values.unwrap(), [1, 2], "values, not Ok(value)s");
+    let panicked = gather_tasks([spawn(async { panic!("boom") }), spawn(async {})]).await;
+    assert!(matches!(
+        panicked,
+        Err(ChildError::Task(TaskError::Panicked(_)))
+    ));
+    let results = gather_tasks([
+        spawn(async { Ok::<u8, String>(1) }),
+        spawn(async { Err("no".to_string()) }),
+    ])
+    .return_exceptions()
+    .await;
+    assert!(matches!(results[0], Ok(1)));
+    assert!(matches!(&results[1], Err(ChildError::Failed(e)) if e == "no"));
 }
 
-#[test]
-fn gather_macro_takes_tasks_as_they_are() {
-    paused().block_on(async {
-        let text = spawn(async { String::from("task") });
-        let (s, n) = conductor::gather!(text, async { 2 }).await.unwrap();
-        assert_eq!((s.as_str(), n), ("task", 2));
-        let boom = spawn(async { panic!("boom") });
-        let r: Result<((), u8), TaskError> = conductor::gather!(boom, async { 1 }).await;
-        assert!(
-            r.unwrap_err().is_panic(),
-            "the task's own panic fails the gather"
-        );
-    });
+#[conductor::test(paused)]
+async fn gather_macro_takes_tasks_as_they_are() {
+    let text = spawn(async { String::from("task") });
+    let (s, n) = conductor::gather!(text, async { 2 }).await.unwrap();
+    assert_eq!((s.as_str(), n), ("task", 2));
+    let boom = spawn(async { panic!("boom") });
+    let r: Result<((), u8), TaskError> = conductor::gather!(boom, async { 1 }).await;
+    assert!(
+        r.unwrap_err().is_panic(),
+        "the task's own panic fails the gather"
+    );
 }

@@ -1,44 +1,16 @@
 //! Racing: `wait` over tasks of different output types, and `race` over futures.
 
+mod support;
+
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use conductor::sync::Event;
 use conductor::{
-    ReturnWhen, Runtime, Waitable, as_completed, catch_cancel, race, sleep, spawn, wait, yield_now,
+    ReturnWhen, Waitable, as_completed, catch_cancel, race, sleep, spawn, wait, yield_now,
 };
-
-fn paused() -> Runtime {
-    Runtime::builder().paused_clock().build().unwrap()
-}
-
-/// Lines stamped with the loop time since `t0`, in seconds.
-#[derive(Clone)]
-struct Log {
-    t0: Instant,
-    lines: Rc<RefCell<Vec<String>>>,
-}
-
-impl Log {
-    fn new(rt: &Runtime) -> Self {
-        Log {
-            t0: rt.now(),
-            lines: Rc::default(),
-        }
-    }
-
-    fn push(&self, line: impl AsRef<str>) {
-        let at = (conductor::now() - self.t0).as_secs_f64();
-        self.lines
-            .borrow_mut()
-            .push(format!("{at:.1}: {}", line.as_ref()));
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.lines.borrow().clone()
-    }
-}
+use support::{TimedLog, paused};
 
 #[test]
 fn wait_races_tasks_of_different_output_types() {
@@ -67,27 +39,25 @@ fn wait_races_tasks_of_different_output_types() {
     });
 }
 
-#[test]
-fn as_completed_and_wait_take_untyped_task_refs() {
-    paused().block_on(async {
-        let a = spawn(async {
-            sleep(Duration::from_secs(2)).await;
-            "two"
-        });
-        let b = spawn(async {
-            sleep(Duration::from_secs(1)).await;
-            1u8
-        });
-        let mut stream = as_completed([a.task_ref(), b.task_ref()]);
-        assert!(stream.next().await.unwrap().same_task(&b));
-        assert!(stream.next().await.unwrap().same_task(&a));
-        let (done, _) = wait([a.task_ref(), b.task_ref()], ReturnWhen::AllCompleted, None).await;
-        assert_eq!(done.len(), 2);
+#[conductor::test(paused)]
+async fn as_completed_and_wait_take_untyped_task_refs() {
+    let a = spawn(async {
+        sleep(Duration::from_secs(2)).await;
+        "two"
     });
+    let b = spawn(async {
+        sleep(Duration::from_secs(1)).await;
+        1u8
+    });
+    let mut stream = as_completed([a.task_ref(), b.task_ref()]);
+    assert!(stream.next().await.unwrap().same_task(&b));
+    assert!(stream.next().await.unwrap().same_task(&a));
+    let (done, _) = wait([a.task_ref(), b.task_ref()], ReturnWhen::AllCompleted, None).await;
+    assert_eq!(done.len(), 2);
 }
 
 /// A future that sleeps `s` seconds, and on cancellation cleans up for `cleanup` seconds.
-async fn work(log: Log, name: &'static str, s: u64, cleanup: u64) -> &'static str {
+async fn work(log: TimedLog, name: &'static str, s: u64, cleanup: u64) -> &'static str {
     match catch_cancel(sleep(Duration::from_secs(s))).await {
         Ok(()) => {
             log.push(format!("{name} finished"));
@@ -118,7 +88,7 @@ fn race_cancels_the_losers_and_waits_for_their_cleanup() {
     //     0.2: slow cleaned up
     //     0.2: winner fast
     let rt = paused();
-    let log = Log::new(&rt);
+    let log = TimedLog::new(&rt, 1);
     let l = log.clone();
     rt.block_on(async move {
         let (i, winner) =
@@ -168,7 +138,7 @@ fn race_drops_a_loser_that_does_not_catch_and_borrows_locals() {
 #[test]
 fn cancelling_the_racing_task_reaches_every_branch() {
     let rt = paused();
-    let log = Log::new(&rt);
+    let log = TimedLog::new(&rt, 1);
     let l = log.clone();
     rt.block_on(async move {
         let l2 = l.clone();
@@ -195,7 +165,7 @@ fn cancelling_the_racing_task_reaches_every_branch() {
 #[test]
 fn a_panicking_winner_panics_the_race_after_the_losers_ended() {
     let rt = paused();
-    let log = Log::new(&rt);
+    let log = TimedLog::new(&rt, 1);
     let l = log.clone();
     let out = rt.run_until_complete(async move {
         let boom = Box::pin(async {

@@ -8,18 +8,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use conductor::group::{ChildError, GroupClosed};
-use conductor::{Runtime, TaskError, catch_cancel, sleep, spawn, task_group, yield_now};
+use conductor::{TaskError, catch_cancel, sleep, spawn, task_group, yield_now};
+use support::{Log, paused, push};
 use support::{Trace, assert_trace};
-
-fn paused() -> Runtime {
-    Runtime::builder().paused_clock().build().unwrap()
-}
-
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn push(l: &Log, s: impl Into<String>) {
-    l.borrow_mut().push(s.into());
-}
 
 #[test]
 fn the_group_waits_for_every_child() {
@@ -97,77 +88,71 @@ fn the_first_failure_cancels_siblings_and_the_body() {
     );
 }
 
-#[test]
-fn every_failure_is_reported_together() {
-    paused().block_on(async {
-        let err = task_group(|tg| async move {
-            tg.spawn(async {
-                sleep(Duration::from_secs(1)).await;
-                Err::<(), _>("first".to_string())
-            });
-            tg.spawn(async {
-                // Fails during the cleanup of the group's cancellation.
-                if catch_cancel(sleep(Duration::from_secs(100))).await.is_err() {
-                    return Err("second, while cancelled".to_string());
-                }
-                Ok(())
-            });
-            tg.spawn(async {
-                if catch_cancel(sleep(Duration::from_secs(100))).await.is_err() {
-                    panic!("third, while cancelled");
-                }
-                Ok::<(), String>(())
-            });
-            Ok::<_, String>(())
-        })
-        .await
-        .unwrap_err();
-        let errs = err.into_errors();
-        assert_eq!(errs.len(), 3, "{errs:?}");
-        assert!(matches!(&errs[0], ChildError::Failed(e) if e == "first"));
-        assert!(matches!(&errs[1], ChildError::Failed(e) if e == "second, while cancelled"));
-        assert!(matches!(&errs[2], ChildError::Task(e) if e.is_panic()));
-    });
-}
-
-#[test]
-fn a_body_error_cancels_the_children_and_is_reported() {
-    paused().block_on(async {
-        let log: Log = Rc::default();
-        let l = log.clone();
-        let err = task_group(|tg| async move {
-            let l2 = l.clone();
-            tg.spawn(async move {
-                if catch_cancel(sleep(Duration::from_secs(100))).await.is_err() {
-                    push(&l2, "child cancelled");
-                }
-                Ok::<_, &str>(())
-            });
-            yield_now().await;
-            Err::<(), _>("body failed")
-        })
-        .await
-        .unwrap_err();
-        assert!(matches!(err.errors(), [ChildError::Failed("body failed")]));
-        assert_eq!(*log.borrow(), ["child cancelled"]);
-    });
-}
-
-#[test]
-fn a_failed_child_reports_failed_in_group_through_its_handle() {
-    paused().block_on(async {
-        let handle = Rc::new(RefCell::new(None));
-        let h = handle.clone();
-        let _ = task_group(|tg| async move {
-            *h.borrow_mut() = Some(tg.spawn(async { Err::<(), _>("nope") }));
+#[conductor::test(paused)]
+async fn every_failure_is_reported_together() {
+    let err = task_group(|tg| async move {
+        tg.spawn(async {
+            sleep(Duration::from_secs(1)).await;
+            Err::<(), _>("first".to_string())
+        });
+        tg.spawn(async {
+            // Fails during the cleanup of the group's cancellation.
+            if catch_cancel(sleep(Duration::from_secs(100))).await.is_err() {
+                return Err("second, while cancelled".to_string());
+            }
             Ok(())
-        })
-        .await;
-        let t = handle.borrow_mut().take().unwrap();
-        assert_eq!(t.state(), conductor::TaskState::Failed);
-        assert!(!t.is_cancelled());
-        assert!(matches!(t.await, Err(TaskError::FailedInGroup)));
-    });
+        });
+        tg.spawn(async {
+            if catch_cancel(sleep(Duration::from_secs(100))).await.is_err() {
+                panic!("third, while cancelled");
+            }
+            Ok::<(), String>(())
+        });
+        Ok::<_, String>(())
+    })
+    .await
+    .unwrap_err();
+    let errs = err.into_errors();
+    assert_eq!(errs.len(), 3, "{errs:?}");
+    assert!(matches!(&errs[0], ChildError::Failed(e) if e == "first"));
+    assert!(matches!(&errs[1], ChildError::Failed(e) if e == "second, while cancelled"));
+    assert!(matches!(&errs[2], ChildError::Task(e) if e.is_panic()));
+}
+
+#[conductor::test(paused)]
+async fn a_body_error_cancels_the_children_and_is_reported() {
+    let log: Log = Rc::default();
+    let l = log.clone();
+    let err = task_group(|tg| async move {
+        let l2 = l.clone();
+        tg.spawn(async move {
+            if catch_cancel(sleep(Duration::from_secs(100))).await.is_err() {
+                push(&l2, "child cancelled");
+            }
+            Ok::<_, &str>(())
+        });
+        yield_now().await;
+        Err::<(), _>("body failed")
+    })
+    .await
+    .unwrap_err();
+    assert!(matches!(err.errors(), [ChildError::Failed("body failed")]));
+    assert_eq!(*log.borrow(), ["child cancelled"]);
+}
+
+#[conductor::test(paused)]
+async fn a_failed_child_reports_failed_in_group_through_its_handle() {
+    let handle = Rc::new(RefCell::new(None));
+    let h = handle.clone();
+    let _ = task_group(|tg| async move {
+        *h.borrow_mut() = Some(tg.spawn(async { Err::<(), _>("nope") }));
+        Ok(())
+    })
+    .await;
+    let t = handle.borrow_mut().take().unwrap();
+    assert_eq!(t.state(), conductor::TaskState::Failed);
+    assert!(!t.is_cancelled());
+    assert!(matches!(t.await, Err(TaskError::FailedInGroup)));
 }
 
 #[test]
@@ -230,39 +215,37 @@ fn a_child_error_during_an_outside_cancellation_wins() {
     });
 }
 
-#[test]
-fn a_closed_or_failing_group_takes_no_new_tasks() {
-    paused().block_on(async {
-        let keep = Rc::new(RefCell::new(None));
-        let k = keep.clone();
-        let r = task_group(|tg| async move {
-            tg.spawn(async { Err::<(), _>("fail") });
-            sleep(Duration::from_millis(1)).await; // the failure is seen; the body is cancelled
-            *k.borrow_mut() = Some(tg.clone());
-            Ok(())
-        })
-        .await;
-        assert!(r.is_err());
-        let tg: Option<conductor::TaskGroup<&str>> = keep.borrow_mut().take();
-        // The body was cancelled at its sleep, so it never stored the handle.
-        assert!(tg.is_none());
+#[conductor::test(paused)]
+async fn a_closed_or_failing_group_takes_no_new_tasks() {
+    let keep = Rc::new(RefCell::new(None));
+    let k = keep.clone();
+    let r = task_group(|tg| async move {
+        tg.spawn(async { Err::<(), _>("fail") });
+        sleep(Duration::from_millis(1)).await; // the failure is seen; the body is cancelled
+        *k.borrow_mut() = Some(tg.clone());
+        Ok(())
+    })
+    .await;
+    assert!(r.is_err());
+    let tg: Option<conductor::TaskGroup<&str>> = keep.borrow_mut().take();
+    // The body was cancelled at its sleep, so it never stored the handle.
+    assert!(tg.is_none());
 
-        let keep = Rc::new(RefCell::new(None));
-        let k = keep.clone();
-        task_group(|tg| async move {
-            *k.borrow_mut() = Some(tg);
-            Ok::<_, String>(())
-        })
-        .await
-        .unwrap();
-        let tg: conductor::TaskGroup<String> = keep.borrow_mut().take().unwrap();
-        assert_eq!(tg.try_spawn(async { Ok(()) }).err(), Some(GroupClosed));
-        let late = tg.spawn(async { Ok(()) });
-        assert!(
-            late.await.unwrap_err().is_cancelled(),
-            "spawned already cancelled"
-        );
-    });
+    let keep = Rc::new(RefCell::new(None));
+    let k = keep.clone();
+    task_group(|tg| async move {
+        *k.borrow_mut() = Some(tg);
+        Ok::<_, String>(())
+    })
+    .await
+    .unwrap();
+    let tg: conductor::TaskGroup<String> = keep.borrow_mut().take().unwrap();
+    assert_eq!(tg.try_spawn(async { Ok(()) }).err(), Some(GroupClosed));
+    let late = tg.spawn(async { Ok(()) });
+    assert!(
+        late.await.unwrap_err().is_cancelled(),
+        "spawned already cancelled"
+    );
 }
 
 #[test]

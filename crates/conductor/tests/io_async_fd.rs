@@ -2,6 +2,8 @@
 //! sockets and pipes use (readiness wakes the waiting tasks, every one of them; the waits spend
 //! the cooperative budget).
 
+mod support;
+
 use std::cell::Cell;
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
@@ -11,10 +13,7 @@ use std::time::Duration;
 
 use conductor::io::{AsyncFd, Direction};
 use conductor::{Runtime, spawn, timeout};
-
-fn paused() -> Runtime {
-    Runtime::builder().paused_clock().build().unwrap()
-}
+use support::paused;
 
 fn pair() -> (UnixStream, UnixStream) {
     let (a, b) = UnixStream::pair().unwrap();
@@ -95,35 +94,31 @@ fn a_closed_peer_reads_as_end_of_file() {
     assert_eq!(n, 0);
 }
 
-#[test]
-fn a_dropped_async_fd_leaves_the_selector_so_the_descriptor_registers_again() {
-    paused().block_on(async {
-        let (mut a, b) = pair();
-        let first = AsyncFd::new(b.as_fd()).unwrap();
-        let err = AsyncFd::new(b.as_fd()).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
-        drop(first);
-        let again = AsyncFd::new(b.as_fd()).unwrap();
-        a.write_all(b"x").unwrap();
-        again.readable().await.unwrap();
-    });
+#[conductor::test(paused)]
+async fn a_dropped_async_fd_leaves_the_selector_so_the_descriptor_registers_again() {
+    let (mut a, b) = pair();
+    let first = AsyncFd::new(b.as_fd()).unwrap();
+    let err = AsyncFd::new(b.as_fd()).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+    drop(first);
+    let again = AsyncFd::new(b.as_fd()).unwrap();
+    a.write_all(b"x").unwrap();
+    again.readable().await.unwrap();
 }
 
-#[test]
-fn into_inner_gives_the_descriptor_back_off_the_selector() {
-    paused().block_on(async {
-        let (_a, b) = pair();
-        let fd = AsyncFd::new(b).unwrap();
-        let b = fd.into_inner();
-        let again = AsyncFd::new(b).unwrap();
-        assert_eq!(
-            again
-                .try_io(Direction::Read, |s| (&*s).read(&mut [0; 1]))
-                .unwrap_err()
-                .kind(),
-            io::ErrorKind::WouldBlock
-        );
-    });
+#[conductor::test(paused)]
+async fn into_inner_gives_the_descriptor_back_off_the_selector() {
+    let (_a, b) = pair();
+    let fd = AsyncFd::new(b).unwrap();
+    let b = fd.into_inner();
+    let again = AsyncFd::new(b).unwrap();
+    assert_eq!(
+        again
+            .try_io(Direction::Read, |s| (&*s).read(&mut [0; 1]))
+            .unwrap_err()
+            .kind(),
+        io::ErrorKind::WouldBlock
+    );
 }
 
 #[test]
@@ -145,52 +140,48 @@ fn an_async_fd_used_on_another_loop_fails_with_an_error() {
 
 /// asyncio keeps one reader callback per descriptor (a second `add_reader` replaces the
 /// first); conductor wakes every waiting task.
-#[test]
-fn a_pipe_reader_is_woken_after_another_one_timed_out() {
-    paused().block_on(async {
-        let (r, mut w) = pipe();
-        let r = Rc::new(AsyncFd::new(r).unwrap());
-        let first = {
-            let r = r.clone();
-            spawn(async move {
-                let mut buf = [0; 16];
-                let n = r.read_with(|f| (&*f).read(&mut buf)).await.unwrap();
-                buf[..n].to_vec()
-            })
-        };
-        let second = {
-            let r = r.clone();
-            spawn(async move { timeout(Duration::from_secs(1), r.readable()).await.is_err() })
-        };
-        assert!(second.await.unwrap(), "the second reader timed out");
-        w.write_all(b"late").unwrap();
-        let got = timeout(Duration::from_secs(3600), first)
-            .await
-            .expect("the first reader was never woken");
-        assert_eq!(got.unwrap(), b"late");
-    });
+#[conductor::test(paused)]
+async fn a_pipe_reader_is_woken_after_another_one_timed_out() {
+    let (r, mut w) = pipe();
+    let r = Rc::new(AsyncFd::new(r).unwrap());
+    let first = {
+        let r = r.clone();
+        spawn(async move {
+            let mut buf = [0; 16];
+            let n = r.read_with(|f| (&*f).read(&mut buf)).await.unwrap();
+            buf[..n].to_vec()
+        })
+    };
+    let second = {
+        let r = r.clone();
+        spawn(async move { timeout(Duration::from_secs(1), r.readable()).await.is_err() })
+    };
+    assert!(second.await.unwrap(), "the second reader timed out");
+    w.write_all(b"late").unwrap();
+    let got = timeout(Duration::from_secs(3600), first)
+        .await
+        .expect("the first reader was never woken");
+    assert_eq!(got.unwrap(), b"late");
 }
 
-#[test]
-fn many_pipe_readers_are_all_woken() {
-    paused().block_on(async {
-        let (r, mut w) = pipe();
-        let r = Rc::new(AsyncFd::new(r).unwrap());
-        let waiters: Vec<_> = (0..8)
-            .map(|_| {
-                let r = r.clone();
-                spawn(async move { r.readable().await.unwrap() })
-            })
-            .collect();
-        conductor::sleep(Duration::from_secs(1)).await;
-        w.write_all(b"x").unwrap();
-        for t in waiters {
-            timeout(Duration::from_secs(3600), t)
-                .await
-                .expect("a reader was never woken")
-                .unwrap();
-        }
-    });
+#[conductor::test(paused)]
+async fn many_pipe_readers_are_all_woken() {
+    let (r, mut w) = pipe();
+    let r = Rc::new(AsyncFd::new(r).unwrap());
+    let waiters: Vec<_> = (0..8)
+        .map(|_| {
+            let r = r.clone();
+            spawn(async move { r.readable().await.unwrap() })
+        })
+        .collect();
+    conductor::sleep(Duration::from_secs(1)).await;
+    w.write_all(b"x").unwrap();
+    for t in waiters {
+        timeout(Duration::from_secs(3600), t)
+            .await
+            .expect("a reader was never woken")
+            .unwrap();
+    }
 }
 
 /// The waits spend the budget: a task reading a descriptor that always has data yields.

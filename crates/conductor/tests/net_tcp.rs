@@ -1,6 +1,8 @@
 //! TCP sockets on loopback: echo, half-close, connect timeout and errors, options, halves,
 //! and which loop a socket belongs to.
 
+mod support;
+
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::AsRawFd;
@@ -9,10 +11,7 @@ use std::time::Duration;
 use conductor::Runtime;
 use conductor::net::{ServerOptions, TcpListener, TcpStream};
 use futures_io::{AsyncRead, AsyncWrite};
-
-fn paused() -> Runtime {
-    Runtime::builder().paused_clock().build().unwrap()
-}
+use support::paused;
 
 async fn read_all(r: &mut (impl AsyncRead + Unpin)) -> Vec<u8> {
     let mut out = Vec::new();
@@ -37,71 +36,67 @@ async fn write_all(w: &mut (impl AsyncWrite + Unpin), mut data: &[u8]) {
     }
 }
 
-#[test]
-fn echo_of_messages_of_every_size() {
-    paused().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = conductor::spawn(async move {
-            let (mut conn, _) = listener.accept().await.unwrap();
-            let mut buf = vec![0; 65536];
-            loop {
-                let n = conn.read(&mut buf).await.unwrap();
-                if n == 0 {
-                    return;
-                }
-                conn.write_all(&buf[..n]).await.unwrap();
+#[conductor::test(paused)]
+async fn echo_of_messages_of_every_size() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = conductor::spawn(async move {
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0; 65536];
+        loop {
+            let n = conn.read(&mut buf).await.unwrap();
+            if n == 0 {
+                return;
             }
-        });
-        let mut client = TcpStream::connect(addr).await.unwrap();
-        for size in [1, 7, 1024, 16 * 1024, 300 * 1024] {
-            let msg: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
-            let (mut r, mut w) = client.into_split();
-            let writer = conductor::spawn(async move {
-                write_all(&mut w, &msg).await;
-                (w, msg)
-            });
-            let mut got = vec![0; size];
-            let mut filled = 0;
-            while filled < size {
-                let n = std::future::poll_fn(|cx| {
-                    std::pin::Pin::new(&mut r).poll_read(cx, &mut got[filled..])
-                })
-                .await
-                .unwrap();
-                assert!(n > 0);
-                filled += n;
-            }
-            let (w, msg) = writer.await.unwrap();
-            assert!(got == msg, "echo of {size} bytes differs");
-            client = r.reunite(w).unwrap();
+            conn.write_all(&buf[..n]).await.unwrap();
         }
-        client.shutdown(Shutdown::Write).unwrap();
-        server.await.unwrap();
     });
-}
-
-#[test]
-fn half_close_lets_the_other_side_answer() {
-    paused().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = conductor::spawn(async move {
-            let (conn, _) = listener.accept().await.unwrap();
-            let (mut r, mut w) = conn.into_split();
-            let request = read_all(&mut r).await; // until the client's half-close
-            write_all(&mut w, format!("got {} bytes", request.len()).as_bytes()).await;
-            // Dropping the write half shuts it down: the client reads the end.
-        });
-        let client = TcpStream::connect(addr).await.unwrap();
+    let mut client = TcpStream::connect(addr).await.unwrap();
+    for size in [1, 7, 1024, 16 * 1024, 300 * 1024] {
+        let msg: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
         let (mut r, mut w) = client.into_split();
-        write_all(&mut w, &[b'x'; 5000]).await;
-        std::future::poll_fn(|cx| std::pin::Pin::new(&mut w).poll_close(cx))
+        let writer = conductor::spawn(async move {
+            write_all(&mut w, &msg).await;
+            (w, msg)
+        });
+        let mut got = vec![0; size];
+        let mut filled = 0;
+        while filled < size {
+            let n = std::future::poll_fn(|cx| {
+                std::pin::Pin::new(&mut r).poll_read(cx, &mut got[filled..])
+            })
             .await
             .unwrap();
-        assert_eq!(read_all(&mut r).await, b"got 5000 bytes");
-        server.await.unwrap();
+            assert!(n > 0);
+            filled += n;
+        }
+        let (w, msg) = writer.await.unwrap();
+        assert!(got == msg, "echo of {size} bytes differs");
+        client = r.reunite(w).unwrap();
+    }
+    client.shutdown(Shutdown::Write).unwrap();
+    server.await.unwrap();
+}
+
+#[conductor::test(paused)]
+async fn half_close_lets_the_other_side_answer() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = conductor::spawn(async move {
+        let (conn, _) = listener.accept().await.unwrap();
+        let (mut r, mut w) = conn.into_split();
+        let request = read_all(&mut r).await; // until the client's half-close
+        write_all(&mut w, format!("got {} bytes", request.len()).as_bytes()).await;
+        // Dropping the write half shuts it down: the client reads the end.
     });
+    let client = TcpStream::connect(addr).await.unwrap();
+    let (mut r, mut w) = client.into_split();
+    write_all(&mut w, &[b'x'; 5000]).await;
+    std::future::poll_fn(|cx| std::pin::Pin::new(&mut w).poll_close(cx))
+        .await
+        .unwrap();
+    assert_eq!(read_all(&mut r).await, b"got 5000 bytes");
+    server.await.unwrap();
 }
 
 /// The length and capacity of a listening socket's accept queue (Linux `TCP_INFO` reports
@@ -170,84 +165,74 @@ fn connect_times_out_against_a_full_accept_queue() {
     });
 }
 
-#[test]
-fn connect_to_a_closed_port_is_refused() {
-    paused().block_on(async {
-        let addr = {
-            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            l.local_addr().unwrap()
-        };
-        let err = TcpStream::connect(addr).await.unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
-    });
+#[conductor::test(paused)]
+async fn connect_to_a_closed_port_is_refused() {
+    let addr = {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        l.local_addr().unwrap()
+    };
+    let err = TcpStream::connect(addr).await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
 }
 
 /// asyncio: `[Errno 111] Connect call failed ('127.0.0.1', 1)` (3.11 and 3.13).
-#[test]
-fn a_refused_connect_names_the_address() {
-    paused().block_on(async {
-        let addr = {
-            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            l.local_addr().unwrap()
-        };
-        for err in [
-            TcpStream::connect(addr).await.unwrap_err(),
-            conductor::open_connection(addr).await.unwrap_err(),
-        ] {
-            assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
-            let text = err.to_string();
-            assert!(
-                text.starts_with(&format!("could not connect to {addr}: ")),
-                "{text}"
-            );
-            // The OS error stays reachable through the error's source.
-            let os = err.get_ref().and_then(|e| e.source()).unwrap();
-            let os = os.downcast_ref::<io::Error>().unwrap();
-            assert_eq!(os.raw_os_error(), Some(111));
-        }
-    });
+#[conductor::test(paused)]
+async fn a_refused_connect_names_the_address() {
+    let addr = {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        l.local_addr().unwrap()
+    };
+    for err in [
+        TcpStream::connect(addr).await.unwrap_err(),
+        conductor::open_connection(addr).await.unwrap_err(),
+    ] {
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("could not connect to {addr}: ")),
+            "{text}"
+        );
+        // The OS error stays reachable through the error's source.
+        let os = err.get_ref().and_then(|e| e.source()).unwrap();
+        let os = os.downcast_ref::<io::Error>().unwrap();
+        assert_eq!(os.raw_os_error(), Some(111));
+    }
 }
 
 /// asyncio: `[Errno 98] error while attempting to bind on address ('127.0.0.1', port)`.
-#[test]
-fn a_bind_to_an_address_in_use_names_it() {
-    paused().block_on(async {
-        let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = taken.local_addr().unwrap();
-        let err = TcpListener::bind(addr).await.unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
-        let text = err.to_string();
-        assert!(
-            text.starts_with(&format!("could not bind to {addr}: ")),
-            "{text}"
-        );
-    });
+#[conductor::test(paused)]
+async fn a_bind_to_an_address_in_use_names_it() {
+    let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = taken.local_addr().unwrap();
+    let err = TcpListener::bind(addr).await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("could not bind to {addr}: ")),
+        "{text}"
+    );
 }
 
-#[test]
-fn addresses_print_as_addresses() {
-    paused().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (_reader, writer) = conductor::open_connection(addr).await.unwrap();
-        let peer = writer.get_extra_info().peername.clone().unwrap();
-        assert_eq!(format!("{peer:?}"), addr.to_string());
-        assert_eq!(format!("{peer}"), addr.to_string());
-    });
+#[conductor::test(paused)]
+async fn addresses_print_as_addresses() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (_reader, writer) = conductor::open_connection(addr).await.unwrap();
+    let peer = writer.get_extra_info().peername.clone().unwrap();
+    assert_eq!(format!("{peer:?}"), addr.to_string());
+    assert_eq!(format!("{peer}"), addr.to_string());
 }
 
-#[test]
-fn connect_tries_every_resolved_address() {
-    paused().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let good = listener.local_addr().unwrap();
-        let closed: SocketAddr = {
-            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            l.local_addr().unwrap()
-        };
-        let stream = TcpStream::connect(vec![closed, good]).await.unwrap();
-        assert_eq!(stream.peer_addr().unwrap(), good);
-    });
+#[conductor::test(paused)]
+async fn connect_tries_every_resolved_address() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let good = listener.local_addr().unwrap();
+    let closed: SocketAddr = {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        l.local_addr().unwrap()
+    };
+    let stream = TcpStream::connect(vec![closed, good]).await.unwrap();
+    assert_eq!(stream.peer_addr().unwrap(), good);
 }
 
 #[test]
@@ -266,43 +251,39 @@ fn names_resolve_on_the_thread_pool() {
     });
 }
 
-#[test]
-fn socket_options_round_trip() {
-    paused().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        client.set_nodelay(true).unwrap();
-        assert!(client.nodelay().unwrap());
-        client.set_keepalive(Some(Duration::from_secs(60))).unwrap();
-        assert!(client.keepalive().unwrap());
-        client.set_keepalive(None).unwrap();
-        assert!(!client.keepalive().unwrap());
-        client.set_ttl(42).unwrap();
-        assert_eq!(client.ttl().unwrap(), 42);
-        let (server_side, peer) = listener.accept().await.unwrap();
-        assert_eq!(peer, client.local_addr().unwrap());
-        assert_eq!(server_side.peer_addr().unwrap(), peer);
-        assert!(client.take_error().unwrap().is_none());
-    });
+#[conductor::test(paused)]
+async fn socket_options_round_trip() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    client.set_nodelay(true).unwrap();
+    assert!(client.nodelay().unwrap());
+    client.set_keepalive(Some(Duration::from_secs(60))).unwrap();
+    assert!(client.keepalive().unwrap());
+    client.set_keepalive(None).unwrap();
+    assert!(!client.keepalive().unwrap());
+    client.set_ttl(42).unwrap();
+    assert_eq!(client.ttl().unwrap(), 42);
+    let (server_side, peer) = listener.accept().await.unwrap();
+    assert_eq!(peer, client.local_addr().unwrap());
+    assert_eq!(server_side.peer_addr().unwrap(), peer);
+    assert!(client.take_error().unwrap().is_none());
 }
 
-#[test]
-fn halves_of_different_streams_do_not_reunite() {
-    paused().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let a = TcpStream::connect(addr).await.unwrap();
-        let b = TcpStream::connect(addr).await.unwrap();
-        let (ra, wa) = a.into_split();
-        let (rb, wb) = b.into_split();
-        let err = ra.reunite(wb).unwrap_err();
-        assert!(err.to_string().contains("different streams"));
-        let (ra, wb) = (err.0, err.1);
-        assert!(ra.reunite(wa).is_ok());
-        assert!(rb.reunite(wb).is_ok());
-    });
+#[conductor::test(paused)]
+async fn halves_of_different_streams_do_not_reunite() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let a = TcpStream::connect(addr).await.unwrap();
+    let b = TcpStream::connect(addr).await.unwrap();
+    let (ra, wa) = a.into_split();
+    let (rb, wb) = b.into_split();
+    let err = ra.reunite(wb).unwrap_err();
+    assert!(err.to_string().contains("different streams"));
+    let (ra, wb) = (err.0, err.1);
+    assert!(ra.reunite(wa).is_ok());
+    assert!(rb.reunite(wb).is_ok());
 }
 
 #[test]
@@ -346,22 +327,20 @@ async fn connected_pair() -> (TcpStream, TcpStream) {
     (client, server_side)
 }
 
-#[test]
-fn try_read_and_readable_work_without_a_buffer_held_while_idle() {
-    paused().block_on(async {
-        let (mut client, server_side) = connected_pair().await;
-        let mut buf = [0; 4];
-        assert_eq!(
-            server_side.try_read(&mut buf).unwrap_err().kind(),
-            io::ErrorKind::WouldBlock
-        );
-        client.write_all(b"abcd").await.unwrap();
-        server_side.readable().await.unwrap();
-        assert_eq!(server_side.try_read(&mut buf).unwrap(), 4);
-        assert_eq!(&buf, b"abcd");
-        server_side.writable().await.unwrap();
-        assert_eq!(server_side.try_write(b"ok").unwrap(), 2);
-    });
+#[conductor::test(paused)]
+async fn try_read_and_readable_work_without_a_buffer_held_while_idle() {
+    let (mut client, server_side) = connected_pair().await;
+    let mut buf = [0; 4];
+    assert_eq!(
+        server_side.try_read(&mut buf).unwrap_err().kind(),
+        io::ErrorKind::WouldBlock
+    );
+    client.write_all(b"abcd").await.unwrap();
+    server_side.readable().await.unwrap();
+    assert_eq!(server_side.try_read(&mut buf).unwrap(), 4);
+    assert_eq!(&buf, b"abcd");
+    server_side.writable().await.unwrap();
+    assert_eq!(server_side.try_write(b"ok").unwrap(), 2);
 }
 
 #[test]

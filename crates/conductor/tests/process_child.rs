@@ -294,9 +294,17 @@ fn shell_and_exec_aliases() {
 #[test]
 fn waiting_can_be_cancelled_and_resumed() {
     each_reaper(|_| async {
-        let mut child = Command::new("sleep").arg("0.3").spawn().unwrap();
+        // cat runs until its input ends, which only this test makes happen (it holds the pipe:
+        // `wait` closes a stdin left in the child): the first wait cannot end, however late
+        // its timeout fires.
+        let mut child = Command::new("cat").stdin(Stdio::piped()).spawn().unwrap();
+        let mut input = child.stdin.take().unwrap();
         let first = conductor::timeout(Duration::from_millis(20), child.wait()).await;
-        assert!(first.is_err(), "sleep 0.3 cannot be done after 20 ms");
+        assert!(
+            first.is_err(),
+            "cat cannot be done before its input ends: {first:?}"
+        );
+        input.close().await.unwrap();
         assert!(child.wait().await.unwrap().success());
     });
 }

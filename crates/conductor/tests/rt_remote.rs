@@ -1,12 +1,15 @@
 //! Reaching a loop from other threads: Handle, remote wakers, RemoteTask (asyncio's
 //! call_soon_threadsafe and run_coroutine_threadsafe).
 
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use conductor::{Handle, Runtime};
+use support::wait_bounded;
 
 #[test]
 fn a_waker_called_from_another_thread_wakes_a_parked_loop() {
@@ -229,24 +232,12 @@ fn a_loop_group_runs_one_loop_per_thread_and_cancels_them_together() {
     }
 }
 
-/// `wait()` on another thread, bounded: `None` if it has not returned after a minute (a hang;
-/// the bound is only there so that a regression fails instead of blocking the suite).
-fn wait_bounded<T: Send + 'static>(
-    task: conductor::RemoteTask<T>,
-) -> Option<Result<T, conductor::TaskError>> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(task.wait());
-    });
-    rx.recv_timeout(Duration::from_secs(60)).ok()
-}
-
 #[test]
 fn a_remote_task_queued_when_its_runtime_is_dropped_ends_cancelled() {
     let rt = Runtime::new().unwrap();
     let task = rt.handle().spawn(async { 1 });
     drop(rt); // the spawn never reached the loop
-    let r = wait_bounded(task).expect("wait() hangs");
+    let r = wait_bounded(task);
     assert!(r.unwrap_err().is_cancelled());
 }
 
@@ -260,7 +251,7 @@ fn a_remote_task_pending_when_its_runtime_is_dropped_ends_cancelled() {
     rt.run_once(); // polls it: it sleeps
     assert!(!task.is_done());
     drop(rt); // destroys the pending task without running it again (asyncio's close)
-    let r = wait_bounded(task).expect("wait() hangs");
+    let r = wait_bounded(task);
     assert!(r.unwrap_err().is_cancelled());
 }
 
@@ -273,7 +264,7 @@ fn a_remote_task_cancelled_by_shutdown_ends_cancelled() {
         conductor::sleep(Duration::from_secs(3600)).await;
     });
     rt.run(conductor::yield_now());
-    let r = wait_bounded(task).expect("wait() hangs");
+    let r = wait_bounded(task);
     assert!(r.unwrap_err().is_cancelled());
 }
 
@@ -287,7 +278,7 @@ fn a_remote_task_that_answers_the_shutdown_cancellation_gives_its_value() {
         }
     });
     rt.run(conductor::yield_now());
-    let r = wait_bounded(task).expect("wait() hangs");
+    let r = wait_bounded(task);
     assert_eq!(r.unwrap(), "cleaned up");
 }
 
@@ -301,7 +292,7 @@ fn a_panicking_spawn_with_builder_ends_the_remote_task_with_the_panic() {
         .spawn_with(|| -> std::future::Ready<u8> { panic!("builder failed") });
     let after = rt.handle().spawn(async { 2 });
     assert_eq!(rt.block_on(after).unwrap(), 2, "the loop goes on");
-    let r = wait_bounded(task).expect("wait() hangs");
+    let r = wait_bounded(task);
     match r {
         Err(conductor::TaskError::Panicked(p)) => {
             assert_eq!(p.downcast_ref::<&str>(), Some(&"builder failed"));
@@ -330,7 +321,7 @@ fn remote_spawns_racing_the_runtime_drop_all_end() {
         rt.run_once();
         drop(rt);
         let task = spawner.join().unwrap();
-        let r = wait_bounded(task).expect("wait() hangs");
+        let r = wait_bounded(task);
         assert!(r.unwrap_err().is_cancelled());
     }
 }

@@ -2,23 +2,15 @@
 //! (Alone in its binary: it counts the process's open descriptors, which tests running in
 //! parallel threads would change.)
 
-use std::sync::mpsc;
+mod support;
+
 use std::time::Duration;
 
-use conductor::{RemoteTask, Runtime, TaskError};
+use conductor::{Runtime, TaskError};
+use support::wait_bounded;
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
-}
-
-/// `wait()` on another thread, bounded so that a hang fails the test instead of blocking it.
-fn wait_bounded<T: Send + 'static>(task: RemoteTask<T>) -> Result<T, TaskError> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(task.wait());
-    });
-    rx.recv_timeout(Duration::from_secs(60))
-        .expect("a remote task's wait() hangs")
 }
 
 async fn forever() {

@@ -1,14 +1,13 @@
 //! Runners (asyncio 1.1): `run`, `Runtime`, nesting, shutdown, stepping.
 
+mod support;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use conductor::{Runtime, TaskError};
-
-fn paused() -> Runtime {
-    Runtime::builder().paused_clock().build().unwrap()
-}
+use support::paused;
 
 #[test]
 fn run_returns_the_main_output() {

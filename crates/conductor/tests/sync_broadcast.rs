@@ -1,15 +1,12 @@
 //! `broadcast`: every receiver sees every value; lagging receivers are told how many they missed.
 
-use std::pin::Pin;
+mod support;
+
 use std::time::Duration;
 
 use conductor::sync::broadcast::{self, Lagged, RecvError, TryRecvError};
 use conductor::{sleep, spawn, timeout, yield_now};
-use futures_core::Stream;
-
-async fn next<S: Stream + Unpin>(s: &mut S) -> Option<S::Item> {
-    std::future::poll_fn(|cx| Pin::new(&mut *s).poll_next(cx)).await
-}
+use support::next;
 
 #[conductor::test(paused)]
 async fn every_receiver_gets_every_value() {

@@ -1,27 +1,14 @@
 //! `Condition` (asyncio 1.3): FIFO notification, the lock re-acquired before `wait` returns,
 //! notifications passed on by cancelled waiters (3.13).
 
-use std::cell::RefCell;
-use std::rc::Rc;
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use conductor::sync::Condition;
 use conductor::{Task, sleep, spawn, timeout, yield_now};
-
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn log() -> Log {
-    Rc::new(RefCell::new(Vec::new()))
-}
-
-fn push(l: &Log, s: impl Into<String>) {
-    l.borrow_mut().push(s.into());
-}
-
-fn take(l: &Log) -> Vec<String> {
-    std::mem::take(&mut *l.borrow_mut())
-}
+use support::{Log, log, push, take};
 
 /// A task that waits once, then logs and holds the lock for a second.
 fn waiter(cond: &Arc<Condition>, l: &Log, name: &'static str) -> Task<()> {

@@ -1,25 +1,25 @@
 //! `Event` (asyncio 1.3): `set` wakes every waiter; later waiters pass until `clear`.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use conductor::sync::Event;
-use conductor::{gather, sleep, spawn, timeout, yield_now};
+use conductor::{Task, gather, sleep, spawn, timeout, yield_now};
+use support::{Log, log, push, take};
 
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn log() -> Log {
-    Rc::new(RefCell::new(Vec::new()))
-}
-
-fn push(l: &Log, s: impl Into<String>) {
-    l.borrow_mut().push(s.into());
-}
-
-fn take(l: &Log) -> Vec<String> {
-    std::mem::take(&mut *l.borrow_mut())
+/// `n` tasks that each wait for `event`, then log `w{i}`.
+fn waiters(event: &Arc<Event>, l: &Log, n: usize) -> Vec<Task<()>> {
+    (0..n)
+        .map(|i| {
+            let (event, l) = (event.clone(), l.clone());
+            spawn(async move {
+                event.wait().await;
+                push(&l, format!("w{i}"));
+            })
+        })
+        .collect()
 }
 
 #[conductor::test(paused)]
@@ -57,15 +57,7 @@ async fn the_guides_program_wakes_both_waiters() {
 async fn set_wakes_every_waiter_in_order() {
     let event = Arc::new(Event::new());
     let l = log();
-    let tasks: Vec<_> = (0..5)
-        .map(|i| {
-            let (event, l) = (event.clone(), l.clone());
-            spawn(async move {
-                event.wait().await;
-                push(&l, format!("w{i}"));
-            })
-        })
-        .collect();
+    let tasks = waiters(&event, &l, 5);
     yield_now().await;
     assert!(take(&l).is_empty(), "nobody passes before set");
     event.set();
@@ -93,15 +85,7 @@ async fn set_then_clear_before_the_waiters_run_still_wakes_them() {
     // asyncio's test_clear_with_waiters.
     let event = Arc::new(Event::new());
     let l = log();
-    let tasks: Vec<_> = (0..2)
-        .map(|i| {
-            let (event, l) = (event.clone(), l.clone());
-            spawn(async move {
-                event.wait().await;
-                push(&l, format!("w{i}"));
-            })
-        })
-        .collect();
+    let tasks = waiters(&event, &l, 2);
     yield_now().await;
     event.set();
     event.clear();

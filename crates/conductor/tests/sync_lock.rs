@@ -1,26 +1,13 @@
 //! `Lock` and `Mutex` (asyncio 1.3): FIFO, no barging, cancellation never loses the lock.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use conductor::sync::{Lock, Mutex};
 use conductor::{gather, sleep, spawn, yield_now};
-
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn log() -> Log {
-    Rc::new(RefCell::new(Vec::new()))
-}
-
-fn push(l: &Log, s: impl Into<String>) {
-    l.borrow_mut().push(s.into());
-}
-
-fn take(l: &Log) -> Vec<String> {
-    std::mem::take(&mut *l.borrow_mut())
-}
+use support::{Log, log, push, take};
 
 /// Acquires, logs, holds the lock for a second, releases.
 async fn hold(lock: Arc<Lock>, log: Log, name: &'static str) {

@@ -1,16 +1,13 @@
 //! `mpsc`: bounded and unbounded channels, closed by ownership, receivers as streams.
 
-use std::pin::Pin;
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use conductor::sync::mpsc::{self, TryRecvError, TrySendError};
 use conductor::{sleep, spawn, timeout, yield_now};
-use futures_core::Stream;
-
-async fn next<S: Stream + Unpin>(s: &mut S) -> Option<S::Item> {
-    std::future::poll_fn(|cx| Pin::new(&mut *s).poll_next(cx)).await
-}
+use support::next;
 
 #[conductor::test(paused)]
 async fn values_arrive_in_order_and_the_channel_closes_with_the_last_sender() {

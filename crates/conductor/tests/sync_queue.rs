@@ -1,7 +1,8 @@
 //! `Queue`, `PriorityQueue`, `LifoQueue` (asyncio 1.4): waiting puts and gets, `task_done` and
 //! `join`, 3.13's `shutdown`, and cancellation that loses no item.
 
-use std::cell::RefCell;
+mod support;
+
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,20 +11,7 @@ use conductor::sync::{
     GetError, LifoQueue, PriorityQueue, PutError, Queue, QueueShutDown, TaskDoneTooOften,
 };
 use conductor::{gather, sleep, spawn, timeout, yield_now};
-
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn log() -> Log {
-    Rc::new(RefCell::new(Vec::new()))
-}
-
-fn push(l: &Log, s: impl Into<String>) {
-    l.borrow_mut().push(s.into());
-}
-
-fn take(l: &Log) -> Vec<String> {
-    std::mem::take(&mut *l.borrow_mut())
-}
+use support::{Log, log, push, take};
 
 #[conductor::test(paused)]
 async fn items_come_out_in_order_and_sizes_are_reported() {

@@ -1,27 +1,14 @@
 //! `Semaphore` and `BoundedSemaphore` (asyncio 1.3): FIFO (gh-90155), no barging, permits never
 //! lost to cancellation, released by tasks a `TaskGroup` cancels.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use conductor::sync::{BoundedSemaphore, Semaphore, TooManyReleases};
 use conductor::{gather, sleep, spawn, task_group, timeout, yield_now};
-
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn log() -> Log {
-    Rc::new(RefCell::new(Vec::new()))
-}
-
-fn push(l: &Log, s: impl Into<String>) {
-    l.borrow_mut().push(s.into());
-}
-
-fn take(l: &Log) -> Vec<String> {
-    std::mem::take(&mut *l.borrow_mut())
-}
+use support::{Log, log, push, take};
 
 async fn hold(sem: Arc<Semaphore>, log: Log, name: &'static str) {
     let _permit = sem.acquire().await;

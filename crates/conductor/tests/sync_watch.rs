@@ -1,15 +1,12 @@
 //! `watch`: the latest value, change notification, close semantics, a stream of changes.
 
-use std::pin::Pin;
+mod support;
+
 use std::time::Duration;
 
 use conductor::sync::watch::{self, RecvError};
 use conductor::{sleep, spawn, timeout, yield_now};
-use futures_core::Stream;
-
-async fn next<S: Stream + Unpin>(s: &mut S) -> Option<S::Item> {
-    std::future::poll_fn(|cx| Pin::new(&mut *s).poll_next(cx)).await
-}
+use support::next;
 
 #[conductor::test(paused)]
 async fn receivers_see_the_latest_value_and_wait_for_changes() {

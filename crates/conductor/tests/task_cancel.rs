@@ -1,41 +1,28 @@
 //! Cancellation (asyncio 1.2): delivered at the next suspension point, catchable, counted.
 
+mod support;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use conductor::{Runtime, catch_cancel, sleep, spawn, yield_now};
+use conductor::{catch_cancel, sleep, spawn, yield_now};
+use support::{Log, log, paused, push};
 
-fn paused() -> Runtime {
-    Runtime::builder().paused_clock().build().unwrap()
-}
-
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn log() -> Log {
-    Rc::new(RefCell::new(Vec::new()))
-}
-
-fn push(l: &Log, s: &str) {
-    l.borrow_mut().push(s.to_string());
-}
-
-#[test]
-fn cancel_returns_true_until_done_and_counts_requests() {
-    paused().block_on(async {
-        let t = spawn(sleep(Duration::from_secs(10)));
-        yield_now().await;
-        assert!(t.cancel());
-        assert!(t.cancel(), "a repeated cancel still returns true");
-        assert_eq!(t.cancelling(), 2);
-        yield_now().await;
-        assert!(t.is_done() && t.is_cancelled());
-        assert!(!t.cancel(), "cancel on a finished task returns false");
-        let done = spawn(async {});
-        yield_now().await;
-        assert!(!done.cancel());
-        assert!(!done.is_cancelled());
-    });
+#[conductor::test(paused)]
+async fn cancel_returns_true_until_done_and_counts_requests() {
+    let t = spawn(sleep(Duration::from_secs(10)));
+    yield_now().await;
+    assert!(t.cancel());
+    assert!(t.cancel(), "a repeated cancel still returns true");
+    assert_eq!(t.cancelling(), 2);
+    yield_now().await;
+    assert!(t.is_done() && t.is_cancelled());
+    assert!(!t.cancel(), "cancel on a finished task returns false");
+    let done = spawn(async {});
+    yield_now().await;
+    assert!(!done.cancel());
+    assert!(!done.is_cancelled());
 }
 
 #[test]
@@ -153,24 +140,22 @@ fn reraise_ends_the_task_cancelled_after_cleanup() {
     assert_eq!(*l.borrow(), ["cleaned"]);
 }
 
-#[test]
-fn the_cancel_message_round_trips() {
-    paused().block_on(async {
-        let t = spawn(async {
-            match catch_cancel(sleep(Duration::from_secs(1))).await {
-                Err(c) => c.message().map(str::to_owned),
-                Ok(()) => None,
-            }
-        });
-        yield_now().await;
-        t.cancel_with("shutting down");
-        assert_eq!(t.await.unwrap().as_deref(), Some("shutting down"));
-
-        let t = spawn(sleep(Duration::from_secs(1)));
-        t.cancel_with("bye");
-        let err = t.await.unwrap_err();
-        assert_eq!(err.to_string(), "cancelled: bye");
+#[conductor::test(paused)]
+async fn the_cancel_message_round_trips() {
+    let t = spawn(async {
+        match catch_cancel(sleep(Duration::from_secs(1))).await {
+            Err(c) => c.message().map(str::to_owned),
+            Ok(()) => None,
+        }
     });
+    yield_now().await;
+    t.cancel_with("shutting down");
+    assert_eq!(t.await.unwrap().as_deref(), Some("shutting down"));
+
+    let t = spawn(sleep(Duration::from_secs(1)));
+    t.cancel_with("bye");
+    let err = t.await.unwrap_err();
+    assert_eq!(err.to_string(), "cancelled: bye");
 }
 
 #[test]
@@ -259,15 +244,13 @@ fn a_forwarded_cancellation_comes_back_when_the_awaited_task_is_cancelled() {
     assert_eq!(*l.borrow(), ["inner cleaned up"]);
 }
 
-#[test]
-fn dropping_a_task_handle_does_not_cancel_it() {
-    paused().block_on(async {
-        let t = spawn(sleep(Duration::from_secs(1)));
-        let r = t.task_ref();
-        drop(t);
-        sleep(Duration::from_secs(2)).await;
-        assert!(r.is_done() && !r.is_cancelled());
-    });
+#[conductor::test(paused)]
+async fn dropping_a_task_handle_does_not_cancel_it() {
+    let t = spawn(sleep(Duration::from_secs(1)));
+    let r = t.task_ref();
+    drop(t);
+    sleep(Duration::from_secs(2)).await;
+    assert!(r.is_done() && !r.is_cancelled());
 }
 
 #[test]
@@ -290,41 +273,35 @@ fn shield_protects_the_inner_task_but_the_awaiter_is_cancelled() {
     assert!(*finished.borrow(), "the shielded work ran to completion");
 }
 
-#[test]
-fn shield_reports_the_cancellation_of_the_inner_task() {
-    paused().block_on(async {
-        let s = conductor::shield(sleep(Duration::from_secs(5)));
-        s.task().cancel();
-        assert!(s.await.unwrap_err().is_cancelled());
-    });
+#[conductor::test(paused)]
+async fn shield_reports_the_cancellation_of_the_inner_task() {
+    let s = conductor::shield(sleep(Duration::from_secs(5)));
+    s.task().cancel();
+    assert!(s.await.unwrap_err().is_cancelled());
 }
 
-#[test]
-fn uncancel_takes_back_a_pending_request() {
-    paused().block_on(async {
-        let t = spawn(async {
-            sleep(Duration::from_secs(1)).await;
-            "survived"
-        });
-        yield_now().await;
-        t.cancel();
-        assert_eq!(t.uncancel(), 0);
-        assert_eq!(t.await.unwrap(), "survived");
+#[conductor::test(paused)]
+async fn uncancel_takes_back_a_pending_request() {
+    let t = spawn(async {
+        sleep(Duration::from_secs(1)).await;
+        "survived"
     });
+    yield_now().await;
+    t.cancel();
+    assert_eq!(t.uncancel(), 0);
+    assert_eq!(t.await.unwrap(), "survived");
 }
 
-#[test]
-fn self_cancel_is_caught_by_a_scope_entered_in_the_same_step() {
-    paused().block_on(async {
-        let t = spawn(async {
-            conductor::current_task().unwrap().cancel();
-            catch_cancel(sleep(Duration::from_secs(1))).await.is_err()
-        });
-        assert!(
-            t.await.unwrap(),
-            "the catch scope received the cancellation"
-        );
+#[conductor::test(paused)]
+async fn self_cancel_is_caught_by_a_scope_entered_in_the_same_step() {
+    let t = spawn(async {
+        conductor::current_task().unwrap().cancel();
+        catch_cancel(sleep(Duration::from_secs(1))).await.is_err()
     });
+    assert!(
+        t.await.unwrap(),
+        "the catch scope received the cancellation"
+    );
 }
 
 #[test]

@@ -1,12 +1,12 @@
 //! Eager tasks (asyncio 3.12's `eager_task_factory`, `create_task(eager_start=True)`): each test
 //! pins what the equivalent Python program prints on 3.12 and 3.13.
 
-use std::cell::RefCell;
+mod support;
+
 use std::rc::Rc;
 
 use conductor::{Runtime, TaskState};
-
-type Log = Rc<RefCell<Vec<String>>>;
+use support::{Log, push};
 
 fn eager_loop() -> Runtime {
     Runtime::builder()
@@ -14,10 +14,6 @@ fn eager_loop() -> Runtime {
         .eager_tasks(true)
         .build()
         .unwrap()
-}
-
-fn push(log: &Log, s: impl Into<String>) {
-    log.borrow_mut().push(s.into());
 }
 
 async fn child(n: u32, suspend: bool, log: Log) -> u32 {

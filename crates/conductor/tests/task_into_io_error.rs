@@ -1,17 +1,16 @@
 //! `?` from task, gather and group errors into `io::Error`, so that `task.await?` works in a
 //! function that returns `io::Result`; panics stay resumable.
 
+mod support;
+
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
 use conductor::group::GroupIoError;
 use conductor::task::{PanicError, resume_panic};
-use conductor::{Cancelled, Runtime, gather, sleep, spawn, task_group};
-
-fn paused() -> Runtime {
-    Runtime::builder().paused_clock().build().unwrap()
-}
+use conductor::{Cancelled, gather, sleep, spawn, task_group};
+use support::paused;
 
 async fn missing(name: &str) -> io::Result<u64> {
     sleep(Duration::from_millis(1)).await;

@@ -2,16 +2,15 @@
 //! entry point, without a panic and without spinning. Debug builds (the test profile) check
 //! arithmetic overflow, so each test also guards against "overflow when adding duration".
 
+mod support;
+
 use std::time::Duration;
 
 use conductor::sync::oneshot;
 use conductor::{
     Runtime, TimedOut, call_later, interval, sleep, spawn, timeout, timeout_scope, wait_for,
 };
-
-fn paused() -> Runtime {
-    Runtime::builder().paused_clock().build().unwrap()
-}
+use support::paused;
 
 /// A future that another thread completes after `ms`: the loop has nothing to do until then
 /// but wait, which is when a paused clock jumps to the next timer.
@@ -125,22 +124,20 @@ fn timeout_scope_without_a_deadline_does_not_move_a_paused_clock() {
     assert!(rt.stats().iterations < FEW);
 }
 
-#[test]
-fn interval_max_ticks_once_then_never() {
-    paused().block_on(async {
-        let mut every = interval(Duration::MAX);
-        let first = every.tick().await;
-        assert_eq!(first, conductor::now());
-        assert_eq!(
-            timeout(Duration::from_secs(3600), every.tick()).await,
-            Err(TimedOut)
-        );
-        every.reset();
-        assert_eq!(
-            timeout(Duration::from_secs(1), every.tick()).await,
-            Err(TimedOut)
-        );
-    });
+#[conductor::test(paused)]
+async fn interval_max_ticks_once_then_never() {
+    let mut every = interval(Duration::MAX);
+    let first = every.tick().await;
+    assert_eq!(first, conductor::now());
+    assert_eq!(
+        timeout(Duration::from_secs(3600), every.tick()).await,
+        Err(TimedOut)
+    );
+    every.reset();
+    assert_eq!(
+        timeout(Duration::from_secs(1), every.tick()).await,
+        Err(TimedOut)
+    );
 }
 
 #[test]

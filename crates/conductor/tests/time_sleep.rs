@@ -1,19 +1,18 @@
 //! The loop clock, sleep, callbacks (asyncio 1.7 scheduling).
 
+mod support;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use conductor::{Runtime, call_at, call_later, call_soon, sleep, sleep_until, spawn, yield_now};
-
-fn paused() -> Runtime {
-    Runtime::builder().paused_clock().build().unwrap()
-}
+use support::paused;
 
 type Log = Rc<RefCell<Vec<u32>>>;
 
 fn log() -> Log {
-    Rc::new(RefCell::new(Vec::new()))
+    Rc::default()
 }
 
 #[test]

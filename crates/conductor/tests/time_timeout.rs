@@ -1,18 +1,17 @@
 //! timeout / timeout_at / wait_for / timeout_scope (asyncio 3.11+ semantics), interval.
 
+mod support;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use conductor::time::MissedTickBehavior;
 use conductor::{
-    Runtime, TimedOut, catch_cancel, sleep, spawn, timeout, timeout_at, timeout_scope,
-    timeout_scope_at, wait_for, yield_now,
+    TimedOut, catch_cancel, sleep, spawn, timeout, timeout_at, timeout_scope, timeout_scope_at,
+    wait_for, yield_now,
 };
-
-fn paused() -> Runtime {
-    Runtime::builder().paused_clock().build().unwrap()
-}
+use support::paused;
 
 #[test]
 fn timeout_returns_the_value_in_time_and_timed_out_after() {
@@ -29,17 +28,15 @@ fn timeout_returns_the_value_in_time_and_timed_out_after() {
     assert_eq!(rt.now() - t0, Duration::from_secs(2));
 }
 
-#[test]
-fn a_zero_timeout_fires_unless_the_work_is_already_done() {
-    paused().block_on(async {
-        assert_eq!(timeout(Duration::ZERO, async { "done" }).await, Ok("done"));
-        assert_eq!(
-            timeout(Duration::ZERO, sleep(Duration::from_secs(1))).await,
-            Err(TimedOut)
-        );
-        let past = conductor::now() - Duration::from_secs(1);
-        assert_eq!(timeout_at(past, yield_now()).await, Err(TimedOut));
-    });
+#[conductor::test(paused)]
+async fn a_zero_timeout_fires_unless_the_work_is_already_done() {
+    assert_eq!(timeout(Duration::ZERO, async { "done" }).await, Ok("done"));
+    assert_eq!(
+        timeout(Duration::ZERO, sleep(Duration::from_secs(1))).await,
+        Err(TimedOut)
+    );
+    let past = conductor::now() - Duration::from_secs(1);
+    assert_eq!(timeout_at(past, yield_now()).await, Err(TimedOut));
 }
 
 #[test]
@@ -108,39 +105,34 @@ fn wait_for_returns_the_value_when_the_work_suppresses_the_cancellation() {
     });
 }
 
-#[test]
-fn an_outer_cancellation_is_not_swallowed_by_a_timeout() {
-    paused().block_on(async {
-        let t = spawn(async {
-            timeout(Duration::from_secs(100), sleep(Duration::from_secs(10))).await
-        });
-        yield_now().await;
-        t.cancel();
-        assert!(t.await.unwrap_err().is_cancelled());
-    });
+#[conductor::test(paused)]
+async fn an_outer_cancellation_is_not_swallowed_by_a_timeout() {
+    let t =
+        spawn(async { timeout(Duration::from_secs(100), sleep(Duration::from_secs(10))).await });
+    yield_now().await;
+    t.cancel();
+    assert!(t.await.unwrap_err().is_cancelled());
 }
 
-#[test]
-fn nested_timeouts_fire_independently() {
-    paused().block_on(async {
-        let outer = timeout(Duration::from_secs(10), async {
-            let inner = timeout(Duration::from_secs(1), sleep(Duration::from_secs(5))).await;
-            assert_eq!(inner, Err(TimedOut));
-            "outer survived"
-        })
-        .await;
-        assert_eq!(outer, Ok("outer survived"));
+#[conductor::test(paused)]
+async fn nested_timeouts_fire_independently() {
+    let outer = timeout(Duration::from_secs(10), async {
+        let inner = timeout(Duration::from_secs(1), sleep(Duration::from_secs(5))).await;
+        assert_eq!(inner, Err(TimedOut));
+        "outer survived"
+    })
+    .await;
+    assert_eq!(outer, Ok("outer survived"));
 
-        let outer = timeout(Duration::from_secs(1), async {
-            timeout(Duration::from_secs(10), sleep(Duration::from_secs(5))).await
-        })
-        .await;
-        assert_eq!(
-            outer,
-            Err(TimedOut),
-            "the outer deadline cancels through the inner scope"
-        );
-    });
+    let outer = timeout(Duration::from_secs(1), async {
+        timeout(Duration::from_secs(10), sleep(Duration::from_secs(5))).await
+    })
+    .await;
+    assert_eq!(
+        outer,
+        Err(TimedOut),
+        "the outer deadline cancels through the inner scope"
+    );
 }
 
 #[test]
@@ -200,25 +192,23 @@ fn interval_ticks_on_schedule_and_bursts_missed_ticks() {
     });
 }
 
-#[test]
-fn interval_delay_and_skip_behaviors() {
-    paused().block_on(async {
-        let start = conductor::now();
-        let mut d = conductor::interval(Duration::from_millis(100));
-        d.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        d.tick().await;
-        conductor::time::testing::advance(Duration::from_millis(250));
-        assert_eq!(d.tick().await - start, Duration::from_millis(100));
-        assert_eq!(d.tick().await - start, Duration::from_millis(350));
+#[conductor::test(paused)]
+async fn interval_delay_and_skip_behaviors() {
+    let start = conductor::now();
+    let mut d = conductor::interval(Duration::from_millis(100));
+    d.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    d.tick().await;
+    conductor::time::testing::advance(Duration::from_millis(250));
+    assert_eq!(d.tick().await - start, Duration::from_millis(100));
+    assert_eq!(d.tick().await - start, Duration::from_millis(350));
 
-        let start = conductor::now();
-        let mut s = conductor::interval(Duration::from_millis(100));
-        s.set_missed_tick_behavior(MissedTickBehavior::Skip);
-        s.tick().await;
-        conductor::time::testing::advance(Duration::from_millis(250));
-        assert_eq!(s.tick().await - start, Duration::from_millis(100));
-        assert_eq!(s.tick().await - start, Duration::from_millis(300));
-    });
+    let start = conductor::now();
+    let mut s = conductor::interval(Duration::from_millis(100));
+    s.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    s.tick().await;
+    conductor::time::testing::advance(Duration::from_millis(250));
+    assert_eq!(s.tick().await - start, Duration::from_millis(100));
+    assert_eq!(s.tick().await - start, Duration::from_millis(300));
 }
 
 #[test]
@@ -248,20 +238,18 @@ fn an_outer_deadline_reaches_a_catch_scope_inside_an_inner_timeout() {
     assert_eq!(*log.borrow(), ["caught"]);
 }
 
-#[test]
-fn a_panic_inside_a_timeout_leaves_the_loop_consistent() {
-    paused().block_on(async {
-        let bad = spawn(timeout(Duration::from_secs(1), async {
-            panic!("inside a scope")
-        }));
-        assert!(bad.await.unwrap_err().is_panic());
-        let good = timeout(Duration::from_secs(1), async {
-            catch_cancel(sleep(Duration::from_secs(5))).await.is_err()
-        })
-        .await;
-        // The catch scope hung from this timeout (not from a stale frame), so it caught.
-        assert_eq!(good, Ok(true));
-    });
+#[conductor::test(paused)]
+async fn a_panic_inside_a_timeout_leaves_the_loop_consistent() {
+    let bad = spawn(timeout(Duration::from_secs(1), async {
+        panic!("inside a scope")
+    }));
+    assert!(bad.await.unwrap_err().is_panic());
+    let good = timeout(Duration::from_secs(1), async {
+        catch_cancel(sleep(Duration::from_secs(5))).await.is_err()
+    })
+    .await;
+    // The catch scope hung from this timeout (not from a stale frame), so it caught.
+    assert_eq!(good, Ok(true));
 }
 
 #[test]
@@ -463,19 +451,17 @@ fn nested_timeout_scopes_with_different_deadlines_expire_alone() {
     assert_eq!(nested_scopes(ms20, ms10), (Ok(Err(TimedOut)), false, true));
 }
 
-#[test]
-fn a_finished_scope_kept_past_its_deadline_did_not_expire() {
-    paused().block_on(async {
-        let mut handle = None;
-        let mut scope = Box::pin(timeout_scope(Some(Duration::from_secs(1)), |cm| {
-            handle = Some(cm);
-            async { 1 }
-        }));
-        assert_eq!(scope.as_mut().await, Ok(1));
-        sleep(Duration::from_secs(2)).await;
-        drop(scope);
-        assert!(!handle.unwrap().expired());
-    });
+#[conductor::test(paused)]
+async fn a_finished_scope_kept_past_its_deadline_did_not_expire() {
+    let mut handle = None;
+    let mut scope = Box::pin(timeout_scope(Some(Duration::from_secs(1)), |cm| {
+        handle = Some(cm);
+        async { 1 }
+    }));
+    assert_eq!(scope.as_mut().await, Ok(1));
+    sleep(Duration::from_secs(2)).await;
+    drop(scope);
+    assert!(!handle.unwrap().expired());
 }
 
 #[test]

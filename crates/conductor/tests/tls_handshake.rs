@@ -1,8 +1,7 @@
 //! TLS on loopback: `open_connection(ssl=)`, `start_server(ssl=)`, `start_tls`, SNI, ALPN,
 //! client certificates, and handshake errors that say what was wrong.
 
-#[path = "support/certs.rs"]
-mod certs;
+mod support;
 
 use std::io;
 use std::time::Duration;
@@ -13,6 +12,7 @@ use conductor::net::{
 use conductor::streams::{StreamReader, StreamWriter};
 use conductor::tls::{TlsAcceptor, TlsConnector, open_connection, open_connection_with, start_tls};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use support::certs;
 
 /// Runs `f` on a loop with the real clock, failing after 20 s (a hung handshake fails the test
 /// instead of hanging it).
@@ -39,6 +39,17 @@ async fn upper(mut reader: StreamReader, mut writer: StreamWriter) -> io::Result
 async fn tls_server(acceptor: TlsAcceptor) -> Server {
     start_server_with(upper, "127.0.0.1:0", &ServerOptions::new().ssl(acceptor))
         .await
+        .unwrap()
+}
+
+/// An acceptor serving `cert` that asks clients for a certificate issued by `ca` (`required`:
+/// refuses clients without one).
+fn asking_for_client_certs(ca: &certs::Ca, cert: &certs::Cert, required: bool) -> TlsAcceptor {
+    TlsAcceptor::builder(&cert.cert_pem, &cert.key_pem)
+        .unwrap()
+        .client_auth_pem(&ca.pem, required)
+        .unwrap()
+        .build()
         .unwrap()
 }
 
@@ -284,12 +295,7 @@ fn a_required_client_certificate_is_checked() {
     let server_cert = ca.issue(&["localhost"]);
     let client_cert = ca.issue(&["client.test"]);
     run(async move {
-        let acceptor = TlsAcceptor::builder(&server_cert.cert_pem, &server_cert.key_pem)
-            .unwrap()
-            .client_auth_pem(&ca.pem, true)
-            .unwrap()
-            .build()
-            .unwrap();
+        let acceptor = asking_for_client_certs(&ca, &server_cert, true);
         let server = tls_server(acceptor).await;
         let port = server.local_addr().unwrap().port();
 
@@ -328,12 +334,7 @@ fn an_optional_client_certificate_is_reported_when_given() {
     let server_cert = ca.issue(&["localhost"]);
     let client_cert = ca.issue(&["client.test"]);
     run(async move {
-        let acceptor = TlsAcceptor::builder(&server_cert.cert_pem, &server_cert.key_pem)
-            .unwrap()
-            .client_auth_pem(&ca.pem, false)
-            .unwrap()
-            .build()
-            .unwrap();
+        let acceptor = asking_for_client_certs(&ca, &server_cert, false);
         for give in [true, false] {
             let (a, b) = UnixStream::pair().unwrap();
             let acc = acceptor.clone();

@@ -1,8 +1,7 @@
 //! Python's `ssl` module as the peer, on loopback: its asyncio client against conductor's TLS
 //! server, and conductor's client against its asyncio TLS server (each bounded in time).
 
-#[path = "support/certs.rs"]
-mod certs;
+mod support;
 
 use std::io;
 use std::time::Duration;
@@ -11,6 +10,7 @@ use conductor::net::{ServerOptions, start_server_with};
 use conductor::process::Command;
 use conductor::streams::{StreamReader, StreamWriter};
 use conductor::tls::{TlsAcceptor, TlsConnector, open_connection};
+use support::certs;
 
 fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("conductor-tls-py-{}", std::process::id()));

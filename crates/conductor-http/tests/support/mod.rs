@@ -150,3 +150,10 @@ pub fn have(program: &str) -> bool {
 
 /// The request body type, for services written in tests.
 pub type Req = http::Request<Body>;
+
+/// A new connection to `running`.
+pub async fn connect(running: &conductor_http::Running) -> TcpStream {
+    TcpStream::connect(running.local_addr().unwrap())
+        .await
+        .unwrap()
+}

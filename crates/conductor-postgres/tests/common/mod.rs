@@ -44,3 +44,50 @@ pub fn table(name: &str) -> String {
 pub fn run<F: std::future::Future<Output = ()> + 'static>(f: F) {
     conductor::run(f);
 }
+
+/// Runs `f` with a connection to the test server, closed afterwards; returns at once (saying
+/// why) without a server outside CI.
+pub fn with_conn<F, Fut>(f: F)
+where
+    F: FnOnce(Connection) -> Fut + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let Some(dsn) = dsn() else { return };
+    run(async move {
+        let conn = connect(&dsn).await;
+        f(conn.clone()).await;
+        conn.close().await;
+    });
+}
+
+/// Runs `f` with a connection and a table of this process's own (`table(name)`) made with
+/// `columns`; drops the table and closes the connection afterwards.
+pub fn with_table<F, Fut>(name: &str, columns: &str, f: F)
+where
+    F: FnOnce(Connection, String) -> Fut + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (t, columns) = (table(name), columns.to_string());
+    with_conn(move |conn| async move {
+        conn.execute_script(&format!(
+            "DROP TABLE IF EXISTS {t}; CREATE TABLE {t} ({columns})"
+        ))
+        .await
+        .unwrap();
+        f(conn.clone(), t.clone()).await;
+        conn.execute_script(&format!("DROP TABLE {t}"))
+            .await
+            .unwrap();
+    });
+}
+
+/// Runs `f` with the test server's configuration; returns at once (saying why) without a
+/// server outside CI.
+pub fn with_config<F, Fut>(f: F)
+where
+    F: FnOnce(Config) -> Fut + 'static,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
+    let Some(config) = config() else { return };
+    run(f(config));
+}

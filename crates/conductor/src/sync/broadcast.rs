@@ -70,6 +70,19 @@ struct Shared<T> {
     inner: Mutex<Inner<T>>,
 }
 
+impl<T> Receiver<T> {
+    /// A new receiver of `shared` that gets the values sent from now on.
+    fn from_tail(shared: &Arc<Shared<T>>) -> Self {
+        let mut inner = lock(&shared.inner);
+        inner.receivers += 1;
+        Receiver {
+            shared: shared.clone(),
+            next: inner.tail(),
+            slot: None,
+        }
+    }
+}
+
 struct Inner<T> {
     ring: VecDeque<T>,
     /// The position of `ring[0]` in the stream of sent values.
@@ -140,13 +153,7 @@ impl<T: Clone> Sender<T> {
     /// assert_eq!(tx.receiver_count(), 2);
     /// ```
     pub fn subscribe(&self) -> Receiver<T> {
-        let mut inner = lock(&self.shared.inner);
-        inner.receivers += 1;
-        Receiver {
-            shared: self.shared.clone(),
-            next: inner.tail(),
-            slot: None,
-        }
+        Receiver::from_tail(&self.shared)
     }
 }
 
@@ -278,13 +285,7 @@ impl<T: Clone> Receiver<T> {
     /// assert_eq!(tx.receiver_count(), 2);
     /// ```
     pub fn resubscribe(&self) -> Receiver<T> {
-        let mut inner = lock(&self.shared.inner);
-        inner.receivers += 1;
-        Receiver {
-            shared: self.shared.clone(),
-            next: inner.tail(),
-            slot: None,
-        }
+        Receiver::from_tail(&self.shared)
     }
 
     /// How many values this receiver has not received yet (at most the capacity).

@@ -1,55 +1,33 @@
-//! Helpers shared by the tests that pin asyncio's iteration-by-iteration order.
+//! Helpers the integration tests share. A test file says `mod support;` and uses its subset:
+//! a paused loop ([`paused`]), the logs a test compares with what asyncio prints ([`Log`],
+//! [`TimedLog`], [`Trace`]), waits across threads that fail instead of hanging
+//! ([`Rendezvous`], [`wait_bounded`], [`HANG`]), temporary directories ([`TempDir`]), the file
+//! backends ([`backends`]) and TLS certificates ([`certs`]).
 
-#![allow(dead_code)] // each test file uses its own subset
+#![allow(dead_code, unused_imports)] // each test file uses its own subset
 
-use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::rc::Rc;
+pub mod backends;
+pub mod certs;
+mod log;
+mod temp_dir;
+mod threads;
+mod trace;
 
-use conductor::{Runtime, Task};
+pub use log::{Log, TimedLog, log, push, take};
+pub use temp_dir::TempDir;
+pub use threads::{HANG, Rendezvous, wait_bounded};
+pub use trace::{Trace, assert_trace, child};
 
-/// A log whose lines start with the number of the loop iteration that wrote them, as the
-/// Python programs print them: a `call_soon` ticker there counts iterations, starting at 0 for
-/// the one that runs the main task's first step.
-#[derive(Clone, Default)]
-pub struct Trace {
-    iteration: Rc<Cell<u32>>,
-    lines: Rc<RefCell<Vec<String>>>,
+use conductor::Runtime;
+
+/// A loop with a paused clock: time moves only when the loop has nothing to run, straight to
+/// the next timer, so time-based tests run at once and in a fixed order. An `async fn` test
+/// that needs no handle on the runtime says `#[conductor::test(paused)]` instead.
+pub fn paused() -> Runtime {
+    Runtime::builder().paused_clock().build().unwrap()
 }
 
-impl Trace {
-    pub fn log(&self, line: impl AsRef<str>) {
-        let line = format!("{}: {}", self.iteration.get(), line.as_ref());
-        self.lines.borrow_mut().push(line);
-    }
-
-    pub fn lines(&self) -> Vec<String> {
-        self.lines.borrow().clone()
-    }
-
-    /// Spawns `main` on `rt` and steps the loop one iteration at a time until it is done,
-    /// numbering the iterations for `log`. Panics after 1000 iterations.
-    pub fn run<T: 'static>(&self, rt: &Runtime, main: impl Future<Output = T> + 'static) -> T {
-        let mut task: Task<T> = rt.spawn(main);
-        for n in 0..1000 {
-            self.iteration.set(n);
-            rt.run_once();
-            if task.is_done() {
-                return task
-                    .result()
-                    .expect("the traced program ended with a value");
-            }
-        }
-        panic!("the traced program did not end within 1000 iterations");
-    }
-}
-
-/// Compares a trace with the lines a Python program printed, one per line.
-pub fn assert_trace(got: &[String], python: &str) {
-    let expected: Vec<&str> = python
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    assert_eq!(got, expected.as_slice());
+/// Polls a stream to its next item (`StreamExt::next` without a combinator crate).
+pub async fn next<S: futures_core::Stream + Unpin>(s: &mut S) -> Option<S::Item> {
+    std::future::poll_fn(|cx| std::pin::Pin::new(&mut *s).poll_next(cx)).await
 }
