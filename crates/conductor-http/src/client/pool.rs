@@ -17,7 +17,7 @@
 //!   an idle connection of their host comes back (handed to the first waiter of that host).
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant};
 
@@ -58,6 +58,9 @@ struct State {
     idle: HashMap<Key, Vec<Conn>>,
     /// The HTTP/2 connection of each host that has one.
     h2: HashMap<Key, http2::SendRequest<ReqBody>>,
+    /// Hosts that spoke HTTP/2: while a connection to one is being opened, its other requests
+    /// wait for it rather than open more.
+    h2_hosts: HashSet<Key>,
     waiters: VecDeque<(Key, oneshot::Sender<Wake>)>,
     sweeper: bool,
     closed: bool,
@@ -165,6 +168,7 @@ impl Pool {
             open: HashMap::new(),
             idle: HashMap::new(),
             h2: HashMap::new(),
+            h2_hosts: HashSet::new(),
             waiters: VecDeque::new(),
             sweeper: false,
             closed: false,
@@ -207,8 +211,10 @@ impl Pool {
         if !doomed.is_empty() {
             return Ok(Step::Again); // their slots free as they drop: count again after
         }
-        let host_ok = st.limits.limit_per_host == 0
-            || st.open.get(key).copied().unwrap_or(0) < st.limits.limit_per_host;
+        let open_here = st.open.get(key).copied().unwrap_or(0);
+        let h2_coming = open_here > 0 && st.h2_hosts.contains(key);
+        let host_ok =
+            !h2_coming && (st.limits.limit_per_host == 0 || open_here < st.limits.limit_per_host);
         let total_ok = st.limits.limit == 0 || st.open_total < st.limits.limit;
         if host_ok && total_ok {
             let slot = st.slot(&self.0, key);
@@ -269,6 +275,7 @@ impl Pool {
                 return;
             }
             st.h2.insert(key.clone(), sender);
+            st.h2_hosts.insert(key.clone());
             std::mem::take(&mut st.waiters)
         };
         for (_, w) in waiters {
