@@ -52,6 +52,8 @@ pub enum ErrorKind {
     Decode,
     /// The session was closed (aiohttp: "Session is closed").
     Closed,
+    /// More redirects than the session's `max_redirects` (aiohttp's `TooManyRedirects`).
+    TooManyRedirects(usize),
 }
 
 /// Which [`ClientTimeout`](super::ClientTimeout) ran out, and after how long.
@@ -148,6 +150,10 @@ impl ClientError {
             ErrorKind::Body => "reading the response body failed".into(),
             ErrorKind::Decode => "the response body is not what was asked for".into(),
             ErrorKind::Closed => "the ClientSession is closed".into(),
+            ErrorKind::TooManyRedirects(n) => format!(
+                "more than {n} redirects (ClientSessionBuilder::max_redirects; \
+                 allow_redirects(false) returns the redirect itself)"
+            ),
         }
     }
 }

@@ -44,8 +44,10 @@
 //! - `text()` requires UTF-8 (aiohttp guesses from `charset`); `json()` does not check the
 //!   content type (aiohttp raises `ContentTypeError` unless `content_type=None`): the error of
 //!   a body that is not JSON quotes its content type and its start instead.
-//! - Not yet: redirects, cookies, compressed bodies, forms and multipart, proxies, streaming
-//!   uploads, the WebSocket client.
+//! - Redirects are followed (up to `max_redirects`, 10) as aiohttp does; forms are
+//!   url-encoded (`form`).
+//! - Not yet: cookies, compressed bodies, multipart, proxies, streaming uploads, the WebSocket
+//!   client.
 
 mod connect;
 mod error;

@@ -36,6 +36,7 @@ pub struct RequestBuilder {
     body: Bytes,
     timeout: Option<ClientTimeout>,
     raise_for_status: Option<bool>,
+    allow_redirects: bool,
     error: Option<String>,
 }
 
@@ -53,6 +54,7 @@ impl RequestBuilder {
             body: Bytes::new(),
             timeout: None,
             raise_for_status: None,
+            allow_redirects: true,
             error: None,
         }
     }
@@ -116,6 +118,34 @@ impl RequestBuilder {
         self
     }
 
+    /// Sends these pairs as a form, `application/x-www-form-urlencoded` (aiohttp's `data=`
+    /// with a dict).
+    pub fn form<I, K, V>(mut self, pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        self.body = body.into();
+        self.headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        self
+    }
+
+    /// Whether to follow redirects (aiohttp's `allow_redirects=`, on by default): 301, 302
+    /// and 303 go on as `GET` without the body (a `HEAD` stays one), 307 and 308 repeat the
+    /// request; `authorization` is dropped when the host changes. Off, the redirect is the
+    /// response.
+    pub fn allow_redirects(mut self, on: bool) -> Self {
+        self.allow_redirects = on;
+        self
+    }
+
     /// Sends these bytes as the body (aiohttp's `data=` with bytes or a string).
     pub fn body(mut self, body: impl Into<Bytes>) -> Self {
         self.body = body.into();
@@ -149,14 +179,17 @@ impl RequestBuilder {
     /// A [`ClientError`] saying what failed: the URL, connecting, TLS, a timeout, the
     /// connection, or the status with `raise_for_status`.
     pub async fn send(self) -> Result<ClientResponse, ClientError> {
-        let prepared = self.prepare()?;
+        let mut prepared = self.prepare()?;
         let raise = prepared.raise_for_status;
-        let work = prepared.exchange();
-        let resp = match prepared.total {
+        let (method, url) = (prepared.method.clone(), prepared.url.clone());
+        let total = prepared.total;
+        let work = prepared.exchange_following();
+        let resp = match total {
             None => work.await,
-            Some((at, d)) => conductor::timeout_at(at, work)
-                .await
-                .unwrap_or_else(|_| Err(prepared.error(ErrorKind::Timeout(TimeoutKind::Total(d))))),
+            Some((at, d)) => conductor::timeout_at(at, work).await.unwrap_or_else(|_| {
+                let kind = ErrorKind::Timeout(TimeoutKind::Total(d));
+                Err(ClientError::new(&method, &url, kind))
+            }),
         }?;
         if raise {
             return resp.raise_for_status();
@@ -191,6 +224,10 @@ impl RequestBuilder {
         let raise_for_status = self
             .raise_for_status
             .unwrap_or(self.session.inner.raise_for_status);
+        let max_redirects = match self.allow_redirects {
+            true => Some(self.session.inner.max_redirects),
+            false => None,
+        };
         Ok(Prepared {
             total: timeout.total.map(|d| (conductor::now() + d, d)),
             session: self.session,
@@ -201,6 +238,7 @@ impl RequestBuilder {
             body: self.body,
             timeout,
             raise_for_status,
+            max_redirects,
         })
     }
 }
@@ -269,6 +307,8 @@ struct Prepared {
     timeout: ClientTimeout,
     total: Option<(Instant, Duration)>,
     raise_for_status: bool,
+    /// `None`: redirects are not followed.
+    max_redirects: Option<usize>,
 }
 
 /// A connection to send on.
@@ -285,6 +325,61 @@ const STALE_RETRIES: usize = 3;
 impl Prepared {
     fn error(&self, kind: ErrorKind) -> ClientError {
         ClientError::new(&self.method, &self.url, kind)
+    }
+
+    /// The exchange, following redirects.
+    async fn exchange_following(&mut self) -> Result<ClientResponse, ClientError> {
+        let mut followed = 0;
+        loop {
+            let resp = self.exchange().await?;
+            let Some(next) = self.redirect_target(&resp) else {
+                return Ok(resp);
+            };
+            let max = self.max_redirects.unwrap_or(0);
+            if followed == max {
+                return Err(self
+                    .error(ErrorKind::TooManyRedirects(max))
+                    .with_source(format!("the next one was to {next}")));
+            }
+            followed += 1;
+            let status = resp.status();
+            resp.discard().await;
+            self.follow(next, status);
+        }
+    }
+
+    /// Where a redirect response sends the request, when redirects are followed.
+    fn redirect_target(&self, resp: &ClientResponse) -> Option<Url> {
+        self.max_redirects?;
+        let s = resp.status().as_u16();
+        if !matches!(s, 301 | 302 | 303 | 307 | 308) {
+            return None;
+        }
+        let location = resp.headers().get(http::header::LOCATION)?.to_str().ok()?;
+        let next = self.url.join(location).ok()?;
+        matches!(next.scheme(), "http" | "https").then_some(next)
+    }
+
+    /// The request to `next`, after a redirect of `status`.
+    fn follow(&mut self, next: Url, status: http::StatusCode) {
+        let to_get = status == http::StatusCode::SEE_OTHER
+            || (matches!(status.as_u16(), 301 | 302) && self.method == Method::POST);
+        if to_get && self.method != Method::HEAD {
+            self.method = Method::GET;
+            self.body = Bytes::new();
+            self.headers.remove(CONTENT_TYPE);
+            self.headers.remove(http::header::CONTENT_LENGTH);
+        }
+        if next.origin() != self.url.origin() {
+            self.headers.remove(http::header::AUTHORIZATION);
+            self.headers.remove(HOST);
+        }
+        self.key = Key {
+            https: next.scheme() == "https",
+            host: bare_host(&next),
+            port: next.port_or_known_default().unwrap_or(80),
+        };
+        self.url = next;
     }
 
     async fn exchange(&self) -> Result<ClientResponse, ClientError> {

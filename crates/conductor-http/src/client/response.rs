@@ -186,6 +186,18 @@ impl ClientResponse {
         })
     }
 
+    /// Reads and forgets a small body (a redirect's), so that its connection goes back to the
+    /// pool; past 64 KiB, or on an error, the connection is closed instead.
+    pub(crate) async fn discard(mut self) {
+        let mut read = 0;
+        while read <= 64 * 1024 {
+            match self.chunk().await {
+                Ok(Some(c)) => read += c.len(),
+                Ok(None) | Err(_) => return,
+            }
+        }
+    }
+
     /// The body as a stream of chunks (aiohttp's `async for chunk in
     /// response.content.iter_any()`).
     pub fn into_stream(self) -> BodyStream {

@@ -52,6 +52,7 @@ pub(crate) struct Inner {
     pub(crate) headers: HeaderMap,
     pub(crate) timeout: ClientTimeout,
     pub(crate) raise_for_status: bool,
+    pub(crate) max_redirects: usize,
     pub(crate) h2_prior_knowledge: bool,
     http2: bool,
     tls_given: Option<TlsConnector>,
@@ -95,6 +96,7 @@ impl ClientSession {
             http2: true,
             h2_prior_knowledge: false,
             raise_for_status: false,
+            max_redirects: 10,
         }
     }
 
@@ -221,6 +223,7 @@ pub struct ClientSessionBuilder {
     http2: bool,
     h2_prior_knowledge: bool,
     raise_for_status: bool,
+    max_redirects: usize,
 }
 
 impl ClientSessionBuilder {
@@ -303,6 +306,13 @@ impl ClientSessionBuilder {
         self
     }
 
+    /// Follows at most `n` redirects per request (aiohttp's `max_redirects=10`); more is
+    /// [`ErrorKind::TooManyRedirects`]. 0 follows none.
+    pub fn max_redirects(mut self, n: usize) -> Self {
+        self.max_redirects = n;
+        self
+    }
+
     /// The session.
     ///
     /// # Errors
@@ -333,6 +343,7 @@ impl ClientSessionBuilder {
                 headers,
                 timeout: self.timeout,
                 raise_for_status: self.raise_for_status,
+                max_redirects: self.max_redirects,
                 h2_prior_knowledge: self.h2_prior_knowledge,
                 http2: self.http2,
                 tls_given: self.tls,

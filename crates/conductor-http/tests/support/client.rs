@@ -109,11 +109,38 @@ pub fn app() -> Router {
                 .insert("content-type", "text/plain".parse().unwrap());
             resp
         })
+        .get("/redirect/{n}", |req| async move {
+            let n: u32 = match_info(&req).get("n").unwrap().parse().unwrap();
+            match n {
+                0 => text_response(StatusCode::OK, "arrived"),
+                n => redirect(StatusCode::FOUND, &format!("/redirect/{}", n - 1)),
+            }
+        })
+        .post("/see-other", |_req| async {
+            redirect(StatusCode::SEE_OTHER, "/inspect")
+        })
+        .post("/temporary", |_req| async {
+            redirect(StatusCode::TEMPORARY_REDIRECT, "/json")
+        })
+        .post("/form", |req| async move {
+            let ctype = req
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let body = req.into_body().text().await.unwrap();
+            json_response(&serde_json::json!({"content-type": ctype, "body": body}))
+        })
         .get("/empty", |_req| async {
             let mut resp = http::Response::new(ResponseBody::empty());
             *resp.status_mut() = StatusCode::NO_CONTENT;
             resp
         })
+}
+
+fn redirect(status: StatusCode, to: &str) -> conductor_http::HttpResponse {
+    let mut resp = text_response(status, "moved");
+    resp.headers_mut().insert("location", to.parse().unwrap());
+    resp
 }
 
 /// conductor's server on a counting listener: the base URL (`http://127.0.0.1:port`), the
