@@ -284,3 +284,54 @@ fn a_closed_session_refuses_requests() {
         );
     });
 }
+
+#[test]
+fn gzip_and_deflate_bodies_are_decoded_as_they_come() {
+    run(30, async {
+        let (base, _running, accepted) = server().await;
+        let session = ClientSession::new();
+        let text = session
+            .get(format!("{base}/gzip"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(text, "gzip ".repeat(1000));
+        let text = session
+            .get(format!("{base}/deflate"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(text, "deflate ".repeat(1000));
+        assert_eq!(
+            accepted.get(),
+            1,
+            "decoded to the end, the connection was reused"
+        );
+
+        let v: serde_json::Value = session
+            .get(format!("{base}/inspect"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["headers"]["accept-encoding"], "gzip, deflate");
+
+        let err = session
+            .get(format!("{base}/broken-gzip"))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Body);
+        assert!(
+            err.to_string().contains("the compressed body is broken"),
+            "{err}"
+        );
+    });
+}

@@ -39,6 +39,11 @@ async def chunked(request):
     await resp.write_eof()
     return resp
 
+async def compressed(request):
+    resp = web.Response(text="squeezed " * 1000)
+    resp.enable_compression()
+    return resp
+
 async def connections(request):
     return web.json_response(len(peers))
 
@@ -49,7 +54,7 @@ async def reset(request):
 async def main():
     app = web.Application()
     app.add_routes([web.get("/users/{name}", user), web.post("/post", post),
-                    web.get("/delay/{s}", delay), web.get("/chunked", chunked),
+                    web.get("/delay/{s}", delay), web.get("/chunked", chunked), web.get("/compressed", compressed),
                     web.get("/connections", connections), web.post("/reset", reset)])
     runner = web.AppRunner(app)
     await runner.setup()
@@ -150,6 +155,18 @@ fn the_guides_requests_against_pythons_aiohttp_server() {
             parts.push(String::from_utf8(c.to_vec()).unwrap());
         }
         assert_eq!(parts.concat(), "part 0;part 1;part 2;");
+
+        // aiohttp compresses when asked (accept-encoding: gzip, deflate, a default header).
+        let resp = session.get("/compressed").await.unwrap();
+        let encoding = resp.headers()["content-encoding"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            ["gzip", "deflate"].contains(&encoding.as_str()),
+            "{encoding}"
+        );
+        assert_eq!(resp.text().await.unwrap(), "squeezed ".repeat(1000));
     });
 }
 

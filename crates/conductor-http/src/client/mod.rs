@@ -46,10 +46,13 @@
 //!   a body that is not JSON quotes its content type and its start instead.
 //! - Redirects are followed (up to `max_redirects`, 10) as aiohttp does; forms are
 //!   url-encoded (`form`).
-//! - Not yet: cookies, compressed bodies, multipart, proxies, streaming uploads, the WebSocket
+//! - gzip and deflate bodies are decoded as they come (`accept-encoding: gzip, deflate` is
+//!   a default header, as in aiohttp); the headers stay as the server sent them.
+//! - Not yet: cookies, brotli, multipart, proxies, streaming uploads, the WebSocket
 //!   client.
 
 mod connect;
+mod decode;
 mod error;
 mod pool;
 mod request;

@@ -16,6 +16,7 @@ use http_body::Body as _;
 use hyper::body::Incoming;
 use url::Url;
 
+use super::decode::Decoder;
 use super::error::{ClientError, ErrorKind, TimeoutKind};
 use super::pool::{Conn, Pool};
 
@@ -46,6 +47,8 @@ impl ClientResponse {
     ) -> Self {
         let (parts, incoming) = head.into_parts();
         let mut body = BodyReader {
+            decoder: Decoder::for_headers(&parts.headers),
+            fed: false,
             incoming,
             lease,
             pool,
@@ -242,6 +245,9 @@ impl Stream for BodyStream {
 /// The body, its connection (HTTP/1: given back at the end, dropped otherwise) and its timers.
 struct BodyReader {
     incoming: Incoming,
+    /// For a gzip or deflate body: the decoder, and whether it was given any bytes.
+    decoder: Option<Decoder>,
+    fed: bool,
     lease: Option<Conn>,
     pool: Pool,
     total: Option<(Instant, Duration)>,
@@ -285,24 +291,59 @@ impl BodyReader {
             match Pin::new(&mut self.incoming).poll_frame(cx) {
                 Poll::Ready(Some(Ok(frame))) => {
                     // Trailers and empty chunks carry no bytes: read on.
-                    if let Ok(data) = frame.into_data()
-                        && !data.is_empty()
-                    {
-                        self.read_timer = None;
-                        if self.incoming.is_end_stream() {
-                            self.finish();
-                        }
+                    let Ok(data) = frame.into_data() else {
+                        continue;
+                    };
+                    self.read_timer = None;
+                    let data = match self.decode(&data) {
+                        Ok(d) => d,
+                        Err(e) => return self.fail(ErrorKind::Body, Some(e.into())),
+                    };
+                    if self.incoming.is_end_stream() {
+                        return self.end(data);
+                    }
+                    if !data.is_empty() {
                         return Poll::Ready(Ok(Some(data)));
                     }
                 }
-                Poll::Ready(None) => {
-                    self.finish();
-                    return Poll::Ready(Ok(None));
-                }
+                Poll::Ready(None) => return self.end(Bytes::new()),
                 Poll::Ready(Some(Err(e))) => return self.fail(ErrorKind::Body, Some(e.into())),
                 Poll::Pending => return self.poll_timers(cx),
             }
         }
+    }
+
+    /// `data` decoded, when the body is compressed.
+    fn decode(&mut self, data: &Bytes) -> std::io::Result<Bytes> {
+        match &mut self.decoder {
+            None => Ok(data.clone()),
+            Some(d) => {
+                self.fed |= !data.is_empty();
+                d.push(data)
+            }
+        }
+    }
+
+    /// The end of the body, after `last`: what the decoder still holds, and the connection
+    /// back to the pool.
+    fn end(&mut self, last: Bytes) -> Poll<Result<Option<Bytes>, Failure>> {
+        let mut last = last;
+        if let Some(d) = self.decoder.take()
+            && self.fed
+        {
+            match d.finish() {
+                Ok(rest) if last.is_empty() => last = rest,
+                Ok(rest) => last = [last, rest].concat().into(),
+                Err(e) => {
+                    return self.fail(
+                        ErrorKind::Body,
+                        Some(format!("the compressed body is broken: {e}").into()),
+                    );
+                }
+            }
+        }
+        self.finish();
+        Poll::Ready(Ok((!last.is_empty()).then_some(last)))
     }
 
     /// Pending while no timer has run out; else the timeout's failure.

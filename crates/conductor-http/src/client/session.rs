@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use conductor::tls::TlsConnector;
-use http::header::{ACCEPT, USER_AGENT};
+use http::header::{ACCEPT, ACCEPT_ENCODING, USER_AGENT};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use url::Url;
 
@@ -335,6 +335,7 @@ impl ClientSessionBuilder {
             HeaderValue::from_static(concat!("conductor-http/", env!("CARGO_PKG_VERSION"))),
         );
         headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip, deflate"));
         headers.extend(self.headers);
         Ok(ClientSession {
             inner: Rc::new(Inner {

@@ -130,11 +130,49 @@ pub fn app() -> Router {
             let body = req.into_body().text().await.unwrap();
             json_response(&serde_json::json!({"content-type": ctype, "body": body}))
         })
+        .get("/gzip", |_req| async {
+            compressed("gzip", b"gzip ".repeat(1000))
+        })
+        .get("/deflate", |_req| async {
+            compressed("deflate", b"deflate ".repeat(1000))
+        })
+        .get("/broken-gzip", |_req| async {
+            // The first half of a gzip stream: it ends before the decoder does.
+            let full = gzip(&b"cut short ".repeat(1000));
+            let mut resp = http::Response::new(ResponseBody::full(full[..full.len() / 2].to_vec()));
+            resp.headers_mut()
+                .insert("content-encoding", "gzip".parse().unwrap());
+            resp
+        })
         .get("/empty", |_req| async {
             let mut resp = http::Response::new(ResponseBody::empty());
             *resp.status_mut() = StatusCode::NO_CONTENT;
             resp
         })
+}
+
+/// `plain`, compressed with `encoding` (gzip or deflate).
+fn compressed(encoding: &str, plain: Vec<u8>) -> conductor_http::HttpResponse {
+    use std::io::Write;
+    let body = match encoding {
+        "gzip" => gzip(&plain),
+        _ => {
+            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(&plain).unwrap();
+            e.finish().unwrap()
+        }
+    };
+    let mut resp = http::Response::new(ResponseBody::full(body));
+    resp.headers_mut()
+        .insert("content-encoding", encoding.parse().unwrap());
+    resp
+}
+
+fn gzip(plain: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(plain).unwrap();
+    e.finish().unwrap()
 }
 
 fn redirect(status: StatusCode, to: &str) -> conductor_http::HttpResponse {
