@@ -57,6 +57,10 @@ programs! {
     http_axum: "an axum Router served by conductor-http unchanged",
     http_local_state: "HTTP handlers holding Rc state, no locks",
     http_pg_api: "aiohttp.web over an asyncpg pool: a small JSON API (needs a PostgreSQL server; skipped without one)",
+    aiohttp_get_json: "aiohttp's ClientSession: GET a JSON user (conductor-http's client, a local server)",
+    aiohttp_concurrent_fetch: "three delayed URLs through one ClientSession (2 s, not 4 s)",
+    aiohttp_post_json: "aiohttp's session.post(url, json=payload)",
+    aiohttp_semaphore: "ten 1 s fetches: all at once (1 s), then Semaphore(5) (2 s)",
 }
 
 fn main() {

@@ -15,7 +15,8 @@
 //! - [`rt`]: conductor's glue for hyper (`Read`/`Write`, `Timer`, `Executor`), for those who
 //!   drive hyper themselves.
 //! - Access logs: `tracing` events at INFO, target `conductor_http::access`.
-//! - The client half (aiohttp's `ClientSession`) will live in a `client` module.
+//! - [`client`]: aiohttp's `ClientSession`: a keep-alive pool with `limit` and
+//!   `limit_per_host`, HTTP/2 over ALPN, TLS, `ClientTimeout`, JSON in and out.
 //!
 //! ```
 //! use conductor_http::{json_response, Router};
@@ -47,6 +48,7 @@
 #![warn(missing_docs)]
 
 mod body;
+pub mod client;
 pub mod files;
 mod handler;
 mod log;
