@@ -10,6 +10,7 @@
 //! makes `run` return normally (exit status 0).
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
@@ -117,7 +118,20 @@ struct Played {
 
 impl Played {
     fn start(program: &str) -> Played {
-        let mut child = Command::new(std::env::current_exe().unwrap())
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        // A background job of a shell without job control starts with SIGINT ignored (POSIX),
+        // and conductor, as asyncio, then leaves Ctrl-C alone. These children play a program
+        // run from a terminal, so they start with SIGINT's default disposition, whatever ran
+        // the tests.
+        // SAFETY: between fork and exec the closure only calls signal(2), which is
+        // async-signal-safe; it allocates nothing and takes no lock.
+        unsafe {
+            command.pre_exec(|| {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                Ok(())
+            });
+        }
+        let mut child = command
             .args(["--exact", "child", "--nocapture", "--test-threads=1"])
             .env(CHILD, program)
             .stdin(Stdio::null())
