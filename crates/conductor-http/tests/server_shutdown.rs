@@ -20,22 +20,21 @@ fn shutdown_lets_in_flight_requests_finish_and_closes_idle_connections() {
             .await
             .unwrap();
         assert!(read_response(&mut idle).await.ends_with("hello"));
-        // A request in flight for 600 ms.
+        // A request in flight for 1.5 s.
         let busy = conductor::spawn(async move {
             let mut s = TcpStream::connect(addr).await.unwrap();
-            s.write_all(b"GET /sleep/600 HTTP/1.1\r\nhost: x\r\n\r\n")
+            s.write_all(b"GET /sleep/1500 HTTP/1.1\r\nhost: x\r\n\r\n")
                 .await
                 .unwrap();
             let resp = read_response(&mut s).await;
             (resp, closed(&mut s).await)
         });
         conductor::sleep(Duration::from_millis(100)).await; // the request has arrived
-        let start = Instant::now();
         let shutdown = conductor::spawn(running.shutdown(Duration::from_secs(10)));
         assert!(closed(&mut idle).await, "the idle connection closes");
         assert!(
-            start.elapsed() < Duration::from_millis(400),
-            "at once, not after the busy one"
+            !busy.done(),
+            "at once, while the busy request is still in flight"
         );
         assert!(
             TcpStream::connect(addr).await.is_err(),
@@ -43,7 +42,7 @@ fn shutdown_lets_in_flight_requests_finish_and_closes_idle_connections() {
         );
         let (resp, closed_after) = busy.await.unwrap();
         assert!(
-            resp.ends_with("slept 600"),
+            resp.ends_with("slept 1500"),
             "the in-flight request finished: {resp}"
         );
         assert!(closed_after, "then its connection closed");

@@ -13,10 +13,10 @@
 //!
 //! conductor::run(async {
 //!     let start = Instant::now();
-//!     let a = conductor::spawn(say_after(Duration::from_millis(50), "hello"));
-//!     let b = conductor::spawn(say_after(Duration::from_millis(50), "world"));
+//!     let a = conductor::spawn(say_after(Duration::from_millis(500), "hello"));
+//!     let b = conductor::spawn(say_after(Duration::from_millis(500), "world"));
 //!     assert_eq!((a.await.unwrap(), b.await.unwrap()), ("hello", "world"));
-//!     assert!(start.elapsed() < Duration::from_millis(100)); // concurrently, not one by one
+//!     assert!(start.elapsed() < Duration::from_secs(1)); // concurrently: one by one takes 1 s
 //! });
 //! ```
 //!
