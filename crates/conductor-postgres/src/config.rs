@@ -40,26 +40,34 @@ pub enum SslMode {
 }
 
 impl SslMode {
+    /// Every mode by its libpq name (`allow` is not among them: tokio-postgres cannot do it).
+    const NAMES: [(&'static str, SslMode); 5] = [
+        ("disable", SslMode::Disable),
+        ("prefer", SslMode::Prefer),
+        ("require", SslMode::Require),
+        ("verify-ca", SslMode::VerifyCa),
+        ("verify-full", SslMode::VerifyFull),
+    ];
+
+    /// libpq's name of the mode (`verify-full`).
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, mode)| *mode == self)
+            .map_or("?", |(name, _)| name)
+    }
+
     fn parse(value: &str) -> Result<SslMode> {
-        Ok(match value {
-            "disable" => SslMode::Disable,
-            "prefer" => SslMode::Prefer,
-            "require" => SslMode::Require,
-            "verify-ca" => SslMode::VerifyCa,
-            "verify-full" => SslMode::VerifyFull,
-            "allow" => {
-                return Err(Error::Config(
-                    "sslmode=allow (plain first, TLS on refusal) is not supported; use prefer"
-                        .into(),
-                ));
-            }
-            other => {
-                return Err(Error::Config(format!(
-                    "sslmode={other:?}: expected disable, prefer, require, verify-ca or \
-                     verify-full"
-                )));
-            }
-        })
+        if let Some((_, mode)) = Self::NAMES.iter().find(|(name, _)| *name == value) {
+            return Ok(*mode);
+        }
+        Err(Error::Config(if value == "allow" {
+            "sslmode=allow (plain first, TLS on refusal) is not supported; use prefer".into()
+        } else {
+            format!(
+                "sslmode={value:?}: expected disable, prefer, require, verify-ca or verify-full"
+            )
+        }))
     }
 }
 

@@ -50,7 +50,7 @@ fn roots(config: &Config, required: bool) -> Result<Option<TlsConnectorBuilder>>
                     "sslmode={} checks the server's certificate and no root certificate is \
                      given: set sslrootcert=/path/to/ca.pem, or sslrootcert=system for the \
                      system's roots, or put them in ~/.postgresql/root.crt",
-                    mode_name(config.sslmode)
+                    config.sslmode.name()
                 )));
             }
             None => return Ok(None),
@@ -72,16 +72,6 @@ fn roots(config: &Config, required: bool) -> Result<Option<TlsConnectorBuilder>>
 fn default_root_file() -> Option<PathBuf> {
     let home = std::env::var_os("HOME")?;
     Some(PathBuf::from(home).join(".postgresql/root.crt"))
-}
-
-fn mode_name(mode: SslMode) -> &'static str {
-    match mode {
-        SslMode::Disable => "disable",
-        SslMode::Prefer => "prefer",
-        SslMode::Require => "require",
-        SslMode::VerifyCa => "verify-ca",
-        SslMode::VerifyFull => "verify-full",
-    }
 }
 
 fn tls_config(e: io::Error) -> Error {
