@@ -18,16 +18,29 @@ pub enum Socket {
     Unix(UnixStream),
 }
 
+/// Runs `$call` on whichever socket `$this` (a `Pin<&mut Socket>`) holds, pinned as `$s`.
+macro_rules! on_socket {
+    ($this:expr, |$s:ident| $call:expr) => {
+        match $this.get_mut() {
+            Socket::Tcp(s) => {
+                let $s = Pin::new(s);
+                $call
+            }
+            Socket::Unix(s) => {
+                let $s = Pin::new(s);
+                $call
+            }
+        }
+    };
+}
+
 impl AsyncRead for Socket {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Socket::Tcp(s) => Pin::new(s).poll_read(cx, buf),
-            Socket::Unix(s) => Pin::new(s).poll_read(cx, buf),
-        }
+        on_socket!(self, |s| s.poll_read(cx, buf))
     }
 }
 
@@ -37,24 +50,15 @@ impl AsyncWrite for Socket {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Socket::Tcp(s) => Pin::new(s).poll_write(cx, buf),
-            Socket::Unix(s) => Pin::new(s).poll_write(cx, buf),
-        }
+        on_socket!(self, |s| s.poll_write(cx, buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Socket::Tcp(s) => Pin::new(s).poll_flush(cx),
-            Socket::Unix(s) => Pin::new(s).poll_flush(cx),
-        }
+        on_socket!(self, |s| s.poll_flush(cx))
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Socket::Tcp(s) => Pin::new(s).poll_shutdown(cx),
-            Socket::Unix(s) => Pin::new(s).poll_shutdown(cx),
-        }
+        on_socket!(self, |s| s.poll_shutdown(cx))
     }
 }
 
@@ -65,10 +69,7 @@ impl futures_io::AsyncRead for Socket {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Socket::Tcp(s) => futures_io::AsyncRead::poll_read(Pin::new(s), cx, buf),
-            Socket::Unix(s) => futures_io::AsyncRead::poll_read(Pin::new(s), cx, buf),
-        }
+        on_socket!(self, |s| futures_io::AsyncRead::poll_read(s, cx, buf))
     }
 }
 
@@ -78,23 +79,14 @@ impl futures_io::AsyncWrite for Socket {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Socket::Tcp(s) => futures_io::AsyncWrite::poll_write(Pin::new(s), cx, buf),
-            Socket::Unix(s) => futures_io::AsyncWrite::poll_write(Pin::new(s), cx, buf),
-        }
+        on_socket!(self, |s| futures_io::AsyncWrite::poll_write(s, cx, buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Socket::Tcp(s) => futures_io::AsyncWrite::poll_flush(Pin::new(s), cx),
-            Socket::Unix(s) => futures_io::AsyncWrite::poll_flush(Pin::new(s), cx),
-        }
+        on_socket!(self, |s| futures_io::AsyncWrite::poll_flush(s, cx))
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Socket::Tcp(s) => futures_io::AsyncWrite::poll_close(Pin::new(s), cx),
-            Socket::Unix(s) => futures_io::AsyncWrite::poll_close(Pin::new(s), cx),
-        }
+        on_socket!(self, |s| futures_io::AsyncWrite::poll_close(s, cx))
     }
 }

@@ -9,6 +9,7 @@
 //!   cooperative budget spent in its readiness poll. Sockets (`net`), process pipes and pidfds
 //!   (`process`) and [`AsyncFd`] are built on it.
 //! - `async_fd`: [`AsyncFd`], the adapter for a descriptor of the user's.
+//! - `tokio_traits` (feature `tokio-io`): tokio's io traits forwarded to a type's futures-io ones.
 //!
 //! Sources are registered edge-triggered and belong to one loop; readiness is only ever changed
 //! on that loop's thread, between polls, so an IO object may clear it after `WouldBlock` without
@@ -22,6 +23,8 @@ mod async_fd;
 pub(crate) mod driver;
 pub(crate) mod evented;
 mod registration;
+#[cfg(feature = "tokio-io")]
+pub(crate) mod tokio_traits;
 mod waiters;
 
 pub use async_fd::AsyncFd;

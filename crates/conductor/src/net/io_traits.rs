@@ -27,7 +27,7 @@ macro_rules! async_read {
                 buf: &mut tokio::io::ReadBuf<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let $this = &*self;
-                $crate::net::io_traits::poll_read_buf(buf, |b| {
+                $crate::io::tokio_traits::poll_read_buf(buf, |b| {
                     $crate::net::split::sealed::Sealed::poll_read_priv(&*$stream, cx, b)
                 })
             }
@@ -125,16 +125,4 @@ pub(crate) fn shutdown_write<S: Sealed + ?Sized>(s: &S) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
         other => other,
     }
-}
-
-/// tokio's `ReadBuf` over conductor's slice-based reads: reads into the unfilled part of `buf`
-/// with `read`, then marks what was read as filled.
-#[cfg(feature = "tokio-io")]
-pub(crate) fn poll_read_buf(
-    buf: &mut tokio::io::ReadBuf<'_>,
-    read: impl FnOnce(&mut [u8]) -> std::task::Poll<io::Result<usize>>,
-) -> std::task::Poll<io::Result<()>> {
-    let n = std::task::ready!(read(buf.initialize_unfilled()))?;
-    buf.advance(n);
-    std::task::Poll::Ready(Ok(()))
 }

@@ -3,23 +3,14 @@
 
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 
 use super::{StreamReader, StreamWriter};
+use crate::io::tokio_traits::{tokio_read_via_futures_io, tokio_write_via_futures_io};
 
-impl<R: AsyncRead + Unpin> tokio::io::AsyncRead for StreamReader<R> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let n = ready!(AsyncRead::poll_read(self, cx, buf.initialize_unfilled()))?;
-        buf.advance(n);
-        Poll::Ready(Ok(()))
-    }
-}
+tokio_read_via_futures_io!([R: AsyncRead + Unpin] StreamReader<R>);
 
 impl<R: AsyncRead + Unpin> tokio::io::AsyncBufRead for StreamReader<R> {
     fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
@@ -31,20 +22,4 @@ impl<R: AsyncRead + Unpin> tokio::io::AsyncBufRead for StreamReader<R> {
     }
 }
 
-impl<W: AsyncWrite + Unpin> tokio::io::AsyncWrite for StreamWriter<W> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        AsyncWrite::poll_write(self, cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        AsyncWrite::poll_flush(self, cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        AsyncWrite::poll_close(self, cx)
-    }
-}
+tokio_write_via_futures_io!([W: AsyncWrite + Unpin] StreamWriter<W>);

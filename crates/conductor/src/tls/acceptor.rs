@@ -171,12 +171,11 @@ impl TlsAcceptorBuilder {
 
     /// Accepts these ALPN protocols, in order of preference (asyncio's `set_alpn_protocols`).
     /// A client that offers ALPN and shares none of them is refused.
-    pub fn alpn_protocols<I, P>(mut self, protocols: I) -> Self
-    where
-        I: IntoIterator<Item = P>,
-        P: AsRef<[u8]>,
-    {
-        self.alpn = protocols.into_iter().map(|p| p.as_ref().to_vec()).collect();
+    pub fn alpn_protocols<P: AsRef<[u8]>>(
+        mut self,
+        protocols: impl IntoIterator<Item = P>,
+    ) -> Self {
+        self.alpn = super::alpn_list(protocols);
         self
     }
 

@@ -178,12 +178,11 @@ impl TlsConnectorBuilder {
     /// Offers these ALPN protocols, in order of preference (asyncio's
     /// `set_alpn_protocols(["h2", "http/1.1"])`). The one the server picked is
     /// [`TlsStream::alpn_protocol`].
-    pub fn alpn_protocols<I, P>(mut self, protocols: I) -> Self
-    where
-        I: IntoIterator<Item = P>,
-        P: AsRef<[u8]>,
-    {
-        self.alpn = protocols.into_iter().map(|p| p.as_ref().to_vec()).collect();
+    pub fn alpn_protocols<P: AsRef<[u8]>>(
+        mut self,
+        protocols: impl IntoIterator<Item = P>,
+    ) -> Self {
+        self.alpn = super::alpn_list(protocols);
         self
     }
 

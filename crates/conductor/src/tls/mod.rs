@@ -75,3 +75,9 @@ use std::sync::Arc;
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
+
+/// ALPN protocol names as rustls takes them, in order of preference (the acceptor's and the
+/// connector's `alpn_protocols`).
+fn alpn_list<P: AsRef<[u8]>>(protocols: impl IntoIterator<Item = P>) -> Vec<Vec<u8>> {
+    protocols.into_iter().map(|p| p.as_ref().to_vec()).collect()
+}

@@ -241,36 +241,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> crate::net::ReadUninit for TlsStream<S> 
 }
 
 #[cfg(feature = "tokio-io")]
-impl<S: AsyncRead + AsyncWrite + Unpin> tokio::io::AsyncRead for TlsStream<S> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let n = std::task::ready!(AsyncRead::poll_read(self, cx, buf.initialize_unfilled()))?;
-        buf.advance(n);
-        Poll::Ready(Ok(()))
-    }
-}
-
+crate::io::tokio_traits::tokio_read_via_futures_io!([S: AsyncRead + AsyncWrite + Unpin] TlsStream<S>);
 #[cfg(feature = "tokio-io")]
-impl<S: AsyncRead + AsyncWrite + Unpin> tokio::io::AsyncWrite for TlsStream<S> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        AsyncWrite::poll_write(self, cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        AsyncWrite::poll_flush(self, cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        AsyncWrite::poll_close(self, cx)
-    }
-}
+crate::io::tokio_traits::tokio_write_via_futures_io!([S: AsyncRead + AsyncWrite + Unpin] TlsStream<S>);
 
 impl<S: fmt::Debug> fmt::Debug for TlsStream<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
