@@ -35,10 +35,32 @@ macro_rules! tokio_read_via_futures_io {
 }
 
 /// `tokio::io::AsyncWrite` for `$ty` (with the generics in brackets) through its
-/// `futures_io::AsyncWrite` (tokio's `poll_shutdown` is futures-io's `poll_close`).
+/// `futures_io::AsyncWrite` (tokio's `poll_shutdown` is futures-io's `poll_close`); with
+/// `vectored`, vectored writes too (for a type whose futures-io `poll_write_vectored` really
+/// writes them together).
 macro_rules! tokio_write_via_futures_io {
     ([$($generics:tt)*] $ty:ty) => {
+        $crate::io::tokio_traits::tokio_write_via_futures_io!([$($generics)*] $ty, {});
+    };
+    ([$($generics:tt)*] $ty:ty, vectored) => {
+        $crate::io::tokio_traits::tokio_write_via_futures_io!([$($generics)*] $ty, {
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                futures_io::AsyncWrite::poll_write_vectored(self, cx, bufs)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                true
+            }
+        });
+    };
+    ([$($generics:tt)*] $ty:ty, {$($vectored:tt)*}) => {
         impl<$($generics)*> tokio::io::AsyncWrite for $ty {
+            $($vectored)*
+
             fn poll_write(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,

@@ -20,18 +20,7 @@ macro_rules! async_read {
         }
 
         #[cfg(feature = "tokio-io")]
-        impl<$p: $bound> tokio::io::AsyncRead for $ty<$p> {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &mut tokio::io::ReadBuf<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                let $this = &*self;
-                $crate::io::tokio_traits::poll_read_buf(buf, |b| {
-                    $crate::net::split::sealed::Sealed::poll_read_priv(&*$stream, cx, b)
-                })
-            }
-        }
+        $crate::io::tokio_traits::tokio_read_via_futures_io!([$p: $bound] $ty<$p>);
     };
 }
 
@@ -76,41 +65,7 @@ macro_rules! async_write {
         }
 
         #[cfg(feature = "tokio-io")]
-        impl<$p: $bound> tokio::io::AsyncWrite for $ty<$p> {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                futures_io::AsyncWrite::poll_write(self, cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                bufs: &[std::io::IoSlice<'_>],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                futures_io::AsyncWrite::poll_write_vectored(self, cx, bufs)
-            }
-
-            fn is_write_vectored(&self) -> bool {
-                true
-            }
-
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                futures_io::AsyncWrite::poll_flush(self, cx)
-            }
-
-            fn poll_shutdown(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                futures_io::AsyncWrite::poll_close(self, cx)
-            }
-        }
+        $crate::io::tokio_traits::tokio_write_via_futures_io!([$p: $bound] $ty<$p>, vectored);
     };
 }
 
