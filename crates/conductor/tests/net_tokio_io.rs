@@ -97,3 +97,21 @@ fn asyncio_streams_speak_tokio_io() {
         assert_eq!(tokio_read(&mut reader, &mut buf).await, 0);
     });
 }
+
+#[test]
+fn a_tokio_read_fills_an_uninitialised_buffer_without_zeroing_the_rest() {
+    conductor::run(async {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        let (_, mut w) = b.into_split();
+        tokio_write_all(&mut w, b"hello").await;
+        let mut storage = [std::mem::MaybeUninit::<u8>::uninit(); 16 * 1024];
+        let mut rb = ReadBuf::uninit(&mut storage);
+        poll_fn(|cx| Pin::new(&mut a).poll_read(cx, &mut rb))
+            .await
+            .unwrap();
+        assert_eq!(rb.filled(), b"hello");
+        // `initialize_unfilled` would have zeroed all 16 KiB: only what the kernel wrote counts
+        // as initialised.
+        assert_eq!(rb.initialized().len(), 5);
+    });
+}

@@ -19,8 +19,17 @@ macro_rules! async_read {
             }
         }
 
+        // tokio's reads go straight into the caller's uninitialised buffer (`ReadUninit`).
         #[cfg(feature = "tokio-io")]
-        $crate::io::tokio_traits::tokio_read_via_futures_io!([$p: $bound] $ty<$p>);
+        impl<$p: $bound> tokio::io::AsyncRead for $ty<$p> {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                $crate::net::read_uninit::poll_read_buf(self, cx, buf)
+            }
+        }
     };
 }
 

@@ -53,7 +53,8 @@
 //! # });
 //! ```
 
-// `unsafe` only in nameinfo.rs, which allow it and say why; `forbid` would reach them too.
+// `unsafe` only in nameinfo.rs and read_uninit.rs's `poll_read_buf`, which allow it and say
+// why; `forbid` would reach them too.
 #![deny(unsafe_code)]
 
 #[macro_use]
@@ -63,7 +64,7 @@ mod listener;
 mod nameinfo;
 mod options;
 mod per_core;
-mod read_uninit;
+pub(crate) mod read_uninit;
 mod server;
 mod socket;
 mod split;

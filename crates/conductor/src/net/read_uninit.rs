@@ -66,3 +66,26 @@ pub(crate) fn recv(fd: impl AsFd, buf: &mut [MaybeUninit<u8>]) -> io::Result<usi
     let ((filled, _), _) = rustix::net::recv(fd, buf, rustix::net::RecvFlags::empty())?;
     Ok(filled.len())
 }
+
+/// tokio's `poll_read` through [`ReadUninit`]: the kernel fills `buf`'s unfilled part as it is,
+/// without `ReadBuf::initialize_unfilled` zeroing it first (tokio-postgres and other tokio-io
+/// readers hand over a fresh uninitialised buffer on every read; zeroing it was 30% of a
+/// conductor-postgres client's instructions).
+#[cfg(feature = "tokio-io")]
+#[allow(unsafe_code)] // `ReadBuf`'s uninitialised part and its `assume_init`; proved below.
+pub(crate) fn poll_read_buf<R: ReadUninit + ?Sized>(
+    reader: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    buf: &mut tokio::io::ReadBuf<'_>,
+) -> Poll<io::Result<()>> {
+    // SAFETY: `unfilled_mut` requires that no initialised byte is de-initialised through the
+    // slice; `poll_read_uninit` only writes bytes into it (`ReadUninit`'s contract: the stream
+    // never reads from or uninitialises `buf`).
+    let dst = unsafe { buf.unfilled_mut() };
+    let n = std::task::ready!(reader.poll_read_uninit(cx, dst))?;
+    // SAFETY: after `Ready(Ok(n))`, `poll_read_uninit` initialised the first `n` bytes of the
+    // unfilled part (`ReadUninit`'s contract), which is what `assume_init(n)` asserts.
+    unsafe { buf.assume_init(n) };
+    buf.advance(n);
+    Poll::Ready(Ok(()))
+}
