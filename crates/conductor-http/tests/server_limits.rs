@@ -46,6 +46,41 @@ fn a_head_over_the_header_limit_gets_431() {
     });
 }
 
+/// The status of a `GET /` with `n` headers (host included).
+async fn status_with_headers(running: &conductor_http::Running, n: usize) -> String {
+    let mut s = connect(running).await;
+    let extra: String = (1..n).map(|i| format!("x-h{i}: v\r\n")).collect();
+    let req = format!("GET / HTTP/1.1\r\nhost: x\r\n{extra}\r\n");
+    let _ = s.write_all(req.as_bytes()).await;
+    let resp = read_response(&mut s).await;
+    resp.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn more_headers_than_the_limit_get_431_by_default_and_when_set() {
+    run(30, async {
+        let by_default = Server::new().start(listener().await, app());
+        assert_eq!(
+            status_with_headers(&by_default, 100).await,
+            "HTTP/1.1 200 OK"
+        );
+        assert_eq!(
+            status_with_headers(&by_default, 101).await,
+            "HTTP/1.1 431 Request Header Fields Too Large"
+        );
+        let five = Server::new().max_headers(5).start(listener().await, app());
+        assert_eq!(status_with_headers(&five, 5).await, "HTTP/1.1 200 OK");
+        assert_eq!(
+            status_with_headers(&five, 6).await,
+            "HTTP/1.1 431 Request Header Fields Too Large"
+        );
+        let many = Server::new()
+            .max_headers(300)
+            .start(listener().await, app());
+        assert_eq!(status_with_headers(&many, 300).await, "HTTP/1.1 200 OK");
+    });
+}
+
 #[test]
 fn a_body_announced_over_the_limit_gets_413_before_it_is_read() {
     run(30, async {

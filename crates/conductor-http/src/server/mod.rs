@@ -74,6 +74,9 @@ impl std::fmt::Debug for Server {
     }
 }
 
+/// hyper's limit on a request's headers when none is set (`DEFAULT_MAX_HEADERS`).
+const HYPER_MAX_HEADERS: usize = 100;
+
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
     pub(crate) max_header_size: usize,
@@ -102,7 +105,7 @@ impl Server {
         Server {
             config: Config {
                 max_header_size: 64 * 1024,
-                max_headers: 100,
+                max_headers: HYPER_MAX_HEADERS,
                 max_body_size: 1024 * 1024,
                 header_read_timeout: Duration::from_secs(30),
                 keep_alive_timeout: Duration::from_secs(75),
@@ -440,8 +443,13 @@ impl Shared {
         h1.timer(ConductorTimer)
             .header_read_timeout(None)
             .max_buf_size(config.max_header_size.max(8192))
-            .max_headers(config.max_headers)
             .keep_alive(true);
+        // hyper's own default (100) parses into inline uninitialised arrays; any explicit limit,
+        // even 100, makes it fill a `SmallVec` element by element on every request (~1,000
+        // instructions of a 9,500-instruction hello).
+        if config.max_headers != HYPER_MAX_HEADERS {
+            h1.max_headers(config.max_headers);
+        }
         // hyper's own check of the head's size; its read buffer must stay at least 8 KiB.
         h1.max_header_size(config.max_header_size);
         let mut h2 = hyper::server::conn::http2::Builder::new(LocalExecutor);
