@@ -14,10 +14,8 @@ use std::time::Duration;
 
 use conductor_http::files::serve_file;
 use conductor_http::sse::{Event, sse_response};
-use conductor_http::ws::{self, Message};
-use conductor_http::{HttpRequest, HttpResponse, Router, json_response};
-use futures_util::StreamExt;
-use support::{exec, listener, run};
+use conductor_http::{Router, json_response};
+use support::{exec, listener, run, ws_echo};
 
 const CHROMIUM: &str = "chromium";
 
@@ -68,25 +66,6 @@ fn site() -> PathBuf {
     dir
 }
 
-async fn echo(mut req: HttpRequest) -> HttpResponse {
-    let (response, upgrade) = match ws::upgrade(&mut req) {
-        Ok(pair) => pair,
-        Err(refusal) => return refusal,
-    };
-    conductor::spawn(async move {
-        let Ok(mut socket) = upgrade.await else {
-            return;
-        };
-        while let Some(Ok(msg)) = socket.next().await {
-            if let Message::Text(t) = msg {
-                let _ = socket.send(Message::text(format!("echo: {t}"))).await;
-            }
-        }
-    })
-    .detach();
-    response
-}
-
 fn app(dir: &Path) -> Router {
     let index = dir.join("index.html");
     let script = dir.join("static/app.js");
@@ -115,7 +94,7 @@ fn app(dir: &Path) -> Router {
             });
             sse_response(ticks)
         })
-        .get("/ws", echo)
+        .get("/ws", ws_echo)
 }
 
 fn chromium_here() -> bool {
@@ -181,6 +160,7 @@ fn chromium_renders_the_page_its_script_its_json_its_events_and_its_websocket() 
         return;
     }
     let dir = site();
+    let cleanup = dir.clone();
     run(120, async move {
         let running = conductor_http::Server::new().start(listener().await, app(&dir));
         let url = format!("http://{}/", running.local_addr().unwrap());
@@ -224,5 +204,5 @@ fn chromium_renders_the_page_its_script_its_json_its_events_and_its_websocket() 
         );
         running.shutdown(Duration::from_secs(5)).await;
     });
-    let _ = std::fs::remove_dir_all(site());
+    let _ = std::fs::remove_dir_all(cleanup);
 }

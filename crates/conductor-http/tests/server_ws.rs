@@ -3,37 +3,8 @@
 
 mod support;
 
-use conductor_http::ws::{self, Message};
-use conductor_http::{HttpRequest, handler_fn};
-use futures_util::StreamExt;
-use support::{exec, get, listener, run};
-
-async fn echo(mut req: HttpRequest) -> conductor_http::HttpResponse {
-    let (response, upgrade) = match ws::upgrade(&mut req) {
-        Ok(pair) => pair,
-        Err(refusal) => return refusal,
-    };
-    conductor::spawn(async move {
-        let Ok(mut socket) = upgrade.await else {
-            return;
-        };
-        while let Some(Ok(msg)) = socket.next().await {
-            match msg {
-                Message::Text(t) => {
-                    let _ = socket.send(Message::text(format!("echo: {t}"))).await;
-                }
-                Message::Binary(b) => {
-                    let _ = socket.send(Message::Binary(b)).await;
-                }
-                // Reading on after a Close lets tungstenite send its reply (close code 1000);
-                // the stream then ends.
-                _ => {}
-            }
-        }
-    })
-    .detach();
-    response
-}
+use conductor_http::handler_fn;
+use support::{exec, get, listener, run, ws_echo as echo};
 
 const CLIENT: &str = r#"
 import asyncio, sys, websockets

@@ -157,3 +157,33 @@ pub async fn connect(running: &conductor_http::Running) -> TcpStream {
         .await
         .unwrap()
 }
+
+/// A WebSocket endpoint that answers text with `echo: <text>` and binary with the same bytes.
+pub async fn ws_echo(mut req: conductor_http::HttpRequest) -> conductor_http::HttpResponse {
+    use conductor_http::ws::{self, Message};
+    use futures_util::StreamExt;
+    let (response, upgrade) = match ws::upgrade(&mut req) {
+        Ok(pair) => pair,
+        Err(refusal) => return refusal,
+    };
+    conductor::spawn(async move {
+        let Ok(mut socket) = upgrade.await else {
+            return;
+        };
+        while let Some(Ok(msg)) = socket.next().await {
+            match msg {
+                Message::Text(t) => {
+                    let _ = socket.send(Message::text(format!("echo: {t}"))).await;
+                }
+                Message::Binary(b) => {
+                    let _ = socket.send(Message::Binary(b)).await;
+                }
+                // Reading on after a Close lets tungstenite send its reply (close code 1000);
+                // the stream then ends.
+                _ => {}
+            }
+        }
+    })
+    .detach();
+    response
+}

@@ -1,6 +1,7 @@
 //! tokio's io traits (feature `tokio-io`) over a type's futures-io ones: one place for the
-//! forwarding that the stream reader and writer and the TLS stream need (the sockets write
-//! both families from one macro of their own, `net::io_traits`).
+//! forwarding that the stream reader and writer, the TLS stream and the sockets' writes need.
+//! The sockets' reads do not come through here: they fill tokio's `ReadBuf` without zeroing it
+//! (`net::read_uninit::poll_read_buf`).
 
 use std::io;
 use std::task::Poll;

@@ -67,9 +67,10 @@ pub(crate) fn recv(fd: impl AsFd, buf: &mut [MaybeUninit<u8>]) -> io::Result<usi
     Ok(filled.len())
 }
 
-/// tokio's `poll_read` through [`ReadUninit`]: the kernel fills `buf`'s unfilled part as it is,
-/// without `ReadBuf::initialize_unfilled` zeroing it first (tokio-postgres and other tokio-io
-/// readers hand over a fresh uninitialised buffer on every read; zeroing it was 30% of a
+/// tokio's `poll_read` for the sockets and their read halves (the `async_read!` macro, its only
+/// caller): the kernel fills `buf`'s unfilled part as it is, without
+/// `ReadBuf::initialize_unfilled` zeroing it first (tokio-postgres and other tokio-io readers
+/// hand over a fresh uninitialised buffer on every read; zeroing it was 30% of a
 /// conductor-postgres client's instructions).
 #[cfg(feature = "tokio-io")]
 #[allow(unsafe_code)] // `ReadBuf`'s uninitialised part and its `assume_init`; proved below.
@@ -79,12 +80,14 @@ pub(crate) fn poll_read_buf<R: ReadUninit + ?Sized>(
     buf: &mut tokio::io::ReadBuf<'_>,
 ) -> Poll<io::Result<()>> {
     // SAFETY: `unfilled_mut` requires that no initialised byte is de-initialised through the
-    // slice; `poll_read_uninit` only writes bytes into it (`ReadUninit`'s contract: the stream
-    // never reads from or uninitialises `buf`).
+    // slice. `ReadUninit` is a safe trait, so this does not lean on its contract in general: the
+    // only `R`s here are the crate's sockets and read halves (the function is crate-private and
+    // `async_read!` its one caller), whose `poll_read_uninit` is `recv(2)` through rustix
+    // (`recv` above), which only writes received bytes into the slice.
     let dst = unsafe { buf.unfilled_mut() };
     let n = std::task::ready!(reader.poll_read_uninit(cx, dst))?;
-    // SAFETY: after `Ready(Ok(n))`, `poll_read_uninit` initialised the first `n` bytes of the
-    // unfilled part (`ReadUninit`'s contract), which is what `assume_init(n)` asserts.
+    // SAFETY: for those same `R`s, `Ready(Ok(n))` means rustix's `recv` returned `n` bytes
+    // written at the start of `dst`, the unfilled part: what `assume_init(n)` asserts.
     unsafe { buf.assume_init(n) };
     buf.advance(n);
     Poll::Ready(Ok(()))
