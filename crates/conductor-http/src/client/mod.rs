@@ -48,8 +48,10 @@
 //!   url-encoded (`form`).
 //! - gzip and deflate bodies are decoded as they come (`accept-encoding: gzip, deflate` is
 //!   a default header, as in aiohttp); the headers stay as the server sent them.
-//! - Not yet: cookies, brotli, multipart, proxies, streaming uploads, the WebSocket
-//!   client.
+//! - The WebSocket client ([`ClientSession::ws_connect`], [`ClientWebSocket`]) opens a
+//!   connection of its own, outside the pool's limits (aiohttp counts it under `limit`); its
+//!   heartbeat runs while the socket is read.
+//! - Not yet: cookies, brotli, multipart, proxies, streaming uploads.
 
 mod connect;
 mod decode;
@@ -59,9 +61,11 @@ mod request;
 mod response;
 mod session;
 mod timeout;
+mod ws;
 
 pub use error::{ClientError, ErrorKind, TimeoutKind};
 pub use request::RequestBuilder;
 pub use response::{BodyStream, ClientResponse};
 pub use session::{ClientSession, ClientSessionBuilder, PoolStats};
 pub use timeout::ClientTimeout;
+pub use ws::{ClientWebSocket, WsConnectBuilder};

@@ -264,7 +264,7 @@ impl fmt::Debug for RequestBuilder {
 }
 
 /// `raw`, joined to `base` when there is one, as an `http(s)` URL with a host.
-fn resolve(base: Option<&Url>, raw: &str) -> Result<Url, String> {
+pub(crate) fn resolve(base: Option<&Url>, raw: &str) -> Result<Url, String> {
     let url = match base {
         Some(b) => b.join(raw),
         None => Url::parse(raw),
@@ -288,7 +288,7 @@ fn resolve(base: Option<&Url>, raw: &str) -> Result<Url, String> {
 }
 
 /// The host as a name to resolve and to check the certificate against: IPv6 without brackets.
-fn bare_host(url: &Url) -> String {
+pub(crate) fn bare_host(url: &Url) -> String {
     match url.host() {
         Some(url::Host::Ipv6(a)) => a.to_string(),
         Some(h) => h.to_string(),
@@ -426,10 +426,10 @@ impl Prepared {
     async fn acquire(&self) -> Result<Got, ClientError> {
         let work = async {
             let pool = &self.session.inner.pool;
-            let checkout = pool
-                .checkout(&self.key)
-                .await
-                .map_err(|_| self.error(ErrorKind::Closed))?;
+            let checkout = pool.checkout(&self.key).await.map_err(|_| {
+                self.error(ErrorKind::Closed)
+                    .with_source("the ClientSession is closed")
+            })?;
             let slot = match checkout {
                 Checkout::Idle(c) => return Ok(Got::H1(c, true)),
                 Checkout::H2(s) => return Ok(Got::H2(s)),

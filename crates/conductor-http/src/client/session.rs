@@ -15,6 +15,7 @@ use super::error::{ClientError, ErrorKind};
 use super::pool::{Limits, Pool};
 use super::request::RequestBuilder;
 use super::timeout::ClientTimeout;
+use super::ws::WsConnectBuilder;
 
 /// An HTTP client with a keep-alive connection pool (aiohttp's `ClientSession`): build it once
 /// and make every request through it, as the guides insist, so that connections are reused.
@@ -57,6 +58,17 @@ pub(crate) struct Inner {
     http2: bool,
     tls_given: Option<TlsConnector>,
     tls: OnceCell<Result<TlsConnector, String>>,
+    ws_tls: OnceCell<Result<TlsConnector, String>>,
+}
+
+impl Inner {
+    /// The default headers of a WebSocket handshake: the session's, without
+    /// `accept-encoding` (a WebSocket has no body to compress).
+    pub(crate) fn ws_headers(&self) -> HeaderMap {
+        let mut h = self.headers.clone();
+        h.remove(ACCEPT_ENCODING);
+        h
+    }
 }
 
 /// What the pool holds now (for tests and monitoring).
@@ -136,6 +148,14 @@ impl ClientSession {
         self.request(Method::HEAD, url)
     }
 
+    /// A WebSocket to `url` (aiohttp's `session.ws_connect(url)`): `ws://`, `wss://`,
+    /// `http://` or `https://`, maybe relative to the base URL. See [`ClientWebSocket`].
+    ///
+    /// [`ClientWebSocket`]: super::ClientWebSocket
+    pub fn ws_connect(&self, url: impl AsRef<str>) -> WsConnectBuilder {
+        WsConnectBuilder::new(self.clone(), url.as_ref())
+    }
+
     /// Closes the idle connections and makes later requests fail with
     /// [`ErrorKind::Closed`] (aiohttp's `await session.close()`); connections in use close
     /// when their responses end.
@@ -173,6 +193,30 @@ impl ClientSession {
             .as_ref()
             .map_err(String::as_str)
     }
+}
+
+impl ClientSession {
+    /// The TLS connector of WebSockets: the session's, offering `http/1.1` only (the
+    /// handshake is an HTTP/1.1 upgrade).
+    pub(crate) fn ws_tls(&self) -> Result<TlsConnector, &str> {
+        let tls = self.tls()?;
+        self.inner
+            .ws_tls
+            .get_or_init(|| {
+                let mut config = (**tls.config()).clone();
+                config.alpn_protocols = vec![b"http/1.1".to_vec()];
+                Ok(TlsConnector::from_config(Arc::new(config)))
+            })
+            .as_ref()
+            .cloned()
+            .map_err(String::as_str)
+    }
+
+    /// Adds the jar's cookies for `url` to `headers`.
+    pub(crate) fn add_cookies(&self, _url: &Url, _headers: &mut HeaderMap) {}
+
+    /// Keeps the cookies that a response from `url` sets.
+    pub(crate) fn store_cookies(&self, _url: &Url, _headers: &HeaderMap) {}
 }
 
 /// `tls` offering `alpn` when it offers nothing itself.
@@ -349,6 +393,7 @@ impl ClientSessionBuilder {
                 http2: self.http2,
                 tls_given: self.tls,
                 tls: OnceCell::new(),
+                ws_tls: OnceCell::new(),
             }),
         })
     }
