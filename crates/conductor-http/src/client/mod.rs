@@ -51,9 +51,12 @@
 //! - The WebSocket client ([`ClientSession::ws_connect`], [`ClientWebSocket`]) opens a
 //!   connection of its own, outside the pool's limits (aiohttp counts it under `limit`); its
 //!   heartbeat runs while the socket is read.
-//! - Not yet: cookies, brotli, multipart, proxies, streaming uploads.
+//! - Cookies: as aiohttp's jar, [`CookieJar`] ignores IP-address hosts unless made with
+//!   [`CookieJar::unsafe_hosts`].
+//! - Not yet: brotli, multipart, proxies, streaming uploads.
 
 mod connect;
+mod cookies;
 mod decode;
 mod error;
 mod pool;
@@ -63,6 +66,7 @@ mod session;
 mod timeout;
 mod ws;
 
+pub use cookies::CookieJar;
 pub use error::{ClientError, ErrorKind, TimeoutKind};
 pub use request::RequestBuilder;
 pub use response::{BodyStream, ClientResponse};

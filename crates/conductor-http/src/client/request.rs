@@ -137,6 +137,27 @@ impl RequestBuilder {
         self
     }
 
+    /// Sends this cookie with this request only, beside the jar's (aiohttp's `cookies=` of a
+    /// request).
+    pub fn cookie(mut self, name: &str, value: &str) -> Self {
+        let pair = format!("{name}={value}");
+        let line = match self
+            .headers
+            .get(http::header::COOKIE)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(own) => format!("{own}; {pair}"),
+            None => pair,
+        };
+        match HeaderValue::from_str(&line) {
+            Ok(v) => {
+                self.headers.insert(http::header::COOKIE, v);
+            }
+            Err(e) => self.fail(format!("invalid cookie {name:?}: {e}")),
+        }
+        self
+    }
+
     /// Whether to follow redirects (aiohttp's `allow_redirects=`, on by default): 301, 302
     /// and 303 go on as `GET` without the body (a `HEAD` stays one), 307 and 308 repeat the
     /// request; `authorization` is dropped when the host changes. Off, the redirect is the
@@ -492,6 +513,7 @@ impl Prepared {
         *req.method_mut() = self.method.clone();
         *req.uri_mut() = Uri::try_from(target).expect("a parsed URL is a valid URI");
         *req.headers_mut() = self.headers.clone();
+        self.session.add_cookies(&self.url, req.headers_mut());
         if !h2 && !req.headers().contains_key(HOST) {
             let authority = &self.url[Position::BeforeHost..Position::AfterPort];
             if let Ok(v) = HeaderValue::from_str(authority) {
@@ -502,6 +524,7 @@ impl Prepared {
     }
 
     fn response(&self, head: http::Response<Incoming>, lease: Option<Conn>) -> ClientResponse {
+        self.session.store_cookies(&self.url, head.headers());
         ClientResponse::new(
             self.method.clone(),
             self.url.clone(),

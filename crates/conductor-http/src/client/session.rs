@@ -11,6 +11,7 @@ use http::header::{ACCEPT, ACCEPT_ENCODING, USER_AGENT};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use url::Url;
 
+use super::cookies::CookieJar;
 use super::error::{ClientError, ErrorKind};
 use super::pool::{Limits, Pool};
 use super::request::RequestBuilder;
@@ -59,6 +60,7 @@ pub(crate) struct Inner {
     tls_given: Option<TlsConnector>,
     tls: OnceCell<Result<TlsConnector, String>>,
     ws_tls: OnceCell<Result<TlsConnector, String>>,
+    cookie_jar: CookieJar,
 }
 
 impl Inner {
@@ -109,6 +111,7 @@ impl ClientSession {
             h2_prior_knowledge: false,
             raise_for_status: false,
             max_redirects: 10,
+            cookie_jar: None,
         }
     }
 
@@ -154,6 +157,11 @@ impl ClientSession {
     /// [`ClientWebSocket`]: super::ClientWebSocket
     pub fn ws_connect(&self, url: impl AsRef<str>) -> WsConnectBuilder {
         WsConnectBuilder::new(self.clone(), url.as_ref())
+    }
+
+    /// The session's cookies (aiohttp's `session.cookie_jar`).
+    pub fn cookie_jar(&self) -> &CookieJar {
+        &self.inner.cookie_jar
     }
 
     /// Closes the idle connections and makes later requests fail with
@@ -213,10 +221,14 @@ impl ClientSession {
     }
 
     /// Adds the jar's cookies for `url` to `headers`.
-    pub(crate) fn add_cookies(&self, _url: &Url, _headers: &mut HeaderMap) {}
+    pub(crate) fn add_cookies(&self, url: &Url, headers: &mut HeaderMap) {
+        self.inner.cookie_jar.add_to(url, headers);
+    }
 
     /// Keeps the cookies that a response from `url` sets.
-    pub(crate) fn store_cookies(&self, _url: &Url, _headers: &HeaderMap) {}
+    pub(crate) fn store_cookies(&self, url: &Url, headers: &HeaderMap) {
+        self.inner.cookie_jar.store_response(url, headers);
+    }
 }
 
 /// `tls` offering `alpn` when it offers nothing itself.
@@ -268,9 +280,19 @@ pub struct ClientSessionBuilder {
     h2_prior_knowledge: bool,
     raise_for_status: bool,
     max_redirects: usize,
+    cookie_jar: Option<CookieJar>,
 }
 
 impl ClientSessionBuilder {
+    /// The jar that keeps the session's cookies (aiohttp's `cookie_jar=`): by default a new
+    /// [`CookieJar::new`], which ignores IP-address hosts as aiohttp's does;
+    /// [`CookieJar::unsafe_hosts`] keeps theirs too, [`CookieJar::dummy`] keeps none. A
+    /// clone of a jar shares it between sessions.
+    pub fn cookie_jar(mut self, jar: CookieJar) -> Self {
+        self.cookie_jar = Some(jar);
+        self
+    }
+
     /// Relative request URLs are joined to this one (aiohttp's `base_url=`): with
     /// `http://host/api/`, `get("users")` is `http://host/api/users` (and `get("/users")`
     /// is `http://host/users`, as URLs join).
@@ -394,6 +416,7 @@ impl ClientSessionBuilder {
                 tls_given: self.tls,
                 tls: OnceCell::new(),
                 ws_tls: OnceCell::new(),
+                cookie_jar: self.cookie_jar.unwrap_or_default(),
             }),
         })
     }
