@@ -401,7 +401,10 @@ impl ClientSessionBuilder {
             HeaderValue::from_static(concat!("conductor-http/", env!("CARGO_PKG_VERSION"))),
         );
         headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
-        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip, deflate"));
+        headers.insert(
+            ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip, deflate, br"),
+        );
         headers.extend(self.headers);
         Ok(ClientSession {
             inner: Rc::new(Inner {

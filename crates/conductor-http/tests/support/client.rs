@@ -54,10 +54,29 @@ impl conductor_http::Listener for Counting {
 /// The app of the client tests: `/` (text), `/json`, `POST /json` (`{"got": body}`),
 /// `/inspect` (the request's path, query and headers as JSON), `/status/{code}`,
 /// `/sleep/{ms}`, `/stream/{n}` (n chunks, 10 ms apart), `/stall` (a head, then a body that
-/// never comes), `/empty` (204).
+/// never comes), `/empty` (204), `/ws` (a WebSocket echo).
 pub fn app() -> Router {
     Router::new()
         .get("/", |_req| async { text_response(StatusCode::OK, "hello") })
+        .get("/ws", |mut req| async move {
+            use futures_util::StreamExt;
+            let (response, upgrade) = match conductor_http::ws::upgrade(&mut req) {
+                Ok(pair) => pair,
+                Err(refusal) => return refusal,
+            };
+            conductor::spawn(async move {
+                let Ok(mut socket) = upgrade.await else {
+                    return;
+                };
+                while let Some(Ok(msg)) = socket.next().await {
+                    if msg.is_text() || msg.is_binary() {
+                        let _ = socket.send(msg).await;
+                    }
+                }
+            })
+            .detach();
+            response
+        })
         .get("/json", |_req| async {
             json_response(&serde_json::json!({"name": "conductor", "ok": true}))
         })
