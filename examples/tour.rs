@@ -5,7 +5,7 @@
 //! cargo run --release --example tour
 //! ```
 //!
-//! It takes about 50 s, nearly all of it the programs' own sleeps. Each section names its file.
+//! It takes about 56 s, nearly all of it the programs' own sleeps. Each section names its file.
 //! Each program is also its own example (`cargo run --example cancellation`); its source starts
 //! with the Python program it ports.
 
@@ -61,6 +61,7 @@ programs! {
     aiohttp_concurrent_fetch: "three delayed URLs through one ClientSession (2 s, not 4 s)",
     aiohttp_post_json: "aiohttp's session.post(url, json=payload)",
     aiohttp_semaphore: "ten 1 s fetches: all at once (1 s), then Semaphore(5) (2 s)",
+    aiohttp_sync_vs_async: "five 1 s fetches: one after another (5 s), then all at once (1 s)",
 }
 
 fn main() {

@@ -319,7 +319,7 @@ fn gzip_and_deflate_bodies_are_decoded_as_they_come() {
             .json()
             .await
             .unwrap();
-        assert_eq!(v["headers"]["accept-encoding"], "gzip, deflate");
+        assert_eq!(v["headers"]["accept-encoding"], "gzip, deflate, br");
 
         let err = session
             .get(format!("{base}/broken-gzip"))

@@ -137,6 +137,40 @@ fn an_untrusted_certificate_is_a_tls_error_that_says_why() {
 }
 
 #[test]
+fn wss_speaks_http11_to_a_server_that_offers_h2() {
+    run(30, async {
+        let (port, _running, _accepted, cert) = tls_server().await;
+        let session = ClientSession::builder()
+            .tls(trusting(&cert))
+            .build()
+            .unwrap();
+        // The session speaks HTTP/2 to this server; its WebSocket offers http/1.1 only.
+        let resp = session
+            .get(format!("https://localhost:{port}/json"))
+            .await
+            .unwrap();
+        assert_eq!(resp.version(), Version::HTTP_2);
+        resp.bytes().await.unwrap();
+        let mut ws = session
+            .ws_connect(format!("wss://localhost:{port}/ws"))
+            .await
+            .unwrap();
+        ws.send_str("over TLS").await.unwrap();
+        assert_eq!(ws.receive_str().await.unwrap(), "over TLS");
+        ws.close().await.unwrap();
+        assert_eq!(ws.close_code(), Some(1000));
+
+        // An untrusted certificate: a TLS error naming the URL.
+        let err = ClientSession::new()
+            .ws_connect(format!("wss://localhost:{port}/ws"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Tls);
+        assert!(err.to_string().contains("/ws"), "{err}");
+    });
+}
+
+#[test]
 fn http2_prior_knowledge_on_cleartext() {
     run(30, async {
         let (base, _running, accepted) = client_support::server().await;
@@ -149,6 +183,17 @@ fn http2_prior_knowledge_on_cleartext() {
             assert_eq!(resp.version(), Version::HTTP_2);
             resp.bytes().await.unwrap();
         }
+        // A streamed upload goes as DATA frames.
+        let pieces = ["{\"over\": ", "\"an h2 ", "stream\"}"]
+            .map(|p| Ok::<_, std::io::Error>(bytes::Bytes::from_static(p.as_bytes())));
+        let resp = session
+            .post(format!("{base}/json"))
+            .body_stream(futures_util::stream::iter(pieces))
+            .await
+            .unwrap();
+        assert_eq!(resp.version(), Version::HTTP_2);
+        let v: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(v["got"]["over"], "an h2 stream");
         assert_eq!(accepted.get(), 1);
     });
 }

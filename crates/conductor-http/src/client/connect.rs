@@ -46,6 +46,12 @@ pub(crate) struct Connector<'a> {
 impl Connector<'_> {
     /// Connects to `key`, holding `slot` in the new connection.
     pub(crate) async fn open(&self, key: &Key, slot: Slot) -> Result<Opened, ConnectError> {
+        let io = self.open_transport(key).await?;
+        self.handshake(io, slot).await
+    }
+
+    /// TCP (and TLS for `https`) to the first of `key`'s addresses that answers.
+    pub(crate) async fn open_transport(&self, key: &Key) -> Result<Transport, ConnectError> {
         let addrs = conductor::net::lookup_host((key.host.as_str(), key.port))
             .await
             .map_err(|e| {
@@ -57,7 +63,7 @@ impl Connector<'_> {
         let mut last = None;
         for addr in addrs {
             match self.open_addr(key, addr).await {
-                Ok(io) => return self.handshake(io, slot).await,
+                Ok(io) => return Ok(io),
                 Err(e) => last = Some(e),
             }
         }
@@ -107,7 +113,8 @@ impl Connector<'_> {
     }
 }
 
-enum Transport {
+/// A connected socket, before any HTTP.
+pub(crate) enum Transport {
     Tcp(TcpStream),
     Tls(Box<conductor::tls::TlsStream<TcpStream>>),
 }

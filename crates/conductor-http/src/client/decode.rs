@@ -1,10 +1,13 @@
-//! Response bodies with `content-encoding: gzip` or `deflate`, decoded chunk by chunk as they
-//! arrive (aiohttp decodes them too, and asks for them with `accept-encoding: gzip, deflate`).
-//! flate2's write-side decoders take the compressed bytes pushed into them and leave the
-//! decoded bytes in their `Vec`, which each step takes.
+//! Response bodies with `content-encoding: gzip`, `deflate` or `br`, decoded chunk by chunk as
+//! they arrive (aiohttp decodes them too, and asks for them with `accept-encoding: gzip,
+//! deflate, br` when brotli is installed). flate2's write-side decoders and
+//! brotli-decompressor's `DecompressorWriter` (the `brotli` crate's decoder) take the
+//! compressed bytes pushed into them and leave the decoded bytes in their `Vec`, which each
+//! step takes.
 
 use std::io::Write;
 
+use brotli_decompressor::DecompressorWriter;
 use bytes::Bytes;
 use flate2::write::{GzDecoder, ZlibDecoder};
 use http::HeaderMap;
@@ -12,7 +15,11 @@ use http::HeaderMap;
 pub(crate) enum Decoder {
     Gzip(GzDecoder<Vec<u8>>),
     Deflate(ZlibDecoder<Vec<u8>>),
+    Brotli(Box<DecompressorWriter<Vec<u8>>>),
 }
+
+/// brotli-decompressor's working buffer: decoded bytes go to the `Vec` in pieces this big.
+const BROTLI_BUFFER: usize = 16 * 1024;
 
 impl Decoder {
     /// A decoder for the response's `content-encoding`, if it is one this client decodes.
@@ -21,6 +28,10 @@ impl Decoder {
         match enc.trim().to_ascii_lowercase().as_str() {
             "gzip" | "x-gzip" => Some(Decoder::Gzip(GzDecoder::new(Vec::new()))),
             "deflate" => Some(Decoder::Deflate(ZlibDecoder::new(Vec::new()))),
+            "br" => Some(Decoder::Brotli(Box::new(DecompressorWriter::new(
+                Vec::new(),
+                BROTLI_BUFFER,
+            )))),
             _ => None,
         }
     }
@@ -36,6 +47,10 @@ impl Decoder {
                 d.write_all(chunk)?;
                 Ok(std::mem::take(d.get_mut()).into())
             }
+            Decoder::Brotli(d) => {
+                d.write_all(chunk)?;
+                Ok(std::mem::take(d.get_mut()).into())
+            }
         }
     }
 
@@ -44,6 +59,12 @@ impl Decoder {
         match self {
             Decoder::Gzip(d) => d.finish().map(Bytes::from),
             Decoder::Deflate(d) => d.finish().map(Bytes::from),
+            Decoder::Brotli(mut d) => {
+                d.close()?;
+                d.into_inner().map(Bytes::from).map_err(|_| {
+                    std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "truncated brotli data")
+                })
+            }
         }
     }
 }

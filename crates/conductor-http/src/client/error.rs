@@ -18,6 +18,8 @@ pub struct ClientError {
     method: Method,
     url: String,
     kind: ErrorKind,
+    /// The status of a refused WebSocket handshake.
+    status: Option<StatusCode>,
     source: Option<BoxError>,
 }
 
@@ -50,10 +52,14 @@ pub enum ErrorKind {
     /// The body is not what was asked for: not UTF-8 for `text`, not that JSON for `json`
     /// (aiohttp's `ContentTypeError`, `JSONDecodeError`).
     Decode,
-    /// The session was closed (aiohttp: "Session is closed").
+    /// The session was closed (aiohttp: "Session is closed"), or the WebSocket was.
     Closed,
     /// More redirects than the session's `max_redirects` (aiohttp's `TooManyRedirects`).
     TooManyRedirects(usize),
+    /// The WebSocket handshake was refused (its status is [`ClientError::status`]: aiohttp's
+    /// `WSServerHandshakeError`), or the server broke the WebSocket protocol or sent a
+    /// message over `max_msg_size`.
+    WebSocket,
 }
 
 /// Which [`ClientTimeout`](super::ClientTimeout) ran out, and after how long.
@@ -68,6 +74,9 @@ pub enum TimeoutKind {
     SockConnect(Duration),
     /// `sock_read`: the longest wait for the next bytes of the response.
     SockRead(Duration),
+    /// A WebSocket's `heartbeat`: nothing, not even the pong, came within half of it after
+    /// its ping.
+    Heartbeat(Duration),
 }
 
 impl ClientError {
@@ -76,8 +85,14 @@ impl ClientError {
             method: method.clone(),
             url: url.to_string(),
             kind,
+            status: None,
             source: None,
         }
+    }
+
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = Some(status);
+        self
     }
 
     pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
@@ -100,11 +115,12 @@ impl ClientError {
         &self.method
     }
 
-    /// The status, for [`ErrorKind::Status`] (aiohttp's `ClientResponseError.status`).
+    /// The status, for [`ErrorKind::Status`] and a WebSocket handshake the server refused
+    /// (aiohttp's `ClientResponseError.status`).
     pub fn status(&self) -> Option<StatusCode> {
         match self.kind {
             ErrorKind::Status(s) => Some(s),
-            _ => None,
+            _ => self.status,
         }
     }
 
@@ -144,16 +160,20 @@ impl ClientError {
                 TimeoutKind::SockRead(d) => format!(
                     "timed out: no byte of the response for {d:?} (ClientTimeout::sock_read)"
                 ),
+                TimeoutKind::Heartbeat(d) => format!(
+                    "timed out: the WebSocket's heartbeat ping was not answered (heartbeat {d:?})"
+                ),
             },
             ErrorKind::Status(s) => format!("the server answered {s} (raise_for_status)"),
             ErrorKind::Request => "the request failed".into(),
             ErrorKind::Body => "reading the response body failed".into(),
             ErrorKind::Decode => "the response body is not what was asked for".into(),
-            ErrorKind::Closed => "the ClientSession is closed".into(),
+            ErrorKind::Closed => "closed".into(),
             ErrorKind::TooManyRedirects(n) => format!(
                 "more than {n} redirects (ClientSessionBuilder::max_redirects; \
                  allow_redirects(false) returns the redirect itself)"
             ),
+            ErrorKind::WebSocket => "WebSocket failed".into(),
         }
     }
 }

@@ -46,12 +46,21 @@
 //!   a body that is not JSON quotes its content type and its start instead.
 //! - Redirects are followed (up to `max_redirects`, 10) as aiohttp does; forms are
 //!   url-encoded (`form`).
-//! - gzip and deflate bodies are decoded as they come (`accept-encoding: gzip, deflate` is
-//!   a default header, as in aiohttp); the headers stay as the server sent them.
-//! - Not yet: cookies, brotli, multipart, proxies, streaming uploads, the WebSocket
-//!   client.
+//! - gzip, deflate and brotli bodies are decoded as they come (`accept-encoding: gzip,
+//!   deflate, br` is a default header, as in aiohttp with Brotli installed); the headers stay
+//!   as the server sent them.
+//! - A streamed upload ([`RequestBuilder::body_stream`]) is sent once: a 307/308 redirect
+//!   that would repeat it is the response; [`Multipart`] bodies are built in memory.
+//! - The WebSocket client ([`ClientSession::ws_connect`], [`ClientWebSocket`]) opens a
+//!   connection of its own, outside the pool's limits (aiohttp counts it under `limit`); its
+//!   heartbeat runs while the socket is read.
+//! - Cookies: as aiohttp's jar, [`CookieJar`] ignores IP-address hosts unless made with
+//!   [`CookieJar::unsafe_hosts`].
+//! - Not yet: proxies.
 
+mod body;
 mod connect;
+mod cookies;
 mod decode;
 mod error;
 mod pool;
@@ -59,9 +68,13 @@ mod request;
 mod response;
 mod session;
 mod timeout;
+mod ws;
 
+pub use body::Multipart;
+pub use cookies::CookieJar;
 pub use error::{ClientError, ErrorKind, TimeoutKind};
 pub use request::RequestBuilder;
-pub use response::{BodyStream, ClientResponse};
+pub use response::{BodyStream, Chunked, ClientResponse, Lines, MAX_LINE};
 pub use session::{ClientSession, ClientSessionBuilder, PoolStats};
 pub use timeout::ClientTimeout;
+pub use ws::{ClientWebSocket, WsConnectBuilder};

@@ -21,14 +21,11 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use conductor::sync::oneshot;
 use conductor::task::TaskRef;
-use http_body_util::Full;
 use hyper::client::conn::{http1, http2};
 
-/// The request body the connections carry.
-pub(crate) type ReqBody = Full<Bytes>;
+pub(crate) use super::body::ReqBody;
 
 /// Where connections go: scheme, host (without brackets), port.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HOST};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
-use http_body_util::Full;
 use hyper::body::Incoming;
 use url::{Position, Url};
 
+use super::body::{Multipart, Payload};
 use super::connect::{ConnectError, Connector, Opened};
 use super::error::{ClientError, ErrorKind, TimeoutKind};
 use super::pool::{Checkout, Conn, Key, ReqBody};
@@ -33,7 +33,7 @@ pub struct RequestBuilder {
     raw_url: String,
     query: Vec<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Payload,
     timeout: Option<ClientTimeout>,
     raise_for_status: Option<bool>,
     allow_redirects: bool,
@@ -51,7 +51,7 @@ impl RequestBuilder {
             raw_url: raw.to_owned(),
             query: Vec::new(),
             headers,
-            body: Bytes::new(),
+            body: Payload::Bytes(Bytes::new()),
             timeout: None,
             raise_for_status: None,
             allow_redirects: true,
@@ -107,7 +107,7 @@ impl RequestBuilder {
     pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
         match serde_json::to_vec(value) {
             Ok(v) => {
-                self.body = v.into();
+                self.body = Payload::Bytes(v.into());
                 if !self.headers.contains_key(CONTENT_TYPE) {
                     self.headers
                         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -129,11 +129,32 @@ impl RequestBuilder {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish();
-        self.body = body.into();
+        self.body = Payload::Bytes(body.into());
         self.headers.insert(
             CONTENT_TYPE,
             HeaderValue::from_static("application/x-www-form-urlencoded"),
         );
+        self
+    }
+
+    /// Sends this cookie with this request only, beside the jar's (aiohttp's `cookies=` of a
+    /// request).
+    pub fn cookie(mut self, name: &str, value: &str) -> Self {
+        let pair = format!("{name}={value}");
+        let line = match self
+            .headers
+            .get(http::header::COOKIE)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(own) => format!("{own}; {pair}"),
+            None => pair,
+        };
+        match HeaderValue::from_str(&line) {
+            Ok(v) => {
+                self.headers.insert(http::header::COOKIE, v);
+            }
+            Err(e) => self.fail(format!("invalid cookie {name:?}: {e}")),
+        }
         self
     }
 
@@ -148,7 +169,39 @@ impl RequestBuilder {
 
     /// Sends these bytes as the body (aiohttp's `data=` with bytes or a string).
     pub fn body(mut self, body: impl Into<Bytes>) -> Self {
-        self.body = body.into();
+        self.body = Payload::Bytes(body.into());
+        self
+    }
+
+    /// Sends the body as `stream` yields it (aiohttp's `data=` with an async generator):
+    /// `transfer-encoding: chunked` over HTTP/1.1, unless a `content-length` header is set.
+    /// An error from the stream aborts the request ([`ErrorKind::Request`], with it as the
+    /// source).
+    ///
+    /// A stream is sent once: a 307 or 308 redirect, which would send the body again, is not
+    /// followed (it is the response).
+    pub fn body_stream<S, E>(mut self, stream: S) -> Self
+    where
+        S: futures_core::Stream<Item = Result<Bytes, E>> + 'static,
+        E: Into<crate::BoxError> + 'static,
+    {
+        use futures_util::TryStreamExt;
+        let boxed: super::body::ChunkStream = Box::pin(stream.map_err(Into::into));
+        self.body = Payload::Stream(std::cell::Cell::new(Some(boxed)));
+        self
+    }
+
+    /// Sends a multipart body (aiohttp's `data=FormData(...)` with files, or a
+    /// `MultipartWriter`), with its `content-type` and boundary.
+    pub fn multipart(mut self, form: Multipart) -> Self {
+        let (content_type, body) = form.finish();
+        match HeaderValue::from_str(&content_type) {
+            Ok(v) => {
+                self.headers.insert(CONTENT_TYPE, v);
+                self.body = Payload::Bytes(body);
+            }
+            Err(e) => self.fail(format!("invalid multipart content type: {e}")),
+        }
         self
     }
 
@@ -264,7 +317,7 @@ impl fmt::Debug for RequestBuilder {
 }
 
 /// `raw`, joined to `base` when there is one, as an `http(s)` URL with a host.
-fn resolve(base: Option<&Url>, raw: &str) -> Result<Url, String> {
+pub(crate) fn resolve(base: Option<&Url>, raw: &str) -> Result<Url, String> {
     let url = match base {
         Some(b) => b.join(raw),
         None => Url::parse(raw),
@@ -288,7 +341,7 @@ fn resolve(base: Option<&Url>, raw: &str) -> Result<Url, String> {
 }
 
 /// The host as a name to resolve and to check the certificate against: IPv6 without brackets.
-fn bare_host(url: &Url) -> String {
+pub(crate) fn bare_host(url: &Url) -> String {
     match url.host() {
         Some(url::Host::Ipv6(a)) => a.to_string(),
         Some(h) => h.to_string(),
@@ -303,7 +356,7 @@ struct Prepared {
     url: Url,
     key: Key,
     headers: HeaderMap,
-    body: Bytes,
+    body: Payload,
     timeout: ClientTimeout,
     total: Option<(Instant, Duration)>,
     raise_for_status: bool,
@@ -355,6 +408,11 @@ impl Prepared {
         if !matches!(s, 301 | 302 | 303 | 307 | 308) {
             return None;
         }
+        // 307 and 308 repeat the body (301 and 302 too, but for a POST): a stream cannot be.
+        let repeats = matches!(s, 307 | 308) || (s != 303 && self.method != Method::POST);
+        if repeats && self.body.is_stream() && self.method != Method::HEAD {
+            return None;
+        }
         let location = resp.headers().get(http::header::LOCATION)?.to_str().ok()?;
         let next = self.url.join(location).ok()?;
         matches!(next.scheme(), "http" | "https").then_some(next)
@@ -366,7 +424,7 @@ impl Prepared {
             || (matches!(status.as_u16(), 301 | 302) && self.method == Method::POST);
         if to_get && self.method != Method::HEAD {
             self.method = Method::GET;
-            self.body = Bytes::new();
+            self.body = Payload::Bytes(Bytes::new());
             self.headers.remove(CONTENT_TYPE);
             self.headers.remove(http::header::CONTENT_LENGTH);
         }
@@ -390,7 +448,7 @@ impl Prepared {
             match self.acquire().await? {
                 Got::H2(mut sender) => {
                     let head = self
-                        .read_head(sender.send_request(self.request(true)))
+                        .read_head(sender.send_request(self.request(true)?))
                         .await?;
                     return Ok(self.response(head, None));
                 }
@@ -401,12 +459,16 @@ impl Prepared {
                         }
                         return Err(self.error(ErrorKind::Request).with_source(e));
                     }
-                    let sent = conn.sender.try_send_request(self.request(false));
+                    let sent = conn.sender.try_send_request(self.request(false)?);
                     let head = self.read_head(async move {
                         match sent.await {
                             Ok(r) => Ok(Ok(r)),
                             Err(mut e) => match e.take_message() {
-                                Some(_) => Ok(Err(e.into_error())), // not sent
+                                Some(req) => {
+                                    // Not sent: a streamed body can go on another connection.
+                                    self.body.give_back(req.into_body());
+                                    Ok(Err(e.into_error()))
+                                }
                                 None => Err(e.into_error()),
                             },
                         }
@@ -426,10 +488,10 @@ impl Prepared {
     async fn acquire(&self) -> Result<Got, ClientError> {
         let work = async {
             let pool = &self.session.inner.pool;
-            let checkout = pool
-                .checkout(&self.key)
-                .await
-                .map_err(|_| self.error(ErrorKind::Closed))?;
+            let checkout = pool.checkout(&self.key).await.map_err(|_| {
+                self.error(ErrorKind::Closed)
+                    .with_source("the ClientSession is closed")
+            })?;
             let slot = match checkout {
                 Checkout::Idle(c) => return Ok(Got::H1(c, true)),
                 Checkout::H2(s) => return Ok(Got::H2(s)),
@@ -482,26 +544,34 @@ impl Prepared {
 
     /// The request for hyper: absolute URI for HTTP/2 (its `:authority`), origin form and a
     /// `Host` header for HTTP/1.1.
-    fn request(&self, h2: bool) -> Request<ReqBody> {
+    fn request(&self, h2: bool) -> Result<Request<ReqBody>, ClientError> {
         let target = if h2 {
             &self.url[..Position::AfterQuery]
         } else {
             &self.url[Position::BeforePath..Position::AfterQuery]
         };
-        let mut req = Request::new(Full::new(self.body.clone()));
+        let Some(body) = self.body.take() else {
+            return Err(self.error(ErrorKind::Request).with_source(
+                "the connection closed while the streamed body was being sent; a stream is \
+                 sent once",
+            ));
+        };
+        let mut req = Request::new(body);
         *req.method_mut() = self.method.clone();
         *req.uri_mut() = Uri::try_from(target).expect("a parsed URL is a valid URI");
         *req.headers_mut() = self.headers.clone();
+        self.session.add_cookies(&self.url, req.headers_mut());
         if !h2 && !req.headers().contains_key(HOST) {
             let authority = &self.url[Position::BeforeHost..Position::AfterPort];
             if let Ok(v) = HeaderValue::from_str(authority) {
                 req.headers_mut().insert(HOST, v);
             }
         }
-        req
+        Ok(req)
     }
 
     fn response(&self, head: http::Response<Incoming>, lease: Option<Conn>) -> ClientResponse {
+        self.session.store_cookies(&self.url, head.headers());
         ClientResponse::new(
             self.method.clone(),
             self.url.clone(),

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -33,7 +33,13 @@ pub struct ClientResponse {
     version: Version,
     headers: HeaderMap,
     body: BodyReader,
+    /// Bytes read from the body and not yet returned (by `read(n)` and `readline`).
+    pending: Bytes,
 }
+
+/// The longest line [`ClientResponse::readline`] assembles (aiohttp's reader: twice its
+/// 64 KiB limit).
+pub const MAX_LINE: usize = 128 * 1024;
 
 impl ClientResponse {
     pub(crate) fn new(
@@ -68,6 +74,7 @@ impl ClientResponse {
             version: parts.version,
             headers: parts.headers,
             body,
+            pending: Bytes::new(),
         }
     }
 
@@ -130,12 +137,117 @@ impl ClientResponse {
     }
 
     fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>, ClientError>> {
+        if !self.pending.is_empty() {
+            return Poll::Ready(Ok(Some(std::mem::take(&mut self.pending))));
+        }
         self.body
             .poll_chunk(cx)
             .map_err(|(kind, source)| match source {
                 Some(s) => self.error(kind).with_source(s),
                 None => self.error(kind),
             })
+    }
+
+    /// At most `n` bytes of the body, as soon as some are there; empty at its end (aiohttp's
+    /// `await response.content.read(n)`).
+    ///
+    /// # Errors
+    /// As [`chunk`](Self::chunk).
+    pub async fn read(&mut self, n: usize) -> Result<Bytes, ClientError> {
+        std::future::poll_fn(|cx| self.poll_read(cx, n)).await
+    }
+
+    fn poll_read(&mut self, cx: &mut Context<'_>, n: usize) -> Poll<Result<Bytes, ClientError>> {
+        if n == 0 {
+            return Poll::Ready(Ok(Bytes::new()));
+        }
+        let mut chunk = match ready!(self.poll_chunk(cx))? {
+            None => return Poll::Ready(Ok(Bytes::new())),
+            Some(c) => c,
+        };
+        if chunk.len() > n {
+            self.pending = chunk.split_off(n);
+        }
+        Poll::Ready(Ok(chunk))
+    }
+
+    /// Exactly `n` bytes of the body (aiohttp's `await response.content.readexactly(n)`).
+    ///
+    /// # Errors
+    /// As [`chunk`](Self::chunk), and [`ErrorKind::Body`] when the body ends first (aiohttp's
+    /// `IncompleteReadError`).
+    pub async fn read_exact(&mut self, n: usize) -> Result<Bytes, ClientError> {
+        let first = self.read(n).await?;
+        if first.len() == n {
+            return Ok(first);
+        }
+        let mut all = BytesMut::with_capacity(n);
+        all.extend_from_slice(&first);
+        while all.len() < n {
+            let more = self.read(n - all.len()).await?;
+            if more.is_empty() {
+                return Err(self.error(ErrorKind::Body).with_source(format!(
+                    "the body ended after {} of the {n} bytes asked for",
+                    all.len()
+                )));
+            }
+            all.extend_from_slice(&more);
+        }
+        Ok(all.freeze())
+    }
+
+    /// The next line of the body, its `\n` included; the last line may have none, and at the
+    /// body's end it is empty (aiohttp's `await response.content.readline()`).
+    ///
+    /// # Errors
+    /// As [`chunk`](Self::chunk), and [`ErrorKind::Body`] for a line longer than
+    /// [`MAX_LINE`] (aiohttp: "Line is too long").
+    pub async fn readline(&mut self) -> Result<Bytes, ClientError> {
+        std::future::poll_fn(|cx| self.poll_line(cx)).await
+    }
+
+    fn poll_line(&mut self, cx: &mut Context<'_>) -> Poll<Result<Bytes, ClientError>> {
+        loop {
+            if let Some(i) = self.pending.iter().position(|&b| b == b'\n') {
+                return Poll::Ready(Ok(self.pending.split_to(i + 1)));
+            }
+            if self.pending.len() > MAX_LINE {
+                return Poll::Ready(Err(self.error(ErrorKind::Body).with_source(format!(
+                    "a line of the body is longer than {MAX_LINE} bytes"
+                ))));
+            }
+            let next = match self.body.poll_chunk(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(r) => r,
+            };
+            match next {
+                Ok(Some(c)) if self.pending.is_empty() => self.pending = c,
+                Ok(Some(c)) => self.pending = [&self.pending[..], &c[..]].concat().into(),
+                Ok(None) => return Poll::Ready(Ok(std::mem::take(&mut self.pending))),
+                Err((kind, source)) => {
+                    let e = self.error(kind);
+                    return Poll::Ready(Err(match source {
+                        Some(s) => e.with_source(s),
+                        None => e,
+                    }));
+                }
+            }
+        }
+    }
+
+    /// The body as a stream of chunks of at most `n` bytes (aiohttp's `async for chunk in
+    /// response.content.iter_chunked(n)`).
+    pub fn iter_chunked(self, n: usize) -> Chunked {
+        Chunked {
+            response: self,
+            n: n.max(1),
+        }
+    }
+
+    /// The body as a stream of lines, each with its `\n` (aiohttp's `async for line in
+    /// response.content`).
+    pub fn lines(self) -> Lines {
+        Lines { response: self }
     }
 
     /// The whole body (aiohttp's `await response.read()`).
@@ -217,6 +329,42 @@ impl fmt::Debug for ClientResponse {
             .field("version", &self.version)
             .field("headers", &self.headers)
             .finish_non_exhaustive()
+    }
+}
+
+/// The body of a [`ClientResponse`] as a `Stream` of chunks of at most `n` bytes
+/// ([`ClientResponse::iter_chunked`]).
+#[derive(Debug)]
+pub struct Chunked {
+    response: ClientResponse,
+    n: usize,
+}
+
+impl Stream for Chunked {
+    type Item = Result<Bytes, ClientError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        this.response
+            .poll_read(cx, this.n)
+            .map(|r| r.map(|b| (!b.is_empty()).then_some(b)).transpose())
+    }
+}
+
+/// The body of a [`ClientResponse`] as a `Stream` of lines ([`ClientResponse::lines`]).
+#[derive(Debug)]
+pub struct Lines {
+    response: ClientResponse,
+}
+
+impl Stream for Lines {
+    type Item = Result<Bytes, ClientError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut()
+            .response
+            .poll_line(cx)
+            .map(|r| r.map(|b| (!b.is_empty()).then_some(b)).transpose())
     }
 }
 

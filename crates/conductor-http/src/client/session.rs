@@ -11,10 +11,12 @@ use http::header::{ACCEPT, ACCEPT_ENCODING, USER_AGENT};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use url::Url;
 
+use super::cookies::CookieJar;
 use super::error::{ClientError, ErrorKind};
 use super::pool::{Limits, Pool};
 use super::request::RequestBuilder;
 use super::timeout::ClientTimeout;
+use super::ws::WsConnectBuilder;
 
 /// An HTTP client with a keep-alive connection pool (aiohttp's `ClientSession`): build it once
 /// and make every request through it, as the guides insist, so that connections are reused.
@@ -57,6 +59,18 @@ pub(crate) struct Inner {
     http2: bool,
     tls_given: Option<TlsConnector>,
     tls: OnceCell<Result<TlsConnector, String>>,
+    ws_tls: OnceCell<Result<TlsConnector, String>>,
+    cookie_jar: CookieJar,
+}
+
+impl Inner {
+    /// The default headers of a WebSocket handshake: the session's, without
+    /// `accept-encoding` (a WebSocket has no body to compress).
+    pub(crate) fn ws_headers(&self) -> HeaderMap {
+        let mut h = self.headers.clone();
+        h.remove(ACCEPT_ENCODING);
+        h
+    }
 }
 
 /// What the pool holds now (for tests and monitoring).
@@ -97,6 +111,7 @@ impl ClientSession {
             h2_prior_knowledge: false,
             raise_for_status: false,
             max_redirects: 10,
+            cookie_jar: None,
         }
     }
 
@@ -136,6 +151,19 @@ impl ClientSession {
         self.request(Method::HEAD, url)
     }
 
+    /// A WebSocket to `url` (aiohttp's `session.ws_connect(url)`): `ws://`, `wss://`,
+    /// `http://` or `https://`, maybe relative to the base URL. See [`ClientWebSocket`].
+    ///
+    /// [`ClientWebSocket`]: super::ClientWebSocket
+    pub fn ws_connect(&self, url: impl AsRef<str>) -> WsConnectBuilder {
+        WsConnectBuilder::new(self.clone(), url.as_ref())
+    }
+
+    /// The session's cookies (aiohttp's `session.cookie_jar`).
+    pub fn cookie_jar(&self) -> &CookieJar {
+        &self.inner.cookie_jar
+    }
+
     /// Closes the idle connections and makes later requests fail with
     /// [`ErrorKind::Closed`] (aiohttp's `await session.close()`); connections in use close
     /// when their responses end.
@@ -172,6 +200,34 @@ impl ClientSession {
             })
             .as_ref()
             .map_err(String::as_str)
+    }
+}
+
+impl ClientSession {
+    /// The TLS connector of WebSockets: the session's, offering `http/1.1` only (the
+    /// handshake is an HTTP/1.1 upgrade).
+    pub(crate) fn ws_tls(&self) -> Result<TlsConnector, &str> {
+        let tls = self.tls()?;
+        self.inner
+            .ws_tls
+            .get_or_init(|| {
+                let mut config = (**tls.config()).clone();
+                config.alpn_protocols = vec![b"http/1.1".to_vec()];
+                Ok(TlsConnector::from_config(Arc::new(config)))
+            })
+            .as_ref()
+            .cloned()
+            .map_err(String::as_str)
+    }
+
+    /// Adds the jar's cookies for `url` to `headers`.
+    pub(crate) fn add_cookies(&self, url: &Url, headers: &mut HeaderMap) {
+        self.inner.cookie_jar.add_to(url, headers);
+    }
+
+    /// Keeps the cookies that a response from `url` sets.
+    pub(crate) fn store_cookies(&self, url: &Url, headers: &HeaderMap) {
+        self.inner.cookie_jar.store_response(url, headers);
     }
 }
 
@@ -224,9 +280,19 @@ pub struct ClientSessionBuilder {
     h2_prior_knowledge: bool,
     raise_for_status: bool,
     max_redirects: usize,
+    cookie_jar: Option<CookieJar>,
 }
 
 impl ClientSessionBuilder {
+    /// The jar that keeps the session's cookies (aiohttp's `cookie_jar=`): by default a new
+    /// [`CookieJar::new`], which ignores IP-address hosts as aiohttp's does;
+    /// [`CookieJar::unsafe_hosts`] keeps theirs too, [`CookieJar::dummy`] keeps none. A
+    /// clone of a jar shares it between sessions.
+    pub fn cookie_jar(mut self, jar: CookieJar) -> Self {
+        self.cookie_jar = Some(jar);
+        self
+    }
+
     /// Relative request URLs are joined to this one (aiohttp's `base_url=`): with
     /// `http://host/api/`, `get("users")` is `http://host/api/users` (and `get("/users")`
     /// is `http://host/users`, as URLs join).
@@ -335,7 +401,10 @@ impl ClientSessionBuilder {
             HeaderValue::from_static(concat!("conductor-http/", env!("CARGO_PKG_VERSION"))),
         );
         headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
-        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip, deflate"));
+        headers.insert(
+            ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip, deflate, br"),
+        );
         headers.extend(self.headers);
         Ok(ClientSession {
             inner: Rc::new(Inner {
@@ -349,6 +418,8 @@ impl ClientSessionBuilder {
                 http2: self.http2,
                 tls_given: self.tls,
                 tls: OnceCell::new(),
+                ws_tls: OnceCell::new(),
+                cookie_jar: self.cookie_jar.unwrap_or_default(),
             }),
         })
     }

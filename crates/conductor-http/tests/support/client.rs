@@ -54,10 +54,29 @@ impl conductor_http::Listener for Counting {
 /// The app of the client tests: `/` (text), `/json`, `POST /json` (`{"got": body}`),
 /// `/inspect` (the request's path, query and headers as JSON), `/status/{code}`,
 /// `/sleep/{ms}`, `/stream/{n}` (n chunks, 10 ms apart), `/stall` (a head, then a body that
-/// never comes), `/empty` (204).
+/// never comes), `/empty` (204), `/ws` (a WebSocket echo).
 pub fn app() -> Router {
     Router::new()
         .get("/", |_req| async { text_response(StatusCode::OK, "hello") })
+        .get("/ws", |mut req| async move {
+            use futures_util::StreamExt;
+            let (response, upgrade) = match conductor_http::ws::upgrade(&mut req) {
+                Ok(pair) => pair,
+                Err(refusal) => return refusal,
+            };
+            conductor::spawn(async move {
+                let Ok(mut socket) = upgrade.await else {
+                    return;
+                };
+                while let Some(Ok(msg)) = socket.next().await {
+                    if msg.is_text() || msg.is_binary() {
+                        let _ = socket.send(msg).await;
+                    }
+                }
+            })
+            .detach();
+            response
+        })
         .get("/json", |_req| async {
             json_response(&serde_json::json!({"name": "conductor", "ok": true}))
         })
@@ -206,3 +225,59 @@ pub async fn eventually(mut cond: impl FnMut() -> bool) -> bool {
     }
     cond()
 }
+
+/// Starts a Python server from `script`, which prints its port on its first line of output;
+/// the child (killed when dropped) and its base URL `http://127.0.0.1:port`. Panics with the
+/// install command when python3 or aiohttp is missing.
+pub async fn python_server(script: &str) -> (conductor::process::Child, String) {
+    use conductor::process::{Command, Stdio};
+    use futures_lite::AsyncReadExt;
+    assert!(
+        python_has("aiohttp"),
+        "python3 with aiohttp is needed (pip install aiohttp)"
+    );
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python3 runs");
+    let mut out = child.stdout.take().unwrap();
+    let mut line = Vec::new();
+    let mut b = [0u8; 64];
+    let read = async {
+        while !line.contains(&b'\n') {
+            let n = out.read(&mut b).await.unwrap();
+            assert!(n > 0, "the Python server exited before printing its port");
+            line.extend_from_slice(&b[..n]);
+        }
+    };
+    conductor::timeout(Duration::from_secs(20), read)
+        .await
+        .expect("the Python server started within 20 s");
+    let port: u16 = String::from_utf8_lossy(&line).trim().parse().unwrap();
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+/// Whether python3 can import `module`.
+pub fn python_has(module: &str) -> bool {
+    std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The start of an aiohttp.web server script: imports, and `serve(app)`, which starts `app`
+/// on a free port, prints the port and serves for 60 s.
+pub const AIOHTTP_PRELUDE: &str = r#"
+import asyncio, json, sys
+from aiohttp import web, WSMsgType
+
+async def serve(app):
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    print(site._server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.sleep(60)
+"#;
