@@ -7,6 +7,10 @@
 
 use std::fmt::Write;
 
+mod graph;
+
+pub use graph::{AwaitPoint, CallGraph, TaskNode, call_graph, pstree};
+
 use crate::runtime::core::with_core;
 use crate::task::all_tasks;
 

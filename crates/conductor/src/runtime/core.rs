@@ -58,6 +58,7 @@ impl Unpark for MioUnpark {
 /// drops, and the task system's per-thread buffers are released.
 pub(crate) struct Entered {
     _enter: Enter,
+    _trace: crate::trace::Entered,
 }
 
 impl Drop for Entered {
@@ -101,6 +102,8 @@ pub(crate) struct Core {
     batch: Cell<VecDeque<Runnable>>,
     remote_buf: Cell<Vec<Remote>>,
     fired_buf: Cell<Vec<Fired>>,
+    /// Counts this loop among the process's debug-mode loops (await points are recorded).
+    _debug_loop: Option<crate::trace::DebugLoop>,
 }
 
 /// Under a paused clock, the pool's last work in flight finishing wakes the loop (a no-op call
@@ -142,6 +145,7 @@ impl Core {
             batch: Cell::new(VecDeque::new()),
             remote_buf: Cell::new(Vec::new()),
             fired_buf: Cell::new(Vec::new()),
+            _debug_loop: config.debug.then(crate::trace::DebugLoop::new),
             exception_handler: RefCell::new(
                 config.exception_handler.clone().map(|h| h.into_handler()),
             ),
@@ -159,7 +163,10 @@ impl Core {
         let shared = Arc::as_ptr(&self.shared).cast::<()>();
         // SAFETY: the drivers are a field of `self`, which the caller keeps alive and in place.
         let enter = unsafe { Enter::new(&self.drivers, running, shared) };
-        Entered { _enter: enter }
+        Entered {
+            _enter: enter,
+            _trace: crate::trace::Entered::new(self.config.debug),
+        }
     }
 
     /// Whether a spawn now may start its task eagerly: the loop is running its ready queue.
