@@ -138,6 +138,8 @@ impl DebugLoop {
 impl Drop for DebugLoop {
     fn drop(&mut self) {
         DEBUG_LOOPS.fetch_sub(1, Ordering::Relaxed);
+        // The loop is dropped on its own thread (a `Runtime` is `!Send`): its tasks are gone.
+        TABLE.with(|t| t.borrow_mut().clear());
     }
 }
 
@@ -152,10 +154,6 @@ impl Entered {
 
 impl Drop for Entered {
     fn drop(&mut self) {
-        let prev = self.0;
-        ON.with(|on| on.set(prev));
-        if !prev {
-            TABLE.with(|t| t.borrow_mut().clear());
-        }
+        ON.with(|on| on.set(self.0));
     }
 }

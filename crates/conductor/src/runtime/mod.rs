@@ -297,3 +297,26 @@ where
         .expect("conductor: could not create the event loop's selector")
         .run(future)
 }
+
+/// Whether the loop running on this thread is in debug mode (asyncio's `loop.get_debug()`):
+/// [`Builder::debug`] or `CONDUCTOR_DEBUG=1`. False outside a loop.
+///
+/// ```
+/// let rt = conductor::Runtime::builder().debug(true).build().unwrap();
+/// assert!(rt.block_on(async { conductor::runtime::is_debug() }));
+/// assert!(!conductor::runtime::is_debug());
+/// ```
+pub fn is_debug() -> bool {
+    core::with_core(|c| c.is_some_and(Core::debug))
+}
+
+/// Debug mode's report of a misuse (a resource dropped with data not yet written, a blocking
+/// wait on the loop's thread): to the loop's exception handler, only in debug mode, built only
+/// then.
+pub(crate) fn debug_warning(make: impl FnOnce() -> ExceptionContext) {
+    core::with_core(|c| {
+        if let Some(c) = c.filter(|c| c.debug()) {
+            c.call_exception_handler(make());
+        }
+    });
+}
