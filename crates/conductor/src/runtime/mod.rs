@@ -22,6 +22,7 @@ pub(crate) mod budget;
 mod builder;
 mod callback;
 pub(crate) mod core;
+pub(crate) mod endpoint;
 pub(crate) mod exception;
 mod handle;
 mod per_core;
@@ -64,6 +65,8 @@ use runner::CtrlC;
 /// stepping it in tests, or reaching it from other threads through its [`Handle`].
 pub struct Runtime {
     core: Box<Core>,
+    /// The debug endpoint, when enabled; dropped after the loop has closed.
+    endpoint: Option<endpoint::Endpoint>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -82,10 +85,22 @@ impl Runtime {
     }
 
     fn with_config(config: Config) -> io::Result<Runtime> {
-        Ok(Runtime {
+        let serve = config.debug_endpoint;
+        let mut rt = Runtime {
             core: Box::new(Core::new(config)?),
+            endpoint: None,
             _not_send: PhantomData,
-        })
+        };
+        if serve {
+            match endpoint::Endpoint::start(rt.handle(), rt.core.id) {
+                Ok(e) => rt.endpoint = Some(e),
+                // Introspection must not stop the program: say why it is missing, and run.
+                Err(e) => exception::default_exception_handler(
+                    &ExceptionContext::new("The debug endpoint could not start").with_error(e),
+                ),
+            }
+        }
+        Ok(rt)
     }
 
     fn enter(&self) -> Entered {
@@ -242,6 +257,20 @@ impl Runtime {
     /// Counters of the loop.
     pub fn stats(&self) -> LoopStats {
         self.core.stats()
+    }
+
+    /// Where the loop's debug endpoint listens, when it has one
+    /// ([`Builder::debug_endpoint`], `CONDUCTOR_DEBUG_ENDPOINT=1`).
+    ///
+    /// ```
+    /// let rt = conductor::Runtime::builder().debug_endpoint(true).build().unwrap();
+    /// let path = rt.debug_endpoint().unwrap().to_owned();
+    /// assert!(path.to_str().unwrap().contains(&format!("conductor-debug-{}", std::process::id())));
+    /// drop(rt);
+    /// assert!(!path.exists()); // removed with the runtime
+    /// ```
+    pub fn debug_endpoint(&self) -> Option<&std::path::Path> {
+        self.endpoint.as_ref().map(endpoint::Endpoint::path)
     }
 
     /// Cancels every task still running, waits for them to finish (up to

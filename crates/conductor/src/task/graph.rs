@@ -1,5 +1,7 @@
 //! The await graph (asyncio 3.14's `capture_call_graph` and `python -m asyncio pstree`): which
-//! task awaits which, and where each task is suspended.
+//! task awaits which, and where each task is suspended. Public as `conductor::debug`'s; it lives
+//! with the task system because the loop's debug endpoint (in `runtime`) serves it too, and the
+//! engine never calls into `debug`.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -7,7 +9,7 @@ use std::panic::Location;
 use std::ptr::NonNull;
 use std::time::Duration;
 
-use crate::task::{TaskRef, TaskState, all_tasks};
+use super::{TaskRef, TaskState, all_tasks};
 
 /// One place a task is suspended in: the innermost conductor future it awaits.
 #[derive(Debug, Clone, PartialEq, Eq)]
