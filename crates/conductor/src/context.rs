@@ -42,6 +42,8 @@ pub(crate) struct Drivers {
     /// The task being polled (a `task::TaskPtr`), erased.
     task: Cell<Option<NonNull<()>>>,
     budget: Cell<u32>,
+    /// Times a task was made to yield because its budget was spent (`LoopStats`).
+    forced_yields: Cell<u64>,
 }
 
 impl Drivers {
@@ -54,6 +56,7 @@ impl Drivers {
             pool,
             task: Cell::new(None),
             budget: Cell::new(BUDGET),
+            forced_yields: Cell::new(0),
         }
     }
 
@@ -80,6 +83,11 @@ impl Drivers {
     #[inline]
     pub(crate) fn set_budget(&self, b: u32) {
         self.budget.set(b);
+    }
+
+    /// How many times a spent budget made a task yield.
+    pub(crate) fn forced_yields(&self) -> u64 {
+        self.forced_yields.get()
     }
 }
 
@@ -150,6 +158,7 @@ pub(crate) fn poll_budget(cx: &mut TaskContext<'_>) -> Poll<()> {
         };
         let b = d.budget.get();
         if b == 0 {
+            d.forced_yields.set(d.forced_yields.get() + 1);
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }

@@ -68,6 +68,7 @@ pub mod task;
 pub mod time;
 #[cfg(feature = "tls")]
 pub mod tls;
+mod trace;
 
 // The prelude: asyncio's top-level names and the types they return.
 

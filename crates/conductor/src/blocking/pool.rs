@@ -190,6 +190,12 @@ impl Pool {
         }
     }
 
+    /// Threads running a job (or handed one), threads waiting for work, and jobs queued.
+    pub(crate) fn counts(&self) -> (usize, usize, usize) {
+        let s = self.inner.lock();
+        (s.threads - s.idle, s.idle, s.queue.len())
+    }
+
     /// Refuses new jobs; idle threads exit, busy ones after their job.
     pub(crate) fn shutdown(&self) {
         self.inner.lock().shutdown = true;

@@ -1,14 +1,19 @@
-//! Introspection: a text dump of the loop's tasks, as `python -m asyncio ps` prints.
+//! Introspection: a text dump of the loop's tasks, as `python -m asyncio ps` prints; the await
+//! graph, as `python -m asyncio pstree` prints it and as data (asyncio's `capture_call_graph`);
+//! the loop's counters.
 //!
-//! Reads what the engine exposes (`all_tasks`, `Runtime::stats`); the engine never calls here.
+//! Reads what the engine exposes (`all_tasks`, the task system's await graph, `LoopStats`); the
+//! engine never calls here. Debug mode itself (`Builder::debug`, `CONDUCTOR_DEBUG=1`) lives in
+//! the loop; out of process, the loop's opt-in debug endpoint (`Builder::debug_endpoint`,
+//! `CONDUCTOR_DEBUG_ENDPOINT=1`) answers `conductor-ps`, `conductor-pstree` and
+//! `conductor-stats` (crate `conductor-tools`).
 
 // Nothing here needs `unsafe` (ARCHITECTURE.md, "Unsafe").
 #![forbid(unsafe_code)]
 
-use std::fmt::Write;
+pub use crate::task::graph::{AwaitPoint, CallGraph, TaskNode, call_graph, pstree};
 
 use crate::runtime::core::with_core;
-use crate::task::all_tasks;
 
 /// A table of every task of this thread's loop that is not done, with its id, name, state,
 /// pending cancellation requests and spawn location.
@@ -23,39 +28,25 @@ use crate::task::all_tasks;
 /// # });
 /// ```
 pub fn dump_tasks() -> String {
-    let tasks = all_tasks();
-    let mut out = String::new();
-    let stats = with_core(|c| c.map(|c| c.stats()));
-    if let Some(s) = stats {
-        let _ = writeln!(
-            out,
-            "{} tasks; ready queue {}, timers {}, IO sources {}; {} iterations, {} polls",
-            s.tasks, s.ready, s.timers, s.io_sources, s.iterations, s.polls
-        );
-    } else {
-        let _ = writeln!(out, "no event loop is running on this thread");
-        return out;
-    }
-    let _ = writeln!(
-        out,
-        "{:>6}  {:<24} {:<10} {:>10}  spawned at",
-        "id", "name", "state", "cancelling"
-    );
-    for t in tasks {
-        let _ = writeln!(
-            out,
-            "{:>6}  {:<24} {:<10} {:>10}  {}",
-            t.id(),
-            t.name(),
-            t.state().to_string(),
-            t.cancelling(),
-            t.spawned_at()
-        );
-    }
-    out
+    crate::runtime::endpoint::ps_text()
 }
 
 /// Counters of the loop running on this thread, if any.
 pub fn loop_stats() -> Option<crate::runtime::LoopStats> {
     with_core(|c| c.map(|c| c.stats()))
+}
+
+/// The counters of the loop running on this thread in Prometheus' text format (what the debug
+/// endpoint's `metrics` request and `conductor-stats --prometheus` answer); empty outside a
+/// loop.
+///
+/// ```
+/// # conductor::run(async {
+/// let text = conductor::debug::prometheus_metrics();
+/// assert!(text.contains("# TYPE conductor_tasks_alive gauge\nconductor_tasks_alive{loop=\""));
+/// # });
+/// ```
+pub fn prometheus_metrics() -> String {
+    with_core(|c| c.map(|c| crate::runtime::endpoint::prometheus_text(c.id, &c.stats())))
+        .unwrap_or_default()
 }

@@ -424,6 +424,17 @@ impl Drop for File {
         if self.wbuf.is_empty() && in_flight.is_none() {
             return;
         }
+        if !self.wbuf.is_empty() {
+            let (n, path) = (self.wbuf.len(), self.path.clone());
+            crate::runtime::debug_warning(|| {
+                crate::runtime::ExceptionContext::new(
+                    "A File was dropped with unflushed data: it is written in the background, \
+                     where a failure reaches only the exception handler; flush() or close() first",
+                )
+                .with_detail("path", path.display())
+                .with_detail("unflushed bytes", n)
+            });
+        }
         let flush = DropFlush {
             file: self.std.clone(),
             path: self.path.clone(),

@@ -370,6 +370,17 @@ impl<T> GatherCore<T> {
     }
 
     fn poll_step(&mut self, cx: &mut Context<'_>, fail_fast: bool) -> Poll<Step<T>> {
+        let r = self.poll_step_inner(cx, fail_fast);
+        if r.is_pending() {
+            crate::trace::note(|| {
+                let running = self.children.iter().filter(|c| !c.is_done());
+                crate::trace::Point::new("gather").awaits(running.map(TaskRef::erased))
+            });
+        }
+        r
+    }
+
+    fn poll_step_inner(&mut self, cx: &mut Context<'_>, fail_fast: bool) -> Poll<Step<T>> {
         if self.raised {
             return Poll::Pending;
         }

@@ -57,6 +57,11 @@ impl<T> Future for Shield<T> {
     type Output = Result<T, TaskError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.task.poll_join(cx)
+        let r = self.task.poll_join(cx);
+        if r.is_pending() {
+            let inner = self.task.erased();
+            crate::trace::note(|| crate::trace::Point::new("shield").awaits([inner]));
+        }
+        r
     }
 }

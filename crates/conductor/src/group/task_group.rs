@@ -487,6 +487,11 @@ where
         }
         if this.body.is_some() || this.state.running.get() > 0 {
             *this.state.waker.borrow_mut() = Some(cx.waker().clone());
+            crate::trace::note(|| {
+                let children = this.state.children.borrow();
+                let running = children.iter().filter(|c| !c.is_done());
+                crate::trace::Point::new("TaskGroup").awaits(running.map(TaskRef::erased))
+            });
             return Poll::Pending;
         }
         this.state.closed.set(true);

@@ -22,6 +22,14 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// `"read"` or `"write"`, as an await point names it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Direction::Read => "read",
+            Direction::Write => "write",
+        }
+    }
+
     fn mask(self) -> u8 {
         match self {
             Direction::Read => READABLE | READ_CLOSED | ERROR,
@@ -83,6 +91,7 @@ impl Registration {
             return Poll::Ready(Err(wrong_loop()));
         }
         self.waiters(dir).set_poll(cx.waker());
+        self.note_wait(dir);
         Poll::Pending
     }
 
@@ -103,7 +112,17 @@ impl Registration {
             return Poll::Ready(Err(wrong_loop()));
         }
         self.waiters(dir).register(key, cx.waker());
+        self.note_wait(dir);
         Poll::Pending
+    }
+
+    /// Debug mode's await point: the task waits for this source.
+    #[inline]
+    fn note_wait(&self, dir: Direction) {
+        let index = self.index;
+        crate::trace::note(|| {
+            crate::trace::Point::new(dir.name()).detail(format!("IO source #{index}"))
+        });
     }
 
     /// Removes the entry of a waiting future that goes away.

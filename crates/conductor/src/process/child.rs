@@ -247,6 +247,15 @@ impl Drop for Child {
         if self.status.is_some() {
             return;
         }
+        let (pid, kill) = (self.pid, self.kill_on_drop);
+        crate::runtime::debug_warning(|| {
+            crate::runtime::ExceptionContext::new(
+                "A Child was dropped before its exit was awaited: await wait() (or kill() then \
+                 wait()) so that its exit status and errors are seen",
+            )
+            .with_detail("pid", pid)
+            .with_detail("on drop", if kill { "killed" } else { "left running" })
+        });
         if self.kill_on_drop {
             let _ = self.kill();
         }

@@ -46,6 +46,7 @@ impl fmt::Debug for SlowStepHook {
 pub(crate) struct Config {
     pub(crate) paused: bool,
     pub(crate) debug: bool,
+    pub(crate) debug_endpoint: bool,
     pub(crate) slow_callback: Duration,
     pub(crate) max_blocking_threads: usize,
     pub(crate) blocking_keep_alive: Duration,
@@ -74,7 +75,8 @@ impl Default for Builder {
 }
 
 impl Builder {
-    /// Real clock; debug mode from `CONDUCTOR_DEBUG=1` (like `PYTHONASYNCIODEBUG`); a thread
+    /// Real clock; debug mode from `CONDUCTOR_DEBUG=1` (like `PYTHONASYNCIODEBUG`), the debug
+    /// endpoint from `CONDUCTOR_DEBUG_ENDPOINT=1`; a thread
     /// pool of `min(32, cores + 4)` threads (asyncio's default executor size).
     pub fn new() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -82,6 +84,8 @@ impl Builder {
             config: Config {
                 paused: false,
                 debug: std::env::var_os("CONDUCTOR_DEBUG").is_some_and(|v| v == "1"),
+                debug_endpoint: std::env::var_os("CONDUCTOR_DEBUG_ENDPOINT")
+                    .is_some_and(|v| v == "1"),
                 slow_callback: Duration::from_millis(100),
                 max_blocking_threads: (cores + 4).min(32),
                 blocking_keep_alive: Duration::from_secs(10),
@@ -101,10 +105,28 @@ impl Builder {
         self
     }
 
-    /// Debug mode (asyncio's debug mode): reports every task step that holds the loop longer
-    /// than the slow-callback duration, naming the task and where it was spawned.
+    /// Debug mode (asyncio's debug mode; also `CONDUCTOR_DEBUG=1`, without recompiling). It
+    /// reports every task step that holds the loop longer than the slow-callback duration,
+    /// naming the task and where it was spawned; and, through the loop's exception handler, a
+    /// task destroyed while pending, a `RemoteTask::wait` blocking an event loop's thread, a
+    /// `StreamWriter` whose buffered data was never sent, a `File` dropped with unflushed data,
+    /// a `Child` dropped before its exit was awaited. (A task failure nobody retrieved is
+    /// reported in any mode.) It records each task's await points for
+    /// [`debug::call_graph`](crate::debug::call_graph). Off, none of this costs anything
+    /// measurable (ARCHITECTURE.md, "Debug mode").
     pub fn debug(mut self, on: bool) -> Self {
         self.config.debug = on;
+        self
+    }
+
+    /// The debug endpoint (also `CONDUCTOR_DEBUG_ENDPOINT=1`, without recompiling): a Unix
+    /// socket, `$XDG_RUNTIME_DIR/conductor-debug-PID.sock` (else in `/tmp`), mode 0600, where
+    /// `conductor-ps PID`, `conductor-pstree PID` and `conductor-stats PID [--prometheus]`
+    /// (crate `conductor-tools`) question the running loop: its tasks, its await graph, its
+    /// counters. A thread accepts the connections; the loop answers between two steps. Off by
+    /// default; see [`Runtime::debug_endpoint`].
+    pub fn debug_endpoint(mut self, on: bool) -> Self {
+        self.config.debug_endpoint = on;
         self
     }
 

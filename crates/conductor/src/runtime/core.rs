@@ -58,6 +58,7 @@ impl Unpark for MioUnpark {
 /// drops, and the task system's per-thread buffers are released.
 pub(crate) struct Entered {
     _enter: Enter,
+    _trace: crate::trace::Entered,
 }
 
 impl Drop for Entered {
@@ -66,8 +67,22 @@ impl Drop for Entered {
     }
 }
 
-/// Counters of what the loop did, for `Runtime::stats` and the task dump.
-#[derive(Debug, Default, Clone, Copy)]
+/// Counters of what the loop did and holds now, for [`Runtime::stats`](crate::Runtime::stats),
+/// [`debug::loop_stats`](crate::debug::loop_stats), the task dump and the debug endpoint's
+/// `stats` and Prometheus `metrics`. Reading them costs a walk of the task registry (for
+/// `tasks`) and one lock of the thread pool; the loop keeps them as plain counters.
+///
+/// ```
+/// let rt = conductor::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     conductor::spawn(async {}).await.unwrap();
+/// });
+/// let s = rt.stats();
+/// assert_eq!((s.tasks, s.tasks_spawned), (0, 2)); // the spawned task and block_on's
+/// assert!(s.polls >= 2 && s.ready == 0);
+/// ```
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LoopStats {
     /// Iterations of the loop.
     pub iterations: u64,
@@ -79,8 +94,25 @@ pub struct LoopStats {
     pub timers: usize,
     /// Registered IO sources.
     pub io_sources: usize,
-    /// Tasks not done yet.
+    /// Tasks alive: spawned and not done yet.
     pub tasks: usize,
+    /// Tasks ever spawned on the loop.
+    pub tasks_spawned: u64,
+    /// Times the loop parked in the selector with nothing to run.
+    pub parks: u64,
+    /// Time spent parked (waiting in the selector with nothing to run).
+    pub parked: Duration,
+    /// Time since the loop was built, less the time parked: running tasks, callbacks, timers
+    /// and polls of the selector (and any time the loop was not running at all).
+    pub busy: Duration,
+    /// Times a task was made to yield because its cooperative budget was spent.
+    pub forced_yields: u64,
+    /// Thread-pool threads running blocking work now.
+    pub pool_busy: usize,
+    /// Thread-pool threads waiting for work.
+    pub pool_idle: usize,
+    /// Blocking jobs queued, waiting for a pool thread.
+    pub pool_queued: usize,
 }
 
 /// The loop: its drivers (lent to the code it runs through `context`), its queues (in
@@ -101,6 +133,11 @@ pub(crate) struct Core {
     batch: Cell<VecDeque<Runnable>>,
     remote_buf: Cell<Vec<Remote>>,
     fired_buf: Cell<Vec<Fired>>,
+    created: std::time::Instant,
+    parks: Cell<u64>,
+    parked: Cell<Duration>,
+    /// Counts this loop among the process's debug-mode loops (await points are recorded).
+    _debug_loop: Option<crate::trace::DebugLoop>,
 }
 
 /// Under a paused clock, the pool's last work in flight finishing wakes the loop (a no-op call
@@ -142,6 +179,10 @@ impl Core {
             batch: Cell::new(VecDeque::new()),
             remote_buf: Cell::new(Vec::new()),
             fired_buf: Cell::new(Vec::new()),
+            created: std::time::Instant::now(),
+            parks: Cell::new(0),
+            parked: Cell::new(Duration::ZERO),
+            _debug_loop: config.debug.then(crate::trace::DebugLoop::new),
             exception_handler: RefCell::new(
                 config.exception_handler.clone().map(|h| h.into_handler()),
             ),
@@ -159,7 +200,10 @@ impl Core {
         let shared = Arc::as_ptr(&self.shared).cast::<()>();
         // SAFETY: the drivers are a field of `self`, which the caller keeps alive and in place.
         let enter = unsafe { Enter::new(&self.drivers, running, shared) };
-        Entered { _enter: enter }
+        Entered {
+            _enter: enter,
+            _trace: crate::trace::Entered::new(self.config.debug),
+        }
     }
 
     /// Whether a spawn now may start its task eagerly: the loop is running its ready queue.
@@ -218,6 +262,8 @@ impl Core {
             // SAFETY: registered tasks are alive; the loop's own thread.
             .filter(|t| !unsafe { t.header() }.has(COMPLETE))
             .count();
+        let (pool_busy, pool_idle, pool_queued) = self.drivers.pool.counts();
+        let parked = self.parked.get();
         LoopStats {
             iterations: self.iterations.get(),
             polls: self.polls.get(),
@@ -225,6 +271,14 @@ impl Core {
             timers: self.drivers.timers.borrow().len(),
             io_sources: self.drivers.io.len(),
             tasks,
+            tasks_spawned: self.shared.spawned(self.on_loop()),
+            parks: self.parks.get(),
+            parked,
+            busy: self.created.elapsed().saturating_sub(parked),
+            forced_yields: self.drivers.forced_yields(),
+            pool_busy,
+            pool_idle,
+            pool_queued,
         }
     }
 
@@ -258,7 +312,10 @@ impl Core {
                 } else {
                     timeout
                 };
+                let parked_at = std::time::Instant::now();
                 self.poll_io(timeout);
+                self.parks.set(self.parks.get() + 1);
+                self.parked.set(self.parked.get() + parked_at.elapsed());
                 self.shared.remote.unparked();
             }
             self.polls_since_io.set(0);

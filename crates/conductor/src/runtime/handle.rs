@@ -275,7 +275,19 @@ impl<T: Send + 'static> RemoteTask<T> {
     }
 
     /// Blocks this thread until the result is in. Do not call it on the loop's own thread.
+    #[track_caller]
     pub fn wait(mut self) -> Result<T, TaskError> {
+        let at = Location::caller();
+        let blocks = self.rx.as_ref().is_some_and(|rx| !rx.is_complete());
+        if blocks {
+            super::debug_warning(|| {
+                ExceptionContext::new(
+                "RemoteTask::wait() blocks an event loop's thread: nothing else runs on this loop \
+                 until the task ends (a task of this loop never will); await the RemoteTask instead",
+            )
+            .with_detail("called at", at)
+            });
+        }
         crate::sync::block_on(std::future::poll_fn(|cx| Pin::new(&mut self).poll(cx)))
     }
 }

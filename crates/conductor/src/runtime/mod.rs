@@ -22,6 +22,7 @@ pub(crate) mod budget;
 mod builder;
 mod callback;
 pub(crate) mod core;
+pub(crate) mod endpoint;
 pub(crate) mod exception;
 mod handle;
 mod per_core;
@@ -64,6 +65,8 @@ use runner::CtrlC;
 /// stepping it in tests, or reaching it from other threads through its [`Handle`].
 pub struct Runtime {
     core: Box<Core>,
+    /// The debug endpoint, when enabled; dropped after the loop has closed.
+    endpoint: Option<endpoint::Endpoint>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -82,10 +85,22 @@ impl Runtime {
     }
 
     fn with_config(config: Config) -> io::Result<Runtime> {
-        Ok(Runtime {
+        let serve = config.debug_endpoint;
+        let mut rt = Runtime {
             core: Box::new(Core::new(config)?),
+            endpoint: None,
             _not_send: PhantomData,
-        })
+        };
+        if serve {
+            match endpoint::Endpoint::start(rt.handle(), rt.core.id) {
+                Ok(e) => rt.endpoint = Some(e),
+                // Introspection must not stop the program: say why it is missing, and run.
+                Err(e) => exception::default_exception_handler(
+                    &ExceptionContext::new("The debug endpoint could not start").with_error(e),
+                ),
+            }
+        }
+        Ok(rt)
     }
 
     fn enter(&self) -> Entered {
@@ -244,6 +259,20 @@ impl Runtime {
         self.core.stats()
     }
 
+    /// Where the loop's debug endpoint listens, when it has one
+    /// ([`Builder::debug_endpoint`], `CONDUCTOR_DEBUG_ENDPOINT=1`).
+    ///
+    /// ```
+    /// let rt = conductor::Runtime::builder().debug_endpoint(true).build().unwrap();
+    /// let path = rt.debug_endpoint().unwrap().to_owned();
+    /// assert!(path.to_str().unwrap().contains(&format!("conductor-debug-{}", std::process::id())));
+    /// drop(rt);
+    /// assert!(!path.exists()); // removed with the runtime
+    /// ```
+    pub fn debug_endpoint(&self) -> Option<&std::path::Path> {
+        self.endpoint.as_ref().map(endpoint::Endpoint::path)
+    }
+
     /// Cancels every task still running, waits for them to finish (up to
     /// [`Builder::shutdown_timeout`]), and closes the loop.
     pub fn shutdown(self) {
@@ -296,4 +325,27 @@ where
     Runtime::new()
         .expect("conductor: could not create the event loop's selector")
         .run(future)
+}
+
+/// Whether the loop running on this thread is in debug mode (asyncio's `loop.get_debug()`):
+/// [`Builder::debug`] or `CONDUCTOR_DEBUG=1`. False outside a loop.
+///
+/// ```
+/// let rt = conductor::Runtime::builder().debug(true).build().unwrap();
+/// assert!(rt.block_on(async { conductor::runtime::is_debug() }));
+/// assert!(!conductor::runtime::is_debug());
+/// ```
+pub fn is_debug() -> bool {
+    core::with_core(|c| c.is_some_and(Core::debug))
+}
+
+/// Debug mode's report of a misuse (a resource dropped with data not yet written, a blocking
+/// wait on the loop's thread): to the loop's exception handler, only in debug mode, built only
+/// then.
+pub(crate) fn debug_warning(make: impl FnOnce() -> ExceptionContext) {
+    core::with_core(|c| {
+        if let Some(c) = c.filter(|c| c.debug()) {
+            c.call_exception_handler(make());
+        }
+    });
 }

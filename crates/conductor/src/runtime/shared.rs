@@ -161,6 +161,11 @@ impl Shared {
         })
     }
 
+    /// How many tasks were ever spawned on the loop.
+    pub(crate) fn spawned(&self, on: OnLoop) -> u64 {
+        self.with_local(on, |l| l.registry.spawned())
+    }
+
     /// Every registered task.
     pub(crate) fn registered(&self, on: OnLoop) -> Vec<TaskPtr> {
         self.with_local(on, |l| l.registry.tasks().filter_map(|s| s.task).collect())

@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use super::core::Core;
+use super::exception::ExceptionContext;
 use super::remote::Remote;
 use crate::task::header::flags::{COMPLETE, ORPHANED};
 use crate::task::raw::{LocalRef, free};
@@ -42,6 +43,25 @@ pub(crate) fn cancel_all(core: &Core) {
     }
 }
 
+/// Debug mode: every task the loop closes on while it is pending (asyncio's "Task was destroyed
+/// but it is pending!"), with where it waits. `Runtime::run` cancels its tasks first, so this
+/// concerns a `block_on` whose runtime is dropped with tasks still running.
+fn report_pending(core: &Core) {
+    for t in crate::all_tasks() {
+        let points: Vec<&str> = crate::trace::points_of(t.erased())
+            .iter()
+            .map(|p| p.kind)
+            .collect();
+        let mut context = ExceptionContext::new("Task was destroyed but it is pending!")
+            .with_task(&t)
+            .with_detail("state", t.state());
+        if !points.is_empty() {
+            context = context.with_detail("awaiting", points.join(", "));
+        }
+        core.call_exception_handler(context);
+    }
+}
+
 fn registered(core: &Core) -> Vec<TaskPtr> {
     core.shared.registered(core.on_loop())
 }
@@ -50,6 +70,9 @@ fn registered(core: &Core) -> Vec<TaskPtr> {
 /// without running again), waits for the pool's mandatory jobs, and hands the remaining task
 /// references to the atomic count.
 pub(crate) fn close(core: &Core) {
+    if core.debug() {
+        report_pending(core);
+    }
     loop {
         drop(core.shared.take_ready(core.on_loop()));
         let pending: Vec<TaskPtr> = registered(core)

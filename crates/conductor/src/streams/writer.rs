@@ -471,6 +471,16 @@ impl<W> Drop for Done<'_, W> {
         if let Some(w) = s.waiter.take() {
             w.wake();
         }
+        let unsent = s.buf.len() - s.pos;
+        if unsent > 0 && s.error.is_none() {
+            crate::runtime::debug_warning(|| {
+                crate::runtime::ExceptionContext::new(
+                    "A StreamWriter's data was never sent: its background send was dropped (the \
+                     loop closed) with bytes still buffered; await drain() or wait_closed()",
+                )
+                .with_detail("unsent bytes", unsent)
+            });
+        }
     }
 }
 

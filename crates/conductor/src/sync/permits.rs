@@ -279,7 +279,15 @@ impl Future for Acquire<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
-        this.permits.poll_acquire(cx, this.need, &mut this.waiting)
+        let r = this.permits.poll_acquire(cx, this.need, &mut this.waiting);
+        if r.is_pending() {
+            let need = this.need;
+            crate::trace::note(|| {
+                crate::trace::Point::new("acquire")
+                    .detail(format!("lock or semaphore, {need} permit(s)"))
+            });
+        }
+        r
     }
 }
 

@@ -28,7 +28,12 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
     // SAFETY: `entry` holds a reference for the whole poll.
     let waker = unsafe { waker::borrowed(task) };
     let mut cx = Context::from_waker(&waker);
-    let started = core.debug().then(Instant::now);
+    let started = if core.debug() {
+        crate::trace::begin_step(task.erase());
+        Some(Instant::now())
+    } else {
+        None
+    };
     // SAFETY: owner thread, the future is live (not COMPLETE), and nothing else polls it.
     let done = unsafe { (h.vtable.poll)(task, &mut cx) };
     if let Some(started) = started {

@@ -152,6 +152,8 @@ impl<T> Future for Task<T> {
         let h = this.inner.local().header();
         h.join_waker.register(cx.waker());
         cancel::await_task(this.inner.local(), cx.waker());
+        let awaited = this.inner.local().ptr().erase();
+        crate::trace::note(|| crate::trace::Point::new("task").awaits([awaited]));
         Poll::Pending
     }
 }

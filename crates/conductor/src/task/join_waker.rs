@@ -73,6 +73,14 @@ impl JoinWaker {
         }
     }
 
+    /// The task of this loop that awaits the output, if the awaiter is one.
+    pub(crate) fn awaiting_task(&self) -> Option<TaskPtr> {
+        match self.get() {
+            Some(Awaiter::Task(t)) => Some(t),
+            _ => None,
+        }
+    }
+
     /// Whether nobody is registered.
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {

@@ -20,6 +20,7 @@
 
 pub(crate) mod blocks;
 pub(crate) mod error;
+pub(crate) mod graph;
 pub(crate) mod harness;
 pub(crate) mod header;
 mod join;

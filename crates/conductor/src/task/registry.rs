@@ -48,6 +48,11 @@ impl Registry {
         (index, self.next_id)
     }
 
+    /// How many tasks were ever registered (the last id given).
+    pub(crate) fn spawned(&self) -> u64 {
+        self.next_id
+    }
+
     pub(crate) fn remove(&mut self, index: u32) {
         let slot = &mut self.slots[index as usize];
         debug_assert!(slot.task.is_some());

@@ -70,6 +70,16 @@ impl TaskRef {
         &self.task
     }
 
+    /// The task of this loop awaiting this one's output (`task.await`), if any.
+    pub(crate) fn awaited_by(&self) -> Option<std::ptr::NonNull<()>> {
+        self.header().join_waker.awaiting_task().map(|t| t.erase())
+    }
+
+    /// The task's address, as `trace` records it.
+    pub(crate) fn erased(&self) -> std::ptr::NonNull<()> {
+        self.task.ptr().erase()
+    }
+
     fn header(&self) -> &Header {
         self.task.header()
     }

@@ -111,6 +111,20 @@ impl Sleep {
 
     /// Polls with the running loop (shared by `Timeout` and `Interval`).
     pub(crate) fn poll_at(&mut self, core: &Drivers, cx: &mut Context<'_>) -> Poll<()> {
+        let r = self.poll_at_inner(core, cx);
+        if r.is_pending()
+            && let Deadline::Resolved { ns, .. } = self.deadline
+        {
+            crate::trace::note(|| {
+                let now = core.clock.now_ns();
+                let at = core.clock.now() + std::time::Duration::from_nanos(ns.saturating_sub(now));
+                crate::trace::Point::new("sleep").deadline(at)
+            });
+        }
+        r
+    }
+
+    fn poll_at_inner(&mut self, core: &Drivers, cx: &mut Context<'_>) -> Poll<()> {
         if self.done {
             return Poll::Ready(());
         }

@@ -600,7 +600,11 @@ impl<S: Storage> Future for Get<'_, S> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        this.queue.poll_get(cx, &mut this.slot)
+        let r = this.queue.poll_get(cx, &mut this.slot);
+        if r.is_pending() {
+            crate::trace::note(|| crate::trace::Point::new("Queue.get"));
+        }
+        r
     }
 }
 

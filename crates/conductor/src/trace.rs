@@ -1,0 +1,159 @@
+//! Await points: the conductor futures each task is suspended in, recorded only while a loop
+//! in debug mode runs on this thread (the await graph of `debug::call_graph`).
+//!
+//! A leaf above `context`: the user-facing futures (`sleep`, a lock's acquire, a queue's get, a
+//! socket's readiness wait, awaiting a task, `gather`, a `TaskGroup`, `shield`) call [`note`]
+//! when they return `Pending`; the task system calls [`begin_step`] before each poll of a task
+//! in debug mode, which forgets that task's previous points, so that after the poll the table
+//! holds exactly the points of the task's current suspension (no `Drop` bookkeeping, nothing
+//! stale). The engine does not call in here on any path taken when debug mode is off.
+//!
+//! Off, [`note`] costs one relaxed load of a process-wide counter of debug loops, and a branch.
+//! The table lives in a thread-local map keyed by the task's address, outside the task header.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use crate::context;
+
+/// How many loops in debug mode exist in the process: while none does, `note` does nothing.
+static DEBUG_LOOPS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// A debug-mode loop is entered on this thread.
+    static ON: Cell<bool> = const { Cell::new(false) };
+    static TABLE: RefCell<HashMap<usize, Vec<Point>>> = RefCell::new(HashMap::new());
+}
+
+/// One await point, as recorded (tasks by address; `debug` turns them into ids).
+#[derive(Clone, Debug)]
+pub(crate) struct Point {
+    /// What is awaited: `"sleep"`, `"Lock.acquire"`, `"Queue.get"`, `"read"`, `"task"`...
+    pub(crate) kind: &'static str,
+    /// When the point is a timer: its deadline on the loop's clock.
+    pub(crate) deadline: Option<Instant>,
+    /// More about it (a file descriptor, a direction).
+    pub(crate) detail: Option<String>,
+    /// The tasks this point waits for (a joined task, gather's or a group's children).
+    pub(crate) awaits: Vec<NonNull<()>>,
+}
+
+impl Point {
+    pub(crate) fn new(kind: &'static str) -> Point {
+        Point {
+            kind,
+            deadline: None,
+            detail: None,
+            awaits: Vec::new(),
+        }
+    }
+
+    pub(crate) fn deadline(mut self, at: Instant) -> Point {
+        self.deadline = Some(at);
+        self
+    }
+
+    pub(crate) fn detail(mut self, d: impl Into<String>) -> Point {
+        self.detail = Some(d.into());
+        self
+    }
+
+    pub(crate) fn awaits(mut self, tasks: impl IntoIterator<Item = NonNull<()>>) -> Point {
+        self.awaits.extend(tasks);
+        self
+    }
+}
+
+/// Whether a debug-mode loop exists anywhere in the process (the cheap first check).
+#[inline]
+pub(crate) fn capturing() -> bool {
+    DEBUG_LOOPS.load(Ordering::Relaxed) != 0
+}
+
+/// Records that the task being polled is suspended in the point `make` describes. `make` runs
+/// only when a debug-mode loop is entered on this thread.
+#[inline]
+pub(crate) fn note(make: impl FnOnce() -> Point) {
+    if capturing() {
+        note_slow(make);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn note_slow(make: impl FnOnce() -> Point) {
+    if !ON.with(Cell::get) {
+        return;
+    }
+    let Some(task) = context::current_task() else {
+        return;
+    };
+    let point = make();
+    TABLE.with(|t| {
+        t.borrow_mut()
+            .entry(task.as_ptr() as usize)
+            .or_default()
+            .push(point);
+    });
+}
+
+/// A step of `task` begins (debug mode): its previous points are gone.
+pub(crate) fn begin_step(task: NonNull<()>) {
+    TABLE.with(|t| {
+        if let Some(v) = t.borrow_mut().get_mut(&(task.as_ptr() as usize)) {
+            v.clear();
+        }
+    });
+}
+
+/// The points of `task`'s current suspension.
+pub(crate) fn points_of(task: NonNull<()>) -> Vec<Point> {
+    TABLE.with(|t| {
+        t.borrow()
+            .get(&(task.as_ptr() as usize))
+            .cloned()
+            .unwrap_or_default()
+    })
+}
+
+/// Forgets every task but `live` (the table is swept when read, so that it holds no more
+/// entries than the loop has tasks).
+pub(crate) fn retain(live: &std::collections::HashSet<usize>) {
+    TABLE.with(|t| t.borrow_mut().retain(|k, _| live.contains(k)));
+}
+
+/// A debug-mode loop exists from `Core::new` until this guard drops.
+pub(crate) struct DebugLoop(());
+
+impl DebugLoop {
+    pub(crate) fn new() -> DebugLoop {
+        DEBUG_LOOPS.fetch_add(1, Ordering::Relaxed);
+        DebugLoop(())
+    }
+}
+
+impl Drop for DebugLoop {
+    fn drop(&mut self) {
+        DEBUG_LOOPS.fetch_sub(1, Ordering::Relaxed);
+        // The loop is dropped on its own thread (a `Runtime` is `!Send`): its tasks are gone.
+        TABLE.with(|t| t.borrow_mut().clear());
+    }
+}
+
+/// A debug-mode loop is entered on this thread until this guard drops.
+pub(crate) struct Entered(bool);
+
+impl Entered {
+    pub(crate) fn new(debug: bool) -> Entered {
+        Entered(ON.with(|on| on.replace(debug)))
+    }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        ON.with(|on| on.set(self.0));
+    }
+}
