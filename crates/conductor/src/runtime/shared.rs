@@ -129,10 +129,16 @@ impl Shared {
         self.with_local(on, |l| l.ready.len())
     }
 
-    /// Exchanges the ready queue with `batch` (empty), for an iteration to run what was queued.
+    /// Gives back what a burst grew the ready queue to, once it is mostly empty again.
     #[inline]
-    pub(crate) fn swap_ready(&self, on: OnLoop, batch: &mut VecDeque<Runnable>) {
-        self.with_local(on, |l| l.ready.swap(batch));
+    pub(crate) fn shrink_ready(&self, on: OnLoop) {
+        self.with_local(on, |l| l.ready.shrink());
+    }
+
+    /// Takes the oldest entry of the ready queue; the caller runs or drops it (outside).
+    #[inline]
+    pub(crate) fn pop_ready(&self, on: OnLoop) -> Option<Runnable> {
+        self.with_local(on, |l| l.ready.pop())
     }
 
     /// Empties the ready queue; the caller drops the entries (which may run user code).
