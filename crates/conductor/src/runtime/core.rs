@@ -12,7 +12,6 @@
 //! system call per iteration.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
@@ -130,7 +129,6 @@ pub(crate) struct Core {
     running_ready: Cell<bool>,
     iterations: Cell<u64>,
     polls: Cell<u64>,
-    batch: Cell<VecDeque<Runnable>>,
     remote_buf: Cell<Vec<Remote>>,
     fired_buf: Cell<Vec<Fired>>,
     created: std::time::Instant,
@@ -176,7 +174,6 @@ impl Core {
             running_ready: Cell::new(false),
             iterations: Cell::new(0),
             polls: Cell::new(0),
-            batch: Cell::new(VecDeque::new()),
             remote_buf: Cell::new(Vec::new()),
             fired_buf: Cell::new(Vec::new()),
             created: std::time::Instant::now(),
@@ -406,21 +403,26 @@ impl Core {
     }
 
     fn run_ready(&self) {
-        let mut batch = self.batch.take();
-        self.shared.swap_ready(self.on_loop(), &mut batch);
+        // Exactly the entries queued now run (asyncio's `ntodo`): what they queue goes behind
+        // them and waits for the next iteration. They are popped one at a time, in place, so an
+        // iteration moves no queue around and a burst needs no second queue's memory.
+        let on = self.on_loop();
+        let n = self.shared.ready_len(on);
         self.running_ready.set(true);
-        let n = batch.len() as u32;
-        self.polls.set(self.polls.get() + u64::from(n));
+        self.polls.set(self.polls.get() + n as u64);
         self.polls_since_io
-            .set(self.polls_since_io.get().saturating_add(n));
-        while let Some(r) = batch.pop_front() {
+            .set(self.polls_since_io.get().saturating_add(n as u32));
+        for _ in 0..n {
+            let Some(r) = self.shared.pop_ready(on) else {
+                break;
+            };
             match r.into_entry() {
                 Entry::Task(t) => harness::step(t, self),
                 Entry::Callback(cb) => self.run_callback(&cb),
             }
         }
         self.running_ready.set(false);
-        self.batch.set(batch);
+        self.shared.shrink_ready(on);
     }
 
     fn run_callback(&self, cb: &super::ready::Callback) {

@@ -117,6 +117,9 @@ impl Callback {
     }
 }
 
+/// Capacity that the ready queue keeps however empty it gets.
+const SHRINK_ABOVE: usize = 4096;
+
 #[derive(Default)]
 pub(crate) struct ReadyQueue {
     queue: VecDeque<Runnable>,
@@ -135,9 +138,26 @@ impl ReadyQueue {
         std::mem::take(&mut self.queue)
     }
 
-    /// Exchanges the queue with `batch` (empty), so that the loop runs what was queued while
-    /// new entries collect for the next iteration.
-    pub(crate) fn swap(&mut self, batch: &mut VecDeque<Runnable>) {
-        std::mem::swap(&mut self.queue, batch);
+    /// After an iteration: a queue that a burst grew past `SHRINK_ABOVE` entries and that is
+    /// now less than an eighth full gives back its memory, down to twice what it holds.
+    #[inline]
+    pub(crate) fn shrink(&mut self) {
+        let cap = self.queue.capacity();
+        if cap > SHRINK_ABOVE && self.queue.len() < cap / 8 {
+            self.shrink_slow();
+        }
+    }
+
+    #[cold]
+    fn shrink_slow(&mut self) {
+        self.queue
+            .shrink_to((self.queue.len() * 2).max(SHRINK_ABOVE));
+    }
+
+    /// The oldest entry. An iteration pops only as many entries as were queued when it began
+    /// (asyncio's `ntodo`); what they queue waits behind them for the next iteration.
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Option<Runnable> {
+        self.queue.pop_front()
     }
 }

@@ -14,13 +14,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::ready::{ReadyQueue, Runnable};
 use super::remote::{RemoteQueue, Unpark};
 use crate::task::TaskPtr;
-use crate::task::blocks::BlockCache;
+use crate::task::blocks::{BlockCache, Foreign};
 use crate::task::registry::Registry;
 
 pub(crate) struct Shared {
     /// Unique among the loops of this process.
     pub(crate) id: u64,
     pub(crate) remote: RemoteQueue,
+    /// Blocks of tasks freed on other threads, for the block cache to take back.
+    foreign: Foreign,
     /// Owner-thread only; see `with_local`.
     local: LocalCell<Local>,
 }
@@ -98,6 +100,7 @@ impl Shared {
         Shared {
             id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
             remote: RemoteQueue::new(unpark),
+            foreign: Foreign::default(),
             local: LocalCell::new(Local {
                 ready: ReadyQueue::default(),
                 registry: Registry::default(),
@@ -126,10 +129,16 @@ impl Shared {
         self.with_local(on, |l| l.ready.len())
     }
 
-    /// Exchanges the ready queue with `batch` (empty), for an iteration to run what was queued.
+    /// Gives back what a burst grew the ready queue to, once it is mostly empty again.
     #[inline]
-    pub(crate) fn swap_ready(&self, on: OnLoop, batch: &mut VecDeque<Runnable>) {
-        self.with_local(on, |l| l.ready.swap(batch));
+    pub(crate) fn shrink_ready(&self, on: OnLoop) {
+        self.with_local(on, |l| l.ready.shrink());
+    }
+
+    /// Takes the oldest entry of the ready queue; the caller runs or drops it (outside).
+    #[inline]
+    pub(crate) fn pop_ready(&self, on: OnLoop) -> Option<Runnable> {
+        self.with_local(on, |l| l.ready.pop())
     }
 
     /// Empties the ready queue; the caller drops the entries (which may run user code).
@@ -189,7 +198,17 @@ impl Shared {
 
     /// Frees the blocks the cache kept beyond what an idle loop needs.
     pub(crate) fn trim_blocks(&self, on: OnLoop) {
-        self.with_local(on, |l| l.blocks.trim_idle());
+        self.with_local(on, |l| l.blocks.trim_idle(&self.foreign));
+    }
+
+    /// Gives a finished task's block back from a thread that does not run this loop.
+    ///
+    /// # Safety
+    /// `block` was allocated by this loop with `layout` and nothing uses it any more; the
+    /// caller keeps this `Shared` alive until the call returns.
+    pub(crate) unsafe fn free_block_elsewhere(&self, block: NonNull<u8>, layout: Layout) {
+        // SAFETY: the caller's contract.
+        unsafe { self.foreign.free(block, layout) };
     }
 
     /// A proof of ownership when this loop is the one entered on this thread.

@@ -136,18 +136,11 @@ impl<T> Future for Task<T> {
             return Poll::Pending;
         }
         if flags & COMPLETE != 0 {
-            let forwarded = cancel::stop_awaiting(this.inner.local().ptr());
-            let result = this.result();
-            if let (Some(mark), Err(TaskError::Cancelled(_))) = (forwarded, &result) {
-                // Our cancellation went to the awaited task and it ended cancelled: the
-                // cancellation now continues in the awaiting task, from this await.
-                if let Some(me) = cancel::current_task() {
-                    cancel::raise(me, mark.target, mark.msg);
-                    this.inner.local().header().set(JOIN_RERAISED);
-                    return Poll::Pending;
-                }
+            if flags & AWAITED == 0 {
+                // Nobody forwarded a cancellation through this await (no node names the task).
+                return Poll::Ready(this.result());
             }
-            return Poll::Ready(result);
+            return this.finish_awaited();
         }
         let h = this.inner.local().header();
         h.join_waker.register(cx.waker());
@@ -155,6 +148,26 @@ impl<T> Future for Task<T> {
         let awaited = this.inner.local().ptr().erase();
         crate::trace::note(|| crate::trace::Point::new("task").awaits([awaited]));
         Poll::Pending
+    }
+}
+
+impl<T> Task<T> {
+    /// The awaited task is done and the awaiting task registered a forwarding node for it:
+    /// unregister it, and pass on a cancellation that went through it.
+    #[cold]
+    fn finish_awaited(&mut self) -> Poll<Result<T, TaskError>> {
+        let forwarded = cancel::stop_awaiting(self.inner.local().ptr());
+        let result = self.result();
+        if let (Some(mark), Err(TaskError::Cancelled(_))) = (forwarded, &result) {
+            // Our cancellation went to the awaited task and it ended cancelled: the
+            // cancellation now continues in the awaiting task, from this await.
+            if let Some(me) = cancel::current_task() {
+                cancel::raise(me, mark.target, mark.msg);
+                self.inner.local().header().set(JOIN_RERAISED);
+                return Poll::Pending;
+            }
+        }
+        Poll::Ready(result)
     }
 }
 

@@ -198,8 +198,9 @@ unsafe fn dealloc<F: Future>(task: TaskPtr) {
         // SAFETY: the block came from `allocate` with `layout`, and nothing uses it any more.
         unsafe { shared_ref.free_block(on, block, layout) };
     } else {
-        // SAFETY: the block came from the global allocator with `layout`; it is unused.
-        unsafe { blocks::free_elsewhere(block, layout) };
+        // SAFETY: the block came from this loop's `allocate` with `layout` and is unused; the
+        // task pins `shared` (it is freed off its loop only after `pin_loop`) until below.
+        unsafe { shared_ref.free_block_elsewhere(block, layout) };
     }
     if pinned {
         // SAFETY: `pin_loop` took this count; the flag says so, and this is its only release.

@@ -92,9 +92,22 @@ unsafe fn wake_by_ref(data: *const ()) {
 unsafe fn wake_local(data: *const ()) {
     let t = task(data);
     if on_loop(t) {
-        schedule(t);
-        // SAFETY: owner thread; the consumed waker's local reference.
-        unsafe { dec_local(t) };
+        // SAFETY: the consumed waker holds a reference; owner thread.
+        let h = unsafe { t.header() };
+        if h.has(QUEUED | COMPLETE) {
+            // SAFETY: owner thread; the consumed waker's local reference.
+            unsafe { dec_local(t) };
+        } else {
+            // `schedule`, with the consumed waker's local reference moving to the queue entry
+            // instead of a new one taken and the waker's dropped.
+            h.set(QUEUED);
+            // SAFETY: owner thread (the loop runs here, so the task is not orphaned and a
+            // `LOCAL` waker's reference is counted in `local`); the waker is consumed, so its
+            // reference is the entry's now.
+            let entry = unsafe { LocalRef::adopt(t) };
+            let on = entry.on_loop();
+            h.shared().push_ready(on, Runnable::task(entry));
+        }
     } else {
         remote_wake(t, true);
     }

@@ -55,6 +55,10 @@ pub(crate) fn saturating_add(from: Instant, d: Duration) -> Instant {
 pub(crate) struct Clock {
     /// The instant at `ORIGIN_NS`.
     base: Instant,
+    /// `context::monotonic_ns()` read just after `base`: loop time is measured from it, so a deadline
+    /// given as an `Instant` fires a few nanoseconds late at worst, never early.
+    #[cfg(target_os = "linux")]
+    base_ns: u64,
     paused: bool,
     /// The loop time, when paused.
     offset: Cell<u64>,
@@ -62,8 +66,11 @@ pub(crate) struct Clock {
 
 impl Clock {
     pub(crate) fn new(paused: bool) -> Self {
+        let base = Instant::now();
         Clock {
-            base: Instant::now(),
+            base,
+            #[cfg(target_os = "linux")]
+            base_ns: crate::context::monotonic_ns(),
             paused,
             offset: Cell::new(ORIGIN_NS),
         }
@@ -78,8 +85,20 @@ impl Clock {
         if self.paused {
             self.offset.get()
         } else {
-            ORIGIN_NS.saturating_add(nanos(self.base.elapsed()))
+            ORIGIN_NS.saturating_add(self.elapsed_ns())
         }
+    }
+
+    /// Real nanoseconds since `base`.
+    #[cfg(target_os = "linux")]
+    #[inline]
+    fn elapsed_ns(&self) -> u64 {
+        crate::context::monotonic_ns().saturating_sub(self.base_ns)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn elapsed_ns(&self) -> u64 {
+        nanos(self.base.elapsed())
     }
 
     pub(crate) fn now(&self) -> Instant {
