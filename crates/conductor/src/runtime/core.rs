@@ -258,7 +258,14 @@ impl Core {
                 } else {
                     timeout
                 };
-                self.poll_io(timeout);
+                match &self.config.on_park {
+                    Some(hook) => {
+                        (hook.before)();
+                        self.poll_io(timeout);
+                        (hook.after)();
+                    }
+                    None => self.poll_io(timeout),
+                }
                 self.shared.remote.unparked();
             }
             self.polls_since_io.set(0);
