@@ -228,10 +228,13 @@ async fn serve_fd(entry: Rc<FdEntry>, st: Rc<State>) {
             return Poll::Pending;
         }
         Python::with_gil(|py| {
-            if read && let Some(h) = entry.reader.borrow().as_ref().map(|h| h.clone_ref(py)) {
+            // The borrows end before the callbacks run: they may remove themselves.
+            let reader = entry.reader.borrow().as_ref().map(|h| h.clone_ref(py));
+            if read && let Some(h) = reader {
                 run_handle(py, &st, h.bind(py));
             }
-            if write && let Some(h) = entry.writer.borrow().as_ref().map(|h| h.clone_ref(py)) {
+            let writer = entry.writer.borrow().as_ref().map(|h| h.clone_ref(py));
+            if write && let Some(h) = writer {
                 run_handle(py, &st, h.bind(py));
             }
         });
@@ -467,6 +470,7 @@ impl LoopCore {
     ) -> PyResult<Self> {
         let rt = Runtime::builder()
             .handle_ctrl_c(false)
+            .event_interval(1)
             .on_park(release_gil, reacquire_gil)
             .build()?;
         let base_secs: f64 = py.import("time")?.call_method0("monotonic")?.extract()?;

@@ -73,6 +73,7 @@ class Loop(_conductor.LoopCore, unix_events.SelectorEventLoop):
 
     def __init__(self):
         self._remote = self._core_remote()
+        self._owner = threading.get_ident()
         super().__init__(selector=_NoSelector(self))
 
     # -- the engine's parts asyncio reaches through private names -------------------------
@@ -89,7 +90,12 @@ class Loop(_conductor.LoopCore, unix_events.SelectorEventLoop):
         handle = _ThreadSafeHandle(callback, args, self, context)
         if handle._source_traceback:
             del handle._source_traceback[-1]
-        self._remote.call_soon(handle)
+        if threading.get_ident() == self._owner:
+            # On the loop's own thread (a signal handler, a callback): the local ready queue,
+            # after what call_soon queued before, as asyncio's one deque keeps them.
+            self._add_callback(handle)
+        else:
+            self._remote.call_soon(handle)
         return handle
 
     def _write_to_self(self):

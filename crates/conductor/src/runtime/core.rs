@@ -8,7 +8,7 @@
 //! ```
 //!
 //! The selector is asked for events with a zero timeout only every `EVENT_INTERVAL` task polls
-//! while work is queued, and not at all when no IO source is registered: a busy loop spends no
+//! (`Builder::event_interval`) while work is queued, and not at all when no IO source is registered: a busy loop spends no
 //! system call per iteration.
 
 use std::cell::{Cell, RefCell};
@@ -33,8 +33,9 @@ use crate::task::{TaskPtr, schedule};
 use crate::time::clock::Clock;
 use crate::time::wheel::{Fired, Payload, TICK_NS, Wheel, tick_start_ns};
 
-/// Task polls between two non-blocking looks at the selector while work is queued.
-const EVENT_INTERVAL: u32 = 61;
+/// Task polls between two non-blocking looks at the selector while work is queued (the
+/// default of `Builder::event_interval`).
+pub(crate) const EVENT_INTERVAL: u32 = 61;
 
 /// The loop running on this thread, if any.
 #[inline]
@@ -270,7 +271,7 @@ impl Core {
             }
             self.polls_since_io.set(0);
         } else if self.drivers.io.len() > 0
-            && (ready_empty || self.polls_since_io.get() >= EVENT_INTERVAL)
+            && (ready_empty || self.polls_since_io.get() >= self.config.event_interval)
         {
             self.poll_io(Some(Duration::ZERO));
             self.polls_since_io.set(0);
