@@ -41,6 +41,19 @@ impl fmt::Debug for SlowStepHook {
     }
 }
 
+/// Runs around the selector's blocking wait (`Builder::on_park`).
+#[derive(Clone)]
+pub(crate) struct ParkHook {
+    pub(crate) before: Arc<dyn Fn() + Send + Sync>,
+    pub(crate) after: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl fmt::Debug for ParkHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ParkHook")
+    }
+}
+
 /// The settings a loop was built with.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
@@ -55,6 +68,8 @@ pub(crate) struct Config {
     pub(crate) exception_handler: Option<ExceptionHook>,
     pub(crate) handle_ctrl_c: bool,
     pub(crate) eager_tasks: bool,
+    pub(crate) on_park: Option<ParkHook>,
+    pub(crate) event_interval: u32,
 }
 
 /// Builds a [`Runtime`] (one event loop, for the thread that builds it).
@@ -94,6 +109,8 @@ impl Builder {
                 exception_handler: None,
                 handle_ctrl_c: true,
                 eager_tasks: false,
+                on_park: None,
+                event_interval: super::core::EVENT_INTERVAL,
             },
         }
     }
@@ -223,6 +240,52 @@ impl Builder {
     /// ```
     pub fn handle_ctrl_c(mut self, on: bool) -> Self {
         self.config.handle_ctrl_c = on;
+        self
+    }
+
+    /// Calls `before` on the loop's thread just before the selector blocks (nothing is ready,
+    /// the loop waits for IO, a timer or a wake from another thread) and `after` as soon as it
+    /// returns, before any callback or task runs. Not called for the selector's non-blocking
+    /// looks. An embedding uses it to release a lock the loop's callbacks need while the
+    /// thread sleeps: conductor for Python releases the GIL there (`crates/conductor-py`).
+    /// The hooks must not reach the loop (no spawn, no `call_soon`).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// let parks = Arc::new(AtomicUsize::new(0));
+    /// let p = parks.clone();
+    /// let rt = conductor::Runtime::builder()
+    ///     .on_park(move || { p.fetch_add(1, Ordering::Relaxed); }, || {})
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(conductor::sleep(std::time::Duration::from_millis(1)));
+    /// assert!(parks.load(Ordering::Relaxed) >= 1);
+    /// ```
+    pub fn on_park(
+        mut self,
+        before: impl Fn() + Send + Sync + 'static,
+        after: impl Fn() + Send + Sync + 'static,
+    ) -> Self {
+        self.config.on_park = Some(ParkHook {
+            before: Arc::new(before),
+            after: Arc::new(after),
+        });
+        self
+    }
+
+    /// How many task polls and callbacks run between two non-blocking looks at the selector
+    /// while work stays queued (61 by default, as tokio's `event_interval`: a busy loop spends
+    /// no system call per iteration). 1 looks at every iteration that ran something, as
+    /// asyncio's `_run_once` does; conductor for Python uses 1, so that IO callbacks interleave
+    /// with ready callbacks as they do on asyncio's loop. 0 counts as 1.
+    ///
+    /// ```
+    /// let rt = conductor::Runtime::builder().event_interval(1).build().unwrap();
+    /// assert_eq!(rt.block_on(async { 7 }), 7);
+    /// ```
+    pub fn event_interval(mut self, n: u32) -> Self {
+        self.config.event_interval = n.max(1);
         self
     }
 

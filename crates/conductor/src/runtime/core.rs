@@ -8,7 +8,7 @@
 //! ```
 //!
 //! The selector is asked for events with a zero timeout only every `EVENT_INTERVAL` task polls
-//! while work is queued, and not at all when no IO source is registered: a busy loop spends no
+//! (`Builder::event_interval`) while work is queued, and not at all when no IO source is registered: a busy loop spends no
 //! system call per iteration.
 
 use std::cell::{Cell, RefCell};
@@ -32,8 +32,9 @@ use crate::task::{TaskPtr, schedule};
 use crate::time::clock::Clock;
 use crate::time::wheel::{Fired, Payload, TICK_NS, Wheel, tick_start_ns};
 
-/// Task polls between two non-blocking looks at the selector while work is queued.
-const EVENT_INTERVAL: u32 = 61;
+/// Task polls between two non-blocking looks at the selector while work is queued (the
+/// default of `Builder::event_interval`).
+pub(crate) const EVENT_INTERVAL: u32 = 61;
 
 /// The loop running on this thread, if any.
 #[inline]
@@ -310,14 +311,21 @@ impl Core {
                     timeout
                 };
                 let parked_at = std::time::Instant::now();
-                self.poll_io(timeout);
+                match &self.config.on_park {
+                    Some(hook) => {
+                        (hook.before)();
+                        self.poll_io(timeout);
+                        (hook.after)();
+                    }
+                    None => self.poll_io(timeout),
+                }
                 self.parks.set(self.parks.get() + 1);
                 self.parked.set(self.parked.get() + parked_at.elapsed());
                 self.shared.remote.unparked();
             }
             self.polls_since_io.set(0);
         } else if self.drivers.io.len() > 0
-            && (ready_empty || self.polls_since_io.get() >= EVENT_INTERVAL)
+            && (ready_empty || self.polls_since_io.get() >= self.config.event_interval)
         {
             self.poll_io(Some(Duration::ZERO));
             self.polls_since_io.set(0);

@@ -32,6 +32,7 @@ mod runner;
 pub(crate) mod shared;
 mod shutdown;
 
+use std::fmt;
 use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
@@ -103,7 +104,7 @@ impl Runtime {
         Ok(rt)
     }
 
-    fn enter(&self) -> Entered {
+    fn enter_core(&self) -> Entered {
         // SAFETY: `core` is boxed and outlives the guard, which is dropped before `self` is.
         unsafe { self.core.enter() }
     }
@@ -144,7 +145,7 @@ impl Runtime {
         F::Output: 'static,
     {
         Self::assert_not_nested();
-        let _enter = self.enter();
+        let _enter = self.enter_core();
         let mut main = spawn_on(&self.core.shared, self.core.on_loop(), future, at);
         let mut cancelled = false;
         while !main.is_done() {
@@ -233,8 +234,43 @@ impl Runtime {
     /// When a loop is already running on this thread.
     pub fn run_once(&self) {
         Self::assert_not_nested();
-        let _enter = self.enter();
+        let _enter = self.enter_core();
         self.core.run_once(false);
+    }
+
+    /// Runs one iteration of the loop, waiting in the selector when nothing is ready (asyncio's
+    /// `_run_once`): the selector (blocking until IO, the next timer or a remote wake if no
+    /// callback or task is ready), the remote queue, the due timers, then what was ready. An
+    /// embedding's `run_forever` is this in a loop until its stop flag is set.
+    ///
+    /// # Panics
+    /// When a loop is already running on this thread.
+    pub fn run_once_blocking(&self) {
+        Self::assert_not_nested();
+        let _enter = self.enter_core();
+        self.core.run_once(true);
+    }
+
+    /// Makes this loop the current one on this thread until the guard drops, without running
+    /// it (tokio's `Runtime::enter`): `call_soon`, `call_at`, `spawn`, `AsyncFd::new` and the
+    /// sockets' constructors then reach it from synchronous code, as asyncio's loop methods
+    /// work before `run_forever`. What they queue runs when the loop next runs. The loop that
+    /// was current before comes back when the guard drops.
+    ///
+    /// ```
+    /// let rt = conductor::Runtime::new().unwrap();
+    /// let timer = {
+    ///     let _guard = rt.enter();
+    ///     conductor::call_later(std::time::Duration::from_millis(1), || {})
+    /// };
+    /// rt.block_on(conductor::sleep(std::time::Duration::from_millis(2)));
+    /// assert!(!timer.cancelled());
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _entered: self.enter_core(),
+            _runtime: PhantomData,
+        }
     }
 
     /// A handle to reach this loop from other threads.
@@ -277,14 +313,26 @@ impl Runtime {
     /// [`Builder::shutdown_timeout`]), and closes the loop.
     pub fn shutdown(self) {
         Self::assert_not_nested();
-        let _enter = self.enter();
+        let _enter = self.enter_core();
         shutdown::cancel_all(&self.core);
+    }
+}
+
+/// The loop made current by [`Runtime::enter`]; the previous one comes back when this drops.
+pub struct EnterGuard<'a> {
+    _entered: Entered,
+    _runtime: PhantomData<&'a Runtime>,
+}
+
+impl fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EnterGuard")
     }
 }
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        let _enter = self.enter();
+        let _enter = self.enter_core();
         shutdown::close(&self.core);
     }
 }

@@ -1,0 +1,168 @@
+"""conductor for Python: a drop-in asyncio event loop on conductor's engine (Rust).
+
+    import conductor
+    conductor.run(main())                      # asyncio.run(main()) on conductor's loop
+    conductor.install()                        # or: make it asyncio's default policy
+    asyncio.Runner(loop_factory=conductor.new_event_loop)
+
+What runs on conductor's engine (the Rust extension, ``conductor._conductor.LoopCore``):
+the ready queue (``call_soon``), the timers (``call_at``/``call_later``), the loop iteration
+with the GIL released while the selector waits, readiness (``add_reader``/``add_writer``, on
+which every transport, server and ``sock_*`` method runs) and wakes from other threads
+(``call_soon_threadsafe``). What is asyncio's own Python code, inherited from
+``asyncio.SelectorEventLoop``: Future and Task (asyncio's, so ``isinstance`` holds), the
+transports and protocols, servers, ``sock_*``, streams, executors, signals, subprocesses, the
+exception handler, ``shutdown_asyncgens``. docs/asyncio-mapping.md says where it differs.
+"""
+
+import asyncio
+import logging
+import selectors
+import sys
+import threading
+from asyncio import events, unix_events
+
+from . import _conductor
+
+__all__ = ("Loop", "EventLoopPolicy", "new_event_loop", "install", "run")
+
+_logger = logging.getLogger("asyncio")
+
+
+class TimerHandle(events.TimerHandle):
+    """asyncio's TimerHandle, with the key of its timer on conductor's wheel."""
+
+    __slots__ = ("_ctimer",)
+
+
+def _log_slow(handle, dt):
+    _logger.warning("Executing %s took %.3f seconds", events._format_handle(handle), dt)
+
+
+_conductor._setup(events.Handle, TimerHandle, _log_slow)
+
+_ThreadSafeHandle = getattr(events, "_ThreadSafeHandle", events.Handle)
+
+
+class _NoSelector:
+    """Stands where asyncio's selector was: readiness lives in conductor's engine. Answers the
+    look-ups asyncio's transports make for their repr."""
+
+    def __init__(self, loop):
+        self._loop = loop
+
+    def get_key(self, fd):
+        key = self._loop._core_get_key(selectors._fileobj_to_fd(fd))
+        if key is None:
+            raise KeyError(fd)
+        reader, writer = key
+        events_ = (selectors.EVENT_READ if reader is not None else 0) | (
+            selectors.EVENT_WRITE if writer is not None else 0
+        )
+        return selectors.SelectorKey(fd, fd, events_, (reader, writer))
+
+    def get_map(self):
+        return {}
+
+    def close(self):
+        pass
+
+
+class Loop(_conductor.LoopCore, unix_events.SelectorEventLoop):
+    """asyncio's event loop on conductor's engine."""
+
+    def __init__(self):
+        self._remote = self._core_remote()
+        self._owner = threading.get_ident()
+        super().__init__(selector=_NoSelector(self))
+
+    # -- the engine's parts asyncio reaches through private names -------------------------
+
+    def _timer_handle_cancelled(self, handle):
+        ct = getattr(handle, "_ctimer", None)
+        if ct is not None:
+            ct.cancel()
+
+    def call_soon_threadsafe(self, callback, *args, context=None):
+        self._check_closed()
+        if self._debug:
+            self._check_callback(callback, "call_soon_threadsafe")
+        handle = _ThreadSafeHandle(callback, args, self, context)
+        if handle._source_traceback:
+            del handle._source_traceback[-1]
+        if threading.get_ident() == self._owner:
+            # On the loop's own thread (a signal handler, a callback): the local ready queue,
+            # after what call_soon queued before, as asyncio's one deque keeps them.
+            self._add_callback(handle)
+        else:
+            self._remote.call_soon(handle)
+        return handle
+
+    def _write_to_self(self):
+        # Signal delivery (`_add_callback_signalsafe`) wakes the loop through the self-pipe,
+        # which is a reader on conductor's selector; other wakes use the remote queue.
+        csock = self._csock
+        if csock is None:
+            return
+        try:
+            csock.send(b"\0")
+        except OSError:
+            pass
+
+    def _add_reader(self, fd, callback, *args):
+        self._check_closed()
+        handle = events.Handle(callback, args, self, None)
+        self._core_set_reader(selectors._fileobj_to_fd(fd), handle)
+        return handle
+
+    def _remove_reader(self, fd):
+        if self.is_closed():
+            return False
+        return self._core_remove_reader(selectors._fileobj_to_fd(fd))
+
+    def _add_writer(self, fd, callback, *args):
+        self._check_closed()
+        handle = events.Handle(callback, args, self, None)
+        self._core_set_writer(selectors._fileobj_to_fd(fd), handle)
+        return handle
+
+    def _remove_writer(self, fd):
+        if self.is_closed():
+            return False
+        return self._core_remove_writer(selectors._fileobj_to_fd(fd))
+
+    def _process_events(self, event_list):
+        raise AssertionError("conductor's engine runs the callbacks of ready descriptors")
+
+    def close(self):
+        if self.is_running():
+            raise RuntimeError("Cannot close a running event loop")
+        if self.is_closed():
+            return
+        try:
+            super().close()
+        finally:
+            self._core_close()
+
+
+def new_event_loop():
+    """A new conductor event loop (asyncio.new_event_loop's counterpart)."""
+    return Loop()
+
+
+class EventLoopPolicy(unix_events.DefaultEventLoopPolicy):
+    """asyncio's default policy (child watchers included on 3.11 and 3.12), making conductor
+    loops."""
+
+    _loop_factory = Loop
+
+
+def install():
+    """Makes conductor's loop asyncio's default (asyncio.set_event_loop_policy)."""
+    asyncio.set_event_loop_policy(EventLoopPolicy())
+
+
+def run(main, *, debug=None):
+    """asyncio.run(main) on a conductor loop."""
+    with asyncio.Runner(debug=debug, loop_factory=new_event_loop) as runner:
+        return runner.run(main)

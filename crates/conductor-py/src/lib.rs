@@ -1,0 +1,724 @@
+//! conductor for Python: the engine of an asyncio event loop (`conductor._conductor`).
+//!
+//! `LoopCore` is the base class of `conductor.Loop` (python/conductor/__init__.py), which
+//! inherits the rest of asyncio's `SelectorEventLoop` in Python. What runs here, on conductor's
+//! engine (one `conductor::Runtime` per Python loop):
+//!
+//! - the ready queue: `call_soon` queues asyncio's own `Handle` on conductor's ready queue
+//!   (`conductor::call_soon`), and the loop runs it there;
+//! - the timers: `call_at`/`call_later` put asyncio's `TimerHandle` on conductor's timer wheel
+//!   (`conductor::call_at`); cancelling it removes it from the wheel;
+//! - one loop iteration (`_run_once`): `Runtime::run_once_blocking`, which waits in conductor's
+//!   selector with the GIL released (`Builder::on_park`);
+//! - readiness (`_add_reader`/`_add_writer` and their removal): one `conductor::io::AsyncFd`
+//!   per descriptor and a conductor task that runs the callbacks while the descriptor stays
+//!   ready (asyncio's selectors are level-triggered; conductor's are edge-triggered, so after a
+//!   callback a zero-timeout `poll(2)` says whether the descriptor is still ready);
+//! - wakes from other threads (`call_soon_threadsafe`): conductor's remote queue
+//!   (`conductor::Handle::call_soon_threadsafe`), through `RemoteHandle`, the one part of this
+//!   module other threads may touch.
+//!
+//! Everything else (Future, Task, transports, servers, sock_* methods, executors, signals)
+//! is asyncio's Python code running on these primitives.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::poll_fn;
+use std::os::fd::{AsRawFd, RawFd};
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+
+use conductor::io::{AsyncFd, Direction};
+use conductor::runtime::Runtime;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::sync::GILOnceCell;
+use pyo3::types::PyTuple;
+
+/// The Python classes this module builds: asyncio's `Handle`, conductor's `TimerHandle`
+/// subclass, and the slow-callback logger (set once by `conductor/__init__.py`).
+struct Classes {
+    handle: Py<PyAny>,
+    timer_handle: Py<PyAny>,
+    log_slow: Py<PyAny>,
+}
+
+static CLASSES: GILOnceCell<Classes> = GILOnceCell::new();
+
+fn classes(py: Python<'_>) -> PyResult<&Classes> {
+    CLASSES
+        .get(py)
+        .ok_or_else(|| PyRuntimeError::new_err("conductor._conductor used before _setup"))
+}
+
+/// Called once by the Python package with the classes `LoopCore` instantiates.
+#[pyfunction]
+fn _setup(
+    py: Python<'_>,
+    handle: Py<PyAny>,
+    timer_handle: Py<PyAny>,
+    log_slow: Py<PyAny>,
+) -> PyResult<()> {
+    let _ = CLASSES.set(
+        py,
+        Classes {
+            handle,
+            timer_handle,
+            log_slow,
+        },
+    );
+    Ok(())
+}
+
+thread_local! {
+    /// The thread state `PyEval_SaveThread` returned while this thread's loop waits in the
+    /// selector (null otherwise).
+    static SAVED: Cell<*mut pyo3::ffi::PyThreadState> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+/// Before the selector blocks: release the GIL. Only reached from `LoopCore::_run_once`,
+/// which holds the GIL (it is a Python method), on the loop's thread.
+fn release_gil() {
+    // SAFETY: the park hook runs on the thread that called `_run_once`, a Python method, so
+    // this thread holds the GIL and has a thread state; nothing touches Python objects until
+    // `reacquire_gil` (the selector's wait is plain Rust), which restores that state.
+    let ts = unsafe { pyo3::ffi::PyEval_SaveThread() };
+    SAVED.with(|s| s.set(ts));
+}
+
+/// After the selector returns: take the GIL back before any callback runs.
+fn reacquire_gil() {
+    let ts = SAVED.with(|s| s.replace(std::ptr::null_mut()));
+    if !ts.is_null() {
+        // SAFETY: `ts` is the state `release_gil` saved on this thread, which released the GIL
+        // and has not taken it since (the hooks come in pairs around one wait).
+        unsafe { pyo3::ffi::PyEval_RestoreThread(ts) };
+    }
+}
+
+/// What the callbacks queued on the engine share with their loop.
+struct State {
+    /// A `BaseException` (KeyboardInterrupt, SystemExit) that escaped a callback: `_run_once`
+    /// raises it, as asyncio's does; the callbacks still queued wait for the next run.
+    pending: RefCell<Option<PyErr>>,
+    flags: Arc<Flags>,
+}
+
+/// What asyncio reads and writes from any thread (`is_closed()`, `get_debug()`, ...).
+struct Flags {
+    closed: AtomicBool,
+    stopping: AtomicBool,
+    debug: AtomicBool,
+    /// `slow_callback_duration`'s f64 bits.
+    slow: AtomicU64,
+}
+
+/// Runs asyncio's `Handle` `h` (skipping a cancelled one), as asyncio's `_run_once` does.
+fn run_handle(py: Python<'_>, st: &Rc<State>, h: &Bound<'_, PyAny>) {
+    if st.pending.borrow().is_some() {
+        // A KeyboardInterrupt is on its way out of `_run_once`: this one waits for the next run.
+        schedule(st, h.clone().unbind());
+        return;
+    }
+    match h
+        .getattr(intern!(py, "_cancelled"))
+        .and_then(|c| c.is_truthy())
+    {
+        Ok(false) => {}
+        Ok(true) => return,
+        Err(e) => {
+            *st.pending.borrow_mut() = Some(e);
+            return;
+        }
+    }
+    let t0 = st.flags.debug.load(Relaxed).then(Instant::now);
+    if let Err(e) = h.call_method0(intern!(py, "_run")) {
+        *st.pending.borrow_mut() = Some(e);
+    }
+    if let Some(t0) = t0 {
+        let dt = t0.elapsed().as_secs_f64();
+        if dt >= f64::from_bits(st.flags.slow.load(Relaxed))
+            && let Ok(c) = classes(py)
+            && let Err(e) = c.log_slow.call1(py, (h, dt))
+        {
+            e.write_unraisable(py, Some(h));
+        }
+    }
+}
+
+/// Queues `h` on the running (or entered) conductor loop's ready queue.
+fn schedule(st: &Rc<State>, h: Py<PyAny>) {
+    let st = st.clone();
+    conductor::call_soon(move || {
+        Python::with_gil(|py| run_handle(py, &st, h.bind(py)));
+    });
+}
+
+/// A descriptor's reader or writer, if any (asyncio's `Handle`).
+type OptHandle = Option<Py<PyAny>>;
+
+/// A descriptor as `AsyncFd` wants it; Python owns it (closing it is Python's business).
+struct Fd(RawFd);
+
+impl AsRawFd for Fd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
+    }
+}
+
+/// One descriptor with a reader or a writer (asyncio's selector key).
+struct FdEntry {
+    fd: RawFd,
+    /// `None` once both callbacks are gone: the registration is dropped at once, so the same
+    /// descriptor can be registered again right away.
+    afd: RefCell<Option<AsyncFd<Fd>>>,
+    reader: RefCell<Option<Py<PyAny>>>,
+    writer: RefCell<Option<Py<PyAny>>>,
+    /// The waker of the task serving this descriptor, to tell it of a new callback.
+    waker: RefCell<Option<Waker>>,
+}
+
+impl FdEntry {
+    fn wake(&self) {
+        if let Some(w) = self.waker.borrow().as_ref() {
+            w.wake_by_ref();
+        }
+    }
+
+    /// Whether the descriptor is still readable / writable now (zero-timeout poll(2)).
+    fn still_ready(&self) -> (bool, bool) {
+        let mut p = libc::pollfd {
+            fd: self.fd,
+            events: libc::POLLIN | libc::POLLOUT,
+            revents: 0,
+        };
+        // SAFETY: `p` is one valid, initialized pollfd, and the count says one; a zero timeout
+        // never blocks.
+        let n = unsafe { libc::poll(&mut p, 1, 0) };
+        if n <= 0 {
+            return (false, false);
+        }
+        let bad = p.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0;
+        (
+            bad || p.revents & libc::POLLIN != 0,
+            bad || p.revents & libc::POLLOUT != 0,
+        )
+    }
+}
+
+/// The task serving one descriptor: runs its reader while it is readable and its writer while
+/// it is writable, once per loop iteration each, until both are removed.
+async fn serve_fd(entry: Rc<FdEntry>, st: Rc<State>) {
+    poll_fn(|cx| {
+        *entry.waker.borrow_mut() = Some(cx.waker().clone());
+        let (read, write) = {
+            let afd = entry.afd.borrow();
+            let Some(afd) = afd.as_ref() else {
+                return Poll::Ready(());
+            };
+            let read = entry.reader.borrow().is_some() && afd.poll_read_ready(cx).is_ready();
+            let write = entry.writer.borrow().is_some() && afd.poll_write_ready(cx).is_ready();
+            (read, write)
+        };
+        if !read && !write {
+            return Poll::Pending;
+        }
+        Python::with_gil(|py| {
+            // The borrows end before the callbacks run: they may remove themselves.
+            let reader = entry.reader.borrow().as_ref().map(|h| h.clone_ref(py));
+            if read && let Some(h) = reader {
+                run_handle(py, &st, h.bind(py));
+            }
+            let writer = entry.writer.borrow().as_ref().map(|h| h.clone_ref(py));
+            if write && let Some(h) = writer {
+                run_handle(py, &st, h.bind(py));
+            }
+        });
+        let (r, w) = entry.still_ready();
+        if let Some(afd) = entry.afd.borrow().as_ref() {
+            if read && !r {
+                afd.clear_ready(Direction::Read);
+            }
+            if write && !w {
+                afd.clear_ready(Direction::Write);
+            }
+        }
+        // Poll again next iteration: still ready, level-triggered, it fires again; cleared, the
+        // poll registers the waker with the selector.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await;
+}
+
+/// A timer on conductor's wheel, kept in the `_ctimer` slot of conductor's `TimerHandle`.
+#[pyclass(unsendable, module = "conductor._conductor")]
+struct CTimer {
+    timer: Option<conductor::TimerHandle>,
+    /// Weak: a timer does not keep a closed loop alive.
+    rt: Weak<Runtime>,
+}
+
+#[pymethods]
+impl CTimer {
+    /// Takes the timer off the wheel (asyncio's `TimerHandle.cancel` through
+    /// `loop._timer_handle_cancelled`).
+    fn cancel(&mut self) {
+        if let Some(t) = self.timer.take()
+            && let Some(rt) = self.rt.upgrade()
+        {
+            let _g = rt.enter();
+            t.cancel();
+        }
+    }
+}
+
+/// `call_soon_threadsafe`'s way in from other threads: conductor's remote queue.
+#[pyclass(frozen, module = "conductor._conductor")]
+struct RemoteHandle {
+    handle: conductor::Handle,
+}
+
+#[pymethods]
+impl RemoteHandle {
+    /// Queues `h` (an asyncio `Handle`) on the loop from any thread and wakes the loop.
+    fn call_soon(&self, h: Py<PyAny>) -> PyResult<()> {
+        self.handle
+            .call_soon_threadsafe(move || {
+                Python::with_gil(|py| {
+                    let b = h.bind(py);
+                    let r = b
+                        .getattr(intern!(py, "_loop"))
+                        .and_then(|l| l.call_method1(intern!(py, "_add_callback"), (b,)));
+                    if let Err(e) = r {
+                        e.write_unraisable(py, Some(b));
+                    }
+                });
+            })
+            .map_err(|_| PyRuntimeError::new_err("Event loop is closed"))
+    }
+}
+
+/// A value that only the thread that made it may touch: the engine's `!Send` parts (the
+/// `Runtime`, `Rc`s, `RefCell`s) inside `LoopCore`, which other threads reach for
+/// `is_closed()`, `call_soon_threadsafe`, `get_debug()`. Each access checks the thread; a drop
+/// on another thread leaks the value rather than touch it there.
+struct ThreadBound<T> {
+    owner: std::thread::ThreadId,
+    value: std::mem::ManuallyDrop<T>,
+}
+
+// SAFETY: the value is reached only through `get`, which checks that the calling thread is the
+// one that made it, and `drop` drops it only on that thread (it leaks it elsewhere), so the
+// `!Send`/`!Sync` value is never used, shared or dropped off its thread.
+unsafe impl<T> Send for ThreadBound<T> {}
+// SAFETY: as above: `&ThreadBound` gives no access to the value but on the owner thread.
+unsafe impl<T> Sync for ThreadBound<T> {}
+
+impl<T> ThreadBound<T> {
+    fn new(value: T) -> Self {
+        ThreadBound {
+            owner: std::thread::current().id(),
+            value: std::mem::ManuallyDrop::new(value),
+        }
+    }
+
+    fn get(&self) -> PyResult<&T> {
+        if std::thread::current().id() == self.owner {
+            Ok(&self.value)
+        } else {
+            Err(PyRuntimeError::new_err(
+                "a conductor event loop is used from the thread that created it only \
+                 (call_soon_threadsafe is the way in from other threads)",
+            ))
+        }
+    }
+}
+
+impl<T> Drop for ThreadBound<T> {
+    fn drop(&mut self) {
+        if std::thread::current().id() == self.owner {
+            // SAFETY: dropped once, here, on the owner thread; `value` is not used after.
+            unsafe { std::mem::ManuallyDrop::drop(&mut self.value) };
+        }
+    }
+}
+
+/// The loop-thread part of `LoopCore`.
+struct Engine {
+    rt: RefCell<Option<Rc<Runtime>>>,
+    st: Rc<State>,
+    /// Inside `_run_once`: the loop is the current one, no need to enter it.
+    in_run: Cell<bool>,
+    fds: RefCell<HashMap<RawFd, Rc<FdEntry>>>,
+}
+
+/// The engine of one Python event loop; `conductor.Loop` derives from it. The flags that
+/// asyncio reads from any thread (`_closed`, `_debug`, `_stopping`) are atomics here.
+#[pyclass(subclass, module = "conductor._conductor")]
+struct LoopCore {
+    engine: ThreadBound<Engine>,
+    /// `Instant` and `time.monotonic()` read together: the loop's `time()` is monotonic's.
+    base_instant: Instant,
+    base_secs: f64,
+    flags: Arc<Flags>,
+}
+
+impl LoopCore {
+    fn engine(&self) -> PyResult<&Engine> {
+        self.engine.get()
+    }
+
+    fn closed(&self) -> bool {
+        self.flags.closed.load(Relaxed)
+    }
+
+    fn runtime(&self) -> PyResult<Rc<Runtime>> {
+        self.engine()?
+            .rt
+            .borrow()
+            .clone()
+            .ok_or_else(|| PyRuntimeError::new_err("Event loop is closed"))
+    }
+
+    /// Runs `f` with this loop current (entered when not inside `_run_once`).
+    fn with_loop<R>(&self, f: impl FnOnce() -> R) -> PyResult<R> {
+        if self.engine()?.in_run.get() {
+            return Ok(f());
+        }
+        let rt = self.runtime()?;
+        let _g = rt.enter();
+        Ok(f())
+    }
+
+    fn to_instant(&self, when: f64) -> Instant {
+        let d = when - self.base_secs;
+        if d.is_nan() || d <= 0.0 {
+            return self.base_instant;
+        }
+        let far = Duration::from_secs(100 * 365 * 86_400);
+        let d = Duration::try_from_secs_f64(d).unwrap_or(far).min(far);
+        self.base_instant + d
+    }
+
+    fn set_callback(&self, fd: RawFd, write: bool, handle: Option<Py<PyAny>>) -> PyResult<bool> {
+        let engine = self.engine()?;
+        let mut fds = engine.fds.borrow_mut();
+        if let Some(e) = fds.get(&fd).cloned() {
+            let old = {
+                let mut slot = if write {
+                    e.writer.borrow_mut()
+                } else {
+                    e.reader.borrow_mut()
+                };
+                std::mem::replace(&mut *slot, handle)
+            };
+            let empty = e.reader.borrow().is_none() && e.writer.borrow().is_none();
+            if empty {
+                fds.remove(&fd);
+                drop(fds);
+                let afd = e.afd.borrow_mut().take();
+                drop(afd);
+            } else {
+                drop(fds);
+            }
+            e.wake();
+            let had = old.is_some();
+            if let Some(old) = old {
+                Python::with_gil(|py| old.bind(py).call_method0(intern!(py, "cancel")).map(drop))?;
+            }
+            return Ok(had);
+        }
+        let Some(handle) = handle else {
+            return Ok(false);
+        };
+        let st = engine.st.clone();
+        let entry = self.with_loop(|| -> PyResult<Rc<FdEntry>> {
+            let afd = AsyncFd::new(Fd(fd))?;
+            let (reader, writer) = if write {
+                (None, Some(handle))
+            } else {
+                (Some(handle), None)
+            };
+            let entry = Rc::new(FdEntry {
+                fd,
+                afd: RefCell::new(Some(afd)),
+                reader: RefCell::new(reader),
+                writer: RefCell::new(writer),
+                waker: RefCell::new(None),
+            });
+            conductor::spawn(serve_fd(entry.clone(), st)).detach();
+            Ok(entry)
+        })??;
+        fds.insert(fd, entry);
+        Ok(false)
+    }
+}
+
+#[pymethods]
+impl LoopCore {
+    #[new]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(
+        py: Python<'_>,
+        _args: &Bound<'_, PyTuple>,
+        _kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
+    ) -> PyResult<Self> {
+        let rt = Runtime::builder()
+            .handle_ctrl_c(false)
+            .event_interval(1)
+            .on_park(release_gil, reacquire_gil)
+            .build()?;
+        let base_secs: f64 = py.import("time")?.call_method0("monotonic")?.extract()?;
+        let flags = Arc::new(Flags {
+            closed: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            debug: AtomicBool::new(false),
+            slow: AtomicU64::new(0.1f64.to_bits()),
+        });
+        Ok(LoopCore {
+            engine: ThreadBound::new(Engine {
+                rt: RefCell::new(Some(Rc::new(rt))),
+                st: Rc::new(State {
+                    pending: RefCell::new(None),
+                    flags: flags.clone(),
+                }),
+                in_run: Cell::new(false),
+                fds: RefCell::new(HashMap::new()),
+            }),
+            base_instant: Instant::now(),
+            base_secs,
+            flags,
+        })
+    }
+
+    /// asyncio's `loop.time()`: `time.monotonic()`'s clock.
+    fn time(&self) -> f64 {
+        self.base_secs + self.base_instant.elapsed().as_secs_f64()
+    }
+
+    #[getter(_closed)]
+    fn get_closed(&self) -> bool {
+        self.closed()
+    }
+
+    #[setter(_closed)]
+    fn set_closed(&self, v: bool) {
+        self.flags.closed.store(v, Relaxed);
+    }
+
+    #[getter(_stopping)]
+    fn get_stopping(&self) -> bool {
+        self.flags.stopping.load(Relaxed)
+    }
+
+    #[setter(_stopping)]
+    fn set_stopping(&self, v: bool) {
+        self.flags.stopping.store(v, Relaxed);
+    }
+
+    #[getter(_debug)]
+    fn get_debug(&self) -> bool {
+        self.flags.debug.load(Relaxed)
+    }
+
+    #[setter(_debug)]
+    fn set_debug(&self, v: bool) {
+        self.flags.debug.store(v, Relaxed);
+    }
+
+    #[getter]
+    fn get_slow_callback_duration(&self) -> f64 {
+        f64::from_bits(self.flags.slow.load(Relaxed))
+    }
+
+    #[setter]
+    fn set_slow_callback_duration(&self, v: f64) {
+        self.flags.slow.store(v.to_bits(), Relaxed);
+    }
+
+    /// asyncio's `loop.call_soon`: asyncio's `Handle`, run from conductor's ready queue.
+    #[pyo3(signature = (callback, *args, context=None))]
+    fn call_soon<'py>(
+        slf: &Bound<'py, Self>,
+        callback: Bound<'py, PyAny>,
+        args: Bound<'py, PyTuple>,
+        context: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let this = slf.borrow();
+        if this.closed() {
+            return Err(PyRuntimeError::new_err("Event loop is closed"));
+        }
+        if this.flags.debug.load(Relaxed) {
+            slf.call_method1(intern!(py, "_check_thread"), ())?;
+            slf.call_method1(intern!(py, "_check_callback"), (&callback, "call_soon"))?;
+        }
+        let h = classes(py)?
+            .handle
+            .bind(py)
+            .call1((callback, args, slf, context))?;
+        let st = this.engine()?.st.clone();
+        let hh = h.clone().unbind();
+        this.with_loop(|| schedule(&st, hh))?;
+        Ok(h)
+    }
+
+    /// Queues an existing asyncio `Handle` (asyncio's private `_add_callback`, which signal
+    /// delivery and `call_soon_threadsafe` use).
+    fn _add_callback(&self, handle: Bound<'_, PyAny>) -> PyResult<()> {
+        if handle
+            .getattr(intern!(handle.py(), "_cancelled"))?
+            .is_truthy()?
+        {
+            return Ok(());
+        }
+        let st = self.engine()?.st.clone();
+        let h = handle.unbind();
+        self.with_loop(|| schedule(&st, h))
+    }
+
+    /// asyncio's `loop.call_at`: conductor's `TimerHandle` (asyncio's, with the wheel's key),
+    /// on conductor's timer wheel.
+    #[pyo3(signature = (when, callback, *args, context=None))]
+    fn call_at<'py>(
+        slf: &Bound<'py, Self>,
+        when: f64,
+        callback: Bound<'py, PyAny>,
+        args: Bound<'py, PyTuple>,
+        context: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let this = slf.borrow();
+        if this.closed() {
+            return Err(PyRuntimeError::new_err("Event loop is closed"));
+        }
+        if this.flags.debug.load(Relaxed) {
+            slf.call_method1(intern!(py, "_check_thread"), ())?;
+            slf.call_method1(intern!(py, "_check_callback"), (&callback, "call_at"))?;
+        }
+        let h = classes(py)?
+            .timer_handle
+            .bind(py)
+            .call1((when, callback, args, slf, context))?;
+        let st = this.engine()?.st.clone();
+        let hh = h.clone().unbind();
+        let at = this.to_instant(when);
+        let timer = this.with_loop(|| {
+            conductor::call_at(at, move || {
+                Python::with_gil(|py| {
+                    let b = hh.bind(py);
+                    let _ = b.setattr(intern!(py, "_scheduled"), false);
+                    run_handle(py, &st, b);
+                });
+            })
+        })?;
+        h.setattr(intern!(py, "_scheduled"), true)?;
+        let ct = CTimer {
+            timer: Some(timer),
+            rt: Rc::downgrade(&this.runtime()?),
+        };
+        h.setattr(intern!(py, "_ctimer"), Py::new(py, ct)?)?;
+        Ok(h)
+    }
+
+    /// asyncio's `loop.call_later`.
+    #[pyo3(signature = (delay, callback, *args, context=None))]
+    fn call_later<'py>(
+        slf: &Bound<'py, Self>,
+        delay: Option<f64>,
+        callback: Bound<'py, PyAny>,
+        args: Bound<'py, PyTuple>,
+        context: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let Some(delay) = delay else {
+            return Err(PyTypeError::new_err("delay must not be None"));
+        };
+        let when = slf.borrow().time() + delay;
+        Self::call_at(slf, when, callback, args, context)
+    }
+
+    /// One iteration of the loop on conductor's engine (asyncio's `_run_once`): waits in the
+    /// selector with the GIL released unless something is ready or the loop is stopping.
+    fn _run_once(&self) -> PyResult<()> {
+        let rt = self.runtime()?;
+        let engine = self.engine()?;
+        engine.in_run.set(true);
+        if self.flags.stopping.load(Relaxed) {
+            rt.run_once();
+        } else {
+            rt.run_once_blocking();
+        }
+        engine.in_run.set(false);
+        match engine.st.pending.borrow_mut().take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Sets `handle` (an asyncio `Handle`) as the reader of `fd`; returns whether one was
+    /// replaced (which is cancelled).
+    fn _core_set_reader(&self, fd: RawFd, handle: Py<PyAny>) -> PyResult<bool> {
+        self.set_callback(fd, false, Some(handle))
+    }
+
+    fn _core_set_writer(&self, fd: RawFd, handle: Py<PyAny>) -> PyResult<bool> {
+        self.set_callback(fd, true, Some(handle))
+    }
+
+    /// Removes `fd`'s reader; returns whether there was one.
+    fn _core_remove_reader(&self, fd: RawFd) -> PyResult<bool> {
+        self.set_callback(fd, false, None)
+    }
+
+    fn _core_remove_writer(&self, fd: RawFd) -> PyResult<bool> {
+        self.set_callback(fd, true, None)
+    }
+
+    /// The reader and writer handles of `fd` (for `__repr__`s and tests).
+    fn _core_get_key<'py>(&self, py: Python<'py>, fd: RawFd) -> Option<(OptHandle, OptHandle)> {
+        let fds = self.engine().ok()?.fds.borrow();
+        let e = fds.get(&fd)?;
+        let r = e.reader.borrow().as_ref().map(|h| h.clone_ref(py));
+        let w = e.writer.borrow().as_ref().map(|h| h.clone_ref(py));
+        Some((r, w))
+    }
+
+    /// The thread-safe handle (`call_soon_threadsafe`).
+    fn _core_remote(&self) -> PyResult<RemoteHandle> {
+        Ok(RemoteHandle {
+            handle: self.runtime()?.handle(),
+        })
+    }
+
+    /// Releases the engine: the readers' registrations, the timers, the runtime.
+    fn _core_close(&self) -> PyResult<()> {
+        let engine = self.engine()?;
+        let entries: Vec<_> = engine.fds.borrow_mut().drain().map(|(_, e)| e).collect();
+        for e in entries {
+            let afd = e.afd.borrow_mut().take();
+            drop(afd);
+            e.reader.borrow_mut().take();
+            e.writer.borrow_mut().take();
+            e.wake();
+        }
+        let rt = engine.rt.borrow_mut().take();
+        // What was still queued is dropped unrun, as asyncio's close clears its ready queue.
+        drop(rt);
+        Ok(())
+    }
+}
+
+/// The extension module.
+#[pymodule]
+fn _conductor(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<LoopCore>()?;
+    m.add_class::<CTimer>()?;
+    m.add_class::<RemoteHandle>()?;
+    m.add_function(wrap_pyfunction!(_setup, m)?)?;
+    Ok(())
+}
