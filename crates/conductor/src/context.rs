@@ -198,24 +198,6 @@ impl Drop for Enter {
     }
 }
 
-/// The monotonic clock (`Instant`'s own, `CLOCK_MONOTONIC`) in nanoseconds, read without
-/// `Instant`'s checked subtraction: the loop clock (`time::clock`) reads it on every timer it
-/// arms. Here because `time` has no unsafe code.
-#[cfg(target_os = "linux")]
-#[inline]
-pub(crate) fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable `timespec`; CLOCK_MONOTONIC exists on every Linux, so
-    // the call cannot fail (and on failure `ts` stays zero, which only stalls the clock).
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    (ts.tv_sec as u64)
-        .wrapping_mul(1_000_000_000)
-        .wrapping_add(ts.tv_nsec as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

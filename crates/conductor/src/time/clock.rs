@@ -52,10 +52,29 @@ pub(crate) fn saturating_add(from: Instant, d: Duration) -> Instant {
     }
 }
 
+/// The monotonic clock (`Instant`'s own, `CLOCK_MONOTONIC`) in nanoseconds, read without
+/// `Instant`'s checked subtraction: the loop clock reads it on every timer it arms. libc's, not
+/// rustix's: rustix parses the vDSO itself, and that read faults under valgrind.
+#[cfg(target_os = "linux")]
+#[inline]
+#[allow(unsafe_code)]
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable `timespec`; CLOCK_MONOTONIC exists on every Linux, so
+    // the call cannot fail (and on failure `ts` stays zero, which only stalls the clock).
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(ts.tv_nsec as u64)
+}
+
 pub(crate) struct Clock {
     /// The instant at `ORIGIN_NS`.
     base: Instant,
-    /// `context::monotonic_ns()` read just after `base`: loop time is measured from it, so a deadline
+    /// `monotonic_ns()` read just after `base`: loop time is measured from it, so a deadline
     /// given as an `Instant` fires a few nanoseconds late at worst, never early.
     #[cfg(target_os = "linux")]
     base_ns: u64,
@@ -70,7 +89,7 @@ impl Clock {
         Clock {
             base,
             #[cfg(target_os = "linux")]
-            base_ns: crate::context::monotonic_ns(),
+            base_ns: monotonic_ns(),
             paused,
             offset: Cell::new(ORIGIN_NS),
         }
@@ -93,7 +112,7 @@ impl Clock {
     #[cfg(target_os = "linux")]
     #[inline]
     fn elapsed_ns(&self) -> u64 {
-        crate::context::monotonic_ns().saturating_sub(self.base_ns)
+        monotonic_ns().saturating_sub(self.base_ns)
     }
 
     #[cfg(not(target_os = "linux"))]
