@@ -64,7 +64,8 @@ pub use handler::{
 };
 pub use response::{html_response, json_response, status_response, text_response};
 pub use server::{
-    Listener, PerCoreHttp, Running, Server, ServerBody, ShutdownStats, serve, serve_per_core,
+    HttpService, Listener, PerCoreHttp, Running, Server, ServerBody, ShutdownStats, serve,
+    serve_per_core,
 };
 
 /// Re-exported: the `http` crate's types (`Request`, `Response`, `StatusCode`, headers).

@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use client_support::server;
+use client_support::{get_text, server};
 use conductor_http::client::{ClientSession, ClientTimeout, ErrorKind, TimeoutKind};
 use http::StatusCode;
 use support::run;
@@ -265,13 +265,7 @@ fn a_closed_session_refuses_requests() {
     run(30, async {
         let (base, _running, _) = server().await;
         let session = ClientSession::new();
-        session
-            .get(format!("{base}/"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        get_text(&session, format!("{base}/")).await;
         assert_eq!(session.pool_stats().idle, 1);
         session.close();
         let stats = session.pool_stats();
@@ -290,21 +284,9 @@ fn gzip_and_deflate_bodies_are_decoded_as_they_come() {
     run(30, async {
         let (base, _running, accepted) = server().await;
         let session = ClientSession::new();
-        let text = session
-            .get(format!("{base}/gzip"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = get_text(&session, format!("{base}/gzip")).await;
         assert_eq!(text, "gzip ".repeat(1000));
-        let text = session
-            .get(format!("{base}/deflate"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = get_text(&session, format!("{base}/deflate")).await;
         assert_eq!(text, "deflate ".repeat(1000));
         assert_eq!(
             accepted.get(),

@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use client_support::{eventually, server};
+use client_support::{eventually, get_text, server, spawn_get_text};
 use conductor_http::client::{ClientSession, ClientTimeout, ErrorKind, TimeoutKind};
 use support::run;
 
@@ -33,13 +33,7 @@ fn a_cancelled_request_closes_its_connection_and_the_next_request_works() {
             eventually(|| running.connections() == 0).await,
             "and the socket closed"
         );
-        let text = session
-            .get(format!("{base}/"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = get_text(&session, format!("{base}/")).await;
         assert_eq!(text, "hello");
         assert_eq!(accepted.get(), 2);
     });
@@ -68,13 +62,7 @@ fn a_timed_out_request_releases_its_connection() {
         .await;
         assert!(outer.is_err());
         assert_eq!(session.pool_stats().open, 0);
-        let text = session
-            .get(format!("{base}/"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = get_text(&session, format!("{base}/")).await;
         assert_eq!(text, "hello");
         assert_eq!(accepted.get(), 3);
     });
@@ -108,18 +96,7 @@ fn a_request_cancelled_while_waiting_for_the_pool_leaves_no_trace() {
     run(30, async {
         let (base, _running, accepted) = server().await;
         let session = one_connection();
-        let first = conductor::spawn({
-            let (session, base) = (session.clone(), base.clone());
-            async move {
-                session
-                    .get(format!("{base}/sleep/100"))
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap()
-            }
-        });
+        let first = spawn_get_text(&session, format!("{base}/sleep/100"));
         let waiting = conductor::spawn({
             let (session, base) = (session.clone(), base.clone());
             async move { session.get(format!("{base}/")).await.map(|_| ()) }
@@ -131,13 +108,7 @@ fn a_request_cancelled_while_waiting_for_the_pool_leaves_no_trace() {
         // The waiter's cancelled place was skipped: the connection went back to the pool.
         let stats = session.pool_stats();
         assert_eq!((stats.open, stats.idle), (1, 1));
-        let text = session
-            .get(format!("{base}/"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = get_text(&session, format!("{base}/")).await;
         assert_eq!(text, "hello");
         assert_eq!(accepted.get(), 1);
         assert_eq!(session.pool_stats().waiting, 0);
@@ -149,18 +120,7 @@ fn the_connect_timeout_covers_waiting_for_the_pool() {
     run(30, async {
         let (base, _running, _) = server().await;
         let session = one_connection();
-        let busy = conductor::spawn({
-            let (session, base) = (session.clone(), base.clone());
-            async move {
-                session
-                    .get(format!("{base}/sleep/300"))
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap()
-            }
-        });
+        let busy = spawn_get_text(&session, format!("{base}/sleep/300"));
         assert!(eventually(|| session.pool_stats().open == 1).await);
         let t = ClientTimeout {
             connect: Some(Duration::from_millis(50)),

@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use client_support::{eventually, server, server_with};
+use client_support::{eventually, get_text, server, server_with};
 use conductor_http::client::ClientSession;
 use support::{paused, run};
 
@@ -19,13 +19,7 @@ fn sequential_requests_reuse_one_keep_alive_connection() {
         let (base, _running, accepted) = server().await;
         let session = ClientSession::new();
         for _ in 0..10 {
-            let text = session
-                .get(format!("{base}/"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let text = get_text(&session, format!("{base}/")).await;
             assert_eq!(text, "hello");
         }
         assert_eq!(accepted.get(), 1);
@@ -62,27 +56,15 @@ fn limit_counts_every_host_and_evicts_idle_connections_of_others() {
         let (base_a, _a, accepted_a) = server().await;
         let (base_b, _b, accepted_b) = server().await;
         let session = ClientSession::builder().limit(1).build().unwrap();
-        session
-            .get(format!("{base_a}/"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        get_text(&session, format!("{base_a}/")).await;
         assert_eq!(session.pool_stats().idle, 1);
         // B needs the only place: A's idle connection is closed for it.
-        session
-            .get(format!("{base_b}/"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        get_text(&session, format!("{base_b}/")).await;
         assert_eq!(session.pool_stats().open, 1);
         // Two at once across hosts: one waits for the other.
         let fetch = |base: &String| {
             let (session, url) = (session.clone(), format!("{base}/sleep/20"));
-            async move { session.get(url).await.unwrap().text().await.unwrap() }
+            async move { get_text(&session, url).await }
         };
         let got = conductor::gather([fetch(&base_a), fetch(&base_b)])
             .await
@@ -101,13 +83,7 @@ fn idle_connections_close_after_keepalive_timeout() {
             .keepalive_timeout(Duration::from_secs(15))
             .build()
             .unwrap();
-        session
-            .get(format!("{base}/"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        get_text(&session, format!("{base}/")).await;
         assert_eq!(session.pool_stats().idle, 1);
         conductor::sleep(Duration::from_secs(14)).await;
         assert_eq!(session.pool_stats().idle, 1, "not yet");
@@ -116,13 +92,7 @@ fn idle_connections_close_after_keepalive_timeout() {
         assert_eq!((stats.open, stats.idle), (0, 0));
         // The server saw the connection close.
         assert!(eventually(|| running.connections() == 0).await);
-        session
-            .get(format!("{base}/"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        get_text(&session, format!("{base}/")).await;
         assert_eq!(accepted.get(), 2);
     });
 }
@@ -134,25 +104,13 @@ fn a_connection_the_server_closed_while_idle_is_replaced_transparently() {
             server_with(conductor_http::Server::new().keep_alive_timeout(Duration::from_secs(1)))
                 .await;
         let session = ClientSession::new(); // keeps idle connections 15 s
-        session
-            .get(format!("{base}/"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        get_text(&session, format!("{base}/")).await;
         conductor::sleep(Duration::from_secs(3)).await;
         assert!(
             eventually(|| running.connections() == 0).await,
             "the server closed it"
         );
-        let text = session
-            .get(format!("{base}/"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = get_text(&session, format!("{base}/")).await;
         assert_eq!(text, "hello");
         assert_eq!(accepted.get(), 2);
         assert_eq!(session.pool_stats().open, 1);

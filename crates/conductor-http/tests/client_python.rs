@@ -2,14 +2,15 @@
 //! time): the guides' GET of a JSON user, POST JSON, query strings, three delayed URLs fetched
 //! concurrently, a chunked body, keep-alive reuse seen from the server, limit_per_host.
 
+#[path = "support/client.rs"]
+mod client_support;
 mod support;
 
 use std::time::Duration;
 
-use conductor::process::{Command, Stdio};
+use client_support::{get_text, python_server};
 use conductor_http::client::ClientSession;
-use futures_lite::AsyncReadExt;
-use support::{have, run};
+use support::run;
 
 const SERVER: &str = r#"
 import asyncio, sys
@@ -66,47 +67,10 @@ async def main():
 asyncio.run(main())
 "#;
 
-/// Starts the aiohttp server; the child (killed when dropped) and its base URL.
-async fn aiohttp_server() -> (conductor::process::Child, String) {
-    let mut child = Command::new("python3")
-        .args(["-c", SERVER])
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("python3 runs");
-    let mut out = child.stdout.take().unwrap();
-    let mut line = Vec::new();
-    let mut b = [0u8; 64];
-    let read = async {
-        while !line.contains(&b'\n') {
-            let n = out.read(&mut b).await.unwrap();
-            assert!(n > 0, "the aiohttp server exited before printing its port");
-            line.extend_from_slice(&b[..n]);
-        }
-    };
-    conductor::timeout(Duration::from_secs(20), read)
-        .await
-        .expect("the aiohttp server started within 20 s");
-    let port: u16 = String::from_utf8_lossy(&line).trim().parse().unwrap();
-    (child, format!("http://127.0.0.1:{port}"))
-}
-
-fn python_has_aiohttp() -> bool {
-    have("python3")
-        && std::process::Command::new("python3")
-            .args(["-c", "import aiohttp"])
-            .status()
-            .is_ok_and(|s| s.success())
-}
-
 #[test]
 fn the_guides_requests_against_pythons_aiohttp_server() {
-    assert!(
-        python_has_aiohttp(),
-        "python3 with aiohttp is needed (pip install aiohttp)"
-    );
     run(60, async {
-        let (_child, base) = aiohttp_server().await;
+        let (_child, base) = python_server(SERVER).await;
         let session = ClientSession::builder().base_url(&base).build().unwrap();
 
         let user: serde_json::Value = session
@@ -139,7 +103,7 @@ fn the_guides_requests_against_pythons_aiohttp_server() {
         let start = conductor::now();
         let fetches = ["0.3", "0.6", "0.3"].map(|s| {
             let (session, url) = (session.clone(), format!("/delay/{s}"));
-            async move { session.get(url).await.unwrap().text().await.unwrap() }
+            async move { get_text(&session, url).await }
         });
         let got = conductor::gather(fetches).await.unwrap();
         assert_eq!(got, ["delayed 0.3", "delayed 0.6", "delayed 0.3"]);
@@ -173,12 +137,8 @@ fn the_guides_requests_against_pythons_aiohttp_server() {
 
 #[test]
 fn keep_alive_and_limit_per_host_seen_by_pythons_aiohttp_server() {
-    assert!(
-        python_has_aiohttp(),
-        "python3 with aiohttp is needed (pip install aiohttp)"
-    );
     run(60, async {
-        let (_child, base) = aiohttp_server().await;
+        let (_child, base) = python_server(SERVER).await;
         let session = ClientSession::builder()
             .base_url(&base)
             .limit_per_host(2)
@@ -205,15 +165,7 @@ fn keep_alive_and_limit_per_host_seen_by_pythons_aiohttp_server() {
         session.post("/reset").await.unwrap().bytes().await.unwrap();
         let fetches = (0..8).map(|_| {
             let session = session.clone();
-            async move {
-                session
-                    .get("/delay/0.05")
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap()
-            }
+            async move { get_text(&session, "/delay/0.05").await }
         });
         conductor::gather(fetches).await.unwrap();
         let seen: usize = session

@@ -1,4 +1,4 @@
-//! Redirects (followed up to max_redirects, 303 turns a POST into a GET, 307 repeats it) and
+//! Redirects (followed up to max_redirects and kept in `history`, 303 turns a POST into a GET, 307 repeats it) and
 //! form bodies.
 
 #[path = "support/client.rs"]
@@ -17,6 +17,22 @@ fn redirects_are_followed_up_to_the_limit_over_one_connection() {
         let resp = session.get(format!("{base}/redirect/3")).await.unwrap();
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.url().path(), "/redirect/0");
+        let history: Vec<_> = resp
+            .history()
+            .iter()
+            .map(|r| (r.status().as_u16(), r.url().path().to_owned()))
+            .collect();
+        assert_eq!(
+            history,
+            [
+                (302, "/redirect/3"),
+                (302, "/redirect/2"),
+                (302, "/redirect/1")
+            ]
+            .map(|(s, p)| (s, p.to_owned())),
+            "aiohttp's response.history, oldest first"
+        );
+        assert_eq!(resp.history()[0].headers()["location"], "/redirect/2");
         assert_eq!(resp.text().await.unwrap(), "arrived");
         assert_eq!(
             accepted.get(),
@@ -36,6 +52,7 @@ fn redirects_are_followed_up_to_the_limit_over_one_connection() {
             .unwrap();
         assert_eq!(resp.status(), 302);
         assert_eq!(resp.headers()["location"], "/redirect/2");
+        assert!(resp.history().is_empty(), "nothing followed");
     });
 }
 
@@ -53,6 +70,17 @@ fn see_other_turns_a_post_into_a_get_and_temporary_repeats_it() {
             .await
             .unwrap();
         assert_eq!(v["path"], "/inspect");
+        let resp = session
+            .post(format!("{base}/see-other"))
+            .json(&serde_json::json!({"a": 1}))
+            .await
+            .unwrap();
+        let redirect = &resp.history()[0];
+        assert_eq!(
+            (redirect.method(), redirect.status().as_u16()),
+            (&http::Method::POST, 303)
+        );
+        assert_eq!(resp.history().len(), 1);
         assert!(
             v["headers"].get("content-type").is_none(),
             "the body was dropped"

@@ -60,7 +60,7 @@ fn https_speaks_http2_through_alpn_and_multiplexes_one_connection() {
 
         let fetches = (0..5).map(|_| {
             let (session, url) = (session.clone(), format!("{base}/sleep/20"));
-            async move { session.get(url).await.unwrap().text().await.unwrap() }
+            async move { client_support::get_text(&session, url).await }
         });
         let got = conductor::gather(fetches).await.unwrap();
         assert!(got.iter().all(|t| t == "slept 20"));

@@ -74,7 +74,7 @@ pub use body::Multipart;
 pub use cookies::CookieJar;
 pub use error::{ClientError, ErrorKind, TimeoutKind};
 pub use request::RequestBuilder;
-pub use response::{BodyStream, Chunked, ClientResponse, Lines, MAX_LINE};
+pub use response::{BodyStream, Chunked, ClientResponse, Lines, MAX_LINE, Redirect};
 pub use session::{ClientSession, ClientSessionBuilder, PoolStats};
 pub use timeout::ClientTimeout;
 pub use ws::{ClientWebSocket, WsConnectBuilder};

@@ -16,7 +16,7 @@ use super::body::{Multipart, Payload};
 use super::connect::{ConnectError, Connector, Opened};
 use super::error::{ClientError, ErrorKind, TimeoutKind};
 use super::pool::{Checkout, Conn, Key, ReqBody};
-use super::response::ClientResponse;
+use super::response::{ClientResponse, Redirect};
 use super::session::ClientSession;
 use super::timeout::ClientTimeout;
 
@@ -67,12 +67,11 @@ impl RequestBuilder {
         K::Error: fmt::Display,
         V::Error: fmt::Display,
     {
-        match (name.try_into(), value.try_into()) {
-            (Ok(n), Ok(v)) => {
+        match try_header(name, value) {
+            Ok((n, v)) => {
                 self.headers.insert(n, v);
             }
-            (Err(e), _) => self.fail(format!("invalid header name: {e}")),
-            (_, Err(e)) => self.fail(format!("invalid header value: {e}")),
+            Err(why) => self.fail(why),
         }
         self
     }
@@ -316,6 +315,25 @@ impl fmt::Debug for RequestBuilder {
     }
 }
 
+/// A header from anything `http` converts into one, or why it cannot be: the builders keep the
+/// first such error and return it when the request is sent, so that a chain of setters reads
+/// as one expression.
+pub(crate) fn try_header<K, V>(name: K, value: V) -> Result<(HeaderName, HeaderValue), String>
+where
+    K: TryInto<HeaderName>,
+    V: TryInto<HeaderValue>,
+    K::Error: fmt::Display,
+    V::Error: fmt::Display,
+{
+    let name = name
+        .try_into()
+        .map_err(|e| format!("invalid header name: {e}"))?;
+    let value = value
+        .try_into()
+        .map_err(|e| format!("invalid header value: {e}"))?;
+    Ok((name, value))
+}
+
 /// `raw`, joined to `base` when there is one, as an `http(s)` URL with a host.
 pub(crate) fn resolve(base: Option<&Url>, raw: &str) -> Result<Url, String> {
     let url = match base {
@@ -382,19 +400,20 @@ impl Prepared {
 
     /// The exchange, following redirects.
     async fn exchange_following(&mut self) -> Result<ClientResponse, ClientError> {
-        let mut followed = 0;
+        let mut history = Vec::new();
         loop {
-            let resp = self.exchange().await?;
+            let mut resp = self.exchange().await?;
             let Some(next) = self.redirect_target(&resp) else {
+                resp.set_history(history);
                 return Ok(resp);
             };
             let max = self.max_redirects.unwrap_or(0);
-            if followed == max {
+            if history.len() == max {
                 return Err(self
                     .error(ErrorKind::TooManyRedirects(max))
                     .with_source(format!("the next one was to {next}")));
             }
-            followed += 1;
+            history.push(Redirect::of(&resp));
             let status = resp.status();
             resp.discard().await;
             self.follow(next, status);

@@ -35,6 +35,50 @@ pub struct ClientResponse {
     body: BodyReader,
     /// Bytes read from the body and not yet returned (by `read(n)` and `readline`).
     pending: Bytes,
+    /// The redirects followed to get here, oldest first.
+    history: Vec<Redirect>,
+}
+
+/// One redirect followed on the way to a response (an element of aiohttp's
+/// `response.history`): the request's method and URL, and the redirect's status and headers
+/// (`location` among them). Its body was read and discarded, and its connection reused.
+#[derive(Debug, Clone)]
+pub struct Redirect {
+    method: Method,
+    url: Url,
+    status: StatusCode,
+    headers: HeaderMap,
+}
+
+impl Redirect {
+    pub(crate) fn of(resp: &ClientResponse) -> Self {
+        Redirect {
+            method: resp.method.clone(),
+            url: resp.url.clone(),
+            status: resp.status,
+            headers: resp.headers.clone(),
+        }
+    }
+
+    /// The method of the request that was redirected.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The URL that answered with the redirect.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The redirect's status: 301, 302, 303, 307 or 308.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The redirect's headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
 }
 
 /// The longest line [`ClientResponse::readline`] assembles (aiohttp's reader: twice its
@@ -75,7 +119,18 @@ impl ClientResponse {
             headers: parts.headers,
             body,
             pending: Bytes::new(),
+            history: Vec::new(),
         }
+    }
+
+    /// The redirects followed to get this response, oldest first (aiohttp's
+    /// `response.history`); empty when the first answer was this one.
+    pub fn history(&self) -> &[Redirect] {
+        &self.history
+    }
+
+    pub(crate) fn set_history(&mut self, history: Vec<Redirect>) {
+        self.history = history;
     }
 
     /// The status (aiohttp's `response.status`); compares with a number: `status() == 200`.

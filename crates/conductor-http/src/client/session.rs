@@ -14,7 +14,7 @@ use url::Url;
 use super::cookies::CookieJar;
 use super::error::{ClientError, ErrorKind};
 use super::pool::{Limits, Pool};
-use super::request::RequestBuilder;
+use super::request::{RequestBuilder, try_header};
 use super::timeout::ClientTimeout;
 use super::ws::WsConnectBuilder;
 
@@ -310,12 +310,11 @@ impl ClientSessionBuilder {
         K::Error: fmt::Display,
         V::Error: fmt::Display,
     {
-        match (name.try_into(), value.try_into()) {
-            (Ok(n), Ok(v)) => {
+        match try_header(name, value) {
+            Ok((n, v)) => {
                 self.headers.insert(n, v);
             }
-            (Err(e), _) => self.error = Some(format!("invalid default header name: {e}")),
-            (_, Err(e)) => self.error = Some(format!("invalid default header value: {e}")),
+            Err(why) => self.error = Some(format!("{why} (a session default)")),
         }
         self
     }

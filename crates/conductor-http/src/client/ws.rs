@@ -26,7 +26,7 @@ use url::{Position, Url};
 use super::connect::{ConnectError, Connector, Transport};
 use super::error::{ClientError, ErrorKind, TimeoutKind};
 use super::pool::Key;
-use super::request::{bare_host, resolve};
+use super::request::{bare_host, resolve, try_header};
 use super::session::ClientSession;
 use super::timeout::ClientTimeout;
 
@@ -81,12 +81,11 @@ impl WsConnectBuilder {
         K::Error: fmt::Display,
         V::Error: fmt::Display,
     {
-        match (name.try_into(), value.try_into()) {
-            (Ok(n), Ok(v)) => {
+        match try_header(name, value) {
+            Ok((n, v)) => {
                 self.headers.insert(n, v);
             }
-            (Err(e), _) => self.fail(format!("invalid header name: {e}")),
-            (_, Err(e)) => self.fail(format!("invalid header value: {e}")),
+            Err(why) => self.fail(why),
         }
         self
     }

@@ -14,22 +14,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use bytes::Bytes;
 use conductor::net::ReadUninit;
 use futures_io::AsyncWrite;
-use http::{Request, Response};
-use tower_service::Service;
 
-use super::Shared;
 use super::io::{ConnState, Expiry, RESPONSE_408, Tracked};
 use super::service::{Adapter, RequestLimits};
-use crate::body::{Body, BoxError};
+use super::{HttpService, Shared};
+use crate::body::BoxError;
 use crate::rt::ThreadBound;
 
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// Serves one accepted connection until it ends.
-pub(crate) async fn serve<St, S, B>(
+pub(crate) async fn serve<St, S>(
     shared: Rc<Shared>,
     key: usize,
     stream: St,
@@ -37,11 +34,7 @@ pub(crate) async fn serve<St, S, B>(
     service: S,
 ) where
     St: ReadUninit + futures_io::AsyncRead + AsyncWrite + Unpin + 'static,
-    S: Service<Request<Body>, Response = Response<B>> + Clone + 'static,
-    S::Future: 'static,
-    S::Error: Into<BoxError>,
-    B: http_body::Body<Data = Bytes> + 'static,
-    B::Error: Into<BoxError>,
+    S: HttpService,
 {
     let result = match shared.config.tls.clone() {
         None => serve_stream(&shared, key, stream, None, peer, service).await,
@@ -67,7 +60,7 @@ pub(crate) async fn serve<St, S, B>(
     }
 }
 
-async fn serve_stream<St, S, B>(
+async fn serve_stream<St, S>(
     shared: &Rc<Shared>,
     key: usize,
     mut stream: St,
@@ -77,11 +70,7 @@ async fn serve_stream<St, S, B>(
 ) -> io::Result<()>
 where
     St: ReadUninit + futures_io::AsyncRead + AsyncWrite + Unpin + 'static,
-    S: Service<Request<Body>, Response = Response<B>> + Clone + 'static,
-    S::Future: 'static,
-    S::Error: Into<BoxError>,
-    B: http_body::Body<Data = Bytes> + 'static,
-    B::Error: Into<BoxError>,
+    S: HttpService,
 {
     let state = Rc::new(ConnState::new());
     let (h2, prefix) = match alpn_h2 {

@@ -33,20 +33,16 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use bytes::Bytes;
 use conductor::net::{ReadUninit, TcpListener, TcpStream, UnixListener, UnixStream};
 use conductor::signal::InFlight;
 use conductor::task::TaskRef;
 use conductor::tls::TlsAcceptor;
 use futures_io::AsyncWrite;
-use http::{Request, Response};
 use slab::Slab;
-use tower_service::Service;
 
-use crate::body::{Body, BoxError};
 use crate::rt::{ConductorTimer, LocalExecutor};
 
-pub use service::ServerBody;
+pub use service::{HttpService, ServerBody};
 
 /// How a server runs: limits, TLS, protocols. Build it once, then [`serve`](Self::serve) or
 /// [`start`](Self::start).
@@ -231,14 +227,10 @@ impl Server {
     ///
     /// # Errors
     /// None today (accept errors back off and retry); the `Result` leaves room.
-    pub async fn serve<L, S, B>(self, listener: L, service: S) -> stdio::Result<()>
+    pub async fn serve<L, S>(self, listener: L, service: S) -> stdio::Result<()>
     where
         L: Listener,
-        S: Service<Request<Body>, Response = Response<B>> + Clone + 'static,
-        S::Future: 'static,
-        S::Error: Into<BoxError>,
-        B: http_body::Body<Data = Bytes> + 'static,
-        B::Error: Into<BoxError>,
+        S: HttpService,
     {
         let shared = Shared::new(self.config, self.in_flight);
         let _drain = DrainOnDrop(shared.clone());
@@ -248,14 +240,10 @@ impl Server {
 
     /// Starts serving `service` on `listener` in a task of this loop and returns its handle:
     /// the address, the open connections, and [`Running::shutdown`].
-    pub fn start<L, S, B>(self, listener: L, service: S) -> Running
+    pub fn start<L, S>(self, listener: L, service: S) -> Running
     where
         L: Listener,
-        S: Service<Request<Body>, Response = Response<B>> + Clone + 'static,
-        S::Future: 'static,
-        S::Error: Into<BoxError>,
-        B: http_body::Body<Data = Bytes> + 'static,
-        B::Error: Into<BoxError>,
+        S: HttpService,
     {
         let shared = Shared::new(self.config, self.in_flight);
         let addr = listener.local_addr();
@@ -289,14 +277,10 @@ impl Server {
 ///
 /// # Errors
 /// As [`Server::serve`].
-pub async fn serve<L, S, B>(listener: L, service: S) -> stdio::Result<()>
+pub async fn serve<L, S>(listener: L, service: S) -> stdio::Result<()>
 where
     L: Listener,
-    S: Service<Request<Body>, Response = Response<B>> + Clone + 'static,
-    S::Future: 'static,
-    S::Error: Into<BoxError>,
-    B: http_body::Body<Data = Bytes> + 'static,
-    B::Error: Into<BoxError>,
+    S: HttpService,
 {
     Server::new().serve(listener, service).await
 }
@@ -565,14 +549,10 @@ impl Drop for ConnGuard {
     }
 }
 
-async fn accept_loop<L, S, B>(shared: &Rc<Shared>, listener: &L, service: S)
+async fn accept_loop<L, S>(shared: &Rc<Shared>, listener: &L, service: S)
 where
     L: Listener,
-    S: Service<Request<Body>, Response = Response<B>> + Clone + 'static,
-    S::Future: 'static,
-    S::Error: Into<BoxError>,
-    B: http_body::Body<Data = Bytes> + 'static,
-    B::Error: Into<BoxError>,
+    S: HttpService,
 {
     let mut failing = false;
     loop {
@@ -608,14 +588,10 @@ where
     }
 }
 
-fn spawn_connection<St, S, B>(shared: &Rc<Shared>, stream: St, peer: Option<SocketAddr>, service: S)
+fn spawn_connection<St, S>(shared: &Rc<Shared>, stream: St, peer: Option<SocketAddr>, service: S)
 where
     St: ReadUninit + futures_io::AsyncRead + AsyncWrite + Unpin + 'static,
-    S: Service<Request<Body>, Response = Response<B>> + Clone + 'static,
-    S::Future: 'static,
-    S::Error: Into<BoxError>,
-    B: http_body::Body<Data = Bytes> + 'static,
-    B::Error: Into<BoxError>,
+    S: HttpService,
 {
     let key = shared.conns.borrow_mut().insert(Slot::default());
     shared.active.set(shared.active.get() + 1);
@@ -685,7 +661,7 @@ fn is_per_connection(e: &stdio::Error) -> bool {
 ///
 /// # Errors
 /// When the address does not bind, or a loop cannot start.
-pub fn serve_per_core<F, S, B>(
+pub fn serve_per_core<F, S>(
     loops: usize,
     addr: SocketAddr,
     server: Server,
@@ -693,11 +669,7 @@ pub fn serve_per_core<F, S, B>(
 ) -> stdio::Result<PerCoreHttp>
 where
     F: Fn() -> S + Send + Sync + 'static,
-    S: Service<Request<Body>, Response = Response<B>> + Clone + 'static,
-    S::Future: 'static,
-    S::Error: Into<BoxError>,
-    B: http_body::Body<Data = Bytes> + 'static,
-    B::Error: Into<BoxError>,
+    S: HttpService,
 {
     let loops = if loops == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())

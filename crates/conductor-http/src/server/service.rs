@@ -20,6 +20,37 @@ use tower_service::Service;
 use super::io::ConnState;
 use crate::body::{Body, BoxError};
 
+/// What the server runs: a tower `Service<Request<Body>>` answering `Response<B>` for any
+/// body `B` of `Bytes`, with errors that convert into [`BoxError`], cloned for each connection.
+/// An axum `Router`, [`Router`](crate::Router) and [`handler_fn`](crate::handler_fn)s are
+/// such services. `!Send` services and futures are fine: a connection stays on its loop.
+///
+/// Implemented for every such service (it names the bounds once, so that `serve`, `start` and
+/// `serve_per_core` read as what they take); it is not meant to be implemented by hand.
+pub trait HttpService:
+    Service<
+        Request<Body>,
+        Response = Response<<Self as HttpService>::ResBody>,
+        Error: Into<BoxError>,
+        Future: 'static,
+    > + Clone
+    + 'static
+{
+    /// The response body.
+    type ResBody: http_body::Body<Data = Bytes, Error: Into<BoxError>> + 'static;
+}
+
+impl<S, B> HttpService for S
+where
+    S: Service<Request<Body>, Response = Response<B>> + Clone + 'static,
+    S::Future: 'static,
+    S::Error: Into<BoxError>,
+    B: http_body::Body<Data = Bytes> + 'static,
+    B::Error: Into<BoxError>,
+{
+    type ResBody = B;
+}
+
 /// Counts one request in flight on its connection until dropped (with the response body, or
 /// with the request's future when the connection goes away first).
 pub(crate) struct RequestGuard(Rc<ConnState>);
@@ -123,17 +154,10 @@ pub(crate) struct Adapter<S> {
     pub(crate) log: bool,
 }
 
-impl<S, B> hyper::service::Service<Request<Incoming>> for Adapter<S>
-where
-    S: Service<Request<Body>, Response = Response<B>> + Clone + 'static,
-    S::Future: 'static,
-    S::Error: Into<BoxError>,
-    B: http_body::Body<Data = Bytes> + 'static,
-    B::Error: Into<BoxError>,
-{
-    type Response = Response<ServerBody<B>>;
+impl<S: HttpService> hyper::service::Service<Request<Incoming>> for Adapter<S> {
+    type Response = Response<ServerBody<S::ResBody>>;
     type Error = Infallible;
-    type Future = ResponseFuture<S, B>;
+    type Future = ResponseFuture<S>;
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let guard = RequestGuard::new(&self.conn);
@@ -188,7 +212,6 @@ where
             timer,
             guard: Some(guard),
             log,
-            body: std::marker::PhantomData,
         }
     }
 }
@@ -196,13 +219,12 @@ where
 pin_project_lite::pin_project! {
     /// The future of one request: the service's, with the request timeout, a panic caught,
     /// and the in-flight guard handed to the response body.
-    pub struct ResponseFuture<S: Service<Request<Body>>, B> {
+    pub struct ResponseFuture<S: HttpService> {
         #[pin]
         state: State<S>,
         timer: Option<(Duration, conductor::time::Sleep)>,
         guard: Option<RequestGuard>,
         log: crate::log::AccessLog,
-        body: std::marker::PhantomData<fn() -> B>,
     }
 }
 
@@ -217,8 +239,8 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<S: Service<Request<Body>>, B> ResponseFuture<S, B> {
-    fn done(resp: Response<ServerBody<B>>) -> Self {
+impl<S: HttpService> ResponseFuture<S> {
+    fn done(resp: Response<ServerBody<S::ResBody>>) -> Self {
         // The response of the server's own, re-typed once it is taken (`ServerBody<()>` holds
         // only fixed bytes).
         let (parts, body) = resp.into_parts();
@@ -235,19 +257,12 @@ impl<S: Service<Request<Body>>, B> ResponseFuture<S, B> {
             timer: None,
             guard: None,
             log: crate::log::AccessLog::off(),
-            body: std::marker::PhantomData,
         }
     }
 }
 
-impl<S, B> Future for ResponseFuture<S, B>
-where
-    S: Service<Request<Body>, Response = Response<B>>,
-    S::Error: Into<BoxError>,
-    B: http_body::Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
-{
-    type Output = Result<Response<ServerBody<B>>, Infallible>;
+impl<S: HttpService> Future for ResponseFuture<S> {
+    type Output = Result<Response<ServerBody<S::ResBody>>, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();

@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use conductor::net::{TcpListener, TcpStream};
+use conductor_http::client::ClientSession;
 use conductor_http::{ResponseBody, Router, json_response, match_info, text_response};
 use http::StatusCode;
 
@@ -281,3 +282,21 @@ async def serve(app):
     print(site._server.sockets[0].getsockname()[1], flush=True)
     await asyncio.sleep(60)
 "#;
+
+/// GETs `url` and reads the body as text; any error fails the test.
+pub async fn get_text(session: &ClientSession, url: impl AsRef<str>) -> String {
+    let url = url.as_ref();
+    let resp = session
+        .get(url)
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    resp.text()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}, body: {e}"))
+}
+
+/// [`get_text`] in a task of its own, on a clone of `session`.
+pub fn spawn_get_text(session: &ClientSession, url: String) -> conductor::Task<String> {
+    let session = session.clone();
+    conductor::spawn(async move { get_text(&session, url).await })
+}
