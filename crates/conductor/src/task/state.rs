@@ -383,48 +383,39 @@ mod loom_tests {
         }
     }
 
-    #[test]
-    fn local_waker_dropped_abroad_while_owner_lets_go() {
-        loom::model(|| {
-            // local = 2: the owner's own hold and a waker that moved to another thread.
-            let (owner, task) = setup(2);
+    /// A foreign thread runs `foreign` while the owner lets go of its last hold (with
+    /// `remote` a remote reference taken first); whoever is last frees the task, once.
+    fn foreign_races_owner_release(local: u32, remote: bool, foreign: fn(&Owner, &Arc<Task>)) {
+        loom::model(move || {
+            let (owner, task) = setup(local);
+            if remote {
+                task.word.clone_ref();
+            }
             let (o2, t2) = (owner.clone(), task.clone());
-            let th = loom::thread::spawn(move || foreign_drop(&o2, &t2));
+            let th = loom::thread::spawn(move || foreign(&o2, &t2));
             owner_release(&task);
             th.join().unwrap();
             owner.drain(&task);
             assert_eq!(task.frees.load(SeqCst), 1);
         });
+    }
+
+    #[test]
+    fn local_waker_dropped_abroad_while_owner_lets_go() {
+        // local = 2: the owner's own hold and a waker that moved to another thread.
+        foreign_races_owner_release(2, false, foreign_drop);
     }
 
     #[test]
     fn remote_wake_by_value_races_with_owner_release() {
-        loom::model(|| {
-            // One local hold; a foreign thread clones a waker then wakes it by value.
-            let (owner, task) = setup(1);
-            task.word.clone_ref();
-            let (o2, t2) = (owner.clone(), task.clone());
-            let th = loom::thread::spawn(move || foreign_wake(&o2, &t2, true));
-            owner_release(&task);
-            th.join().unwrap();
-            owner.drain(&task);
-            assert_eq!(task.frees.load(SeqCst), 1);
-        });
+        // One local hold; a foreign thread clones a waker then wakes it by value.
+        foreign_races_owner_release(1, true, |o, t| foreign_wake(o, t, true));
     }
 
     #[test]
     fn the_atomic_free_fast_path_never_races_a_last_foreign_drop() {
-        loom::model(|| {
-            // A foreign thread holds a remote waker and drops it while the owner lets go.
-            let (owner, task) = setup(1);
-            task.word.clone_ref();
-            let (o2, t2) = (owner.clone(), task.clone());
-            let th = loom::thread::spawn(move || foreign_drop(&o2, &t2));
-            owner_release(&task);
-            th.join().unwrap();
-            owner.drain(&task);
-            assert_eq!(task.frees.load(SeqCst), 1);
-        });
+        // A foreign thread holds a remote waker and drops it while the owner lets go.
+        foreign_races_owner_release(1, true, foreign_drop);
     }
 
     #[test]
