@@ -82,11 +82,20 @@ impl Registration {
     /// Waits until the source is ready in `dir` (or closed, or in error), for a `poll_*`
     /// method: the waker goes to the direction's one shared slot, replacing the previous
     /// caller's (see `io::waiters`).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
+        // Ready is the common answer (an echo asks three times a request and waits once): a
+        // load and a test inlined into the caller, and the waiting path a call of its own
+        // whose register saves only it pays (52 instructions a request in the echo
+        // benchmark when both were one function).
         if self.source.readiness.get() & dir.mask() != 0 {
             return Poll::Ready(Ok(()));
         }
+        self.wait_ready(cx, dir)
+    }
+
+    #[inline(never)]
+    fn wait_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
         if !self.on_its_loop() {
             return Poll::Ready(Err(wrong_loop()));
         }
