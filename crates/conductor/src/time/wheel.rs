@@ -4,8 +4,9 @@
 //! wheel spans about 2.2 years (later deadlines wait in the last level and are re-filed). An entry
 //! sits in the slot of the highest tick digit in which its deadline differs from the current
 //! tick; as time advances, the slots of higher levels are emptied into lower ones. Insert and
-//! cancel are O(1) (entries are doubly linked, by index, inside one slab), which matters because
-//! most timeouts are cancelled before they fire.
+//! cancel are O(1) (entries are doubly linked, by index, inside one slab whose free slots are
+//! chained through the same links), which matters because most timeouts are cancelled before
+//! they fire.
 //!
 //! A deadline is rounded up to the next tick, so nothing fires early. Entries that fire together
 //! (in one `advance`) are sorted by (exact deadline, insertion order), so two due timers in the
