@@ -110,3 +110,13 @@ pub fn lateness_ms(samples: &mut [Duration]) -> (f64, f64) {
 pub async fn poll_once<F: Future>(mut fut: Pin<&mut F>) -> bool {
     std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx).is_pending())).await
 }
+
+/// A field of `/proc/self/status` in bytes (`VmRSS`: resident now, `VmHWM`: peak resident).
+pub fn proc_status_bytes(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}

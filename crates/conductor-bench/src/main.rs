@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use workloads::Contender;
 
 /// The workloads, in table order.
-const WORKLOADS: [&str; 8] = [
+const WORKLOADS: [&str; 9] = [
     "spawn",
     "chained_spawn",
     "yield",
@@ -26,6 +26,7 @@ const WORKLOADS: [&str; 8] = [
     "timeout_burst",
     "sleep_lateness",
     "parked_memory",
+    "parked_rss",
 ];
 
 /// Workload sizes and repetitions.
@@ -133,8 +134,37 @@ fn run_once(c: &dyn Contender, workload: &str, s: &Sizes) -> Vec<Option<f64>> {
             }
             vec![Some(bytes as f64 / s.parked as f64)]
         }
+        "parked_rss" => vec![Some(parked_rss_in_child(c.name(), s.parked))],
         _ => unreachable!("unknown workload {workload}"),
     }
+}
+
+/// `parked_rss`: the `parked_memory` workload in a fresh child process (this binary with
+/// `--parked-rss-child`), whose peak resident memory less its resident memory before the
+/// runtime was built, per task. A fresh process, because memory an earlier cell freed stays
+/// resident in the allocator and would hide the growth. It counts what the kernel charges: the
+/// task, its future, the scheduler's structures, allocator overhead and the caller's handle
+/// (one pointer-sized handle per task for every runtime here).
+fn parked_rss_in_child(runtime: &str, n: usize) -> f64 {
+    let exe = std::env::current_exe().expect("current_exe");
+    let out = std::process::Command::new(exe)
+        .args(["--parked-rss-child", runtime, &n.to_string()])
+        .output()
+        .expect("spawn the parked_rss child");
+    assert!(
+        out.status.success(),
+        "parked_rss child for {runtime} failed"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim().parse().expect("parked_rss child's figure")
+}
+
+/// The child of [`parked_rss_in_child`]: prints peak RSS growth per parked task.
+fn parked_rss_child(c: &dyn Contender, n: usize) {
+    let before = harness::proc_status_bytes("VmRSS");
+    c.parked_memory(n);
+    let peak = harness::proc_status_bytes("VmHWM");
+    println!("{:.1}", peak.saturating_sub(before) as f64 / n as f64);
 }
 
 /// The rows a workload produces, empty of figures.
@@ -168,6 +198,7 @@ fn rows_of(workload: &str, n: usize) -> Vec<Row> {
             row("sleep_lateness (all armed)", "ms after start", 3),
         ],
         "parked_memory" => vec![row("parked_memory", "bytes/task", 0)],
+        "parked_rss" => vec![row("parked_memory (peak RSS)", "bytes/task", 0)],
         _ => unreachable!(),
     }
 }
@@ -250,7 +281,7 @@ fn machine_cores() -> Option<usize> {
 
 const USAGE: &str =
     "usage: conductor-bench [--quick] [--instructions] [--only W[,W..]] [--runtime R[,R..]] [--runs N]
-  workloads: spawn chained_spawn yield ping_pong timeout timeout_burst sleep_lateness parked_memory
+  workloads: spawn chained_spawn yield ping_pong timeout timeout_burst sleep_lateness parked_memory parked_rss
   runtimes:  conductor tokio smol monoio
   pinned:    taskset -c 1 cargo run --release -p conductor-bench
   --instructions: instructions per operation under callgrind (task and timer workloads)";
@@ -277,6 +308,14 @@ fn main() -> ExitCode {
         Box::new(workloads::monoio::Monoio),
     ];
     let runtime_names: Vec<&'static str> = all.iter().map(|c| c.name()).collect();
+    let argv: Vec<String> = std::env::args().collect();
+    if let [_, flag, name, n] = &argv[..]
+        && flag == "--parked-rss-child"
+    {
+        let c = all.iter().find(|c| c.name() == name).expect("runtime name");
+        parked_rss_child(c.as_ref(), n.parse().expect("task count"));
+        return ExitCode::SUCCESS;
+    }
 
     let mut quick = false;
     let mut count_instructions = false;
@@ -364,7 +403,8 @@ fn main() -> ExitCode {
     );
     println!(
         "- parked_memory: bytes allocated per parked task (task, future, scheduler queues; not \
-         the caller's handle)."
+         the caller's handle). parked_memory (peak RSS): the same in a fresh child process, its \
+         peak resident memory growth per task (allocator overhead and the handle included)."
     );
     println!(
         "- timeout: each timeout polled once and dropped, a scheduler turn every \

@@ -120,10 +120,28 @@ fn other_loop() -> (
 #[test]
 fn a_blocking_wait_on_a_loop_thread_is_reported() {
     let (other, stop, thread) = other_loop();
-    let (rt, seen) = debug_loop(true);
+    // The remote task ends only once the report is in (the handler runs inside `wait`, before
+    // it blocks), so `wait` always finds it unfinished: without the gate the other loop could
+    // finish first on a loaded machine, and `wait`, rightly, would not warn. Bounded: a missing
+    // report fails the assertion below after 10 s instead of hanging.
+    let (go, gate) = std::sync::mpsc::channel::<()>();
+    let seen: Seen = Arc::default();
+    let log = seen.clone();
+    let rt = Runtime::builder()
+        .debug(true)
+        .exception_handler(move |ctx| {
+            log.lock().unwrap().push(ctx.to_string());
+            let _ = go.send(());
+        })
+        .build()
+        .unwrap();
     rt.block_on(async move {
+        let task = other.spawn(async move {
+            let _ = gate.recv_timeout(Duration::from_secs(10));
+            7
+        });
         // Blocks this loop's thread until the other loop has run the task.
-        assert_eq!(other.spawn(async { 7 }).wait().unwrap(), 7);
+        assert_eq!(task.wait().unwrap(), 7);
     });
     drop(stop);
     thread.join().unwrap();

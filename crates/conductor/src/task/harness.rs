@@ -28,17 +28,12 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
     // SAFETY: `entry` holds a reference for the whole poll.
     let waker = unsafe { waker::borrowed(task) };
     let mut cx = Context::from_waker(&waker);
-    let started = if core.debug() {
-        crate::trace::begin_step(task.erase());
-        Some(Instant::now())
+    let done = if core.debug() {
+        poll_in_debug_mode(task, &mut cx, core)
     } else {
-        None
+        // SAFETY: owner thread, the future is live (not COMPLETE), and nothing else polls it.
+        unsafe { (h.vtable.poll)(task, &mut cx) }
     };
-    // SAFETY: owner thread, the future is live (not COMPLETE), and nothing else polls it.
-    let done = unsafe { (h.vtable.poll)(task, &mut cx) };
-    if let Some(started) = started {
-        core.report_slow_poll(task, started.elapsed());
-    }
     core.drivers.end_step(prev);
     debug_assert!(cancel::frames_balanced(), "unbalanced scope frames");
     h.clear(RUNNING);
@@ -59,6 +54,20 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
             Delivered::AtTarget => cancel_now(task, core),
         }
     }
+}
+
+/// `step`'s poll in debug mode: the await points of the task's last suspension are forgotten
+/// and a slow step is reported. Out of line, so that a loop not in debug mode pays one branch.
+#[cold]
+#[inline(never)]
+fn poll_in_debug_mode(task: TaskPtr, cx: &mut Context<'_>, core: &Core) -> bool {
+    crate::trace::begin_step(task.erase());
+    let started = Instant::now();
+    // SAFETY: as in `step`, whose caller's reference keeps the task alive for the poll; owner
+    // thread, the future is live (not COMPLETE), and nothing else polls it.
+    let done = unsafe { (task.header().vtable.poll)(task, cx) };
+    core.report_slow_poll(task, started.elapsed());
+    done
 }
 
 /// Runs a task just spawned inside the spawner's own step, until its first suspension (asyncio's

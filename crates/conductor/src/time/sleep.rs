@@ -109,22 +109,9 @@ impl Sleep {
         (ns, zero)
     }
 
-    /// Polls with the running loop (shared by `Timeout` and `Interval`).
+    /// Polls with the running loop (shared by `Timeout` and `Interval`). Each `Pending` notes
+    /// debug mode's await point itself, where the deadline is at hand.
     pub(crate) fn poll_at(&mut self, core: &Drivers, cx: &mut Context<'_>) -> Poll<()> {
-        let r = self.poll_at_inner(core, cx);
-        if r.is_pending()
-            && let Deadline::Resolved { ns, .. } = self.deadline
-        {
-            crate::trace::note(|| {
-                let now = core.clock.now_ns();
-                let at = core.clock.now() + std::time::Duration::from_nanos(ns.saturating_sub(now));
-                crate::trace::Point::new("sleep").deadline(at)
-            });
-        }
-        r
-    }
-
-    fn poll_at_inner(&mut self, core: &Drivers, cx: &mut Context<'_>) -> Poll<()> {
         if self.done {
             return Poll::Ready(());
         }
@@ -137,6 +124,7 @@ impl Sleep {
             // its (possibly reused) timer slot.
             if !timers.is_due(ns) && timers.is_pending(key) {
                 timers.set_waker(key, cx.waker());
+                note_sleep(core, ns);
                 return Poll::Pending;
             }
             self.entry = None;
@@ -152,10 +140,12 @@ impl Sleep {
             // asyncio's sleep(0): one yield, no timer.
             self.yielded = true;
             cx.waker().wake_by_ref();
+            note_sleep(core, deadline);
             return Poll::Pending;
         }
         let payload = Payload::Waker(Some(cx.waker().clone()));
         self.entry = Some(core.timers.borrow_mut().insert(deadline, payload));
+        note_sleep(core, deadline);
         Poll::Pending
     }
 
@@ -188,6 +178,16 @@ impl Sleep {
             // Elsewhere (the loop is gone, or another one runs) the entry fires harmlessly.
         });
     }
+}
+
+/// Debug mode's await point: the task sleeps until `ns` on `core`'s clock.
+#[inline]
+fn note_sleep(core: &Drivers, ns: u64) {
+    crate::trace::note(|| {
+        let now = core.clock.now_ns();
+        let at = core.clock.now() + Duration::from_nanos(ns.saturating_sub(now));
+        crate::trace::Point::new("sleep").deadline(at)
+    });
 }
 
 impl Future for Sleep {

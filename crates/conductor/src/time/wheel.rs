@@ -4,8 +4,9 @@
 //! wheel spans about 2.2 years (later deadlines wait in the last level and are re-filed). An entry
 //! sits in the slot of the highest tick digit in which its deadline differs from the current
 //! tick; as time advances, the slots of higher levels are emptied into lower ones. Insert and
-//! cancel are O(1) (entries are doubly linked, by index, inside one slab), which matters because
-//! most timeouts are cancelled before they fire.
+//! cancel are O(1) (entries are doubly linked, by index, inside one slab whose free slots are
+//! chained through the same links), which matters because most timeouts are cancelled before
+//! they fire.
 //!
 //! A deadline is rounded up to the next tick, so nothing fires early. Entries that fire together
 //! (in one `advance`) are sorted by (exact deadline, insertion order), so two due timers in the
@@ -33,10 +34,12 @@ const LEVELS: usize = 6;
 /// Ticks one full wheel covers.
 const HORIZON: u64 = 1 << (SLOT_BITS as usize * LEVELS);
 const NONE: u32 = u32::MAX;
+/// The lists, by id: slot `s` of level `l` is `l * SLOTS + s`, then the two below.
+const LISTS: usize = LEVELS * SLOTS + 2;
 /// The list of entries already due, fired at the next `advance`.
-const DUE: u8 = u8::MAX;
+const DUE: u16 = (LEVELS * SLOTS) as u16;
 /// The list of entries that never fire.
-const NEVER_LIST: u8 = u8::MAX - 1;
+const NEVER_LIST: u16 = DUE + 1;
 /// The last tick that fires; `LAST_TICK * TICK_NS` fits in a `u64`.
 const LAST_TICK: u64 = clock::NEVER / TICK_NS;
 const _: () = assert!(
@@ -72,9 +75,10 @@ struct Entry {
     seq: u64,
     tick: u64,
     prev: u32,
+    /// The next entry of its list; while the slab slot is free, the next free slot.
     next: u32,
-    level: u8,
-    slot: u8,
+    /// The id of the list it is linked in.
+    list: u16,
     r#gen: u32,
     /// `None` while the slab slot is free.
     payload: Option<Payload>,
@@ -93,11 +97,11 @@ const EMPTY: List = List {
 
 pub(crate) struct Wheel {
     entries: Vec<Entry>,
-    free: Vec<u32>,
-    lists: [[List; SLOTS]; LEVELS],
+    /// The first free slab slot (the free slots are chained through `Entry::next`), or `NONE`.
+    free: u32,
+    /// Every list, by id (see `LISTS`): one index computation to reach any of them.
+    lists: [List; LISTS],
     occupied: [u64; LEVELS],
-    due: List,
-    never: List,
     /// Every entry whose tick is at most `elapsed` has fired or is in `due`.
     elapsed: u64,
     next_seq: u64,
@@ -134,11 +138,9 @@ impl Wheel {
     pub(crate) fn new(now_tick: u64) -> Self {
         Wheel {
             entries: Vec::new(),
-            free: Vec::new(),
-            lists: [[EMPTY; SLOTS]; LEVELS],
+            free: NONE,
+            lists: [EMPTY; LISTS],
             occupied: [0; LEVELS],
-            due: EMPTY,
-            never: EMPTY,
             elapsed: now_tick.min(LAST_TICK),
             next_seq: 0,
             len: 0,
@@ -164,34 +166,39 @@ impl Wheel {
         let tick = tick_of(deadline_ns);
         let seq = self.next_seq;
         self.next_seq += 1;
-        let entry = Entry {
-            deadline_ns,
-            seq,
-            tick,
-            prev: NONE,
-            next: NONE,
-            level: 0,
-            slot: 0,
-            r#gen: 0,
-            payload: Some(payload),
-        };
-        let index = match self.free.pop() {
-            Some(i) => {
-                let r#gen = self.entries[i as usize].r#gen.wrapping_add(1);
-                self.entries[i as usize] = Entry { r#gen, ..entry };
-                i
+        let (index, r#gen) = match self.entries.get_mut(self.free as usize) {
+            // A free slot, written field by field: its links are set by `file`.
+            Some(e) => {
+                let index = self.free;
+                self.free = e.next;
+                e.deadline_ns = deadline_ns;
+                e.seq = seq;
+                e.tick = tick;
+                e.r#gen = e.r#gen.wrapping_add(1);
+                e.payload = Some(payload);
+                (index, e.r#gen)
             }
             None => {
-                self.entries.push(entry);
-                u32::try_from(self.entries.len() - 1).expect("more than 2^32 timers")
+                let index = u32::try_from(self.entries.len())
+                    .ok()
+                    .filter(|&i| i != NONE)
+                    .expect("more than 2^32 timers");
+                self.entries.push(Entry {
+                    deadline_ns,
+                    seq,
+                    tick,
+                    prev: NONE,
+                    next: NONE,
+                    list: 0,
+                    r#gen: 0,
+                    payload: Some(payload),
+                });
+                (index, 0)
             }
         };
         self.len += 1;
         self.file(index);
-        Key {
-            index,
-            r#gen: self.entries[index as usize].r#gen,
-        }
+        Key { index, r#gen }
     }
 
     fn live(&self, key: Key) -> bool {
@@ -229,7 +236,7 @@ impl Wheel {
 
     /// The tick at which `advance` next has work (firing, or re-filing a higher slot).
     pub(crate) fn next_tick(&self) -> Option<u64> {
-        if self.due.head != NONE {
+        if self.lists[DUE as usize].head != NONE {
             return Some(self.elapsed);
         }
         (0..LEVELS).filter_map(|l| self.next_in_level(l)).min()
@@ -249,7 +256,7 @@ impl Wheel {
             }
             self.elapsed = self.elapsed.max(tick);
             let slot = ((tick >> (SLOT_BITS as usize * level)) as usize) % SLOTS;
-            let list = std::mem::replace(&mut self.lists[level][slot], EMPTY);
+            let list = std::mem::replace(&mut self.lists[level * SLOTS + slot], EMPTY);
             self.occupied[level] &= !(1 << slot);
             let mut at = list.head;
             while at != NONE {
@@ -268,7 +275,7 @@ impl Wheel {
     }
 
     fn take_list_due(&mut self, out: &mut Vec<Fired>) {
-        let mut at = std::mem::replace(&mut self.due, EMPTY).head;
+        let mut at = std::mem::replace(&mut self.lists[DUE as usize], EMPTY).head;
         while at != NONE {
             let next = self.entries[at as usize].next;
             self.fire(at, out);
@@ -289,8 +296,10 @@ impl Wheel {
     }
 
     fn release(&mut self, index: u32) -> Option<Payload> {
-        let payload = self.entries[index as usize].payload.take();
-        self.free.push(index);
+        let e = &mut self.entries[index as usize];
+        let payload = e.payload.take();
+        e.next = self.free;
+        self.free = index;
         self.len -= 1;
         payload
     }
@@ -299,11 +308,11 @@ impl Wheel {
     fn file(&mut self, index: u32) {
         let tick = self.entries[index as usize].tick;
         if tick <= self.elapsed {
-            self.link(index, DUE, 0);
+            self.link(index, DUE);
             return;
         }
         if tick > LAST_TICK {
-            self.link(index, NEVER_LIST, 0);
+            self.link(index, NEVER_LIST);
             return;
         }
         // Past the horizon: wait in the last level, at the farthest slot, and be re-filed.
@@ -312,7 +321,7 @@ impl Wheel {
         let significant = 63 - differing.leading_zeros();
         let level = ((significant / SLOT_BITS) as usize).min(LEVELS - 1);
         let slot = ((placed >> (SLOT_BITS as usize * level)) as usize) % SLOTS;
-        self.link(index, level as u8, slot as u8);
+        self.link(index, (level * SLOTS + slot) as u16);
     }
 
     fn next_in_level(&self, level: usize) -> Option<u64> {
@@ -332,51 +341,43 @@ impl Wheel {
         Some(tick)
     }
 
-    fn list_mut(&mut self, level: u8, slot: u8) -> &mut List {
-        match level {
-            DUE => &mut self.due,
-            NEVER_LIST => &mut self.never,
-            _ => &mut self.lists[level as usize][slot as usize],
-        }
-    }
-
-    fn link(&mut self, index: u32, level: u8, slot: u8) {
-        let tail = self.list_mut(level, slot).tail;
+    /// Links `index` at the tail of list `list`.
+    fn link(&mut self, index: u32, list: u16) {
+        let tail = self.lists[list as usize].tail;
         {
             let e = &mut self.entries[index as usize];
-            e.level = level;
-            e.slot = slot;
+            e.list = list;
             e.prev = tail;
             e.next = NONE;
         }
         if tail == NONE {
-            self.list_mut(level, slot).head = index;
+            self.lists[list as usize].head = index;
         } else {
             self.entries[tail as usize].next = index;
         }
-        self.list_mut(level, slot).tail = index;
-        if (level as usize) < LEVELS {
-            self.occupied[level as usize] |= 1 << slot;
+        self.lists[list as usize].tail = index;
+        if list < DUE {
+            self.occupied[list as usize / SLOTS] |= 1 << (list as usize % SLOTS);
         }
     }
 
     fn unlink(&mut self, index: u32) {
-        let (prev, next, level, slot) = {
+        let (prev, next, list) = {
             let e = &self.entries[index as usize];
-            (e.prev, e.next, e.level, e.slot)
+            (e.prev, e.next, e.list)
         };
         if prev == NONE {
-            self.list_mut(level, slot).head = next;
+            self.lists[list as usize].head = next;
         } else {
             self.entries[prev as usize].next = next;
         }
         if next == NONE {
-            self.list_mut(level, slot).tail = prev;
+            self.lists[list as usize].tail = prev;
         } else {
             self.entries[next as usize].prev = prev;
         }
-        if (level as usize) < LEVELS && self.list_mut(level, slot).head == NONE {
-            self.occupied[level as usize] &= !(1 << slot);
+        if list < DUE && self.lists[list as usize].head == NONE {
+            self.occupied[list as usize / SLOTS] &= !(1 << (list as usize % SLOTS));
         }
     }
 }
