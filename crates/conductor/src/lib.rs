@@ -51,6 +51,8 @@
 
 pub mod blocking;
 pub mod cancel;
+#[cfg(feature = "tracing")]
+mod console;
 mod context;
 pub mod debug;
 pub mod fs;

@@ -34,8 +34,12 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
     } else {
         None
     };
+    #[cfg(feature = "tracing")]
+    super::console::enter(h);
     // SAFETY: owner thread, the future is live (not COMPLETE), and nothing else polls it.
     let done = unsafe { (h.vtable.poll)(task, &mut cx) };
+    #[cfg(feature = "tracing")]
+    super::console::exit(h);
     if let Some(started) = started {
         core.report_slow_poll(task, started.elapsed());
     }
@@ -98,6 +102,8 @@ pub(crate) fn complete(task: TaskPtr) {
     let h = unsafe { task.header() };
     h.set(COMPLETE);
     h.clear(MUST_CANCEL);
+    #[cfg(feature = "tracing")]
+    super::console::completed(h);
     if !h.has(JOIN) && h.has(HAS_OUTPUT) {
         // SAFETY: owner thread; HAS_OUTPUT is set.
         unsafe { (h.vtable.drop_output)(task) };
