@@ -14,20 +14,26 @@
 //! check (one relaxed load and a branch).
 #![forbid(unsafe_code)]
 
+use std::borrow::Cow;
 use std::panic::Location;
 use std::task::Poll;
 
 use tracing::Span;
 
 /// The span of a task spawned at `at` (tokio's `runtime.spawn`). No parent: a task outlives the
-/// span that spawned it, and console finds tasks among the spans without one.
-pub(crate) fn task_span(id: u64, name: &str, at: &Location<'_>) -> Span {
+/// span that spawned it, and console finds tasks among the spans without one. `name` runs only
+/// when a subscriber wants the span (a default name is formatted).
+pub(crate) fn task_span(
+    id: u64,
+    name: impl FnOnce() -> Cow<'static, str>,
+    at: &Location<'_>,
+) -> Span {
     tracing::trace_span!(
         target: "tokio::task",
         parent: None,
         "runtime.spawn",
         kind = "local",
-        task.name = name,
+        task.name = &*name(),
         task.id = id,
         loc.file = at.file(),
         loc.line = at.line(),

@@ -14,7 +14,7 @@ use crate::console::{self, WakerOp};
 
 /// Opens the span of a task just registered and named, spawned at `at`.
 pub(crate) fn spawned(task: &TaskRef, at: &'static Location<'static>) {
-    let span = console::task_span(task.id(), &task.name(), at);
+    let span = console::task_span(task.id(), || task.name(), at);
     let id = console::span_id(&span);
     if id != 0 {
         let h = task.local().header();
