@@ -10,8 +10,9 @@
 //! `tokio*` target, and events of a `runtime*` or `tokio*` target.
 //!
 //! A leaf: it imports nothing of the crate. Compiled only with the feature, so without it no
-//! call site exists. With it and no subscriber, each span or event costs tracing's callsite
-//! check (one relaxed load and a branch).
+//! call site exists. With it, each hook first asks [`on`] (one relaxed load of tracing's
+//! current level), so that with no subscriber (or none at TRACE) nothing is built: not even
+//! for tracing's `log` fallback, which would format every field.
 #![forbid(unsafe_code)]
 
 use std::borrow::Cow;
@@ -19,6 +20,13 @@ use std::panic::Location;
 use std::task::Poll;
 
 use tracing::Span;
+
+/// Whether some subscriber wants TRACE spans and events at all.
+#[inline]
+pub(crate) fn on() -> bool {
+    use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
+    STATIC_MAX_LEVEL >= LevelFilter::TRACE && LevelFilter::current() >= LevelFilter::TRACE
+}
 
 /// The span of a task spawned at `at` (tokio's `runtime.spawn`). No parent: a task outlives the
 /// span that spawned it, and console finds tasks among the spans without one. `name` runs only
@@ -28,6 +36,9 @@ pub(crate) fn task_span(
     name: impl FnOnce() -> Cow<'static, str>,
     at: &Location<'_>,
 ) -> Span {
+    if !on() {
+        return Span::none();
+    }
     tracing::trace_span!(
         target: "tokio::task",
         parent: None,
@@ -69,7 +80,7 @@ pub(crate) enum WakerOp {
 /// Reports a waker operation on the task whose span id is `task` (from any thread).
 #[inline]
 pub(crate) fn waker(task: u64, op: WakerOp) {
-    if task == 0 {
+    if task == 0 || !on() {
         return;
     }
     match op {
@@ -127,8 +138,12 @@ impl Resource {
         Resource { resource, async_op }
     }
 
-    /// A timer resource, with its duration as console's `duration` attribute.
-    pub(crate) fn timer(at: &Location<'_>, duration_ms: Option<u64>) -> Resource {
+    /// A timer resource, with its duration as console's `duration` attribute; `None` when no
+    /// subscriber wants it.
+    pub(crate) fn timer(at: &Location<'_>, duration_ms: Option<u64>) -> Option<Resource> {
+        if !on() {
+            return None;
+        }
         let r = Resource::new("Sleep", "timer", at, "Sleep::new_timeout");
         if let Some(ms) = duration_ms {
             r.resource.in_scope(|| {
@@ -140,7 +155,7 @@ impl Resource {
                 )
             });
         }
-        r
+        Some(r)
     }
 
     /// Runs one poll of the resource's operation `op` inside its spans, and reports whether it

@@ -71,13 +71,13 @@ impl Sleep {
             done: false,
             yielded: false,
             #[cfg(feature = "tracing")]
-            console: Some(crate::console::Resource::timer(
+            console: crate::console::Resource::timer(
                 std::panic::Location::caller(),
                 match deadline {
                     Deadline::After(d) => Some(d.as_millis() as u64),
                     _ => None,
                 },
-            )),
+            ),
         }
     }
 
