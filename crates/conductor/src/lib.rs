@@ -41,6 +41,9 @@
 //!   `start_tls`;
 //! - [`debug`]: the task dump.
 //!
+//! Feature `tracing`: tokio-console shows conductor's tasks and timers (run the program with
+//! console-subscriber; README.md, "tokio-console").
+//!
 //! Names follow one rule (docs/asyncio-mapping.md, "Naming"): asyncio's name where a Python user
 //! looks for it (`Lock::locked`, `Queue::qsize`, `Queue::get_nowait`, `Task::cancelled`), with
 //! the Rust convention's name beside it where that differs (`is_locked`, `len`, `try_get`,
@@ -51,6 +54,8 @@
 
 pub mod blocking;
 pub mod cancel;
+#[cfg(feature = "tracing")]
+mod console;
 mod context;
 pub mod debug;
 pub mod fs;

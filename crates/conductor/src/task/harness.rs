@@ -28,12 +28,16 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
     // SAFETY: `entry` holds a reference for the whole poll.
     let waker = unsafe { waker::borrowed(task) };
     let mut cx = Context::from_waker(&waker);
+    #[cfg(feature = "tracing")]
+    super::console::enter(h);
     let done = if core.debug() {
         poll_in_debug_mode(task, &mut cx, core)
     } else {
         // SAFETY: owner thread, the future is live (not COMPLETE), and nothing else polls it.
         unsafe { (h.vtable.poll)(task, &mut cx) }
     };
+    #[cfg(feature = "tracing")]
+    super::console::exit(h);
     core.drivers.end_step(prev);
     debug_assert!(cancel::frames_balanced(), "unbalanced scope frames");
     h.clear(RUNNING);
@@ -107,6 +111,8 @@ pub(crate) fn complete(task: TaskPtr) {
     let h = unsafe { task.header() };
     h.set(COMPLETE);
     h.clear(MUST_CANCEL);
+    #[cfg(feature = "tracing")]
+    super::console::completed(h);
     if !h.has(JOIN) && h.has(HAS_OUTPUT) {
         // SAFETY: owner thread; HAS_OUTPUT is set.
         unsafe { (h.vtable.drop_output)(task) };

@@ -89,6 +89,9 @@ pub(crate) struct Extra {
     /// Runs inline when the task completes, after its awaiter is woken (a shared task moves its
     /// outcome out here).
     pub(crate) on_complete: Cell<Option<CompletionHook>>,
+    /// The task's `runtime.spawn` span (feature `tracing`; see `task::console`).
+    #[cfg(feature = "tracing")]
+    pub(crate) span: RefCell<Option<tracing::Span>>,
 }
 
 /// See `Extra::on_complete`.
@@ -110,6 +113,9 @@ pub(crate) struct Header {
     pub(crate) join_waker: JoinWaker,
     /// `Extra`, or null. Allocated by `Box`, freed with the task, never moved in between.
     pub(crate) extra: Cell<*mut Extra>,
+    /// The id of the task's span, 0 when it has none (feature `tracing`; any thread reads it).
+    #[cfg(feature = "tracing")]
+    pub(crate) span_id: std::sync::atomic::AtomicU64,
 }
 
 /// A pointer to a task's header. Copy, and owns nothing: whoever holds one proves by other
@@ -223,7 +229,14 @@ impl Header {
 #[cfg(test)]
 mod tests {
     #[test]
+    #[cfg(not(feature = "tracing"))]
     fn header_leaves_room_for_a_small_future_in_one_cache_line() {
         assert_eq!(std::mem::size_of::<super::Header>(), 56);
+    }
+
+    #[test]
+    #[cfg(feature = "tracing")]
+    fn the_span_id_is_the_one_word_tracing_adds() {
+        assert_eq!(std::mem::size_of::<super::Header>(), 64);
     }
 }

@@ -52,6 +52,9 @@ impl JoinWaker {
                 // SAFETY: `local_task` only names a task of the loop running on this thread,
                 // which the waker keeps alive; the header now holds its own reference.
                 unsafe { inc_local(t) };
+                // The slot stands for a waker clone (console counts it as one).
+                #[cfg(feature = "tracing")]
+                super::console::waker(t, crate::console::WakerOp::Clone);
                 t.as_ptr() as usize
             }
             None => Box::into_raw(Box::new(waker.clone())) as usize | BOXED,
@@ -63,6 +66,8 @@ impl JoinWaker {
     pub(crate) fn wake(&self) {
         match self.take() {
             Some(Awaiter::Task(t)) => {
+                #[cfg(feature = "tracing")]
+                super::console::waker(t, crate::console::WakerOp::Wake);
                 super::schedule(t);
                 // SAFETY: the reference this slot held.
                 unsafe { dec_local(t) };
@@ -98,8 +103,12 @@ impl JoinWaker {
 
     fn clear_slow(&self) {
         match self.take() {
-            // SAFETY: the reference this slot held.
-            Some(Awaiter::Task(t)) => unsafe { dec_local(t) },
+            Some(Awaiter::Task(t)) => {
+                #[cfg(feature = "tracing")]
+                super::console::waker(t, crate::console::WakerOp::Drop);
+                // SAFETY: the reference this slot held.
+                unsafe { dec_local(t) }
+            }
             // SAFETY: the box came from `register` and is freed once, here.
             Some(Awaiter::Boxed(w)) => drop(unsafe { Box::from_raw(w.as_ptr()) }),
             None => {}

@@ -19,6 +19,8 @@
 //! `Task<T>`/`TaskRef` handles one each, each waker one.
 
 pub(crate) mod blocks;
+#[cfg(feature = "tracing")]
+mod console;
 pub(crate) mod error;
 pub(crate) mod graph;
 pub(crate) mod harness;
@@ -109,6 +111,8 @@ where
     if let Some(name) = name {
         task.set_name(name);
     }
+    #[cfg(feature = "tracing")]
+    console::spawned(&task, at);
     if eager && core.may_start_eagerly() {
         harness::step_eagerly(entry, core);
     } else {
@@ -221,6 +225,8 @@ where
     F::Output: 'static,
 {
     let (task, entry) = register(shared, on, future, at);
+    #[cfg(feature = "tracing")]
+    console::spawned(&task, at);
     entry.header().set(header::flags::QUEUED);
     shared.push_ready(on, Runnable::task(entry));
     task

@@ -66,6 +66,8 @@ pub(crate) fn allocate<F: Future>(future: F, shared: &Arc<Shared>, on: OnLoop) -
             slot: Cell::new(u32::MAX),
             join_waker: JoinWaker::new(),
             extra: Cell::new(ptr::null_mut()),
+            #[cfg(feature = "tracing")]
+            span_id: std::sync::atomic::AtomicU64::new(0),
         },
         stage: UnsafeCell::new(Stage {
             future: ManuallyDrop::new(future),

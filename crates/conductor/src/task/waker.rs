@@ -69,6 +69,8 @@ pub(crate) fn schedule(t: TaskPtr) -> bool {
 
 unsafe fn clone(data: *const ()) -> RawWaker {
     let t = task(data);
+    #[cfg(feature = "tracing")]
+    super::console::waker(t, crate::console::WakerOp::Clone);
     if on_loop(t) {
         // SAFETY: owner thread; the waker being cloned holds a reference.
         unsafe { inc_local(t) };
@@ -82,6 +84,8 @@ unsafe fn clone(data: *const ()) -> RawWaker {
 
 unsafe fn wake_by_ref(data: *const ()) {
     let t = task(data);
+    #[cfg(feature = "tracing")]
+    super::console::waker(t, crate::console::WakerOp::WakeByRef);
     if on_loop(t) {
         schedule(t);
     } else {
@@ -91,6 +95,8 @@ unsafe fn wake_by_ref(data: *const ()) {
 
 unsafe fn wake_local(data: *const ()) {
     let t = task(data);
+    #[cfg(feature = "tracing")]
+    super::console::waker(t, crate::console::WakerOp::Wake);
     if on_loop(t) {
         // SAFETY: the consumed waker holds a reference; owner thread.
         let h = unsafe { t.header() };
@@ -115,6 +121,8 @@ unsafe fn wake_local(data: *const ()) {
 
 unsafe fn wake_remote(data: *const ()) {
     let t = task(data);
+    #[cfg(feature = "tracing")]
+    super::console::waker(t, crate::console::WakerOp::Wake);
     if on_loop(t) {
         schedule(t);
         remote_drop(t);
@@ -125,6 +133,8 @@ unsafe fn wake_remote(data: *const ()) {
 
 unsafe fn drop_local(data: *const ()) {
     let t = task(data);
+    #[cfg(feature = "tracing")]
+    super::console::waker(t, crate::console::WakerOp::Drop);
     if on_loop(t) {
         // SAFETY: owner thread; the dropped waker's local reference.
         unsafe { dec_local(t) };
@@ -134,6 +144,8 @@ unsafe fn drop_local(data: *const ()) {
 }
 
 unsafe fn drop_remote(data: *const ()) {
+    #[cfg(feature = "tracing")]
+    super::console::waker(task(data), crate::console::WakerOp::Drop);
     remote_drop(task(data));
 }
 

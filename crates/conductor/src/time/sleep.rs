@@ -22,11 +22,13 @@ use crate::context::Drivers;
 ///     assert_eq!(conductor::now() - start, Duration::from_secs(3600));
 /// });
 /// ```
+#[cfg_attr(feature = "tracing", track_caller)]
 pub fn sleep(duration: Duration) -> Sleep {
     Sleep::new(Deadline::After(duration))
 }
 
 /// Waits until `deadline` (an instant of the loop clock, see [`now`](crate::now)).
+#[cfg_attr(feature = "tracing", track_caller)]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(Deadline::At(deadline))
 }
@@ -55,15 +57,27 @@ pub struct Sleep {
     entry: Option<Key>,
     done: bool,
     yielded: bool,
+    /// The timer as tokio-console shows it (taken out while it is polled).
+    #[cfg(feature = "tracing")]
+    console: Option<crate::console::Resource>,
 }
 
 impl Sleep {
+    #[cfg_attr(feature = "tracing", track_caller)]
     fn new(deadline: Deadline) -> Self {
         Sleep {
             deadline,
             entry: None,
             done: false,
             yielded: false,
+            #[cfg(feature = "tracing")]
+            console: crate::console::Resource::timer(
+                std::panic::Location::caller(),
+                match deadline {
+                    Deadline::After(d) => Some(d.as_millis() as u64),
+                    _ => None,
+                },
+            ),
         }
     }
 
@@ -84,6 +98,7 @@ impl Sleep {
     }
 
     /// Moves the deadline; the sleep waits again even if it had completed.
+    #[cfg_attr(feature = "tracing", track_caller)]
     pub fn reset(&mut self, deadline: Instant) {
         self.cancel_entry();
         *self = Sleep::new(Deadline::At(deadline));
@@ -112,6 +127,13 @@ impl Sleep {
     /// Polls with the running loop (shared by `Timeout` and `Interval`). Each `Pending` notes
     /// debug mode's await point itself, where the deadline is at hand.
     pub(crate) fn poll_at(&mut self, core: &Drivers, cx: &mut Context<'_>) -> Poll<()> {
+        #[cfg(feature = "tracing")]
+        if let Some(console) = self.console.take() {
+            // Inside the timer's spans; the nested call finds no console and polls.
+            let r = console.poll("poll_elapsed", || self.poll_at(core, cx));
+            self.console = Some(console);
+            return r;
+        }
         if self.done {
             return Poll::Ready(());
         }
