@@ -79,3 +79,5 @@ pub fn main_for(tool: &str, request_line: &str) -> std::process::ExitCode {
         }
     }
 }
+
+pub mod monitor;

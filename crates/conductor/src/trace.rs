@@ -12,10 +12,10 @@
 //! The table lives in a thread-local map keyed by the task's address, outside the task header.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::context;
 
@@ -26,6 +26,32 @@ thread_local! {
     /// A debug-mode loop is entered on this thread.
     static ON: Cell<bool> = const { Cell::new(false) };
     static TABLE: RefCell<HashMap<usize, Vec<Point>>> = RefCell::new(HashMap::new());
+    /// Each task's steps so far (debug mode), by address.
+    static STEPS: RefCell<HashMap<usize, Steps>> = RefCell::new(HashMap::new());
+    /// The latest slow steps, oldest first, at most `SLOW_KEPT`; and how many were ever logged.
+    static SLOW: RefCell<(VecDeque<SlowRecord>, u64)> = const { RefCell::new((VecDeque::new(), 0)) };
+}
+
+/// How many slow steps the log keeps.
+const SLOW_KEPT: usize = 64;
+
+/// A task's steps (debug mode): how many, how long in all, when the first began.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Steps {
+    pub(crate) polls: u64,
+    pub(crate) busy: Duration,
+    pub(crate) first: Instant,
+}
+
+/// A slow step as logged (debug mode): the `seq`-th ever, of task `task`, that took `took`.
+#[derive(Clone, Debug)]
+pub(crate) struct SlowRecord {
+    pub(crate) seq: u64,
+    pub(crate) task: u64,
+    pub(crate) name: String,
+    pub(crate) spawned_at: &'static std::panic::Location<'static>,
+    pub(crate) took: Duration,
+    pub(crate) at: Instant,
 }
 
 /// One await point, as recorded (tasks by address; `debug` turns them into ids).
@@ -119,10 +145,48 @@ pub(crate) fn points_of(task: NonNull<()>) -> Vec<Point> {
     })
 }
 
-/// Forgets every task but `live` (the table is swept when read, so that it holds no more
+/// Forgets every task but `live` (the tables are swept when read, so that they hold no more
 /// entries than the loop has tasks).
 pub(crate) fn retain(live: &std::collections::HashSet<usize>) {
     TABLE.with(|t| t.borrow_mut().retain(|k, _| live.contains(k)));
+    STEPS.with(|t| t.borrow_mut().retain(|k, _| live.contains(k)));
+}
+
+/// A step of `task` that began at `started` took `took` (debug mode; the loop times each step).
+pub(crate) fn count_step(task: NonNull<()>, started: Instant, took: Duration) {
+    STEPS.with(|t| {
+        let mut t = t.borrow_mut();
+        let s = t.entry(task.as_ptr() as usize).or_insert(Steps {
+            polls: 0,
+            busy: Duration::ZERO,
+            first: started,
+        });
+        s.polls += 1;
+        s.busy += took;
+    });
+}
+
+/// The steps of `task` so far, if it took one in debug mode.
+pub(crate) fn steps_of(task: NonNull<()>) -> Option<Steps> {
+    STEPS.with(|t| t.borrow().get(&(task.as_ptr() as usize)).copied())
+}
+
+/// Logs a slow step (the record's `seq` is set here).
+pub(crate) fn log_slow(mut record: SlowRecord) {
+    SLOW.with(|s| {
+        let (log, count) = &mut *s.borrow_mut();
+        *count += 1;
+        record.seq = *count;
+        if log.len() == SLOW_KEPT {
+            log.pop_front();
+        }
+        log.push_back(record);
+    });
+}
+
+/// The slow steps logged on this thread, oldest first (the last `SLOW_KEPT`).
+pub(crate) fn slow_log() -> Vec<SlowRecord> {
+    SLOW.with(|s| s.borrow().0.iter().cloned().collect())
 }
 
 /// A debug-mode loop exists from `Core::new` until this guard drops.
@@ -140,6 +204,7 @@ impl Drop for DebugLoop {
         DEBUG_LOOPS.fetch_sub(1, Ordering::Relaxed);
         // The loop is dropped on its own thread (a `Runtime` is `!Send`): its tasks are gone.
         TABLE.with(|t| t.borrow_mut().clear());
+        STEPS.with(|t| t.borrow_mut().clear());
     }
 }
 

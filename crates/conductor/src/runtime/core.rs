@@ -220,7 +220,11 @@ impl Core {
         self.config.debug
     }
 
-    pub(crate) fn report_slow_poll(&self, task: TaskPtr, took: Duration) {
+    /// A step of `task` in debug mode, which began at `started`, is over: counted for the live
+    /// view (`debug::snapshot`), and reported when slow.
+    pub(crate) fn report_slow_poll(&self, task: TaskPtr, started: std::time::Instant) {
+        let took = started.elapsed();
+        crate::trace::count_step(task.erase(), started, took);
         if took < self.config.slow_callback {
             return;
         }
@@ -231,6 +235,14 @@ impl Core {
             spawned_at: t.spawned_at(),
             took,
         };
+        crate::trace::log_slow(crate::trace::SlowRecord {
+            seq: 0,
+            task: t.id(),
+            name: step.task.clone(),
+            spawned_at: step.spawned_at,
+            took,
+            at: std::time::Instant::now(),
+        });
         match &self.config.on_slow_step {
             Some(hook) => (hook.0)(&step),
             None => eprintln!(

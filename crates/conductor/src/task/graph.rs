@@ -162,21 +162,26 @@ impl fmt::Display for CallGraph {
 /// });
 /// ```
 pub fn call_graph() -> CallGraph {
-    let tasks = all_tasks();
+    graph_of(&all_tasks())
+}
+
+/// The graph of `tasks`: one pass over them and one over the edges (the live view builds it
+/// for 100,000 tasks).
+fn graph_of(tasks: &[TaskRef]) -> CallGraph {
     let now = crate::context::in_loop().then(crate::context::now);
     let ids: HashMap<NonNull<()>, u64> = tasks.iter().map(|t| (t.erased(), t.id())).collect();
     let live: HashSet<usize> = ids.keys().map(|p| p.as_ptr() as usize).collect();
     crate::trace::retain(&live);
     let mut nodes: Vec<TaskNode> = tasks.iter().map(|t| node_of(t, &ids, now)).collect();
+    let index: HashMap<u64, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
     // `task.await` from a task of this loop is known without debug mode, from the join waker.
-    for t in &tasks {
+    for t in tasks {
         let Some(awaiter) = t.awaited_by().and_then(|p| ids.get(&p)) else {
             continue;
         };
         let id = t.id();
-        if let Some(a) = nodes.iter_mut().find(|n| n.id == *awaiter)
-            && !a.awaiting.iter().any(|p| p.awaits.contains(&id))
-        {
+        let a = &mut nodes[index[awaiter]];
+        if !a.awaiting.iter().any(|p| p.awaits.contains(&id)) {
             a.awaiting.push(AwaitPoint {
                 kind: "task",
                 detail: None,
@@ -195,13 +200,41 @@ pub fn call_graph() -> CallGraph {
         })
         .collect();
     for (parent, child) in edges {
-        if let Some(c) = nodes.iter_mut().find(|n| n.id == child)
-            && !c.awaited_by.contains(&parent)
+        if let Some(&c) = index.get(&child)
+            && !nodes[c].awaited_by.contains(&parent)
         {
-            c.awaited_by.push(parent);
+            nodes[c].awaited_by.push(parent);
         }
     }
     CallGraph { tasks: nodes }
+}
+
+/// The live view's rows of `page`, a part of `all` (the graph is of `all`, so that a row's
+/// `awaited_by` is whole).
+pub(crate) fn rows_of(
+    all: &[TaskRef],
+    page: &[&TaskRef],
+) -> Vec<crate::runtime::snapshot::TaskRow> {
+    let graph = graph_of(all);
+    let index: HashMap<u64, &TaskNode> = graph.tasks.iter().map(|n| (n.id, n)).collect();
+    page.iter()
+        .filter_map(|t| {
+            let node = index.get(&t.id())?;
+            let steps = crate::trace::steps_of(t.erased());
+            Some(crate::runtime::snapshot::TaskRow {
+                id: node.id,
+                name: node.name.clone(),
+                state: node.state,
+                cancelling: t.cancelling(),
+                spawned_at: node.spawned_at,
+                age: steps.map(|s| s.first.elapsed()),
+                polls: steps.map(|s| s.polls),
+                busy: steps.map(|s| s.busy),
+                awaiting: node.awaiting.clone(),
+                awaited_by: node.awaited_by.clone(),
+            })
+        })
+        .collect()
 }
 
 fn node_of(

@@ -37,7 +37,7 @@ pub(crate) fn step(entry: LocalRef, core: &Core) {
     // SAFETY: owner thread, the future is live (not COMPLETE), and nothing else polls it.
     let done = unsafe { (h.vtable.poll)(task, &mut cx) };
     if let Some(started) = started {
-        core.report_slow_poll(task, started.elapsed());
+        core.report_slow_poll(task, started);
     }
     core.drivers.end_step(prev);
     debug_assert!(cancel::frames_balanced(), "unbalanced scope frames");
