@@ -152,6 +152,25 @@ pub(crate) fn retain(live: &std::collections::HashSet<usize>) {
     STEPS.with(|t| t.borrow_mut().retain(|k, _| live.contains(k)));
 }
 
+/// Forgets every task for which `live` says no (as [`retain`], without a set of addresses).
+pub(crate) fn retain_with(live: impl Fn(NonNull<()>) -> bool) {
+    let keep = |k: &usize| NonNull::new(*k as *mut ()).is_some_and(&live);
+    TABLE.with(|t| t.borrow_mut().retain(|k, _| keep(k)));
+    STEPS.with(|t| t.borrow_mut().retain(|k, _| keep(k)));
+}
+
+/// Calls `f` with each recorded point and its task (points of tasks not suspended included:
+/// the caller checks).
+pub(crate) fn for_each_point(mut f: impl FnMut(NonNull<()>, &Point)) {
+    TABLE.with(|t| {
+        for (k, points) in t.borrow().iter() {
+            if let Some(task) = NonNull::new(*k as *mut ()) {
+                points.iter().for_each(|p| f(task, p));
+            }
+        }
+    });
+}
+
 /// A step of `task` that began at `started` took `took` (debug mode; the loop times each step).
 pub(crate) fn count_step(task: NonNull<()>, started: Instant, took: Duration) {
     STEPS.with(|t| {
