@@ -11,7 +11,7 @@
 //! Routes: `/` the page; `/api/snapshot?offset=&limit=&name=` one snapshot (the endpoint's
 //! `snapshot` JSON, `conductor::debug::LoopSnapshot::to_json`); `/events?...&interval_ms=` the
 //! same as a stream of Server-Sent Events (`snapshot`, or `stalled` with the endpoint's error);
-//! `POST /api/cancel/{id}` the endpoint's `cancel ID`. Each endpoint request runs on the
+//! `POST /api/cancel/{id}` (with the [`CANCEL_HEADER`] header) the endpoint's `cancel ID`. Each endpoint request runs on the
 //! monitor's thread pool (`to_thread`): the socket is blocking, the monitor's loop never is.
 
 use std::time::Duration;
@@ -127,7 +127,18 @@ fn stream(pid: u32, req: &HttpRequest) -> HttpResponse {
     sse_response(events)
 }
 
+/// The header the page's cancel requests carry: a request with a custom header is one another
+/// site's page cannot send to the monitor without the browser asking first (a CORS preflight,
+/// which the monitor does not answer), so a page elsewhere cannot cancel tasks.
+pub const CANCEL_HEADER: &str = "x-conductor-monitor";
+
 async fn cancel(pid: u32, req: HttpRequest) -> HttpResponse {
+    if !req.headers().contains_key(CANCEL_HEADER) {
+        return text_response(
+            StatusCode::FORBIDDEN,
+            format!("cancel: send the {CANCEL_HEADER} header (the page does)"),
+        );
+    }
     let id = match_info(&req)
         .get("id")
         .and_then(|v| v.parse::<u64>().ok());

@@ -104,6 +104,12 @@ fn child_entry() {
         .unwrap();
     if mode == "many" {
         rt.block_on(many_tasks());
+    } else if mode == "blocked" {
+        rt.block_on(async {
+            println!("ready");
+            // A step that never ends: the loop cannot answer.
+            std::thread::sleep(Duration::from_secs(3600));
+        });
     } else {
         rt.block_on(known_tasks());
     }
@@ -179,10 +185,14 @@ fn monitor(pid: u32, dir: &Path) -> (Proc, String) {
 
 /// One HTTP/1.1 request with `Connection: close`; the status and the body.
 fn http(addr: &str, method: &str, path: &str) -> (u16, String) {
+    http_with(addr, method, path, "")
+}
+
+fn http_with(addr: &str, method: &str, path: &str, headers: &str) -> (u16, String) {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut raw = String::new();
@@ -327,10 +337,19 @@ fn the_snapshot_holds_the_known_tasks_queues_sources_pool_and_slow_steps() {
         ),
         (Some(2), 1)
     );
-    let (status, body) = http(&addr, "POST", "/api/cancel/999999");
+    let mark = "X-Conductor-Monitor: 1\r\n";
+    let (status, body) = http_with(&addr, "POST", "/api/cancel/999999", mark);
     assert_eq!(
         (status, body.as_str()),
         (404, "error: no task 999999 is pending")
+    );
+    // Without the page's header (what another site's page could send): refused.
+    let victim = row(&s, "victim")["id"].as_u64().unwrap();
+    let (status, _) = http(&addr, "POST", &format!("/api/cancel/{victim}"));
+    assert_eq!(status, 403);
+    assert_eq!(
+        row(&snapshot(&addr, "name=victim"), "victim")["state"],
+        "suspended"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -482,5 +501,28 @@ fn a_loop_of_100000_busy_tasks_gets_a_bounded_page_and_answers() {
         &format!("http://{addr}/?updates=2&interval_ms=200&name=idle-99999"),
     );
     assert_eq!(page.matches("<tr data-id=").count(), 1, "{page}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_blocked_loop_gets_a_page_that_says_it_is_stalled() {
+    if std::env::var_os(CHILD).is_some() {
+        return;
+    }
+    let dir = temp_dir("blocked");
+    let child = program("blocked", &dir);
+    let (_monitor, addr) = monitor(child.child.id(), &dir);
+    let (status, body) = http(&addr, "GET", "/api/snapshot");
+    assert_eq!(status, 502, "{body}");
+    assert!(body.contains("did not answer within 5s"), "{body}");
+    if chromium_here() {
+        let page = dom(&dir.join("profile"), &format!("http://{addr}/?updates=1"));
+        assert!(
+            page.contains(
+                "<small id=\"status\" class=\"stalled\">error: the event loop did not answer"
+            ),
+            "{page}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
