@@ -10,6 +10,10 @@
 //!
 //! Off, [`note`] costs one relaxed load of a process-wide counter of debug loops, and a branch.
 //! The table lives in a thread-local map keyed by the task's address, outside the task header.
+//!
+//! Beside it, for the live view (`debug::snapshot`): each task's step count, busy time and first
+//! step ([`count_step`], from the step timing debug mode already does), and the log of the
+//! latest slow steps ([`log_slow`]). Both are swept with the table, when the graph is read.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
