@@ -32,9 +32,14 @@ thread_local! {
     static TABLE: RefCell<HashMap<usize, Vec<Point>>> = RefCell::new(HashMap::new());
     /// Each task's steps so far (debug mode), by address.
     static STEPS: RefCell<HashMap<usize, Steps>> = RefCell::new(HashMap::new());
+    /// The step table's size at which the next sweep is due.
+    static SWEEP_AT: Cell<usize> = const { Cell::new(MIN_SWEEP) };
     /// The latest slow steps, oldest first, at most `SLOW_KEPT`; and how many were ever logged.
     static SLOW: RefCell<(VecDeque<SlowRecord>, u64)> = const { RefCell::new((VecDeque::new(), 0)) };
 }
+
+/// The step table's size below which it is never swept.
+const MIN_SWEEP: usize = 4096;
 
 /// How many slow steps the log keeps.
 const SLOW_KEPT: usize = 64;
@@ -176,7 +181,10 @@ pub(crate) fn for_each_point(mut f: impl FnMut(NonNull<()>, &Point)) {
 }
 
 /// A step of `task` that began at `started` took `took` (debug mode; the loop times each step).
-pub(crate) fn count_step(task: NonNull<()>, started: Instant, took: Duration) {
+/// Returns whether the tables should be swept of finished tasks ([`swept`] after): they hold
+/// twice as many tasks as at the last sweep, so that a program nobody inspects does not grow
+/// them with every task it ever ran.
+pub(crate) fn count_step(task: NonNull<()>, started: Instant, took: Duration) -> bool {
     STEPS.with(|t| {
         let mut t = t.borrow_mut();
         let s = t.entry(task.as_ptr() as usize).or_insert(Steps {
@@ -186,7 +194,16 @@ pub(crate) fn count_step(task: NonNull<()>, started: Instant, took: Duration) {
         });
         s.polls += 1;
         s.busy += took;
-    });
+        t.len() > SWEEP_AT.with(Cell::get)
+    })
+}
+
+/// The tables were swept: the next sweep is due at twice their size.
+pub(crate) fn swept() {
+    let len = STEPS
+        .with(|t| t.borrow().len())
+        .max(TABLE.with(|t| t.borrow().len()));
+    SWEEP_AT.with(|s| s.set((2 * len).max(MIN_SWEEP)));
 }
 
 /// The steps of `task` so far, if it took one in debug mode.
@@ -245,3 +262,13 @@ impl Drop for Entered {
         ON.with(|on| on.set(self.0));
     }
 }
+
+/// How many tasks the step table holds, and the size at which its next sweep is due (tests).
+#[cfg(test)]
+pub(crate) fn steps_len() -> (usize, usize) {
+    (STEPS.with(|t| t.borrow().len()), SWEEP_AT.with(Cell::get))
+}
+
+/// See [`MIN_SWEEP`] (tests).
+#[cfg(test)]
+pub(crate) const MIN_SWEEP_FOR_TESTS: usize = MIN_SWEEP;

@@ -442,3 +442,21 @@ fn task_json(o: &mut String, t: &TaskRow) {
     }
     let _ = write!(o, "],\"awaited_by\":{}}}", ids(&t.awaited_by));
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::trace::{MIN_SWEEP_FOR_TESTS as MIN, steps_len};
+
+    #[test]
+    fn the_step_table_of_a_program_nobody_inspects_stays_bounded() {
+        let rt = crate::Runtime::builder().debug(true).build().unwrap();
+        rt.block_on(async {
+            for _ in 0..5 * MIN {
+                crate::spawn(async {}).await.unwrap();
+            }
+        });
+        let (len, next) = steps_len();
+        assert!(len <= 2 * MIN + 1, "{len} entries");
+        assert!(next <= 2 * MIN + 2, "next sweep at {next}");
+    }
+}
