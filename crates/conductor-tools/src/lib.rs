@@ -1,14 +1,17 @@
 //! Clients of a conductor program's debug endpoint (`CONDUCTOR_DEBUG_ENDPOINT=1`, or
 //! `Builder::debug_endpoint(true)`): `conductor-ps PID` (the task table, as
 //! `python -m asyncio ps`), `conductor-pstree PID` (the await graph, as
-//! `python -m asyncio pstree`) and `conductor-stats PID [--prometheus]` (the loop's counters).
+//! `python -m asyncio pstree`), `conductor-stats PID [--prometheus]` (the loop's counters) and
+//! `conductor-monitor PID [--listen ADDR]` (a live page of the loop, [`monitor`]).
 //!
 //! The protocol: connect to the process's socket, send one request line (`ps`, `pstree`,
-//! `stats` or `metrics`), read the answer to the end. The socket is
+//! `stats`, `metrics`, `snapshot OFFSET LIMIT [NAME]` or `cancel ID`), read the answer to the
+//! end. The socket is
 //! `$XDG_RUNTIME_DIR/conductor-debug-PID.sock`, or `/tmp/conductor-debug-PID.sock` when
 //! `XDG_RUNTIME_DIR` is not set (a second loop of the process adds `-LOOP` to the name).
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -79,3 +82,5 @@ pub fn main_for(tool: &str, request_line: &str) -> std::process::ExitCode {
         }
     }
 }
+
+pub mod monitor;

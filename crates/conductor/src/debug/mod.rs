@@ -1,16 +1,21 @@
 //! Introspection: a text dump of the loop's tasks, as `python -m asyncio ps` prints; the await
 //! graph, as `python -m asyncio pstree` prints it and as data (asyncio's `capture_call_graph`);
-//! the loop's counters.
+//! the loop's counters; the live view's snapshot of the loop ([`snapshot`]: queues, timers,
+//! sources, pool, a page of tasks, slow steps) and [`cancel_task`] (aiomonitor's `cancel`).
 //!
 //! Reads what the engine exposes (`all_tasks`, the task system's await graph, `LoopStats`); the
 //! engine never calls here. Debug mode itself (`Builder::debug`, `CONDUCTOR_DEBUG=1`) lives in
 //! the loop; out of process, the loop's opt-in debug endpoint (`Builder::debug_endpoint`,
 //! `CONDUCTOR_DEBUG_ENDPOINT=1`) answers `conductor-ps`, `conductor-pstree` and
-//! `conductor-stats` (crate `conductor-tools`).
+//! `conductor-stats`, and `conductor-monitor`'s live page (crate `conductor-tools`).
 
 // Nothing here needs `unsafe` (ARCHITECTURE.md, "Unsafe").
 #![forbid(unsafe_code)]
 
+pub use crate::runtime::snapshot::{
+    LISTED, LoopSnapshot, MAX_PAGE, SlowStepEntry, SourceEntry, TaskQuery, TaskRow, TimerEntry,
+    cancel_task, snapshot,
+};
 pub use crate::task::graph::{AwaitPoint, CallGraph, TaskNode, call_graph, pstree};
 
 use crate::runtime::core::with_core;

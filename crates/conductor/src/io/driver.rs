@@ -100,6 +100,17 @@ impl Driver {
         }
     }
 
+    /// The first `n` registered sources, for the live view: each one's slot, readiness bits
+    /// (`READABLE`...) and how many tasks wait to read and to write.
+    pub(crate) fn describe(&self, n: usize) -> Vec<(usize, u8, usize, usize)> {
+        self.sources
+            .borrow()
+            .iter()
+            .take(n)
+            .map(|(i, (_, s))| (i, s.readiness.get(), s.read.waiting(), s.write.waiting()))
+            .collect()
+    }
+
     /// Drops every waiting waker (the loop is closing).
     pub(crate) fn clear_wakers(&self) {
         let mut wakers = Vec::new();

@@ -42,6 +42,16 @@ pub(crate) struct Waiters {
 }
 
 impl Waiters {
+    /// How many wait: the waiting futures, and a `poll_*` caller (for the live view).
+    pub(crate) fn waiting(&self) -> usize {
+        let poll = self.poll.take();
+        let inline = self.inline.take();
+        let n = usize::from(poll.is_some()) + usize::from(inline.is_some());
+        self.poll.set(poll);
+        self.inline.set(inline);
+        n + self.more.borrow().len()
+    }
+
     /// Stores the waker of a `poll_*` call, replacing the previous caller's (a clone only when
     /// it changed).
     #[inline]

@@ -140,8 +140,10 @@ impl Builder {
     /// socket, `$XDG_RUNTIME_DIR/conductor-debug-PID.sock` (else in `/tmp`), mode 0600, where
     /// `conductor-ps PID`, `conductor-pstree PID` and `conductor-stats PID [--prometheus]`
     /// (crate `conductor-tools`) question the running loop: its tasks, its await graph, its
-    /// counters. A thread accepts the connections; the loop answers between two steps. Off by
-    /// default; see [`Runtime::debug_endpoint`].
+    /// counters; and where `conductor-monitor PID` reads the live view
+    /// ([`debug::snapshot`](crate::debug::snapshot)) and cancels tasks
+    /// ([`debug::cancel_task`](crate::debug::cancel_task)). A thread accepts the connections;
+    /// the loop answers between two steps. Off by default; see [`Runtime::debug_endpoint`].
     pub fn debug_endpoint(mut self, on: bool) -> Self {
         self.config.debug_endpoint = on;
         self

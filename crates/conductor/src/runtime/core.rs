@@ -14,6 +14,7 @@
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -220,7 +221,13 @@ impl Core {
         self.config.debug
     }
 
-    pub(crate) fn report_slow_poll(&self, task: TaskPtr, took: Duration) {
+    /// A step of `task` in debug mode, which began at `started`, is over: counted for the live
+    /// view (`debug::snapshot`), and reported when slow.
+    pub(crate) fn report_slow_poll(&self, task: TaskPtr, started: std::time::Instant) {
+        let took = started.elapsed();
+        if crate::trace::count_step(task.erase(), started, took) {
+            self.sweep_trace();
+        }
         if took < self.config.slow_callback {
             return;
         }
@@ -231,6 +238,14 @@ impl Core {
             spawned_at: t.spawned_at(),
             took,
         };
+        crate::trace::log_slow(crate::trace::SlowRecord {
+            seq: 0,
+            task: t.id(),
+            name: step.task.clone(),
+            spawned_at: step.spawned_at,
+            took,
+            at: std::time::Instant::now(),
+        });
         match &self.config.on_slow_step {
             Some(hook) => (hook.0)(&step),
             None => eprintln!(
@@ -238,6 +253,19 @@ impl Core {
                 self.config.slow_callback
             ),
         }
+    }
+
+    /// Forgets the debug-mode records of tasks that are gone.
+    #[cold]
+    fn sweep_trace(&self) {
+        let live: std::collections::HashSet<NonNull<()>> = self
+            .shared
+            .registered(self.on_loop())
+            .into_iter()
+            .map(TaskPtr::erase)
+            .collect();
+        crate::trace::retain_with(|t| live.contains(&t));
+        crate::trace::swept();
     }
 
     /// The proof that this is the loop's thread: a `Core` is `!Sync`, so a `&Core` exists only

@@ -1,6 +1,8 @@
 //! The opt-in debug endpoint (`Builder::debug_endpoint`, `CONDUCTOR_DEBUG_ENDPOINT=1`): a Unix
-//! socket that answers `ps`, `pstree`, `stats` and `metrics` (Prometheus text) about a running
-//! loop, for `conductor-ps PID`, `conductor-pstree PID` and `conductor-stats PID`.
+//! socket that answers `ps`, `pstree`, `stats`, `metrics` (Prometheus text), `snapshot OFFSET
+//! LIMIT [NAME]` (`debug::snapshot` as JSON) and `cancel ID` (`debug::cancel_task`) about a
+//! running loop, for `conductor-ps PID`, `conductor-pstree PID`, `conductor-stats PID` and
+//! `conductor-monitor PID`.
 //!
 //! A plain thread accepts the connections and reads each one's request line; the answer is made
 //! on the loop's own thread, by a callback sent through the loop's remote queue (what
@@ -24,6 +26,7 @@ use std::time::Duration;
 
 use super::core::{LoopStats, with_core};
 use super::handle::Handle;
+use super::snapshot::{TaskQuery, cancel_task, snapshot};
 
 /// How long a request waits for the loop to answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
@@ -141,9 +144,34 @@ fn respond(request: &str) -> String {
         "metrics" => {
             with_core(|c| c.map(|c| prometheus_text(c.id, &c.stats()))).unwrap_or_default()
         }
-        other => {
-            format!("error: unknown request {other:?}; ask for ps, pstree, stats or metrics\n")
-        }
+        other => match other.split_once(' ') {
+            Some(("snapshot", args)) => snapshot_json(args),
+            Some(("cancel", id)) => cancel(id),
+            _ => format!(
+                "error: unknown request {other:?}; ask for ps, pstree, stats, metrics, \
+                 snapshot OFFSET LIMIT [NAME] or cancel ID\n"
+            ),
+        },
+    }
+}
+
+/// `snapshot OFFSET LIMIT [NAME]`: `debug::snapshot` as JSON, on one line.
+fn snapshot_json(args: &str) -> String {
+    let mut parts = args.splitn(3, ' ');
+    let mut number = || parts.next().and_then(|n| n.parse::<usize>().ok());
+    let (Some(offset), Some(limit)) = (number(), number()) else {
+        return "error: snapshot OFFSET LIMIT [NAME]\n".to_owned();
+    };
+    let query = TaskQuery::page(offset, limit).named(parts.next().unwrap_or(""));
+    snapshot(&query).map_or_else(String::new, |s| s.to_json() + "\n")
+}
+
+/// `cancel ID`: `debug::cancel_task`.
+fn cancel(id: &str) -> String {
+    match id.trim().parse::<u64>() {
+        Ok(id) if cancel_task(id) => format!("cancelled {id}\n"),
+        Ok(id) => format!("error: no task {id} is pending\n"),
+        Err(_) => "error: cancel ID\n".to_owned(),
     }
 }
 

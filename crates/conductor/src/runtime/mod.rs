@@ -31,6 +31,7 @@ pub(crate) mod remote;
 mod runner;
 pub(crate) mod shared;
 mod shutdown;
+pub(crate) mod snapshot;
 
 use std::fmt;
 use std::future::Future;

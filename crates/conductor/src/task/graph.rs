@@ -10,6 +10,7 @@ use std::ptr::NonNull;
 use std::time::Duration;
 
 use super::{TaskRef, TaskState, all_tasks};
+use crate::runtime::snapshot::TaskRow;
 
 /// One place a task is suspended in: the innermost conductor future it awaits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,21 +163,26 @@ impl fmt::Display for CallGraph {
 /// });
 /// ```
 pub fn call_graph() -> CallGraph {
-    let tasks = all_tasks();
+    graph_of(&all_tasks())
+}
+
+/// The graph of `tasks`: one pass over them and one over the edges (the live view builds it
+/// for 100,000 tasks).
+fn graph_of(tasks: &[TaskRef]) -> CallGraph {
     let now = crate::context::in_loop().then(crate::context::now);
     let ids: HashMap<NonNull<()>, u64> = tasks.iter().map(|t| (t.erased(), t.id())).collect();
     let live: HashSet<usize> = ids.keys().map(|p| p.as_ptr() as usize).collect();
     crate::trace::retain(&live);
     let mut nodes: Vec<TaskNode> = tasks.iter().map(|t| node_of(t, &ids, now)).collect();
+    let index: HashMap<u64, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
     // `task.await` from a task of this loop is known without debug mode, from the join waker.
-    for t in &tasks {
+    for t in tasks {
         let Some(awaiter) = t.awaited_by().and_then(|p| ids.get(&p)) else {
             continue;
         };
         let id = t.id();
-        if let Some(a) = nodes.iter_mut().find(|n| n.id == *awaiter)
-            && !a.awaiting.iter().any(|p| p.awaits.contains(&id))
-        {
+        let a = &mut nodes[index[awaiter]];
+        if !a.awaiting.iter().any(|p| p.awaits.contains(&id)) {
             a.awaiting.push(AwaitPoint {
                 kind: "task",
                 detail: None,
@@ -195,13 +201,82 @@ pub fn call_graph() -> CallGraph {
         })
         .collect();
     for (parent, child) in edges {
-        if let Some(c) = nodes.iter_mut().find(|n| n.id == child)
-            && !c.awaited_by.contains(&parent)
+        if let Some(&c) = index.get(&child)
+            && !nodes[c].awaited_by.contains(&parent)
         {
-            c.awaited_by.push(parent);
+            nodes[c].awaited_by.push(parent);
         }
     }
     CallGraph { tasks: nodes }
+}
+
+/// The live view's rows of `page`, a part of `all`: nodes are made for the page only, and one
+/// pass over `all` and over the await points finds who awaits them, so that a page of 50 rows
+/// of 100,000 tasks costs a few milliseconds, not a whole graph.
+pub(crate) fn rows_of(all: &[TaskRef], page: &[&TaskRef]) -> Vec<TaskRow> {
+    let now = crate::context::in_loop().then(crate::context::now);
+    let ids: HashMap<NonNull<()>, u64> = all.iter().map(|t| (t.erased(), t.id())).collect();
+    crate::trace::retain_with(|addr| ids.contains_key(&addr));
+    let mut rows: Vec<TaskRow> = page.iter().map(|t| row_of(t, &ids, now)).collect();
+    let at: HashMap<u64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    let mut edge = |parent: u64, child: u64, from_join: bool| {
+        if from_join
+            && let Some(&p) = at.get(&parent)
+            && !rows[p].awaiting.iter().any(|a| a.awaits.contains(&child))
+        {
+            rows[p].awaiting.push(AwaitPoint {
+                kind: "task",
+                detail: None,
+                deadline_in: None,
+                awaits: vec![child],
+            });
+        }
+        if let Some(&c) = at.get(&child)
+            && !rows[c].awaited_by.contains(&parent)
+        {
+            rows[c].awaited_by.push(parent);
+        }
+    };
+    for t in all {
+        if let Some(awaiter) = t.awaited_by().and_then(|p| ids.get(&p)) {
+            edge(*awaiter, t.id(), true);
+        }
+    }
+    let suspended: HashSet<NonNull<()>> = all
+        .iter()
+        .filter(|t| t.state() == TaskState::Suspended)
+        .map(TaskRef::erased)
+        .collect();
+    crate::trace::for_each_point(|task, point| {
+        let Some(parent) = suspended.contains(&task).then(|| ids.get(&task)).flatten() else {
+            return;
+        };
+        for child in point.awaits.iter().filter_map(|c| ids.get(c)) {
+            edge(*parent, *child, false);
+        }
+    });
+    rows
+}
+
+fn row_of(
+    t: &TaskRef,
+    ids: &HashMap<NonNull<()>, u64>,
+    now: Option<std::time::Instant>,
+) -> TaskRow {
+    let node = node_of(t, ids, now);
+    let steps = crate::trace::steps_of(t.erased());
+    TaskRow {
+        id: node.id,
+        name: node.name,
+        state: node.state,
+        cancelling: t.cancelling(),
+        spawned_at: node.spawned_at,
+        age: steps.map(|s| s.first.elapsed()),
+        polls: steps.map(|s| s.polls),
+        busy: steps.map(|s| s.busy),
+        awaiting: node.awaiting,
+        awaited_by: Vec::new(),
+    }
 }
 
 fn node_of(

@@ -70,7 +70,7 @@ fn poll_in_debug_mode(task: TaskPtr, cx: &mut Context<'_>, core: &Core) -> bool 
     // SAFETY: as in `step`, whose caller's reference keeps the task alive for the poll; owner
     // thread, the future is live (not COMPLETE), and nothing else polls it.
     let done = unsafe { (task.header().vtable.poll)(task, cx) };
-    core.report_slow_poll(task, started.elapsed());
+    core.report_slow_poll(task, started);
     done
 }
 

@@ -234,6 +234,28 @@ impl Wheel {
         self.release(key.index)
     }
 
+    /// The `n` earliest deadlines of pending timers, earliest first, and whether each is a
+    /// waker (a `sleep`, a timeout) rather than a callback (`call_later`); timers that never
+    /// fire are left out. For the live view: a pass over the entries, not the firing path.
+    pub(crate) fn next_deadlines(&self, n: usize) -> Vec<(u64, bool)> {
+        let mut all: Vec<(u64, bool)> = self
+            .entries
+            .iter()
+            .filter(|e| e.deadline_ns != clock::NEVER)
+            .filter_map(|e| {
+                e.payload
+                    .as_ref()
+                    .map(|p| (e.deadline_ns, matches!(p, Payload::Waker(_))))
+            })
+            .collect();
+        if all.len() > n {
+            all.select_nth_unstable(n);
+            all.truncate(n);
+        }
+        all.sort_unstable();
+        all
+    }
+
     /// The tick at which `advance` next has work (firing, or re-filing a higher slot).
     pub(crate) fn next_tick(&self) -> Option<u64> {
         if self.lists[DUE as usize].head != NONE {
