@@ -39,12 +39,24 @@ use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
 use pyo3::types::PyTuple;
 
-/// The Python classes this module builds: asyncio's `Handle`, conductor's `TimerHandle`
-/// subclass, and the slow-callback logger (set once by `conductor/__init__.py`).
+mod handle;
+
+use handle::{Handle, TimerHandle};
+
+/// The Python functions this module calls (set once by `conductor/__init__.py`).
 struct Classes {
-    handle: Py<PyAny>,
-    timer_handle: Py<PyAny>,
+    /// The slow-callback logger (debug mode).
     log_slow: Py<PyAny>,
+    /// `contextvars.copy_context`.
+    copy_context: Py<PyAny>,
+    /// `contextvars.Context.run`, the method descriptor.
+    context_run: Py<PyAny>,
+    /// The creation stack of a handle in debug mode (asyncio's `extract_stack`).
+    extract_stack: Py<PyAny>,
+    /// asyncio's `format_helpers._format_callback_source`.
+    format_callback: Py<PyAny>,
+    /// asyncio's `Handle.__repr__`, for conductor's handles.
+    handle_repr: Py<PyAny>,
 }
 
 static CLASSES: GILOnceCell<Classes> = GILOnceCell::new();
@@ -55,20 +67,28 @@ fn classes(py: Python<'_>) -> PyResult<&Classes> {
         .ok_or_else(|| PyRuntimeError::new_err("conductor._conductor used before _setup"))
 }
 
-/// Called once by the Python package with the classes `LoopCore` instantiates.
+/// Called once by the Python package with the functions this module calls.
 #[pyfunction]
 fn _setup(
     py: Python<'_>,
-    handle: Py<PyAny>,
-    timer_handle: Py<PyAny>,
     log_slow: Py<PyAny>,
+    extract_stack: Py<PyAny>,
+    handle_repr: Py<PyAny>,
 ) -> PyResult<()> {
+    let contextvars = py.import("contextvars")?;
+    let format_callback = py
+        .import("asyncio.format_helpers")?
+        .getattr("_format_callback_source")?
+        .unbind();
     let _ = CLASSES.set(
         py,
         Classes {
-            handle,
-            timer_handle,
             log_slow,
+            copy_context: contextvars.getattr("copy_context")?.unbind(),
+            context_run: contextvars.getattr("Context")?.getattr("run")?.unbind(),
+            extract_stack,
+            format_callback,
+            handle_repr,
         },
     );
     Ok(())
@@ -117,17 +137,22 @@ struct Flags {
     slow: AtomicU64,
 }
 
-/// Runs asyncio's `Handle` `h` (skipping a cancelled one), as asyncio's `_run_once` does.
+/// Runs a handle (conductor's or asyncio's; a cancelled one is skipped), as asyncio's
+/// `_run_once` does.
 fn run_handle(py: Python<'_>, st: &Rc<State>, h: &Bound<'_, PyAny>) {
     if st.pending.borrow().is_some() {
         // A KeyboardInterrupt is on its way out of `_run_once`: this one waits for the next run.
         schedule(st, h.clone().unbind());
         return;
     }
-    match h
-        .getattr(intern!(py, "_cancelled"))
-        .and_then(|c| c.is_truthy())
-    {
+    let native = h.downcast::<Handle>().ok();
+    let cancelled = match native {
+        Some(n) => Ok(handle::is_cancelled(n)),
+        None => h
+            .getattr(intern!(py, "_cancelled"))
+            .and_then(|c| c.is_truthy()),
+    };
+    match cancelled {
         Ok(false) => {}
         Ok(true) => return,
         Err(e) => {
@@ -136,7 +161,11 @@ fn run_handle(py: Python<'_>, st: &Rc<State>, h: &Bound<'_, PyAny>) {
         }
     }
     let t0 = st.flags.debug.load(Relaxed).then(Instant::now);
-    if let Err(e) = h.call_method0(intern!(py, "_run")) {
+    let r = match native {
+        Some(n) => handle::run(n),
+        None => h.call_method0(intern!(py, "_run")).map(drop),
+    };
+    if let Err(e) = r {
         *st.pending.borrow_mut() = Some(e);
     }
     if let Some(t0) = t0 {
@@ -257,7 +286,7 @@ async fn serve_fd(entry: Rc<FdEntry>, st: Rc<State>) {
 
 /// A timer on conductor's wheel, kept in the `_ctimer` slot of conductor's `TimerHandle`.
 #[pyclass(unsendable, module = "conductor._conductor")]
-struct CTimer {
+pub(crate) struct CTimer {
     timer: Option<conductor::TimerHandle>,
     /// Weak: a timer does not keep a closed loop alive.
     rt: Weak<Runtime>,
@@ -267,7 +296,7 @@ struct CTimer {
 impl CTimer {
     /// Takes the timer off the wheel (asyncio's `TimerHandle.cancel` through
     /// `loop._timer_handle_cancelled`).
-    fn cancel(&mut self) {
+    pub(crate) fn cancel(&mut self) {
         if let Some(t) = self.timer.take()
             && let Some(rt) = self.rt.upgrade()
         {
@@ -558,10 +587,16 @@ impl LoopCore {
             slf.call_method1(intern!(py, "_check_thread"), ())?;
             slf.call_method1(intern!(py, "_check_callback"), (&callback, "call_soon"))?;
         }
-        let h = classes(py)?
-            .handle
-            .bind(py)
-            .call1((callback, args, slf, context))?;
+        let debug = this.flags.debug.load(Relaxed);
+        let base = Handle::make(
+            py,
+            callback.unbind(),
+            args.unbind(),
+            slf.clone().into_any().unbind(),
+            context.map(Bound::unbind),
+            debug,
+        )?;
+        let h = Bound::new(py, base)?.into_any();
         let st = this.engine()?.st.clone();
         let hh = h.clone().unbind();
         this.with_loop(|| schedule(&st, hh))?;
@@ -571,10 +606,13 @@ impl LoopCore {
     /// Queues an existing asyncio `Handle` (asyncio's private `_add_callback`, which signal
     /// delivery and `call_soon_threadsafe` use).
     fn _add_callback(&self, handle: Bound<'_, PyAny>) -> PyResult<()> {
-        if handle
-            .getattr(intern!(handle.py(), "_cancelled"))?
-            .is_truthy()?
-        {
+        let cancelled = match handle.downcast::<Handle>() {
+            Ok(n) => handle::is_cancelled(n),
+            Err(_) => handle
+                .getattr(intern!(handle.py(), "_cancelled"))?
+                .is_truthy()?,
+        };
+        if cancelled {
             return Ok(());
         }
         let st = self.engine()?.st.clone();
@@ -601,10 +639,16 @@ impl LoopCore {
             slf.call_method1(intern!(py, "_check_thread"), ())?;
             slf.call_method1(intern!(py, "_check_callback"), (&callback, "call_at"))?;
         }
-        let h = classes(py)?
-            .timer_handle
-            .bind(py)
-            .call1((when, callback, args, slf, context))?;
+        let debug = this.flags.debug.load(Relaxed);
+        let base = Handle::make(
+            py,
+            callback.unbind(),
+            args.unbind(),
+            slf.clone().into_any().unbind(),
+            context.map(Bound::unbind),
+            debug,
+        )?;
+        let h = Bound::new(py, TimerHandle::initializer(base, when))?;
         let st = this.engine()?.st.clone();
         let hh = h.clone().unbind();
         let at = this.to_instant(when);
@@ -612,18 +656,18 @@ impl LoopCore {
             conductor::call_at(at, move || {
                 Python::with_gil(|py| {
                     let b = hh.bind(py);
-                    let _ = b.setattr(intern!(py, "_scheduled"), false);
-                    run_handle(py, &st, b);
+                    TimerHandle::set_scheduled(b, false);
+                    run_handle(py, &st, b.as_any());
                 });
             })
         })?;
-        h.setattr(intern!(py, "_scheduled"), true)?;
+        TimerHandle::set_scheduled(&h, true);
         let ct = CTimer {
             timer: Some(timer),
             rt: Rc::downgrade(&this.runtime()?),
         };
-        h.setattr(intern!(py, "_ctimer"), Py::new(py, ct)?)?;
-        Ok(h)
+        h.borrow_mut().ctimer = Some(Py::new(py, ct)?);
+        Ok(h.into_any())
     }
 
     /// asyncio's `loop.call_later`.
@@ -718,6 +762,8 @@ impl LoopCore {
 fn _conductor(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<LoopCore>()?;
     m.add_class::<CTimer>()?;
+    m.add_class::<Handle>()?;
+    m.add_class::<TimerHandle>()?;
     m.add_class::<RemoteHandle>()?;
     m.add_function(wrap_pyfunction!(_setup, m)?)?;
     Ok(())

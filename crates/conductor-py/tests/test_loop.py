@@ -38,7 +38,10 @@ def test_call_soon_order_cancel_and_context(loop):
     loop.call_soon(out.append, 1)
     loop.call_soon(out.append, 2).cancel()
     h = loop.call_soon(out.append, 3)
-    assert isinstance(h, asyncio.Handle)
+    # conductor's Rust Handle (not a subclass of asyncio's, as uvloop's), same interface.
+    assert isinstance(h, conductor._conductor.Handle)
+    assert not h.cancelled() and h.get_context() is not None
+    assert repr(h) == "<Handle list.append(3)>"
     loop.call_soon(loop.stop)
     loop.run_forever()
     assert out == [1, 3]
@@ -50,8 +53,10 @@ def test_timers_fire_in_deadline_order_and_cancel(loop):
     loop.call_at(t0 + 0.03, out.append, "c")
     loop.call_later(0.01, out.append, "a")
     cancelled = loop.call_later(0.02, out.append, "x")
-    assert isinstance(cancelled, asyncio.TimerHandle)
+    assert isinstance(cancelled, conductor._conductor.TimerHandle)
+    assert cancelled.when() == pytest.approx(t0 + 0.02, abs=0.01)
     cancelled.cancel()
+    assert cancelled.cancelled() and repr(cancelled).startswith("<TimerHandle cancelled when=")
     loop.call_later(0.02, out.append, "b")
     loop.call_later(0.05, loop.stop)
     loop.run_forever()

@@ -20,7 +20,7 @@ import logging
 import selectors
 import sys
 import threading
-from asyncio import events, unix_events
+from asyncio import events, format_helpers, unix_events
 
 from . import _conductor
 
@@ -29,17 +29,31 @@ __all__ = ("Loop", "EventLoopPolicy", "new_event_loop", "install", "run")
 _logger = logging.getLogger("asyncio")
 
 
-class TimerHandle(events.TimerHandle):
-    """asyncio's TimerHandle, with the key of its timer on conductor's wheel."""
-
-    __slots__ = ("_ctimer",)
-
-
 def _log_slow(handle, dt):
     _logger.warning("Executing %s took %.3f seconds", events._format_handle(handle), dt)
 
 
-_conductor._setup(events.Handle, TimerHandle, _log_slow)
+def _extract_stack():
+    # Frame 1 is the Python code that called call_soon/call_at (those are Rust, no frame).
+    return format_helpers.extract_stack(sys._getframe(1))
+
+
+def _handle_repr(h):
+    # asyncio's Handle.__repr__ and TimerHandle._repr_info, for conductor's Rust handles.
+    info = [type(h).__name__]
+    if h._cancelled:
+        info.append("cancelled")
+    if h._callback is not None:
+        info.append(format_helpers._format_callback_source(h._callback, h._args))
+    if h._source_traceback:
+        frame = h._source_traceback[-1]
+        info.append(f"created at {frame[0]}:{frame[1]}")
+    if isinstance(h, _conductor.TimerHandle):
+        info.insert(2 if h._cancelled else 1, f"when={h._when}")
+    return "<{}>".format(" ".join(info))
+
+
+_conductor._setup(_log_slow, _extract_stack, _handle_repr)
 
 _ThreadSafeHandle = getattr(events, "_ThreadSafeHandle", events.Handle)
 
@@ -79,9 +93,8 @@ class Loop(_conductor.LoopCore, unix_events.SelectorEventLoop):
     # -- the engine's parts asyncio reaches through private names -------------------------
 
     def _timer_handle_cancelled(self, handle):
-        ct = getattr(handle, "_ctimer", None)
-        if ct is not None:
-            ct.cancel()
+        # conductor's TimerHandle.cancel takes its timer off the wheel itself.
+        pass
 
     def call_soon_threadsafe(self, callback, *args, context=None):
         self._check_closed()
@@ -111,7 +124,7 @@ class Loop(_conductor.LoopCore, unix_events.SelectorEventLoop):
 
     def _add_reader(self, fd, callback, *args):
         self._check_closed()
-        handle = events.Handle(callback, args, self, None)
+        handle = _conductor.Handle(callback, args, self, None)
         self._core_set_reader(selectors._fileobj_to_fd(fd), handle)
         return handle
 
@@ -122,7 +135,7 @@ class Loop(_conductor.LoopCore, unix_events.SelectorEventLoop):
 
     def _add_writer(self, fd, callback, *args):
         self._check_closed()
-        handle = events.Handle(callback, args, self, None)
+        handle = _conductor.Handle(callback, args, self, None)
         self._core_set_writer(selectors._fileobj_to_fd(fd), handle)
         return handle
 
