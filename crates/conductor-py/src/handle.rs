@@ -4,13 +4,17 @@
 //! (events.py): the callback runs in its `contextvars.Context` (`Context.run`), an exception
 //! goes to `loop.call_exception_handler`, `SystemExit`/`KeyboardInterrupt` propagate.
 //! The `repr` is asyncio's, through `conductor._handle_repr` (Python).
+//!
+//! Not tracked by Python's garbage collector (as rloop's): a handle is in a reference cycle only
+//! through its callback or arguments (an object holding its own timer handle, whose callback is
+//! one of its methods), so the handles of `call_soon`/`call_at` drop both once they ran, as
+//! every handle does when cancelled; until then the loop holds them anyway.
 
 use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp;
 use pyo3::types::{PyDict, PyTuple};
-use pyo3::{PyTraverseError, PyVisit};
 
 use crate::{CTimer, classes};
 
@@ -22,6 +26,9 @@ pub(crate) struct Handle {
     context: Py<PyAny>,
     loop_: Py<PyAny>,
     cancelled: bool,
+    /// Runs once (`call_soon`, `call_at`): drops its callback after running. A reader's or
+    /// writer's handle runs again and again.
+    oneshot: bool,
     repr: Option<Py<PyAny>>,
     source_traceback: Option<Py<PyAny>>,
 }
@@ -36,6 +43,7 @@ impl Handle {
         loop_: Py<PyAny>,
         context: Option<Py<PyAny>>,
         debug: bool,
+        oneshot: bool,
     ) -> PyResult<Self> {
         let c = classes(py)?;
         let context = match context {
@@ -53,6 +61,7 @@ impl Handle {
             context,
             loop_,
             cancelled: false,
+            oneshot,
             repr: None,
             source_traceback,
         })
@@ -83,6 +92,18 @@ impl Handle {
         drop((cb, args));
         Ok(())
     }
+}
+
+/// After a one-shot handle ran: drops its callback and arguments (no cycle through them).
+pub(crate) fn release(h: &Bound<'_, Handle>) {
+    let mut b = h.borrow_mut();
+    if !b.oneshot {
+        return;
+    }
+    let cb = b.callback.take();
+    let args = b.args.take();
+    drop(b);
+    drop((cb, args));
 }
 
 /// Whether the handle is cancelled (asyncio's `_cancelled`, read by the ready queue).
@@ -160,24 +181,6 @@ fn report(
 
 #[pymethods]
 impl Handle {
-    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        visit.call(&self.callback)?;
-        visit.call(&self.args)?;
-        visit.call(&self.context)?;
-        visit.call(&self.loop_)?;
-        visit.call(&self.repr)?;
-        visit.call(&self.source_traceback)?;
-        Ok(())
-    }
-
-    /// Breaks a cycle through the callback (a bound method of an object holding its handle).
-    fn __clear__(&mut self) {
-        self.callback = None;
-        self.args = None;
-        self.repr = None;
-        self.source_traceback = None;
-    }
-
     #[new]
     #[pyo3(signature = (callback, args, r#loop, context=None))]
     fn new(
@@ -191,7 +194,7 @@ impl Handle {
             .bind(py)
             .call_method0(intern!(py, "get_debug"))?
             .is_truthy()?;
-        Handle::make(py, callback, args, r#loop, context, debug)
+        Handle::make(py, callback, args, r#loop, context, debug, false)
     }
 
     fn cancel(slf: &Bound<'_, Self>) -> PyResult<()> {

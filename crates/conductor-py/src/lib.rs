@@ -4,16 +4,19 @@
 //! inherits the rest of asyncio's `SelectorEventLoop` in Python. What runs here, on conductor's
 //! engine (one `conductor::Runtime` per Python loop):
 //!
-//! - the ready queue: `call_soon` queues asyncio's own `Handle` on conductor's ready queue
-//!   (`conductor::call_soon`), and the loop runs it there;
-//! - the timers: `call_at`/`call_later` put asyncio's `TimerHandle` on conductor's timer wheel
-//!   (`conductor::call_at`); cancelling it removes it from the wheel;
-//! - one loop iteration (`_run_once`): `Runtime::run_once_blocking`, which waits in conductor's
-//!   selector with the GIL released (`Builder::on_park`);
-//! - readiness (`_add_reader`/`_add_writer` and their removal): one `conductor::io::AsyncFd`
-//!   per descriptor and a conductor task that runs the callbacks while the descriptor stays
-//!   ready (asyncio's selectors are level-triggered; conductor's are edge-triggered, so after a
-//!   callback a zero-timeout `poll(2)` says whether the descriptor is still ready);
+//! - the handles (`handle.rs`): conductor's `Handle` and `TimerHandle`, asyncio's interface
+//!   in Rust;
+//! - the ready queue (`ready.rs`, asyncio's `_ready`): `call_soon` queues the handle there, and
+//!   each iteration runs what was queued when it began, from Rust, with the GIL held;
+//! - the timers: `call_at`/`call_later` put the `TimerHandle` on conductor's timer wheel
+//!   (`conductor::call_at`), which queues it on the ready queue when due; cancelling it removes
+//!   it from the wheel;
+//! - one loop iteration (`_run_once`; `run_forever`'s loop of them is `_core_run_forever`):
+//!   `Runtime::run_once_blocking`, which waits in conductor's selector with the GIL released
+//!   (`Builder::on_park`), then the ready queue's pass;
+//! - readiness (`fd.rs`, `_add_reader`/`_add_writer` and their removal): one
+//!   `conductor::io::AsyncFd` per descriptor and a conductor task that queues the descriptor
+//!   while it stays ready (level-triggered, as asyncio's selectors);
 //! - wakes from other threads (`call_soon_threadsafe`): conductor's remote queue
 //!   (`conductor::Handle::call_soon_threadsafe`), through `RemoteHandle`, the one part of this
 //!   module other threads may touch.
@@ -22,16 +25,14 @@
 //! is asyncio's Python code running on these primitives.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
-use std::future::poll_fn;
-use std::os::fd::{AsRawFd, RawFd};
+use std::collections::{HashMap, VecDeque};
+use std::os::fd::RawFd;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
-use conductor::io::{AsyncFd, Direction};
+use conductor::io::AsyncFd;
 use conductor::runtime::Runtime;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::intern;
@@ -39,12 +40,16 @@ use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
 use pyo3::types::PyTuple;
 
+mod fd;
 mod handle;
+mod ready;
 
+use fd::{Fd, FdEntry, serve_fd};
 use handle::{Handle, TimerHandle};
+use ready::{Ready, State};
 
 /// The Python functions this module calls (set once by `conductor/__init__.py`).
-struct Classes {
+pub(crate) struct Classes {
     /// The slow-callback logger (debug mode).
     log_slow: Py<PyAny>,
     /// `contextvars.copy_context`.
@@ -61,7 +66,7 @@ struct Classes {
 
 static CLASSES: GILOnceCell<Classes> = GILOnceCell::new();
 
-fn classes(py: Python<'_>) -> PyResult<&Classes> {
+pub(crate) fn classes(py: Python<'_>) -> PyResult<&Classes> {
     CLASSES
         .get(py)
         .ok_or_else(|| PyRuntimeError::new_err("conductor._conductor used before _setup"))
@@ -120,169 +125,17 @@ fn reacquire_gil() {
     }
 }
 
-/// What the callbacks queued on the engine share with their loop.
-struct State {
-    /// A `BaseException` (KeyboardInterrupt, SystemExit) that escaped a callback: `_run_once`
-    /// raises it, as asyncio's does; the callbacks still queued wait for the next run.
-    pending: RefCell<Option<PyErr>>,
-    flags: Arc<Flags>,
-}
-
 /// What asyncio reads and writes from any thread (`is_closed()`, `get_debug()`, ...).
-struct Flags {
+pub(crate) struct Flags {
     closed: AtomicBool,
     stopping: AtomicBool,
-    debug: AtomicBool,
+    pub(crate) debug: AtomicBool,
     /// `slow_callback_duration`'s f64 bits.
-    slow: AtomicU64,
+    pub(crate) slow: AtomicU64,
 }
 
-/// Runs a handle (conductor's or asyncio's; a cancelled one is skipped), as asyncio's
-/// `_run_once` does.
-fn run_handle(py: Python<'_>, st: &Rc<State>, h: &Bound<'_, PyAny>) {
-    if st.pending.borrow().is_some() {
-        // A KeyboardInterrupt is on its way out of `_run_once`: this one waits for the next run.
-        schedule(st, h.clone().unbind());
-        return;
-    }
-    let native = h.downcast::<Handle>().ok();
-    let cancelled = match native {
-        Some(n) => Ok(handle::is_cancelled(n)),
-        None => h
-            .getattr(intern!(py, "_cancelled"))
-            .and_then(|c| c.is_truthy()),
-    };
-    match cancelled {
-        Ok(false) => {}
-        Ok(true) => return,
-        Err(e) => {
-            *st.pending.borrow_mut() = Some(e);
-            return;
-        }
-    }
-    let t0 = st.flags.debug.load(Relaxed).then(Instant::now);
-    let r = match native {
-        Some(n) => handle::run(n),
-        None => h.call_method0(intern!(py, "_run")).map(drop),
-    };
-    if let Err(e) = r {
-        *st.pending.borrow_mut() = Some(e);
-    }
-    if let Some(t0) = t0 {
-        let dt = t0.elapsed().as_secs_f64();
-        if dt >= f64::from_bits(st.flags.slow.load(Relaxed))
-            && let Ok(c) = classes(py)
-            && let Err(e) = c.log_slow.call1(py, (h, dt))
-        {
-            e.write_unraisable(py, Some(h));
-        }
-    }
-}
-
-/// Queues `h` on the running (or entered) conductor loop's ready queue.
-fn schedule(st: &Rc<State>, h: Py<PyAny>) {
-    let st = st.clone();
-    conductor::call_soon(move || {
-        Python::with_gil(|py| run_handle(py, &st, h.bind(py)));
-    });
-}
-
-/// A descriptor's reader or writer, if any (asyncio's `Handle`).
+/// A descriptor's reader or writer, if any.
 type OptHandle = Option<Py<PyAny>>;
-
-/// A descriptor as `AsyncFd` wants it; Python owns it (closing it is Python's business).
-struct Fd(RawFd);
-
-impl AsRawFd for Fd {
-    fn as_raw_fd(&self) -> RawFd {
-        self.0
-    }
-}
-
-/// One descriptor with a reader or a writer (asyncio's selector key).
-struct FdEntry {
-    fd: RawFd,
-    /// `None` once both callbacks are gone: the registration is dropped at once, so the same
-    /// descriptor can be registered again right away.
-    afd: RefCell<Option<AsyncFd<Fd>>>,
-    reader: RefCell<Option<Py<PyAny>>>,
-    writer: RefCell<Option<Py<PyAny>>>,
-    /// The waker of the task serving this descriptor, to tell it of a new callback.
-    waker: RefCell<Option<Waker>>,
-}
-
-impl FdEntry {
-    fn wake(&self) {
-        if let Some(w) = self.waker.borrow().as_ref() {
-            w.wake_by_ref();
-        }
-    }
-
-    /// Whether the descriptor is still readable / writable now (zero-timeout poll(2)).
-    fn still_ready(&self) -> (bool, bool) {
-        let mut p = libc::pollfd {
-            fd: self.fd,
-            events: libc::POLLIN | libc::POLLOUT,
-            revents: 0,
-        };
-        // SAFETY: `p` is one valid, initialized pollfd, and the count says one; a zero timeout
-        // never blocks.
-        let n = unsafe { libc::poll(&mut p, 1, 0) };
-        if n <= 0 {
-            return (false, false);
-        }
-        let bad = p.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0;
-        (
-            bad || p.revents & libc::POLLIN != 0,
-            bad || p.revents & libc::POLLOUT != 0,
-        )
-    }
-}
-
-/// The task serving one descriptor: runs its reader while it is readable and its writer while
-/// it is writable, once per loop iteration each, until both are removed.
-async fn serve_fd(entry: Rc<FdEntry>, st: Rc<State>) {
-    poll_fn(|cx| {
-        *entry.waker.borrow_mut() = Some(cx.waker().clone());
-        let (read, write) = {
-            let afd = entry.afd.borrow();
-            let Some(afd) = afd.as_ref() else {
-                return Poll::Ready(());
-            };
-            let read = entry.reader.borrow().is_some() && afd.poll_read_ready(cx).is_ready();
-            let write = entry.writer.borrow().is_some() && afd.poll_write_ready(cx).is_ready();
-            (read, write)
-        };
-        if !read && !write {
-            return Poll::Pending;
-        }
-        Python::with_gil(|py| {
-            // The borrows end before the callbacks run: they may remove themselves.
-            let reader = entry.reader.borrow().as_ref().map(|h| h.clone_ref(py));
-            if read && let Some(h) = reader {
-                run_handle(py, &st, h.bind(py));
-            }
-            let writer = entry.writer.borrow().as_ref().map(|h| h.clone_ref(py));
-            if write && let Some(h) = writer {
-                run_handle(py, &st, h.bind(py));
-            }
-        });
-        let (r, w) = entry.still_ready();
-        if let Some(afd) = entry.afd.borrow().as_ref() {
-            if read && !r {
-                afd.clear_ready(Direction::Read);
-            }
-            if write && !w {
-                afd.clear_ready(Direction::Write);
-            }
-        }
-        // Poll again next iteration: still ready, level-triggered, it fires again; cleared, the
-        // poll registers the waker with the selector.
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    })
-    .await;
-}
 
 /// A timer on conductor's wheel, kept in the `_ctimer` slot of conductor's `TimerHandle`.
 #[pyclass(unsendable, module = "conductor._conductor")]
@@ -479,6 +332,7 @@ impl LoopCore {
                 reader: RefCell::new(reader),
                 writer: RefCell::new(writer),
                 waker: RefCell::new(None),
+                queued: Cell::new(false),
             });
             conductor::spawn(serve_fd(entry.clone(), st)).detach();
             Ok(entry)
@@ -513,7 +367,7 @@ impl LoopCore {
             engine: ThreadBound::new(Engine {
                 rt: RefCell::new(Some(Rc::new(rt))),
                 st: Rc::new(State {
-                    pending: RefCell::new(None),
+                    ready: RefCell::new(VecDeque::new()),
                     flags: flags.clone(),
                 }),
                 in_run: Cell::new(false),
@@ -595,11 +449,10 @@ impl LoopCore {
             slf.clone().into_any().unbind(),
             context.map(Bound::unbind),
             debug,
+            true,
         )?;
         let h = Bound::new(py, base)?.into_any();
-        let st = this.engine()?.st.clone();
-        let hh = h.clone().unbind();
-        this.with_loop(|| schedule(&st, hh))?;
+        this.engine()?.st.push(Ready::Handle(h.clone().unbind()));
         Ok(h)
     }
 
@@ -615,9 +468,8 @@ impl LoopCore {
         if cancelled {
             return Ok(());
         }
-        let st = self.engine()?.st.clone();
-        let h = handle.unbind();
-        self.with_loop(|| schedule(&st, h))
+        self.engine()?.st.push(Ready::Handle(handle.unbind()));
+        Ok(())
     }
 
     /// asyncio's `loop.call_at`: conductor's `TimerHandle` (asyncio's, with the wheel's key),
@@ -647,20 +499,13 @@ impl LoopCore {
             slf.clone().into_any().unbind(),
             context.map(Bound::unbind),
             debug,
+            true,
         )?;
         let h = Bound::new(py, TimerHandle::initializer(base, when))?;
         let st = this.engine()?.st.clone();
         let hh = h.clone().unbind();
         let at = this.to_instant(when);
-        let timer = this.with_loop(|| {
-            conductor::call_at(at, move || {
-                Python::with_gil(|py| {
-                    let b = hh.bind(py);
-                    TimerHandle::set_scheduled(b, false);
-                    run_handle(py, &st, b.as_any());
-                });
-            })
-        })?;
+        let timer = this.with_loop(|| conductor::call_at(at, move || st.push(Ready::Timer(hh))))?;
         TimerHandle::set_scheduled(&h, true);
         let ct = CTimer {
             timer: Some(timer),
@@ -686,21 +531,35 @@ impl LoopCore {
         Self::call_at(slf, when, callback, args, context)
     }
 
-    /// One iteration of the loop on conductor's engine (asyncio's `_run_once`): waits in the
-    /// selector with the GIL released unless something is ready or the loop is stopping.
-    fn _run_once(&self) -> PyResult<()> {
+    /// One iteration of the loop (asyncio's `_run_once`): conductor's iteration (the selector,
+    /// with the GIL released while it waits unless something is ready or the loop is stopping;
+    /// the due timers; the descriptors' tasks), which queues what became ready; then the ready
+    /// queue's pass, with the loop entered (`add_reader`, `call_at` reach it).
+    fn _run_once(&self, py: Python<'_>) -> PyResult<()> {
         let rt = self.runtime()?;
         let engine = self.engine()?;
-        engine.in_run.set(true);
-        if self.flags.stopping.load(Relaxed) {
+        if self.flags.stopping.load(Relaxed) || !engine.st.is_empty() {
             rt.run_once();
         } else {
             rt.run_once_blocking();
         }
+        let _entered = rt.enter();
+        engine.in_run.set(true);
+        let r = ready::run_ready(py, &engine.st);
         engine.in_run.set(false);
-        match engine.st.pending.borrow_mut().take() {
-            Some(e) => Err(e),
-            None => Ok(()),
+        r
+    }
+
+    /// `run_forever`'s iterations (`conductor.Loop.run_forever` does asyncio's set-up around
+    /// them): until `stop()`, or a `SystemExit`/`KeyboardInterrupt` (also from a signal, checked
+    /// between iterations as Python's own loop would between `_run_once` calls).
+    fn _core_run_forever(&self, py: Python<'_>) -> PyResult<()> {
+        loop {
+            self._run_once(py)?;
+            if self.flags.stopping.load(Relaxed) {
+                return Ok(());
+            }
+            py.check_signals()?;
         }
     }
 

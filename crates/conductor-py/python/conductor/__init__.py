@@ -20,7 +20,7 @@ import logging
 import selectors
 import sys
 import threading
-from asyncio import events, format_helpers, unix_events
+from asyncio import base_events, events, format_helpers, unix_events
 
 from . import _conductor
 
@@ -110,6 +110,36 @@ class Loop(_conductor.LoopCore, unix_events.SelectorEventLoop):
         else:
             self._remote.call_soon(handle)
         return handle
+
+    def run_forever(self):
+        """Run until stop() is called: asyncio's set-up and clean-up around the iterations,
+        which run in Rust (`_core_run_forever`) rather than a Python `while` over `_run_once`."""
+        if hasattr(base_events.BaseEventLoop, "_run_forever_setup"):  # 3.13+
+            try:
+                self._run_forever_setup()
+                self._core_run_forever()
+            finally:
+                self._run_forever_cleanup()
+            return
+        # 3.11 and 3.12's run_forever, with the loop of `_run_once` calls in Rust.
+        self._check_closed()
+        self._check_running()
+        self._set_coroutine_origin_tracking(self._debug)
+        old_agen_hooks = sys.get_asyncgen_hooks()
+        try:
+            self._thread_id = threading.get_ident()
+            sys.set_asyncgen_hooks(
+                firstiter=self._asyncgen_firstiter_hook,
+                finalizer=self._asyncgen_finalizer_hook,
+            )
+            events._set_running_loop(self)
+            self._core_run_forever()
+        finally:
+            self._stopping = False
+            self._thread_id = None
+            events._set_running_loop(None)
+            self._set_coroutine_origin_tracking(False)
+            sys.set_asyncgen_hooks(*old_agen_hooks)
 
     def _write_to_self(self):
         # Signal delivery (`_add_callback_signalsafe`) wakes the loop through the self-pipe,
