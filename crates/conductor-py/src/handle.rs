@@ -10,11 +10,11 @@
 //! one of its methods), so the handles of `call_soon`/`call_at` drop both once they ran, as
 //! every handle does when cancelled; until then the loop holds them anyway.
 
-use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit};
-use pyo3::intern;
+use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp;
 use pyo3::types::{PyDict, PyTuple};
+use pyo3::{ffi, intern};
 
 use crate::{CTimer, classes};
 
@@ -45,13 +45,12 @@ impl Handle {
         debug: bool,
         oneshot: bool,
     ) -> PyResult<Self> {
-        let c = classes(py)?;
         let context = match context {
             Some(ctx) if !ctx.is_none(py) => ctx,
-            _ => c.copy_context.call0(py)?,
+            _ => copy_context(py)?,
         };
         let source_traceback = if debug {
-            Some(c.extract_stack.call0(py)?)
+            Some(classes(py)?.extract_stack.call0(py)?)
         } else {
             None
         };
@@ -94,14 +93,24 @@ impl Handle {
     }
 }
 
+/// `contextvars.copy_context()`.
+fn copy_context(py: Python<'_>) -> PyResult<Py<PyAny>> {
+    // SAFETY: the GIL is held (`py`); PyContext_CopyCurrent returns a new reference, or null
+    // with an exception set; `from_owned_ptr_or_err` takes either.
+    unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyContext_CopyCurrent()) }.map(Bound::unbind)
+}
+
 /// After a one-shot handle ran: drops its callback and arguments (no cycle through them).
 pub(crate) fn release(h: &Bound<'_, Handle>) {
+    let py = h.py();
     let mut b = h.borrow_mut();
     if !b.oneshot {
         return;
     }
-    let cb = b.callback.take();
-    let args = b.args.take();
+    // As `Bound`s, dropped after the borrow: a plain decref (a `Py`'s drop first asks whether
+    // the GIL is held), and their destructors may run Python code that reads the handle.
+    let cb = b.callback.take().map(|c| c.into_bound(py));
+    let args = b.args.take().map(|a| a.into_bound(py));
     drop(b);
     drop((cb, args));
 }
@@ -124,21 +133,12 @@ pub(crate) fn run(h: &Bound<'_, Handle>) -> PyResult<()> {
             return Ok(());
         };
         (
-            cb.clone_ref(py),
-            args.clone_ref(py),
-            b.context.clone_ref(py),
+            cb.bind(py).clone(),
+            args.bind(py).clone(),
+            b.context.bind(py).clone(),
         )
     };
-    let c = classes(py)?;
-    let args = args.into_bound(py);
-    // `Context.run(ctx, callback, *args)` through the method descriptor: one tuple, no bound
-    // method object.
-    let mut all = Vec::with_capacity(args.len() + 2);
-    all.push(ctx.into_bound(py));
-    all.push(cb.bind(py).clone());
-    all.extend(args.iter());
-    let call = PyTuple::new(py, all)?;
-    let Err(e) = c.context_run.bind(py).call1(call) else {
+    let Err(e) = run_in_context(&ctx, &cb, &args) else {
         return Ok(());
     };
     if e.is_instance_of::<PySystemExit>(py) || e.is_instance_of::<PyKeyboardInterrupt>(py) {
@@ -147,10 +147,39 @@ pub(crate) fn run(h: &Bound<'_, Handle>) -> PyResult<()> {
     report(h, &cb, &args, e)
 }
 
+/// `ctx.run(cb, *args)` (CPython's `context_run`), without building its argument tuple.
+fn run_in_context(
+    ctx: &Bound<'_, PyAny>,
+    cb: &Bound<'_, PyAny>,
+    args: &Bound<'_, PyTuple>,
+) -> PyResult<()> {
+    let py = ctx.py();
+    // SAFETY: the GIL is held and the pointers are live references. PyContext_Enter requires a
+    // `contextvars.Context` (which cannot be subclassed), checked first. Enter and Exit pair on
+    // this thread around the call, as in CPython's `context_run`; a failure of either leaves
+    // its exception set, which `fetch` / `from_owned_ptr_or_err` take.
+    unsafe {
+        if ffi::PyContext_CheckExact(ctx.as_ptr()) == 0 {
+            return Err(PyTypeError::new_err(
+                "a handle's context must be a contextvars.Context",
+            ));
+        }
+        if ffi::PyContext_Enter(ctx.as_ptr()) < 0 {
+            return Err(PyErr::fetch(py));
+        }
+        let mut res = ffi::PyObject_Call(cb.as_ptr(), args.as_ptr(), std::ptr::null_mut());
+        if ffi::PyContext_Exit(ctx.as_ptr()) < 0 && !res.is_null() {
+            ffi::Py_DECREF(res);
+            res = std::ptr::null_mut();
+        }
+        Bound::from_owned_ptr_or_err(py, res).map(drop)
+    }
+}
+
 /// A callback's exception to `loop.call_exception_handler` (asyncio's `_run`'s `except`).
 fn report(
     h: &Bound<'_, Handle>,
-    cb: &Py<PyAny>,
+    cb: &Bound<'_, PyAny>,
     args: &Bound<'_, PyTuple>,
     e: PyErr,
 ) -> PyResult<()> {

@@ -52,10 +52,6 @@ use ready::{Ready, State};
 pub(crate) struct Classes {
     /// The slow-callback logger (debug mode).
     log_slow: Py<PyAny>,
-    /// `contextvars.copy_context`.
-    copy_context: Py<PyAny>,
-    /// `contextvars.Context.run`, the method descriptor.
-    context_run: Py<PyAny>,
     /// The creation stack of a handle in debug mode (asyncio's `extract_stack`).
     extract_stack: Py<PyAny>,
     /// asyncio's `format_helpers._format_callback_source`.
@@ -80,7 +76,6 @@ fn _setup(
     extract_stack: Py<PyAny>,
     handle_repr: Py<PyAny>,
 ) -> PyResult<()> {
-    let contextvars = py.import("contextvars")?;
     let format_callback = py
         .import("asyncio.format_helpers")?
         .getattr("_format_callback_source")?
@@ -89,8 +84,6 @@ fn _setup(
         py,
         Classes {
             log_slow,
-            copy_context: contextvars.getattr("copy_context")?.unbind(),
-            context_run: contextvars.getattr("Context")?.getattr("run")?.unbind(),
             extract_stack,
             format_callback,
             handle_repr,
@@ -185,12 +178,27 @@ impl RemoteHandle {
     }
 }
 
+/// This thread's number, never reused (`std::thread::current().id()` costs a reference count
+/// round trip, on every loop method call).
+fn thread_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static ID: Cell<u64> = const { Cell::new(0) };
+    }
+    ID.with(|id| {
+        if id.get() == 0 {
+            id.set(NEXT.fetch_add(1, Relaxed));
+        }
+        id.get()
+    })
+}
+
 /// A value that only the thread that made it may touch: the engine's `!Send` parts (the
 /// `Runtime`, `Rc`s, `RefCell`s) inside `LoopCore`, which other threads reach for
 /// `is_closed()`, `call_soon_threadsafe`, `get_debug()`. Each access checks the thread; a drop
 /// on another thread leaks the value rather than touch it there.
 struct ThreadBound<T> {
-    owner: std::thread::ThreadId,
+    owner: u64,
     value: std::mem::ManuallyDrop<T>,
 }
 
@@ -204,13 +212,13 @@ unsafe impl<T> Sync for ThreadBound<T> {}
 impl<T> ThreadBound<T> {
     fn new(value: T) -> Self {
         ThreadBound {
-            owner: std::thread::current().id(),
+            owner: thread_id(),
             value: std::mem::ManuallyDrop::new(value),
         }
     }
 
     fn get(&self) -> PyResult<&T> {
-        if std::thread::current().id() == self.owner {
+        if thread_id() == self.owner {
             Ok(&self.value)
         } else {
             Err(PyRuntimeError::new_err(
@@ -223,7 +231,7 @@ impl<T> ThreadBound<T> {
 
 impl<T> Drop for ThreadBound<T> {
     fn drop(&mut self) {
-        if std::thread::current().id() == self.owner {
+        if thread_id() == self.owner {
             // SAFETY: dropped once, here, on the owner thread; `value` is not used after.
             unsafe { std::mem::ManuallyDrop::drop(&mut self.value) };
         }
@@ -237,7 +245,14 @@ struct Engine {
     /// Inside `_run_once`: the loop is the current one, no need to enter it.
     in_run: Cell<bool>,
     fds: RefCell<HashMap<RawFd, Rc<FdEntry>>>,
+    /// When conductor's iteration (selector, timers, remote queue) last ran.
+    last_turn: Cell<Instant>,
 }
+
+/// While callbacks are ready, how long the loop may run them without looking at the selector,
+/// the timers and the other threads' wakes (rloop's 250 µs): an iteration of a busy loop
+/// (`await asyncio.sleep(0)`) costs no system call then, and what comes in waits at most this.
+const BUSY_TURN: Duration = Duration::from_micros(250);
 
 /// The engine of one Python event loop; `conductor.Loop` derives from it. The flags that
 /// asyncio reads from any thread (`_closed`, `_debug`, `_stopping`) are atomics here.
@@ -371,6 +386,7 @@ impl LoopCore {
                     flags: flags.clone(),
                 }),
                 in_run: Cell::new(false),
+                last_turn: Cell::new(Instant::now()),
                 fds: RefCell::new(HashMap::new()),
             }),
             base_instant: Instant::now(),
@@ -451,9 +467,9 @@ impl LoopCore {
             debug,
             true,
         )?;
-        let h = Bound::new(py, base)?.into_any();
-        this.engine()?.st.push(Ready::Handle(h.clone().unbind()));
-        Ok(h)
+        let h = Bound::new(py, base)?;
+        this.engine()?.st.push(Ready::Native(h.clone().unbind()));
+        Ok(h.into_any())
     }
 
     /// Queues an existing asyncio `Handle` (asyncio's private `_add_callback`, which signal
@@ -468,7 +484,11 @@ impl LoopCore {
         if cancelled {
             return Ok(());
         }
-        self.engine()?.st.push(Ready::Handle(handle.unbind()));
+        let r = match handle.downcast_into::<Handle>() {
+            Ok(n) => Ready::Native(n.unbind()),
+            Err(e) => Ready::Foreign(e.into_inner().unbind()),
+        };
+        self.engine()?.st.push(r);
         Ok(())
     }
 
@@ -538,10 +558,18 @@ impl LoopCore {
     fn _run_once(&self, py: Python<'_>) -> PyResult<()> {
         let rt = self.runtime()?;
         let engine = self.engine()?;
-        if self.flags.stopping.load(Relaxed) || !engine.st.is_empty() {
+        if self.flags.stopping.load(Relaxed) {
             rt.run_once();
-        } else {
+            engine.last_turn.set(Instant::now());
+        } else if engine.st.is_empty() {
             rt.run_once_blocking();
+            engine.last_turn.set(Instant::now());
+        } else {
+            let now = Instant::now();
+            if now.duration_since(engine.last_turn.get()) >= BUSY_TURN {
+                rt.run_once();
+                engine.last_turn.set(now);
+            }
         }
         let _entered = rt.enter();
         engine.in_run.set(true);

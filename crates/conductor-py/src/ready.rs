@@ -18,8 +18,10 @@ use crate::{Flags, classes};
 
 /// One entry of the ready queue.
 pub(crate) enum Ready {
-    /// A handle: conductor's `Handle` or asyncio's (`call_soon_threadsafe`, signal handlers).
-    Handle(Py<PyAny>),
+    /// conductor's `Handle` (`call_soon`).
+    Native(Py<Handle>),
+    /// asyncio's `Handle` (`call_soon_threadsafe`, signal handlers).
+    Foreign(Py<PyAny>),
     /// A timer that came due (its `_scheduled` is cleared when it runs).
     Timer(Py<TimerHandle>),
     /// A descriptor became readable and/or writable: its reader and/or writer run.
@@ -52,15 +54,32 @@ pub(crate) fn run_ready(py: Python<'_>, st: &State) -> PyResult<()> {
             break;
         };
         match r {
-            Ready::Handle(h) => run_handle(py, st, h.bind(py))?,
+            // `into_bound`: the reference goes with a plain decref (a `Py`'s drop first asks
+            // whether the GIL is held).
+            Ready::Native(h) => run_native(py, st, &h.into_bound(py))?,
+            Ready::Foreign(h) => run_handle(py, st, &h.into_bound(py))?,
             Ready::Timer(t) => {
                 let t = t.into_bound(py);
                 TimerHandle::set_scheduled(&t, false);
-                run_handle(py, st, t.as_any())?;
+                run_native(py, st, t.as_super())?;
             }
             Ready::Fd(e, read, write) => run_fd(py, st, &e, read, write)?,
         }
     }
+    Ok(())
+}
+
+/// Runs one of conductor's handles (a cancelled one is skipped); the fast path of
+/// `run_handle`.
+fn run_native(py: Python<'_>, st: &State, h: &Bound<'_, Handle>) -> PyResult<()> {
+    if st.flags.debug.load(Relaxed) {
+        return run_handle(py, st, h.as_any());
+    }
+    if handle::is_cancelled(h) {
+        return Ok(());
+    }
+    handle::run(h)?;
+    handle::release(h);
     Ok(())
 }
 
