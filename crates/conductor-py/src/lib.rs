@@ -43,6 +43,7 @@ use pyo3::types::PyTuple;
 mod fd;
 mod handle;
 mod ready;
+mod transport;
 
 use fd::{Fd, FdEntry, serve_fd};
 use handle::{Handle, TimerHandle};
@@ -58,6 +59,8 @@ pub(crate) struct Classes {
     format_callback: Py<PyAny>,
     /// asyncio's `Handle.__repr__`, for conductor's handles.
     handle_repr: Py<PyAny>,
+    /// asyncio's `_SelectorSocketTransport.write`, the transport's slow path.
+    transport_write: Py<PyAny>,
 }
 
 static CLASSES: GILOnceCell<Classes> = GILOnceCell::new();
@@ -75,6 +78,7 @@ fn _setup(
     log_slow: Py<PyAny>,
     extract_stack: Py<PyAny>,
     handle_repr: Py<PyAny>,
+    transport_write: Py<PyAny>,
 ) -> PyResult<()> {
     let format_callback = py
         .import("asyncio.format_helpers")?
@@ -87,6 +91,7 @@ fn _setup(
             extract_stack,
             format_callback,
             handle_repr,
+            transport_write,
         },
     );
     Ok(())
@@ -653,5 +658,7 @@ fn _conductor(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<TimerHandle>()?;
     m.add_class::<RemoteHandle>()?;
     m.add_function(wrap_pyfunction!(_setup, m)?)?;
+    m.add_function(wrap_pyfunction!(transport::_transport_read, m)?)?;
+    m.add_function(wrap_pyfunction!(transport::_transport_write, m)?)?;
     Ok(())
 }

@@ -20,7 +20,8 @@ import logging
 import selectors
 import sys
 import threading
-from asyncio import base_events, events, format_helpers, unix_events
+import types
+from asyncio import base_events, events, format_helpers, selector_events, unix_events
 
 from . import _conductor
 
@@ -53,7 +54,29 @@ def _handle_repr(h):
     return "<{}>".format(" ".join(info))
 
 
-_conductor._setup(_log_slow, _extract_stack, _handle_repr)
+_conductor._setup(
+    _log_slow, _extract_stack, _handle_repr, selector_events._SelectorSocketTransport.write
+)
+
+
+class _SocketTransport(selector_events._SelectorSocketTransport):
+    """asyncio's socket transport with its data path in Rust (src/transport.rs): the reader
+    receives and calls ``data_received`` from Rust, ``write`` sends at once from Rust when
+    nothing is buffered; the rest is asyncio's."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # An instance attribute: `tr.write(data)` calls Rust with no Python frame.
+        self.write = types.MethodType(_conductor._transport_write, self)
+
+    def set_protocol(self, protocol):
+        super().set_protocol(protocol)
+        self._fast_read = not isinstance(protocol, asyncio.BufferedProtocol)
+
+    def _add_reader(self, fd, callback, *args):
+        if callback == self._read_ready:
+            callback, args = _conductor._transport_read, (self,)
+        super()._add_reader(fd, callback, *args)
 
 _ThreadSafeHandle = getattr(events, "_ThreadSafeHandle", events.Handle)
 
@@ -173,6 +196,11 @@ class Loop(_conductor.LoopCore, unix_events.SelectorEventLoop):
         if self.is_closed():
             return False
         return self._core_remove_writer(selectors._fileobj_to_fd(fd))
+
+    def _make_socket_transport(self, sock, protocol, waiter=None, *, extra=None, server=None):
+        if hasattr(self, "_ensure_fd_no_transport"):  # 3.12+
+            self._ensure_fd_no_transport(sock)
+        return _SocketTransport(self, sock, protocol, waiter, extra, server)
 
     def _process_events(self, event_list):
         raise AssertionError("conductor's engine runs the callbacks of ready descriptors")
