@@ -38,7 +38,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyDict, PyTuple};
 
 mod fd;
 mod handle;
@@ -61,6 +61,12 @@ pub(crate) struct Classes {
     handle_repr: Py<PyAny>,
     /// asyncio's `_SelectorSocketTransport.write`, the transport's slow path.
     transport_write: Py<PyAny>,
+    /// `asyncio.futures` and `asyncio.tasks` (their classes are read at each call: tests
+    /// patch them).
+    futures: Py<PyAny>,
+    tasks: Py<PyAny>,
+    /// asyncio's `BaseEventLoop.create_task`, for task factories.
+    base_create_task: Py<PyAny>,
 }
 
 static CLASSES: GILOnceCell<Classes> = GILOnceCell::new();
@@ -92,6 +98,13 @@ fn _setup(
             format_callback,
             handle_repr,
             transport_write,
+            futures: py.import("asyncio.futures")?.into_any().unbind(),
+            tasks: py.import("asyncio.tasks")?.into_any().unbind(),
+            base_create_task: py
+                .import("asyncio.base_events")?
+                .getattr("BaseEventLoop")?
+                .getattr("create_task")?
+                .unbind(),
         },
     );
     Ok(())
@@ -398,6 +411,59 @@ impl LoopCore {
             base_secs,
             flags,
         })
+    }
+
+    /// asyncio's `loop.get_debug()` (a Python frame per task otherwise: `Task()` asks).
+    #[pyo3(name = "get_debug")]
+    fn debug_enabled(&self) -> bool {
+        self.flags.debug.load(Relaxed)
+    }
+
+    /// asyncio's `loop.create_future()`: `asyncio.futures.Future(loop=self)`.
+    fn create_future<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let kw = PyDict::new(py);
+        kw.set_item(intern!(py, "loop"), slf)?;
+        classes(py)?
+            .futures
+            .bind(py)
+            .getattr(intern!(py, "Future"))?
+            .call((), Some(&kw))
+    }
+
+    /// asyncio's `loop.create_task(coro, *, name=None, context=None)` without a task factory:
+    /// `asyncio.tasks.Task(coro, loop=self, name=name, context=context)`. With a factory, or
+    /// other keywords (3.13's `eager_start`), asyncio's `BaseEventLoop.create_task`.
+    #[pyo3(signature = (coro, **kwargs))]
+    fn create_task<'py>(
+        slf: &Bound<'py, Self>,
+        coro: Bound<'py, PyAny>,
+        kwargs: Option<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let c = classes(py)?;
+        let kw = kwargs.unwrap_or_else(|| PyDict::new(py));
+        let plain = kw.keys().iter().all(|k| {
+            k.eq(intern!(py, "name")).unwrap_or(false)
+                || k.eq(intern!(py, "context")).unwrap_or(false)
+        });
+        if !plain || !slf.getattr(intern!(py, "_task_factory"))?.is_none() {
+            return c.base_create_task.bind(py).call((slf, coro), Some(&kw));
+        }
+        if slf.borrow().closed() {
+            return Err(PyRuntimeError::new_err("Event loop is closed"));
+        }
+        kw.set_item(intern!(py, "loop"), slf)?;
+        let task = c
+            .tasks
+            .bind(py)
+            .getattr(intern!(py, "Task"))?
+            .call((coro,), Some(&kw))?;
+        let tb = task.getattr(intern!(py, "_source_traceback"))?;
+        if tb.is_truthy()? {
+            tb.del_item(-1)?;
+        }
+        Ok(task)
     }
 
     /// asyncio's `loop.time()`: `time.monotonic()`'s clock.

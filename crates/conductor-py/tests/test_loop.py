@@ -291,3 +291,32 @@ def test_other_threads_get_an_error_not_a_crash(loop):
     th.start()
     th.join()
     assert errors and "thread that created it" in errors[0]
+
+
+def test_create_task_and_future_in_rust_keep_asyncios_semantics(loop):
+    async def co():
+        return 7
+
+    fut = loop.create_future()
+    assert type(fut) is asyncio.Future and fut.get_loop() is loop
+    t = loop.create_task(co(), name="seven")
+    assert type(t) is asyncio.Task and t.get_name() == "seven"
+    assert loop.run_until_complete(t) == 7
+    made = []
+
+    def factory(lp, coro, **kw):
+        made.append(kw)
+        return asyncio.Task(coro, loop=lp, **kw)
+
+    loop.set_task_factory(factory)
+    t = loop.create_task(co(), name="named")
+    assert loop.run_until_complete(t) == 7 and t.get_name() == "named" and made == [{}]
+    loop.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        loop.set_task_factory(None)
+        c = co()
+        try:
+            loop.create_task(c)
+        finally:
+            c.close()
+    assert loop.get_debug() is False
