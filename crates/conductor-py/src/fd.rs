@@ -122,5 +122,6 @@ pub(crate) fn run_fd(
     }
     e.queued.set(false);
     e.wake();
+    st.turn_needed.set(true);
     r
 }

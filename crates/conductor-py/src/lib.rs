@@ -342,6 +342,7 @@ impl LoopCore {
                 drop(fds);
             }
             e.wake();
+            engine.st.turn_needed.set(true);
             let had = old.is_some();
             if let Some(old) = old {
                 Python::with_gil(|py| old.bind(py).call_method0(intern!(py, "cancel")).map(drop))?;
@@ -367,6 +368,7 @@ impl LoopCore {
                 waker: RefCell::new(None),
                 queued: Cell::new(false),
             });
+            st.turn_needed.set(true);
             conductor::spawn(serve_fd(entry.clone(), st)).detach();
             Ok(entry)
         })??;
@@ -402,6 +404,7 @@ impl LoopCore {
                 st: Rc::new(State {
                     ready: RefCell::new(VecDeque::new()),
                     flags: flags.clone(),
+                    turn_needed: Cell::new(false),
                 }),
                 in_run: Cell::new(false),
                 last_turn: Cell::new(Instant::now()),
@@ -629,6 +632,7 @@ impl LoopCore {
     fn _run_once(&self, py: Python<'_>) -> PyResult<()> {
         let rt = self.runtime()?;
         let engine = self.engine()?;
+        let turn_needed = engine.st.turn_needed.replace(false);
         if self.flags.stopping.load(Relaxed) {
             rt.run_once();
             engine.last_turn.set(Instant::now());
@@ -637,7 +641,7 @@ impl LoopCore {
             engine.last_turn.set(Instant::now());
         } else {
             let now = Instant::now();
-            if now.duration_since(engine.last_turn.get()) >= BUSY_TURN {
+            if turn_needed || now.duration_since(engine.last_turn.get()) >= BUSY_TURN {
                 rt.run_once();
                 engine.last_turn.set(now);
             }

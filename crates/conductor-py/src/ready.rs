@@ -2,7 +2,7 @@
 //! due and the descriptors that became ready, run from Rust in one pass per loop iteration,
 //! with the GIL held throughout (no closure, allocation or GIL round trip per callback).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -32,6 +32,9 @@ pub(crate) enum Ready {
 pub(crate) struct State {
     pub(crate) ready: RefCell<VecDeque<Ready>>,
     pub(crate) flags: Arc<Flags>,
+    /// A conductor task was spawned or woken (a descriptor's): the next iteration must run
+    /// conductor's, even while callbacks are ready (see `BUSY_TURN`).
+    pub(crate) turn_needed: Cell<bool>,
 }
 
 impl State {
