@@ -320,3 +320,30 @@ def test_create_task_and_future_in_rust_keep_asyncios_semantics(loop):
         finally:
             c.close()
     assert loop.get_debug() is False
+
+
+def test_a_reader_added_in_a_busy_loop_runs_at_the_next_iterations(loop):
+    # A busy loop (a callback that always requeues itself) may skip conductor's selector for a
+    # while; a new reader must not wait for that: it runs within a few iterations.
+    a, b = socket.socketpair()
+    b.send(b"x")
+    ticks = [0]
+    seen = []
+
+    def spin():
+        ticks[0] += 1
+        if ticks[0] < 10_000 and not seen:
+            loop.call_soon(spin)
+        else:
+            loop.stop()
+
+    def on_read():
+        seen.append(ticks[0])
+        loop.remove_reader(a)
+
+    loop.call_soon(spin)
+    loop.call_soon(loop.add_reader, a, on_read)
+    loop.run_forever()
+    a.close()
+    b.close()
+    assert seen and seen[0] <= 3, seen
