@@ -347,3 +347,13 @@ def test_a_reader_added_in_a_busy_loop_runs_at_the_next_iterations(loop):
     a.close()
     b.close()
     assert seen and seen[0] <= 3, seen
+
+
+def test_debug_mode_logs_slow_callbacks(loop, caplog):
+    loop.set_debug(True)
+    loop.slow_callback_duration = 0.0
+    loop.call_soon(time.sleep, 0.001)
+    loop.call_soon(loop.stop)
+    with caplog.at_level("WARNING", logger="asyncio"):
+        loop.run_forever()
+    assert any("Executing <Handle sleep(0.001)" in r.getMessage() for r in caplog.records)

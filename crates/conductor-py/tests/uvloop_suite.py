@@ -3,8 +3,8 @@
     python tests/uvloop_suite.py UVLOOP_TESTS_DIR [--loop default|conductor] [--list-failures]
 
 uvloop's tests are written once (`class _TestTCP`) and run twice: on uvloop (`*_UV` classes,
-`tb.UVTestCase`) and on asyncio's loop (`*_AIO` classes, `tb.AIOTestCase`, whose `new_loop` and
-`new_policy` make the loop). This runs the `*_AIO` classes with `AIOTestCase` making conductor's
+`tb.UVTestCase`) and on asyncio's loop (`Test_AIO_*` classes, subclasses of `tb.AIOTestCase`, whose `new_loop` and
+`new_policy` make the loop). This runs the `tb.AIOTestCase` classes with `AIOTestCase` making conductor's
 loop (`--loop default`: asyncio's, the baseline), and prints what passed, failed and was skipped.
 The tests come from uvloop's repository (not vendored; uvloop's `_testbase` comes from the
 installed uvloop package, which the tests import): e.g.
@@ -29,10 +29,12 @@ def patch_harness(loop_name):
 
 
 def aio_tests(suite):
+    from uvloop import _testbase as tb
+
     for t in suite:
         if isinstance(t, unittest.TestSuite):
             yield from aio_tests(t)
-        elif type(t).__name__.endswith("_AIO"):
+        elif isinstance(t, tb.AIOTestCase):
             yield t
         elif isinstance(t, unittest.loader._FailedTest):
             yield t  # a module that does not import: reported as an error

@@ -31,7 +31,7 @@ _logger = logging.getLogger("asyncio")
 
 
 def _log_slow(handle, dt):
-    _logger.warning("Executing %s took %.3f seconds", events._format_handle(handle), dt)
+    _logger.warning("Executing %s took %.3f seconds", base_events._format_handle(handle), dt)
 
 
 def _extract_stack():
