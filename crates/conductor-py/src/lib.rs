@@ -4,16 +4,19 @@
 //! inherits the rest of asyncio's `SelectorEventLoop` in Python. What runs here, on conductor's
 //! engine (one `conductor::Runtime` per Python loop):
 //!
-//! - the ready queue: `call_soon` queues asyncio's own `Handle` on conductor's ready queue
-//!   (`conductor::call_soon`), and the loop runs it there;
-//! - the timers: `call_at`/`call_later` put asyncio's `TimerHandle` on conductor's timer wheel
-//!   (`conductor::call_at`); cancelling it removes it from the wheel;
-//! - one loop iteration (`_run_once`): `Runtime::run_once_blocking`, which waits in conductor's
-//!   selector with the GIL released (`Builder::on_park`);
-//! - readiness (`_add_reader`/`_add_writer` and their removal): one `conductor::io::AsyncFd`
-//!   per descriptor and a conductor task that runs the callbacks while the descriptor stays
-//!   ready (asyncio's selectors are level-triggered; conductor's are edge-triggered, so after a
-//!   callback a zero-timeout `poll(2)` says whether the descriptor is still ready);
+//! - the handles (`handle.rs`): conductor's `Handle` and `TimerHandle`, asyncio's interface
+//!   in Rust;
+//! - the ready queue (`ready.rs`, asyncio's `_ready`): `call_soon` queues the handle there, and
+//!   each iteration runs what was queued when it began, from Rust, with the GIL held;
+//! - the timers: `call_at`/`call_later` put the `TimerHandle` on conductor's timer wheel
+//!   (`conductor::call_at`), which queues it on the ready queue when due; cancelling it removes
+//!   it from the wheel;
+//! - one loop iteration (`_run_once`; `run_forever`'s loop of them is `_core_run_forever`):
+//!   `Runtime::run_once_blocking`, which waits in conductor's selector with the GIL released
+//!   (`Builder::on_park`), then the ready queue's pass;
+//! - readiness (`fd.rs`, `_add_reader`/`_add_writer` and their removal): one
+//!   `conductor::io::AsyncFd` per descriptor and a conductor task that queues the descriptor
+//!   while it stays ready (level-triggered, as asyncio's selectors);
 //! - wakes from other threads (`call_soon_threadsafe`): conductor's remote queue
 //!   (`conductor::Handle::call_soon_threadsafe`), through `RemoteHandle`, the one part of this
 //!   module other threads may touch.
@@ -22,53 +25,86 @@
 //! is asyncio's Python code running on these primitives.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
-use std::future::poll_fn;
-use std::os::fd::{AsRawFd, RawFd};
+use std::collections::{HashMap, VecDeque};
+use std::os::fd::RawFd;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
-use conductor::io::{AsyncFd, Direction};
+use conductor::io::AsyncFd;
 use conductor::runtime::Runtime;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyDict, PyTuple};
 
-/// The Python classes this module builds: asyncio's `Handle`, conductor's `TimerHandle`
-/// subclass, and the slow-callback logger (set once by `conductor/__init__.py`).
-struct Classes {
-    handle: Py<PyAny>,
-    timer_handle: Py<PyAny>,
+mod fd;
+mod handle;
+mod ready;
+mod transport;
+
+use fd::{Fd, FdEntry, serve_fd};
+use handle::{Handle, TimerHandle};
+use ready::{Ready, State};
+
+/// The Python functions this module calls (set once by `conductor/__init__.py`).
+pub(crate) struct Classes {
+    /// The slow-callback logger (debug mode).
     log_slow: Py<PyAny>,
+    /// The creation stack of a handle in debug mode (asyncio's `extract_stack`).
+    extract_stack: Py<PyAny>,
+    /// asyncio's `format_helpers._format_callback_source`.
+    format_callback: Py<PyAny>,
+    /// asyncio's `Handle.__repr__`, for conductor's handles.
+    handle_repr: Py<PyAny>,
+    /// asyncio's `_SelectorSocketTransport.write`, the transport's slow path.
+    transport_write: Py<PyAny>,
+    /// `asyncio.futures` and `asyncio.tasks` (their classes are read at each call: tests
+    /// patch them).
+    futures: Py<PyAny>,
+    tasks: Py<PyAny>,
+    /// asyncio's `BaseEventLoop.create_task`, for task factories.
+    base_create_task: Py<PyAny>,
 }
 
 static CLASSES: GILOnceCell<Classes> = GILOnceCell::new();
 
-fn classes(py: Python<'_>) -> PyResult<&Classes> {
+pub(crate) fn classes(py: Python<'_>) -> PyResult<&Classes> {
     CLASSES
         .get(py)
         .ok_or_else(|| PyRuntimeError::new_err("conductor._conductor used before _setup"))
 }
 
-/// Called once by the Python package with the classes `LoopCore` instantiates.
+/// Called once by the Python package with the functions this module calls.
 #[pyfunction]
 fn _setup(
     py: Python<'_>,
-    handle: Py<PyAny>,
-    timer_handle: Py<PyAny>,
     log_slow: Py<PyAny>,
+    extract_stack: Py<PyAny>,
+    handle_repr: Py<PyAny>,
+    transport_write: Py<PyAny>,
 ) -> PyResult<()> {
+    let format_callback = py
+        .import("asyncio.format_helpers")?
+        .getattr("_format_callback_source")?
+        .unbind();
     let _ = CLASSES.set(
         py,
         Classes {
-            handle,
-            timer_handle,
             log_slow,
+            extract_stack,
+            format_callback,
+            handle_repr,
+            transport_write,
+            futures: py.import("asyncio.futures")?.into_any().unbind(),
+            tasks: py.import("asyncio.tasks")?.into_any().unbind(),
+            base_create_task: py
+                .import("asyncio.base_events")?
+                .getattr("BaseEventLoop")?
+                .getattr("create_task")?
+                .unbind(),
         },
     );
     Ok(())
@@ -100,164 +136,21 @@ fn reacquire_gil() {
     }
 }
 
-/// What the callbacks queued on the engine share with their loop.
-struct State {
-    /// A `BaseException` (KeyboardInterrupt, SystemExit) that escaped a callback: `_run_once`
-    /// raises it, as asyncio's does; the callbacks still queued wait for the next run.
-    pending: RefCell<Option<PyErr>>,
-    flags: Arc<Flags>,
-}
-
 /// What asyncio reads and writes from any thread (`is_closed()`, `get_debug()`, ...).
-struct Flags {
+pub(crate) struct Flags {
     closed: AtomicBool,
     stopping: AtomicBool,
-    debug: AtomicBool,
+    pub(crate) debug: AtomicBool,
     /// `slow_callback_duration`'s f64 bits.
-    slow: AtomicU64,
+    pub(crate) slow: AtomicU64,
 }
 
-/// Runs asyncio's `Handle` `h` (skipping a cancelled one), as asyncio's `_run_once` does.
-fn run_handle(py: Python<'_>, st: &Rc<State>, h: &Bound<'_, PyAny>) {
-    if st.pending.borrow().is_some() {
-        // A KeyboardInterrupt is on its way out of `_run_once`: this one waits for the next run.
-        schedule(st, h.clone().unbind());
-        return;
-    }
-    match h
-        .getattr(intern!(py, "_cancelled"))
-        .and_then(|c| c.is_truthy())
-    {
-        Ok(false) => {}
-        Ok(true) => return,
-        Err(e) => {
-            *st.pending.borrow_mut() = Some(e);
-            return;
-        }
-    }
-    let t0 = st.flags.debug.load(Relaxed).then(Instant::now);
-    if let Err(e) = h.call_method0(intern!(py, "_run")) {
-        *st.pending.borrow_mut() = Some(e);
-    }
-    if let Some(t0) = t0 {
-        let dt = t0.elapsed().as_secs_f64();
-        if dt >= f64::from_bits(st.flags.slow.load(Relaxed))
-            && let Ok(c) = classes(py)
-            && let Err(e) = c.log_slow.call1(py, (h, dt))
-        {
-            e.write_unraisable(py, Some(h));
-        }
-    }
-}
-
-/// Queues `h` on the running (or entered) conductor loop's ready queue.
-fn schedule(st: &Rc<State>, h: Py<PyAny>) {
-    let st = st.clone();
-    conductor::call_soon(move || {
-        Python::with_gil(|py| run_handle(py, &st, h.bind(py)));
-    });
-}
-
-/// A descriptor's reader or writer, if any (asyncio's `Handle`).
+/// A descriptor's reader or writer, if any.
 type OptHandle = Option<Py<PyAny>>;
-
-/// A descriptor as `AsyncFd` wants it; Python owns it (closing it is Python's business).
-struct Fd(RawFd);
-
-impl AsRawFd for Fd {
-    fn as_raw_fd(&self) -> RawFd {
-        self.0
-    }
-}
-
-/// One descriptor with a reader or a writer (asyncio's selector key).
-struct FdEntry {
-    fd: RawFd,
-    /// `None` once both callbacks are gone: the registration is dropped at once, so the same
-    /// descriptor can be registered again right away.
-    afd: RefCell<Option<AsyncFd<Fd>>>,
-    reader: RefCell<Option<Py<PyAny>>>,
-    writer: RefCell<Option<Py<PyAny>>>,
-    /// The waker of the task serving this descriptor, to tell it of a new callback.
-    waker: RefCell<Option<Waker>>,
-}
-
-impl FdEntry {
-    fn wake(&self) {
-        if let Some(w) = self.waker.borrow().as_ref() {
-            w.wake_by_ref();
-        }
-    }
-
-    /// Whether the descriptor is still readable / writable now (zero-timeout poll(2)).
-    fn still_ready(&self) -> (bool, bool) {
-        let mut p = libc::pollfd {
-            fd: self.fd,
-            events: libc::POLLIN | libc::POLLOUT,
-            revents: 0,
-        };
-        // SAFETY: `p` is one valid, initialized pollfd, and the count says one; a zero timeout
-        // never blocks.
-        let n = unsafe { libc::poll(&mut p, 1, 0) };
-        if n <= 0 {
-            return (false, false);
-        }
-        let bad = p.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0;
-        (
-            bad || p.revents & libc::POLLIN != 0,
-            bad || p.revents & libc::POLLOUT != 0,
-        )
-    }
-}
-
-/// The task serving one descriptor: runs its reader while it is readable and its writer while
-/// it is writable, once per loop iteration each, until both are removed.
-async fn serve_fd(entry: Rc<FdEntry>, st: Rc<State>) {
-    poll_fn(|cx| {
-        *entry.waker.borrow_mut() = Some(cx.waker().clone());
-        let (read, write) = {
-            let afd = entry.afd.borrow();
-            let Some(afd) = afd.as_ref() else {
-                return Poll::Ready(());
-            };
-            let read = entry.reader.borrow().is_some() && afd.poll_read_ready(cx).is_ready();
-            let write = entry.writer.borrow().is_some() && afd.poll_write_ready(cx).is_ready();
-            (read, write)
-        };
-        if !read && !write {
-            return Poll::Pending;
-        }
-        Python::with_gil(|py| {
-            // The borrows end before the callbacks run: they may remove themselves.
-            let reader = entry.reader.borrow().as_ref().map(|h| h.clone_ref(py));
-            if read && let Some(h) = reader {
-                run_handle(py, &st, h.bind(py));
-            }
-            let writer = entry.writer.borrow().as_ref().map(|h| h.clone_ref(py));
-            if write && let Some(h) = writer {
-                run_handle(py, &st, h.bind(py));
-            }
-        });
-        let (r, w) = entry.still_ready();
-        if let Some(afd) = entry.afd.borrow().as_ref() {
-            if read && !r {
-                afd.clear_ready(Direction::Read);
-            }
-            if write && !w {
-                afd.clear_ready(Direction::Write);
-            }
-        }
-        // Poll again next iteration: still ready, level-triggered, it fires again; cleared, the
-        // poll registers the waker with the selector.
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    })
-    .await;
-}
 
 /// A timer on conductor's wheel, kept in the `_ctimer` slot of conductor's `TimerHandle`.
 #[pyclass(unsendable, module = "conductor._conductor")]
-struct CTimer {
+pub(crate) struct CTimer {
     timer: Option<conductor::TimerHandle>,
     /// Weak: a timer does not keep a closed loop alive.
     rt: Weak<Runtime>,
@@ -267,7 +160,7 @@ struct CTimer {
 impl CTimer {
     /// Takes the timer off the wheel (asyncio's `TimerHandle.cancel` through
     /// `loop._timer_handle_cancelled`).
-    fn cancel(&mut self) {
+    pub(crate) fn cancel(&mut self) {
         if let Some(t) = self.timer.take()
             && let Some(rt) = self.rt.upgrade()
         {
@@ -303,12 +196,27 @@ impl RemoteHandle {
     }
 }
 
+/// This thread's number, never reused (`std::thread::current().id()` costs a reference count
+/// round trip, on every loop method call).
+fn thread_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static ID: Cell<u64> = const { Cell::new(0) };
+    }
+    ID.with(|id| {
+        if id.get() == 0 {
+            id.set(NEXT.fetch_add(1, Relaxed));
+        }
+        id.get()
+    })
+}
+
 /// A value that only the thread that made it may touch: the engine's `!Send` parts (the
 /// `Runtime`, `Rc`s, `RefCell`s) inside `LoopCore`, which other threads reach for
 /// `is_closed()`, `call_soon_threadsafe`, `get_debug()`. Each access checks the thread; a drop
 /// on another thread leaks the value rather than touch it there.
 struct ThreadBound<T> {
-    owner: std::thread::ThreadId,
+    owner: u64,
     value: std::mem::ManuallyDrop<T>,
 }
 
@@ -322,13 +230,13 @@ unsafe impl<T> Sync for ThreadBound<T> {}
 impl<T> ThreadBound<T> {
     fn new(value: T) -> Self {
         ThreadBound {
-            owner: std::thread::current().id(),
+            owner: thread_id(),
             value: std::mem::ManuallyDrop::new(value),
         }
     }
 
     fn get(&self) -> PyResult<&T> {
-        if std::thread::current().id() == self.owner {
+        if thread_id() == self.owner {
             Ok(&self.value)
         } else {
             Err(PyRuntimeError::new_err(
@@ -341,7 +249,7 @@ impl<T> ThreadBound<T> {
 
 impl<T> Drop for ThreadBound<T> {
     fn drop(&mut self) {
-        if std::thread::current().id() == self.owner {
+        if thread_id() == self.owner {
             // SAFETY: dropped once, here, on the owner thread; `value` is not used after.
             unsafe { std::mem::ManuallyDrop::drop(&mut self.value) };
         }
@@ -355,7 +263,14 @@ struct Engine {
     /// Inside `_run_once`: the loop is the current one, no need to enter it.
     in_run: Cell<bool>,
     fds: RefCell<HashMap<RawFd, Rc<FdEntry>>>,
+    /// When conductor's iteration (selector, timers, remote queue) last ran.
+    last_turn: Cell<Instant>,
 }
+
+/// While callbacks are ready, how long the loop may run them without looking at the selector,
+/// the timers and the other threads' wakes (rloop's 250 µs): an iteration of a busy loop
+/// (`await asyncio.sleep(0)`) costs no system call then, and what comes in waits at most this.
+const BUSY_TURN: Duration = Duration::from_micros(250);
 
 /// The engine of one Python event loop; `conductor.Loop` derives from it. The flags that
 /// asyncio reads from any thread (`_closed`, `_debug`, `_stopping`) are atomics here.
@@ -427,6 +342,7 @@ impl LoopCore {
                 drop(fds);
             }
             e.wake();
+            engine.st.turn_needed.set(true);
             let had = old.is_some();
             if let Some(old) = old {
                 Python::with_gil(|py| old.bind(py).call_method0(intern!(py, "cancel")).map(drop))?;
@@ -450,7 +366,9 @@ impl LoopCore {
                 reader: RefCell::new(reader),
                 writer: RefCell::new(writer),
                 waker: RefCell::new(None),
+                queued: Cell::new(false),
             });
+            st.turn_needed.set(true);
             conductor::spawn(serve_fd(entry.clone(), st)).detach();
             Ok(entry)
         })??;
@@ -484,16 +402,71 @@ impl LoopCore {
             engine: ThreadBound::new(Engine {
                 rt: RefCell::new(Some(Rc::new(rt))),
                 st: Rc::new(State {
-                    pending: RefCell::new(None),
+                    ready: RefCell::new(VecDeque::new()),
                     flags: flags.clone(),
+                    turn_needed: Cell::new(false),
                 }),
                 in_run: Cell::new(false),
+                last_turn: Cell::new(Instant::now()),
                 fds: RefCell::new(HashMap::new()),
             }),
             base_instant: Instant::now(),
             base_secs,
             flags,
         })
+    }
+
+    /// asyncio's `loop.get_debug()` (a Python frame per task otherwise: `Task()` asks).
+    #[pyo3(name = "get_debug")]
+    fn debug_enabled(&self) -> bool {
+        self.flags.debug.load(Relaxed)
+    }
+
+    /// asyncio's `loop.create_future()`: `asyncio.futures.Future(loop=self)`.
+    fn create_future<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let kw = PyDict::new(py);
+        kw.set_item(intern!(py, "loop"), slf)?;
+        classes(py)?
+            .futures
+            .bind(py)
+            .getattr(intern!(py, "Future"))?
+            .call((), Some(&kw))
+    }
+
+    /// asyncio's `loop.create_task(coro, *, name=None, context=None)` without a task factory:
+    /// `asyncio.tasks.Task(coro, loop=self, name=name, context=context)`. With a factory, or
+    /// other keywords (3.13's `eager_start`), asyncio's `BaseEventLoop.create_task`.
+    #[pyo3(signature = (coro, **kwargs))]
+    fn create_task<'py>(
+        slf: &Bound<'py, Self>,
+        coro: Bound<'py, PyAny>,
+        kwargs: Option<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let c = classes(py)?;
+        let kw = kwargs.unwrap_or_else(|| PyDict::new(py));
+        let plain = kw.keys().iter().all(|k| {
+            k.eq(intern!(py, "name")).unwrap_or(false)
+                || k.eq(intern!(py, "context")).unwrap_or(false)
+        });
+        if !plain || !slf.getattr(intern!(py, "_task_factory"))?.is_none() {
+            return c.base_create_task.bind(py).call((slf, coro), Some(&kw));
+        }
+        if slf.borrow().closed() {
+            return Err(PyRuntimeError::new_err("Event loop is closed"));
+        }
+        kw.set_item(intern!(py, "loop"), slf)?;
+        let task = c
+            .tasks
+            .bind(py)
+            .getattr(intern!(py, "Task"))?
+            .call((coro,), Some(&kw))?;
+        let tb = task.getattr(intern!(py, "_source_traceback"))?;
+        if tb.is_truthy()? {
+            tb.del_item(-1)?;
+        }
+        Ok(task)
     }
 
     /// asyncio's `loop.time()`: `time.monotonic()`'s clock.
@@ -558,28 +531,39 @@ impl LoopCore {
             slf.call_method1(intern!(py, "_check_thread"), ())?;
             slf.call_method1(intern!(py, "_check_callback"), (&callback, "call_soon"))?;
         }
-        let h = classes(py)?
-            .handle
-            .bind(py)
-            .call1((callback, args, slf, context))?;
-        let st = this.engine()?.st.clone();
-        let hh = h.clone().unbind();
-        this.with_loop(|| schedule(&st, hh))?;
-        Ok(h)
+        let debug = this.flags.debug.load(Relaxed);
+        let base = Handle::make(
+            py,
+            callback.unbind(),
+            args.unbind(),
+            slf.clone().into_any().unbind(),
+            context.map(Bound::unbind),
+            debug,
+            true,
+        )?;
+        let h = Bound::new(py, base)?;
+        this.engine()?.st.push(Ready::Native(h.clone().unbind()));
+        Ok(h.into_any())
     }
 
     /// Queues an existing asyncio `Handle` (asyncio's private `_add_callback`, which signal
     /// delivery and `call_soon_threadsafe` use).
     fn _add_callback(&self, handle: Bound<'_, PyAny>) -> PyResult<()> {
-        if handle
-            .getattr(intern!(handle.py(), "_cancelled"))?
-            .is_truthy()?
-        {
+        let cancelled = match handle.downcast::<Handle>() {
+            Ok(n) => handle::is_cancelled(n),
+            Err(_) => handle
+                .getattr(intern!(handle.py(), "_cancelled"))?
+                .is_truthy()?,
+        };
+        if cancelled {
             return Ok(());
         }
-        let st = self.engine()?.st.clone();
-        let h = handle.unbind();
-        self.with_loop(|| schedule(&st, h))
+        let r = match handle.downcast_into::<Handle>() {
+            Ok(n) => Ready::Native(n.unbind()),
+            Err(e) => Ready::Foreign(e.into_inner().unbind()),
+        };
+        self.engine()?.st.push(r);
+        Ok(())
     }
 
     /// asyncio's `loop.call_at`: conductor's `TimerHandle` (asyncio's, with the wheel's key),
@@ -601,29 +585,28 @@ impl LoopCore {
             slf.call_method1(intern!(py, "_check_thread"), ())?;
             slf.call_method1(intern!(py, "_check_callback"), (&callback, "call_at"))?;
         }
-        let h = classes(py)?
-            .timer_handle
-            .bind(py)
-            .call1((when, callback, args, slf, context))?;
+        let debug = this.flags.debug.load(Relaxed);
+        let base = Handle::make(
+            py,
+            callback.unbind(),
+            args.unbind(),
+            slf.clone().into_any().unbind(),
+            context.map(Bound::unbind),
+            debug,
+            true,
+        )?;
+        let h = Bound::new(py, TimerHandle::initializer(base, when))?;
         let st = this.engine()?.st.clone();
         let hh = h.clone().unbind();
         let at = this.to_instant(when);
-        let timer = this.with_loop(|| {
-            conductor::call_at(at, move || {
-                Python::with_gil(|py| {
-                    let b = hh.bind(py);
-                    let _ = b.setattr(intern!(py, "_scheduled"), false);
-                    run_handle(py, &st, b);
-                });
-            })
-        })?;
-        h.setattr(intern!(py, "_scheduled"), true)?;
+        let timer = this.with_loop(|| conductor::call_at(at, move || st.push(Ready::Timer(hh))))?;
+        TimerHandle::set_scheduled(&h, true);
         let ct = CTimer {
             timer: Some(timer),
             rt: Rc::downgrade(&this.runtime()?),
         };
-        h.setattr(intern!(py, "_ctimer"), Py::new(py, ct)?)?;
-        Ok(h)
+        h.borrow_mut().ctimer = Some(Py::new(py, ct)?);
+        Ok(h.into_any())
     }
 
     /// asyncio's `loop.call_later`.
@@ -642,21 +625,44 @@ impl LoopCore {
         Self::call_at(slf, when, callback, args, context)
     }
 
-    /// One iteration of the loop on conductor's engine (asyncio's `_run_once`): waits in the
-    /// selector with the GIL released unless something is ready or the loop is stopping.
-    fn _run_once(&self) -> PyResult<()> {
+    /// One iteration of the loop (asyncio's `_run_once`): conductor's iteration (the selector,
+    /// with the GIL released while it waits unless something is ready or the loop is stopping;
+    /// the due timers; the descriptors' tasks), which queues what became ready; then the ready
+    /// queue's pass, with the loop entered (`add_reader`, `call_at` reach it).
+    fn _run_once(&self, py: Python<'_>) -> PyResult<()> {
         let rt = self.runtime()?;
         let engine = self.engine()?;
-        engine.in_run.set(true);
+        let turn_needed = engine.st.turn_needed.replace(false);
         if self.flags.stopping.load(Relaxed) {
             rt.run_once();
-        } else {
+            engine.last_turn.set(Instant::now());
+        } else if engine.st.is_empty() {
             rt.run_once_blocking();
+            engine.last_turn.set(Instant::now());
+        } else {
+            let now = Instant::now();
+            if turn_needed || now.duration_since(engine.last_turn.get()) >= BUSY_TURN {
+                rt.run_once();
+                engine.last_turn.set(now);
+            }
         }
+        let _entered = rt.enter();
+        engine.in_run.set(true);
+        let r = ready::run_ready(py, &engine.st);
         engine.in_run.set(false);
-        match engine.st.pending.borrow_mut().take() {
-            Some(e) => Err(e),
-            None => Ok(()),
+        r
+    }
+
+    /// `run_forever`'s iterations (`conductor.Loop.run_forever` does asyncio's set-up around
+    /// them): until `stop()`, or a `SystemExit`/`KeyboardInterrupt` (also from a signal, checked
+    /// between iterations as Python's own loop would between `_run_once` calls).
+    fn _core_run_forever(&self, py: Python<'_>) -> PyResult<()> {
+        loop {
+            self._run_once(py)?;
+            if self.flags.stopping.load(Relaxed) {
+                return Ok(());
+            }
+            py.check_signals()?;
         }
     }
 
@@ -718,7 +724,11 @@ impl LoopCore {
 fn _conductor(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<LoopCore>()?;
     m.add_class::<CTimer>()?;
+    m.add_class::<Handle>()?;
+    m.add_class::<TimerHandle>()?;
     m.add_class::<RemoteHandle>()?;
     m.add_function(wrap_pyfunction!(_setup, m)?)?;
+    m.add_function(wrap_pyfunction!(transport::_transport_read, m)?)?;
+    m.add_function(wrap_pyfunction!(transport::_transport_write, m)?)?;
     Ok(())
 }

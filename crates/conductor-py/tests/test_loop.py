@@ -38,7 +38,10 @@ def test_call_soon_order_cancel_and_context(loop):
     loop.call_soon(out.append, 1)
     loop.call_soon(out.append, 2).cancel()
     h = loop.call_soon(out.append, 3)
-    assert isinstance(h, asyncio.Handle)
+    # conductor's Rust Handle (not a subclass of asyncio's, as uvloop's), same interface.
+    assert isinstance(h, conductor._conductor.Handle)
+    assert not h.cancelled() and h.get_context() is not None
+    assert repr(h) == "<Handle list.append(3)>"
     loop.call_soon(loop.stop)
     loop.run_forever()
     assert out == [1, 3]
@@ -50,8 +53,10 @@ def test_timers_fire_in_deadline_order_and_cancel(loop):
     loop.call_at(t0 + 0.03, out.append, "c")
     loop.call_later(0.01, out.append, "a")
     cancelled = loop.call_later(0.02, out.append, "x")
-    assert isinstance(cancelled, asyncio.TimerHandle)
+    assert isinstance(cancelled, conductor._conductor.TimerHandle)
+    assert cancelled.when() == pytest.approx(t0 + 0.02, abs=0.01)
     cancelled.cancel()
+    assert cancelled.cancelled() and repr(cancelled).startswith("<TimerHandle cancelled when=")
     loop.call_later(0.02, out.append, "b")
     loop.call_later(0.05, loop.stop)
     loop.run_forever()
@@ -286,3 +291,69 @@ def test_other_threads_get_an_error_not_a_crash(loop):
     th.start()
     th.join()
     assert errors and "thread that created it" in errors[0]
+
+
+def test_create_task_and_future_in_rust_keep_asyncios_semantics(loop):
+    async def co():
+        return 7
+
+    fut = loop.create_future()
+    assert type(fut) is asyncio.Future and fut.get_loop() is loop
+    t = loop.create_task(co(), name="seven")
+    assert type(t) is asyncio.Task and t.get_name() == "seven"
+    assert loop.run_until_complete(t) == 7
+    made = []
+
+    def factory(lp, coro, **kw):
+        made.append(kw)
+        return asyncio.Task(coro, loop=lp, **kw)
+
+    loop.set_task_factory(factory)
+    t = loop.create_task(co(), name="named")
+    assert loop.run_until_complete(t) == 7 and t.get_name() == "named" and made == [{}]
+    loop.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        loop.set_task_factory(None)
+        c = co()
+        try:
+            loop.create_task(c)
+        finally:
+            c.close()
+    assert loop.get_debug() is False
+
+
+def test_a_reader_added_in_a_busy_loop_runs_at_the_next_iterations(loop):
+    # A busy loop (a callback that always requeues itself) may skip conductor's selector for a
+    # while; a new reader must not wait for that: it runs within a few iterations.
+    a, b = socket.socketpair()
+    b.send(b"x")
+    ticks = [0]
+    seen = []
+
+    def spin():
+        ticks[0] += 1
+        if ticks[0] < 10_000 and not seen:
+            loop.call_soon(spin)
+        else:
+            loop.stop()
+
+    def on_read():
+        seen.append(ticks[0])
+        loop.remove_reader(a)
+
+    loop.call_soon(spin)
+    loop.call_soon(loop.add_reader, a, on_read)
+    loop.run_forever()
+    a.close()
+    b.close()
+    assert seen and seen[0] <= 3, seen
+
+
+def test_debug_mode_logs_slow_callbacks(loop, caplog):
+    loop.set_debug(True)
+    loop.slow_callback_duration = 0.0
+    loop.call_soon(time.sleep, 0.001)
+    loop.call_soon(loop.stop)
+    with caplog.at_level("WARNING", logger="asyncio"):
+        loop.run_forever()
+    assert any("Executing <Handle sleep(0.001)" in r.getMessage() for r in caplog.records)

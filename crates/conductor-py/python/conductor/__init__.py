@@ -20,7 +20,8 @@ import logging
 import selectors
 import sys
 import threading
-from asyncio import events, unix_events
+import types
+from asyncio import base_events, events, format_helpers, selector_events, unix_events
 
 from . import _conductor
 
@@ -29,17 +30,53 @@ __all__ = ("Loop", "EventLoopPolicy", "new_event_loop", "install", "run")
 _logger = logging.getLogger("asyncio")
 
 
-class TimerHandle(events.TimerHandle):
-    """asyncio's TimerHandle, with the key of its timer on conductor's wheel."""
-
-    __slots__ = ("_ctimer",)
-
-
 def _log_slow(handle, dt):
-    _logger.warning("Executing %s took %.3f seconds", events._format_handle(handle), dt)
+    _logger.warning("Executing %s took %.3f seconds", base_events._format_handle(handle), dt)
 
 
-_conductor._setup(events.Handle, TimerHandle, _log_slow)
+def _extract_stack():
+    # Frame 1 is the Python code that called call_soon/call_at (those are Rust, no frame).
+    return format_helpers.extract_stack(sys._getframe(1))
+
+
+def _handle_repr(h):
+    # asyncio's Handle.__repr__ and TimerHandle._repr_info, for conductor's Rust handles.
+    info = [type(h).__name__]
+    if h._cancelled:
+        info.append("cancelled")
+    if h._callback is not None:
+        info.append(format_helpers._format_callback_source(h._callback, h._args))
+    if h._source_traceback:
+        frame = h._source_traceback[-1]
+        info.append(f"created at {frame[0]}:{frame[1]}")
+    if isinstance(h, _conductor.TimerHandle):
+        info.insert(2 if h._cancelled else 1, f"when={h._when}")
+    return "<{}>".format(" ".join(info))
+
+
+_conductor._setup(
+    _log_slow, _extract_stack, _handle_repr, selector_events._SelectorSocketTransport.write
+)
+
+
+class _SocketTransport(selector_events._SelectorSocketTransport):
+    """asyncio's socket transport with its data path in Rust (src/transport.rs): the reader
+    receives and calls ``data_received`` from Rust, ``write`` sends at once from Rust when
+    nothing is buffered; the rest is asyncio's."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # An instance attribute: `tr.write(data)` calls Rust with no Python frame.
+        self.write = types.MethodType(_conductor._transport_write, self)
+
+    def set_protocol(self, protocol):
+        super().set_protocol(protocol)
+        self._fast_read = not isinstance(protocol, asyncio.BufferedProtocol)
+
+    def _add_reader(self, fd, callback, *args):
+        if callback == self._read_ready:
+            callback, args = _conductor._transport_read, (self,)
+        super()._add_reader(fd, callback, *args)
 
 _ThreadSafeHandle = getattr(events, "_ThreadSafeHandle", events.Handle)
 
@@ -79,9 +116,8 @@ class Loop(_conductor.LoopCore, unix_events.SelectorEventLoop):
     # -- the engine's parts asyncio reaches through private names -------------------------
 
     def _timer_handle_cancelled(self, handle):
-        ct = getattr(handle, "_ctimer", None)
-        if ct is not None:
-            ct.cancel()
+        # conductor's TimerHandle.cancel takes its timer off the wheel itself.
+        pass
 
     def call_soon_threadsafe(self, callback, *args, context=None):
         self._check_closed()
@@ -98,6 +134,36 @@ class Loop(_conductor.LoopCore, unix_events.SelectorEventLoop):
             self._remote.call_soon(handle)
         return handle
 
+    def run_forever(self):
+        """Run until stop() is called: asyncio's set-up and clean-up around the iterations,
+        which run in Rust (`_core_run_forever`) rather than a Python `while` over `_run_once`."""
+        if hasattr(base_events.BaseEventLoop, "_run_forever_setup"):  # 3.13+
+            try:
+                self._run_forever_setup()
+                self._core_run_forever()
+            finally:
+                self._run_forever_cleanup()
+            return
+        # 3.11 and 3.12's run_forever, with the loop of `_run_once` calls in Rust.
+        self._check_closed()
+        self._check_running()
+        self._set_coroutine_origin_tracking(self._debug)
+        old_agen_hooks = sys.get_asyncgen_hooks()
+        try:
+            self._thread_id = threading.get_ident()
+            sys.set_asyncgen_hooks(
+                firstiter=self._asyncgen_firstiter_hook,
+                finalizer=self._asyncgen_finalizer_hook,
+            )
+            events._set_running_loop(self)
+            self._core_run_forever()
+        finally:
+            self._stopping = False
+            self._thread_id = None
+            events._set_running_loop(None)
+            self._set_coroutine_origin_tracking(False)
+            sys.set_asyncgen_hooks(*old_agen_hooks)
+
     def _write_to_self(self):
         # Signal delivery (`_add_callback_signalsafe`) wakes the loop through the self-pipe,
         # which is a reader on conductor's selector; other wakes use the remote queue.
@@ -111,7 +177,7 @@ class Loop(_conductor.LoopCore, unix_events.SelectorEventLoop):
 
     def _add_reader(self, fd, callback, *args):
         self._check_closed()
-        handle = events.Handle(callback, args, self, None)
+        handle = _conductor.Handle(callback, args, self, None)
         self._core_set_reader(selectors._fileobj_to_fd(fd), handle)
         return handle
 
@@ -122,7 +188,7 @@ class Loop(_conductor.LoopCore, unix_events.SelectorEventLoop):
 
     def _add_writer(self, fd, callback, *args):
         self._check_closed()
-        handle = events.Handle(callback, args, self, None)
+        handle = _conductor.Handle(callback, args, self, None)
         self._core_set_writer(selectors._fileobj_to_fd(fd), handle)
         return handle
 
@@ -130,6 +196,11 @@ class Loop(_conductor.LoopCore, unix_events.SelectorEventLoop):
         if self.is_closed():
             return False
         return self._core_remove_writer(selectors._fileobj_to_fd(fd))
+
+    def _make_socket_transport(self, sock, protocol, waiter=None, *, extra=None, server=None):
+        if hasattr(self, "_ensure_fd_no_transport"):  # 3.12+
+            self._ensure_fd_no_transport(sock)
+        return _SocketTransport(self, sock, protocol, waiter, extra, server)
 
     def _process_events(self, event_list):
         raise AssertionError("conductor's engine runs the callbacks of ready descriptors")
