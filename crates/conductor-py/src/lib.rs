@@ -284,6 +284,36 @@ struct LoopCore {
 }
 
 impl LoopCore {
+    /// The handle of a `call_soon` or `call_at` (`method`): refused on a closed loop, and in
+    /// debug mode checked as asyncio checks it (the loop's thread, a callable callback).
+    fn scheduled_handle<'py>(
+        slf: &Bound<'py, Self>,
+        callback: Bound<'py, PyAny>,
+        args: Bound<'py, PyTuple>,
+        context: Option<Bound<'py, PyAny>>,
+        method: &str,
+    ) -> PyResult<Handle> {
+        let py = slf.py();
+        let this = slf.borrow();
+        if this.closed() {
+            return Err(PyRuntimeError::new_err("Event loop is closed"));
+        }
+        let debug = this.flags.debug.load(Relaxed);
+        if debug {
+            slf.call_method1(intern!(py, "_check_thread"), ())?;
+            slf.call_method1(intern!(py, "_check_callback"), (&callback, method))?;
+        }
+        Handle::make(
+            py,
+            callback.unbind(),
+            args.unbind(),
+            slf.clone().into_any().unbind(),
+            context.map(Bound::unbind),
+            debug,
+            true,
+        )
+    }
+
     fn engine(&self) -> PyResult<&Engine> {
         self.engine.get()
     }
@@ -523,24 +553,8 @@ impl LoopCore {
         context: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
+        let base = Self::scheduled_handle(slf, callback, args, context, "call_soon")?;
         let this = slf.borrow();
-        if this.closed() {
-            return Err(PyRuntimeError::new_err("Event loop is closed"));
-        }
-        if this.flags.debug.load(Relaxed) {
-            slf.call_method1(intern!(py, "_check_thread"), ())?;
-            slf.call_method1(intern!(py, "_check_callback"), (&callback, "call_soon"))?;
-        }
-        let debug = this.flags.debug.load(Relaxed);
-        let base = Handle::make(
-            py,
-            callback.unbind(),
-            args.unbind(),
-            slf.clone().into_any().unbind(),
-            context.map(Bound::unbind),
-            debug,
-            true,
-        )?;
         let h = Bound::new(py, base)?;
         this.engine()?.st.push(Ready::Native(h.clone().unbind()));
         Ok(h.into_any())
@@ -577,24 +591,8 @@ impl LoopCore {
         context: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
+        let base = Self::scheduled_handle(slf, callback, args, context, "call_at")?;
         let this = slf.borrow();
-        if this.closed() {
-            return Err(PyRuntimeError::new_err("Event loop is closed"));
-        }
-        if this.flags.debug.load(Relaxed) {
-            slf.call_method1(intern!(py, "_check_thread"), ())?;
-            slf.call_method1(intern!(py, "_check_callback"), (&callback, "call_at"))?;
-        }
-        let debug = this.flags.debug.load(Relaxed);
-        let base = Handle::make(
-            py,
-            callback.unbind(),
-            args.unbind(),
-            slf.clone().into_any().unbind(),
-            context.map(Bound::unbind),
-            debug,
-            true,
-        )?;
         let h = Bound::new(py, TimerHandle::initializer(base, when))?;
         let st = this.engine()?.st.clone();
         let hh = h.clone().unbind();
