@@ -50,6 +50,9 @@ use echo::report::{self, Cell, Row};
 use echo::servers::{self, ACCEPTED, RUNTIMES};
 use echo::{instructions, python, sys};
 
+/// What `--help` prints (the doc comment's command lines).
+const USAGE: &str = "cargo run --release -p conductor-bench --bin echo [-- --quick] [--seconds S] [--runtime a,b|all] [--no-strace]\ncargo run --release -p conductor-bench --bin echo -- --instructions [--seconds S] [--runtime a,b]";
+
 const CELLS: &[(usize, usize)] = &[(10, 1024), (10, 16 * 1024), (100, 1024), (100, 16 * 1024)];
 const IDLE: usize = 10_000;
 
@@ -100,7 +103,14 @@ fn parse_args() -> Result<Option<String>, Options> {
             }
             "--no-strace" => o.strace = false,
             "--instructions" => o.instructions = true,
-            other => panic!("unknown argument {other:?} (see the doc comment of src/bin/echo.rs)"),
+            "--help" | "-h" => {
+                println!("{USAGE}\n(see the doc comment of src/bin/echo.rs)");
+                std::process::exit(0)
+            }
+            other => {
+                eprintln!("unknown argument {other:?}; usage:\n{USAGE}");
+                std::process::exit(2)
+            }
         }
     }
     Err(o)

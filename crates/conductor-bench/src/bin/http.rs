@@ -30,6 +30,9 @@ use std::time::Duration;
 use httpbench::servers::{self, RUNTIMES};
 use httpbench::{instructions, sys, wrk};
 
+/// What `--help` prints (the doc comment's command lines).
+const USAGE: &str = "cargo run --release -p conductor-bench --bin http [-- --quick] [--seconds S] [--runtime a,b]\ncargo run --release -p conductor-bench --bin http -- --instructions [--seconds S]";
+
 const ROUTES: &[(&str, &str)] = &[("hello", "/"), ("json 1 KiB", "/json")];
 const CONNS: &[usize] = &[10, 100];
 
@@ -65,7 +68,14 @@ fn parse_args() -> Result<Option<String>, Options> {
                     .collect()
             }
             "--instructions" => o.instructions = true,
-            other => panic!("unknown argument {other:?}; see the doc comment of src/bin/http.rs"),
+            "--help" | "-h" => {
+                println!("{USAGE}\n(see the doc comment of src/bin/http.rs)");
+                std::process::exit(0)
+            }
+            other => {
+                eprintln!("unknown argument {other:?}; usage:\n{USAGE}");
+                std::process::exit(2)
+            }
         }
     }
     Err(o)

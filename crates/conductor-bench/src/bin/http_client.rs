@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 use httpbench::control::Server;
 use httpbench::{servers, sys};
 
+/// What `--help` prints (the doc comment's command lines).
+const USAGE: &str = "cargo run --release -p conductor-bench --bin http_client [-- --requests N]";
+
 const WARMUP: usize = 500;
 
 /// What one client measured: CPU time and wall time for the requests.
@@ -134,7 +137,14 @@ fn main() {
                     .and_then(|v| v.parse().ok())
                     .expect("--requests N")
             }
-            other => panic!("unknown argument {other:?}; see src/bin/http_client.rs"),
+            "--help" | "-h" => {
+                println!("{USAGE}\n(see the doc comment of src/bin/http_client.rs)");
+                std::process::exit(0)
+            }
+            other => {
+                eprintln!("unknown argument {other:?}; usage:\n{USAGE}");
+                std::process::exit(2)
+            }
         }
     }
     let _ = sys::pin_to_cpu(1); // the clients; the server child pins itself to CPU 0
