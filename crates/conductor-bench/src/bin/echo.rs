@@ -39,6 +39,8 @@
 //! `--instructions` instead counts each Rust server's user-space instructions per request under
 //! callgrind (`src/echo/instructions.rs`): exact and repeatable where CPU time is not.
 
+#[path = "../args.rs"]
+mod args;
 #[path = "../echo/mod.rs"]
 mod echo;
 
@@ -51,7 +53,10 @@ use echo::servers::{self, ACCEPTED, RUNTIMES};
 use echo::{instructions, python, sys};
 
 /// What `--help` prints (the doc comment's command lines).
-const USAGE: &str = "cargo run --release -p conductor-bench --bin echo [-- --quick] [--seconds S] [--runtime a,b|all] [--no-strace]\ncargo run --release -p conductor-bench --bin echo -- --instructions [--seconds S] [--runtime a,b]";
+const USAGE: args::Usage = args::Usage {
+    source: "src/bin/echo.rs",
+    lines: "cargo run --release -p conductor-bench --bin echo [-- --quick] [--seconds S] [--runtime a,b|all] [--no-strace]\ncargo run --release -p conductor-bench --bin echo -- --instructions [--seconds S] [--runtime a,b]",
+};
 
 const CELLS: &[(usize, usize)] = &[(10, 1024), (10, 16 * 1024), (100, 1024), (100, 16 * 1024)];
 const IDLE: usize = 10_000;
@@ -83,14 +88,9 @@ fn parse_args() -> Result<Option<String>, Options> {
                 o.warmup = 0.3;
                 o.strace_seconds = 0.5;
             }
-            "--seconds" => {
-                o.seconds = args
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .expect("--seconds S")
-            }
+            "--seconds" => o.seconds = USAGE.value(&mut args, "--seconds"),
             "--runtime" => {
-                let list = args.next().expect("--runtime a,b (or all)");
+                let list: String = USAGE.value(&mut args, "--runtime");
                 let list = if list == "all" {
                     RUNTIMES.join(",")
                 } else {
@@ -98,19 +98,14 @@ fn parse_args() -> Result<Option<String>, Options> {
                 };
                 o.runtimes = list.split(',').map(str::to_owned).collect();
                 if let Some(bad) = o.runtimes.iter().find(|r| !RUNTIMES.contains(&r.as_str())) {
-                    panic!("unknown runtime {bad:?}; expected some of {RUNTIMES:?}, or all");
+                    USAGE.fail(&format!(
+                        "unknown runtime {bad:?}; expected some of {RUNTIMES:?}, or all"
+                    ));
                 }
             }
             "--no-strace" => o.strace = false,
             "--instructions" => o.instructions = true,
-            "--help" | "-h" => {
-                println!("{USAGE}\n(see the doc comment of src/bin/echo.rs)");
-                std::process::exit(0)
-            }
-            other => {
-                eprintln!("unknown argument {other:?}; usage:\n{USAGE}");
-                std::process::exit(2)
-            }
+            other => USAGE.help_or_unknown(other),
         }
     }
     Err(o)
@@ -118,7 +113,7 @@ fn parse_args() -> Result<Option<String>, Options> {
 
 fn main() {
     match parse_args() {
-        Ok(runtime) => serve(&runtime.expect("--serve RUNTIME")),
+        Ok(runtime) => serve(&runtime.unwrap_or_else(|| USAGE.fail("--serve needs a runtime"))),
         Err(options) if options.instructions => count_instructions(options),
         Err(options) => bench(options),
     }

@@ -22,6 +22,8 @@
 //! wrk is installed with apt when missing (as root); without it the benchmark says so and
 //! exits.
 
+#[path = "../args.rs"]
+mod args;
 #[path = "../httpbench/mod.rs"]
 mod httpbench;
 
@@ -31,7 +33,10 @@ use httpbench::servers::{self, RUNTIMES};
 use httpbench::{instructions, sys, wrk};
 
 /// What `--help` prints (the doc comment's command lines).
-const USAGE: &str = "cargo run --release -p conductor-bench --bin http [-- --quick] [--seconds S] [--runtime a,b]\ncargo run --release -p conductor-bench --bin http -- --instructions [--seconds S]";
+const USAGE: args::Usage = args::Usage {
+    source: "src/bin/http.rs",
+    lines: "cargo run --release -p conductor-bench --bin http [-- --quick] [--seconds S] [--runtime a,b]\ncargo run --release -p conductor-bench --bin http -- --instructions [--seconds S]",
+};
 
 const ROUTES: &[(&str, &str)] = &[("hello", "/"), ("json 1 KiB", "/json")];
 const CONNS: &[usize] = &[10, 100];
@@ -53,29 +58,16 @@ fn parse_args() -> Result<Option<String>, Options> {
         match a.as_str() {
             "--serve" => return Ok(args.next()),
             "--quick" => o.seconds = 2.0,
-            "--seconds" => {
-                o.seconds = args
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .expect("--seconds S")
-            }
+            "--seconds" => o.seconds = USAGE.value(&mut args, "--seconds"),
             "--runtime" => {
-                o.runtimes = args
-                    .next()
-                    .expect("--runtime a,b")
+                o.runtimes = USAGE
+                    .value::<String>(&mut args, "--runtime")
                     .split(',')
                     .map(str::to_owned)
                     .collect()
             }
             "--instructions" => o.instructions = true,
-            "--help" | "-h" => {
-                println!("{USAGE}\n(see the doc comment of src/bin/http.rs)");
-                std::process::exit(0)
-            }
-            other => {
-                eprintln!("unknown argument {other:?}; usage:\n{USAGE}");
-                std::process::exit(2)
-            }
+            other => USAGE.help_or_unknown(other),
         }
     }
     Err(o)
@@ -84,7 +76,7 @@ fn parse_args() -> Result<Option<String>, Options> {
 fn main() {
     let o = match parse_args() {
         Ok(Some(runtime)) => return servers::serve(&runtime),
-        Ok(None) => panic!("--serve RUNTIME"),
+        Ok(None) => USAGE.fail("--serve needs a runtime"),
         Err(o) => o,
     };
     if wrk::missing().is_some() {

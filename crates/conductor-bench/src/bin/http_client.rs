@@ -9,6 +9,8 @@
 //! cargo run --release -p conductor-bench --bin http_client [-- --requests N]
 //! ```
 
+#[path = "../args.rs"]
+mod args;
 #[allow(dead_code)]
 #[path = "../httpbench/mod.rs"]
 mod httpbench;
@@ -19,7 +21,10 @@ use httpbench::control::Server;
 use httpbench::{servers, sys};
 
 /// What `--help` prints (the doc comment's command lines).
-const USAGE: &str = "cargo run --release -p conductor-bench --bin http_client [-- --requests N]";
+const USAGE: args::Usage = args::Usage {
+    source: "src/bin/http_client.rs",
+    lines: "cargo run --release -p conductor-bench --bin http_client [-- --requests N]",
+};
 
 const WARMUP: usize = 500;
 
@@ -130,21 +135,9 @@ fn main() {
     let mut n = 10_000;
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--serve" => return servers::serve(&args.next().expect("--serve RUNTIME")),
-            "--requests" => {
-                n = args
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .expect("--requests N")
-            }
-            "--help" | "-h" => {
-                println!("{USAGE}\n(see the doc comment of src/bin/http_client.rs)");
-                std::process::exit(0)
-            }
-            other => {
-                eprintln!("unknown argument {other:?}; usage:\n{USAGE}");
-                std::process::exit(2)
-            }
+            "--serve" => return servers::serve(&USAGE.value::<String>(&mut args, "--serve")),
+            "--requests" => n = USAGE.value(&mut args, "--requests"),
+            other => USAGE.help_or_unknown(other),
         }
     }
     let _ = sys::pin_to_cpu(1); // the clients; the server child pins itself to CPU 0
