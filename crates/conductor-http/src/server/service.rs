@@ -184,7 +184,7 @@ impl<S: HttpService> hyper::service::Service<Request<Incoming>> for Adapter<S> {
         }
         let req = req.map(|b| Body::new(b, limits.max_body));
         let mut service = self.service.clone();
-        let timer = limits.timeout.map(|d| (d, conductor::sleep(d)));
+        let timer = limits.timeout.map(|d| Box::new((d, conductor::sleep(d))));
         // Services that are always ready (axum's Router, this crate's) are called at once, so
         // the request is not kept in the future; others are awaited first.
         let state = match service.poll_ready(&mut Context::from_waker(super::noop_waker())) {
@@ -222,7 +222,8 @@ pin_project_lite::pin_project! {
     pub struct ResponseFuture<S: HttpService> {
         #[pin]
         state: State<S>,
-        timer: Option<(Duration, conductor::time::Sleep)>,
+        // Boxed: only with a request timeout, and it keeps the future hyper moves small.
+        timer: Option<Box<(Duration, conductor::time::Sleep)>>,
         guard: Option<RequestGuard>,
         log: crate::log::AccessLog,
     }
@@ -266,59 +267,35 @@ impl<S: HttpService> Future for ResponseFuture<S> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let outcome = loop {
-            let polled = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                match this.state.as_mut().project() {
-                    StateProj::NotReady { waiting } => match waiting.0.poll_ready(cx) {
-                        Poll::Ready(Ok(())) => {
-                            let (service, req) = &mut **waiting;
-                            let req = req.take().expect("a request waits for its service");
-                            Poll::Ready(Err(service.call(req)))
-                        }
-                        Poll::Ready(Err(e)) => Poll::Ready(Ok(Err(e.into()))),
-                        Poll::Pending => Poll::Pending,
-                    },
-                    StateProj::Calling { fut } => fut.poll(cx).map(|r| Ok(r.map_err(Into::into))),
-                    StateProj::Failed { error } => {
-                        Poll::Ready(Ok(Err(error.take().unwrap_or_else(|| "failed".into()))))
-                    }
-                    StateProj::Done { .. } => Poll::Pending,
-                }
-            }));
-            match polled {
-                Ok(Poll::Ready(Err(fut))) => this.state.set(State::Calling { fut }),
-                Ok(Poll::Ready(Ok(r))) => break Some(r),
-                Ok(Poll::Pending) => break None,
-                Err(panic) => {
-                    let what = panic_message(&*panic);
-                    tracing::error!(target: "conductor_http::server", panic = %what, "the service panicked");
-                    break Some(Err("panicked".into()));
-                }
+        // The closure answers only the service's outcome, not a future to go on with, so that
+        // what crosses `catch_unwind` is as small as a response (it is moved at each crossing).
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            poll_state::<S>(this.state.as_mut(), cx)
+        }));
+        let outcome = match polled {
+            Ok(Poll::Pending) => None,
+            Ok(Poll::Ready(r)) => Some(r),
+            Err(panic) => {
+                let what = panic_message(&*panic);
+                tracing::error!(target: "conductor_http::server", panic = %what, "the service panicked");
+                Some(Err("panicked".into()))
             }
         };
         if let StateProj::Done { resp } = this.state.as_mut().project() {
-            let (parts, body) = resp.take().expect("polled after completion").into_parts();
-            let Kind::Fixed { bytes, guard } = body.kind else {
-                unreachable!()
-            };
-            return Poll::Ready(Ok(Response::from_parts(
-                parts,
-                ServerBody {
-                    kind: Kind::Fixed { bytes, guard },
-                },
-            )));
+            return Poll::Ready(Ok(take_fixed(resp)));
         }
+        let guard;
         let resp = match outcome {
             None => {
-                let Some((d, sleep)) = this.timer.as_mut() else {
+                let Some(timer) = this.timer.as_mut() else {
                     return Poll::Pending;
                 };
-                if Pin::new(sleep).poll(cx).is_pending() {
+                if Pin::new(&mut timer.1).poll(cx).is_pending() {
                     return Poll::Pending;
                 }
-                let d = *d;
+                let d = timer.0;
                 this.state.set(State::Failed { error: None });
-                let guard = this.guard.take().expect("one response per request");
+                guard = this.guard.take().expect("one response per request");
                 fixed(
                     StatusCode::SERVICE_UNAVAILABLE,
                     format!("503 Service Unavailable: the request took longer than {d:?}"),
@@ -328,7 +305,7 @@ impl<S: HttpService> Future for ResponseFuture<S> {
             }
             Some(r) => {
                 this.state.set(State::Failed { error: None });
-                let guard = this.guard.take().expect("one response per request");
+                guard = this.guard.take().expect("one response per request");
                 match r {
                     Ok(resp) => resp.map(|body| ServerBody::user(body, guard)),
                     Err(e) => {
@@ -346,6 +323,47 @@ impl<S: HttpService> Future for ResponseFuture<S> {
         this.log.finish(resp.status());
         Poll::Ready(Ok(resp))
     }
+}
+
+/// Polls the request's state: the service's future, or first the service's readiness (then
+/// it is called and its future polled at once).
+fn poll_state<S: HttpService>(
+    mut state: Pin<&mut State<S>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<Response<S::ResBody>, BoxError>> {
+    loop {
+        match state.as_mut().project() {
+            StateProj::Calling { fut } => return fut.poll(cx).map_err(Into::into),
+            StateProj::NotReady { waiting } => match waiting.0.poll_ready(cx) {
+                Poll::Ready(Ok(())) => {
+                    let (service, req) = &mut **waiting;
+                    let req = req.take().expect("a request waits for its service");
+                    let fut = service.call(req);
+                    state.set(State::Calling { fut });
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
+                Poll::Pending => return Poll::Pending,
+            },
+            StateProj::Failed { error } => {
+                return Poll::Ready(Err(error.take().unwrap_or_else(|| "failed".into())));
+            }
+            StateProj::Done { .. } => return Poll::Pending,
+        }
+    }
+}
+
+/// The server's own response kept in `State::Done`, re-typed for the service's body.
+fn take_fixed<B>(resp: &mut Option<Box<Response<ServerBody<()>>>>) -> Response<ServerBody<B>> {
+    let (parts, body) = resp.take().expect("polled after completion").into_parts();
+    let Kind::Fixed { bytes, guard } = body.kind else {
+        unreachable!("State::Done holds the server's own responses")
+    };
+    Response::from_parts(
+        parts,
+        ServerBody {
+            kind: Kind::Fixed { bytes, guard },
+        },
+    )
 }
 
 /// A plain-text response of the server's own; `close` asks to end the connection (a body left
