@@ -63,7 +63,15 @@ impl JoinWaker {
     }
 
     /// Wakes the awaiter, if any, and forgets it.
+    #[inline]
     pub(crate) fn wake(&self) {
+        // A detached or not yet awaited task has nobody: no call for that case.
+        if self.0.get() != 0 {
+            self.wake_slow();
+        }
+    }
+
+    fn wake_slow(&self) {
         match self.take() {
             Some(Awaiter::Task(t)) => {
                 #[cfg(feature = "tracing")]
