@@ -126,6 +126,7 @@ pub(crate) struct ReadyQueue {
 }
 
 impl ReadyQueue {
+    #[inline]
     pub(crate) fn push(&mut self, r: Runnable) {
         self.queue.push_back(r);
     }

@@ -237,14 +237,13 @@ pub(crate) unsafe fn inc_local(task: TaskPtr) {
 ///
 /// # Safety
 /// Owner thread, and the caller gives up one reference it holds.
+#[inline]
 pub(crate) unsafe fn dec_local(task: TaskPtr) {
     // SAFETY: the caller holds a reference until this call ends.
     let h = unsafe { task.header() };
     if h.has(ORPHANED) {
-        if h.state.drop_ref() == DropOutcome::Free {
-            // SAFETY: `Free` means ours was the last reference.
-            unsafe { free(task) };
-        }
+        // SAFETY: as ours.
+        unsafe { dec_orphaned(task) };
         return;
     }
     let n = h.local.get() - 1;
@@ -252,6 +251,19 @@ pub(crate) unsafe fn dec_local(task: TaskPtr) {
     if n == 0 {
         // SAFETY: owner thread; the local count just reached zero.
         unsafe { local_released(task) };
+    }
+}
+
+/// `dec_local` for a task whose loop is gone: the count is the shared state's.
+///
+/// # Safety
+/// As `dec_local`.
+#[cold]
+unsafe fn dec_orphaned(task: TaskPtr) {
+    // SAFETY: the caller holds a reference until this call ends.
+    if unsafe { task.header() }.state.drop_ref() == DropOutcome::Free {
+        // SAFETY: `Free` means ours was the last reference.
+        unsafe { free(task) };
     }
 }
 
