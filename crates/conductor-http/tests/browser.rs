@@ -15,9 +15,8 @@ use std::time::Duration;
 use conductor_http::files::serve_file;
 use conductor_http::sse::{Event, sse_response};
 use conductor_http::{Router, json_response};
+use support::chromium::{self, CHROMIUM, artefacts};
 use support::{exec, listener, run, ws_echo};
-
-const CHROMIUM: &str = "chromium";
 
 const INDEX: &str = r#"<!doctype html>
 <html><head><meta charset="utf-8"><title>conductor-http in a browser</title></head>
@@ -97,52 +96,10 @@ fn app(dir: &Path) -> Router {
         .get("/ws", ws_echo)
 }
 
-fn chromium_here() -> bool {
-    let here = std::process::Command::new(CHROMIUM)
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !here {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but `{CHROMIUM}` does not run: .ci/run installs Debian's chromium"
-        );
-        eprintln!("SKIPPED: `{CHROMIUM}` is not installed (apt-get install chromium)");
-    }
-    here
-}
-
-/// The flags the machine needs: no sandbox as root, no GPU, and nothing that reaches for the
-/// network beyond the page (the closed network refuses it), in a profile of its own.
-fn chromium_args(profile: &Path) -> Vec<String> {
-    [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([format!("--user-data-dir={}", profile.display())])
-    .collect()
-}
-
-fn artefacts() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artefacts");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Loads `url` until its script marked the page done (or the budget ran out), and returns the
 /// DOM chromium rendered.
 async fn rendered_dom(url: &str, profile: &Path) -> String {
-    let mut args = chromium_args(profile);
+    let mut args = chromium::args(profile);
     args.extend([
         "--virtual-time-budget=10000".into(),
         "--dump-dom".into(),
@@ -156,7 +113,7 @@ async fn rendered_dom(url: &str, profile: &Path) -> String {
 
 #[test]
 fn chromium_renders_the_page_its_script_its_json_its_events_and_its_websocket() {
-    if !chromium_here() {
+    if !chromium::here() {
         return;
     }
     let dir = site();
@@ -186,7 +143,7 @@ fn chromium_renders_the_page_its_script_its_json_its_events_and_its_websocket() 
 
         let shot = artefacts().join("conductor-http-page.png");
         let _ = std::fs::remove_file(&shot);
-        let mut args = chromium_args(&dir.join("profile"));
+        let mut args = chromium::args(&dir.join("profile"));
         args.extend([
             "--virtual-time-budget=10000".into(),
             "--window-size=800,600".into(),

@@ -7,14 +7,16 @@
 //!
 //! Without chromium the browser parts say SKIPPED, unless `CI` is set (`.ci/run` installs it).
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod support;
+
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
-const CHILD: &str = "CONDUCTOR_MONITOR_TEST_CHILD";
-const CHROMIUM: &str = "chromium";
+use support::chromium::{self, CHROMIUM, artefacts};
+use support::{CHILD, Proc};
+
 const MANY: usize = 100_000;
 
 /// The known program: a gather of sleepers, a lock waiter, a task the page cancels, a task
@@ -115,57 +117,8 @@ fn child_entry() {
     }
 }
 
-/// A child process, killed when dropped; its stdout lines after "ready" arrive on `lines`.
-struct Proc {
-    child: std::process::Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Proc {
-    fn start(mut cmd: Command, first: &str) -> (Proc, String) {
-        let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
-        let out = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        let proc = Proc { child, lines };
-        let line = proc.wait_for(first);
-        (proc, line)
-    }
-
-    fn wait_for(&self, what: &str) -> String {
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(120))
-                .unwrap_or_else(|_| panic!("no line with {what:?}"));
-            if line.contains(what) {
-                return line;
-            }
-        }
-    }
-}
-
 fn program(mode: &str, dir: &Path) -> Proc {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", "child_entry", "--nocapture", "--test-threads=1"])
-        .env(CHILD, mode)
-        .env("CONDUCTOR_DEBUG", "1")
-        .env("CONDUCTOR_DEBUG_ENDPOINT", "1")
-        .env("XDG_RUNTIME_DIR", dir);
-    Proc::start(cmd, "ready").0
+    support::program(mode, dir, "ready").0
 }
 
 /// The monitor for `pid`, and the address it serves on.
@@ -223,37 +176,11 @@ fn temp_dir(what: &str) -> PathBuf {
     dir
 }
 
-fn chromium_here() -> bool {
-    let here = Command::new(CHROMIUM)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !here {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but `{CHROMIUM}` does not run: .ci/run installs Debian's chromium"
-        );
-        eprintln!("SKIPPED: `{CHROMIUM}` is not installed (apt-get install chromium)");
-    }
-    here
-}
-
 /// Chromium, headless, on `url` with `extra` flags; its standard output.
 fn chromium(profile: &Path, extra: &[String], url: &str) -> String {
     let out = Command::new(CHROMIUM)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--virtual-time-budget=20000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(chromium::args(profile))
+        .arg("--virtual-time-budget=20000")
         .args(extra)
         .arg(url)
         .output()
@@ -273,12 +200,6 @@ fn dom(profile: &Path, url: &str) -> String {
         "the page did not finish: {dom}"
     );
     dom
-}
-
-fn artefacts() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artefacts");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]
@@ -356,7 +277,7 @@ fn the_snapshot_holds_the_known_tasks_queues_sources_pool_and_slow_steps() {
 
 #[test]
 fn the_page_in_chromium_shows_the_known_tasks_and_cancels_one() {
-    if std::env::var_os(CHILD).is_some() || !chromium_here() {
+    if std::env::var_os(CHILD).is_some() || !chromium::here() {
         return;
     }
     let dir = temp_dir("page");
@@ -486,7 +407,7 @@ fn a_loop_of_100000_busy_tasks_gets_a_bounded_page_and_answers() {
     let last = snapshot(&addr, "limit=1&name=idle-99999");
     assert_eq!(last["tasks"][0]["name"], "idle-99999");
 
-    if !chromium_here() {
+    if !chromium::here() {
         return;
     }
     let page = dom(
@@ -515,7 +436,7 @@ fn a_blocked_loop_gets_a_page_that_says_it_is_stalled() {
     let (status, body) = http(&addr, "GET", "/api/snapshot");
     assert_eq!(status, 502, "{body}");
     assert!(body.contains("did not answer within 5s"), "{body}");
-    if chromium_here() {
+    if chromium::here() {
         let page = dom(&dir.join("profile"), &format!("http://{addr}/?updates=1"));
         assert!(
             page.contains(

@@ -2,11 +2,12 @@
 //! child process with `CONDUCTOR_DEBUG_ENDPOINT=1` and `CONDUCTOR_DEBUG=1` (no builder option:
 //! the environment alone turns both on), running tasks with known names.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod support;
+
+use std::process::Command;
 use std::time::Duration;
 
-const CHILD: &str = "CONDUCTOR_TOOLS_TEST_CHILD";
+use support::{CHILD, Proc};
 
 /// The program the tools question: a gather of named sleepers, a lock waiter, and a main task
 /// that never ends (the test kills the process).
@@ -38,33 +39,9 @@ fn child_program() {
     });
 }
 
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_child(dir: &std::path::Path) -> Child {
-    let mut child = Child(
-        Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_entry", "--nocapture", "--test-threads=1"])
-            .env(CHILD, "1")
-            .env("CONDUCTOR_DEBUG", "1")
-            .env("CONDUCTOR_DEBUG_ENDPOINT", "1")
-            .env("XDG_RUNTIME_DIR", dir)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let out = child.0.stdout.take().unwrap();
-    let ready = BufReader::new(out)
-        .lines()
-        .map(Result::unwrap)
-        .find(|l| l.contains("ready debug="))
-        .expect("the child said it is ready");
+/// The program above, started and ready.
+fn start_child(dir: &std::path::Path) -> Proc {
+    let (child, ready) = support::program("1", dir, "ready debug=");
     // libtest prints "test child_entry ... " before the child's own line.
     assert!(ready.ends_with("ready debug=true"), "{ready}");
     child
@@ -105,7 +82,7 @@ fn ps_pstree_and_stats_name_the_known_tasks_of_a_running_process() {
     let dir = std::env::temp_dir().join(format!("conductor-tools-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let child = start_child(&dir);
-    let pid = child.0.id();
+    let pid = child.id();
 
     let ps = tool("conductor-ps", pid, &dir, &[]);
     for name in ["main", "lock-waiter", "sleepers", "sleeper-1", "sleeper-2"] {

@@ -2,6 +2,8 @@
 //! clock), real clients (curl, Python) as subprocesses, bounded in time.
 #![allow(dead_code)]
 
+pub mod chromium;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
