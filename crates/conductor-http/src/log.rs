@@ -26,10 +26,16 @@ impl AccessLog {
         tracing::enabled!(target: "conductor_http::access", tracing::Level::INFO)
     }
 
+    /// Off, one branch (inlined); on, the entry is made out of line.
+    #[inline]
     pub(crate) fn start<T>(enabled: bool, req: &Request<T>, peer: Option<SocketAddr>) -> Self {
         if !enabled {
             return AccessLog(None);
         }
+        Self::begin(req, peer)
+    }
+
+    fn begin<T>(req: &Request<T>, peer: Option<SocketAddr>) -> Self {
         AccessLog(Some(Box::new(Entry {
             peer,
             method: req.method().clone(),
@@ -47,8 +53,17 @@ impl AccessLog {
         AccessLog(None)
     }
 
+    #[inline]
     pub(crate) fn finish(&self, status: StatusCode) {
-        let Some(e) = &self.0 else { return };
+        if let Some(e) = &self.0 {
+            e.log(status);
+        }
+    }
+}
+
+impl Entry {
+    fn log(&self, status: StatusCode) {
+        let e = self;
         let peer = e.peer.map_or_else(|| "-".to_owned(), |p| p.to_string());
         tracing::info!(
             target: "conductor_http::access",
