@@ -63,20 +63,19 @@ impl AccessLog {
 
 impl Entry {
     fn log(&self, status: StatusCode) {
-        let e = self;
-        let peer = e.peer.map_or_else(|| "-".to_owned(), |p| p.to_string());
+        let peer = self.peer.map_or_else(|| "-".to_owned(), |p| p.to_string());
         tracing::info!(
             target: "conductor_http::access",
             peer = %peer,
-            method = %e.method,
-            path = %e.path,
-            version = ?e.version,
+            method = %self.method,
+            path = %self.path,
+            version = ?self.version,
             status = status.as_u16(),
-            elapsed_us = (conductor::now() - e.start).as_micros() as u64,
+            elapsed_us = (conductor::now() - self.start).as_micros() as u64,
             "{} {} {} {}",
             peer,
-            e.method,
-            e.path,
+            self.method,
+            self.path,
             status.as_u16(),
         );
     }
