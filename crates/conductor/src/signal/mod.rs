@@ -165,7 +165,8 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
 ///
 /// The future fails when the handler cannot be installed.
 ///
-/// ```
+/// ```standalone_crate
+/// # // Standalone: a process of its own, so its SIGINT reaches no other doctest.
 /// # conductor::run(async {
 /// let ctrl_c = conductor::signal::ctrl_c(); // listening from here
 /// // `ctrl_c` installed a SIGINT handler, so this does not end the process.

@@ -135,11 +135,14 @@ impl Future for Shutdown {
 /// # Errors
 /// When the signal handlers cannot be installed.
 ///
-/// ```
+/// ```standalone_crate
 /// use std::time::Duration;
 /// use conductor::signal::{graceful_shutdown, SignalKind};
 ///
-/// let report = conductor::run(async {
+/// // The paused clock: the timings below hold however loaded the machine is. (Standalone: a
+/// // doctest of its own process, so no other doctest's SIGINT reaches this one.)
+/// let rt = conductor::Runtime::builder().paused_clock().build().unwrap();
+/// let report = rt.block_on(async {
 ///     let shutdown = graceful_shutdown(Duration::from_secs(5), |in_flight| async move {
 ///         // An accept loop: each "request" takes 50 ms.
 ///         loop {
