@@ -31,8 +31,9 @@
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
@@ -66,7 +67,7 @@ pub(crate) enum Job {
     Shared(SharedJob),
     Exclusive(ExclusiveJob),
     /// Close the connection, reply with how it went, and end the thread.
-    Close(conductor::sync::oneshot::Sender<Result<()>>),
+    Close(futures_channel::oneshot::Sender<Result<()>>),
 }
 
 pub(crate) struct Command {
@@ -188,9 +189,38 @@ fn guarded(job: impl FnOnce()) {
     let _ = catch_unwind(AssertUnwindSafe(job));
 }
 
-/// The next command, waited for. (Polling the channel for a while before sleeping, to spare a
-/// task issuing statement after statement the thread's wake-up, was measured: no gain on a
-/// loaded 2-core machine, where the polling thread takes CPU from the loop.)
+/// How long the thread keeps polling its channel after a command before it sleeps.
+///
+/// A task awaiting one call after another sends its next command a few microseconds after the
+/// reply reached it (the loop's wake-up and a poll); caught while polling, that command costs
+/// neither a futex wake of this thread nor the wait for a core to run it (`strace -c`, 40,000
+/// calls of one task: 30,598 futex calls without the polling, 769 with it). The polling yields
+/// the CPU between tries (`sched_yield`), so a thread placed on the loop's core gives way to
+/// the loop instead of spinning against it; an idle connection sleeps after this long.
+const POLL_BEFORE_SLEEP: Duration = Duration::from_micros(20);
+
+/// Tries made with a spin hint only (well under a microsecond in all) before the yielding ones.
+const SPINS: u32 = 64;
+
+/// The next command: polled for [`POLL_BEFORE_SLEEP`] (see there), then waited for. `None`
+/// once every sender is gone.
 fn recv(rx: &Receiver<Command>) -> Option<Command> {
+    let mut started = None;
+    for tries in 0u32.. {
+        match rx.try_recv() {
+            Ok(cmd) => return Some(cmd),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) => {}
+        }
+        if tries < SPINS {
+            std::hint::spin_loop();
+            continue;
+        }
+        let since = *started.get_or_insert_with(Instant::now);
+        if since.elapsed() >= POLL_BEFORE_SLEEP {
+            break;
+        }
+        std::thread::yield_now();
+    }
     rx.recv().ok()
 }
