@@ -79,7 +79,10 @@ impl Inner {
             if on_drop == OnDrop::Interrupt && reply.is_canceled() {
                 return; // abandoned before it started
             }
-            let _ = reply.send(caught(|| f(conn, cursors)));
+            let result = caught(|| f(conn, cursors));
+            crate::reply::deliver(move || {
+                let _ = reply.send(result);
+            });
         });
         self.start(job, rx, on_drop)
     }

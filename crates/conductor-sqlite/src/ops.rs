@@ -7,6 +7,7 @@ use rusqlite::CachedStatement;
 
 use crate::error::{Error, Result};
 use crate::params::Bound;
+use crate::reply;
 use crate::row::Row;
 use crate::worker::{Cursors, OpenCursor, Running};
 
@@ -31,6 +32,10 @@ fn prepare<'c>(
     params: &Bound,
 ) -> Result<CachedStatement<'c>> {
     let mut stmt = conn.prepare_cached(sql).map_err(err(sql))?;
+    if !stmt.readonly() {
+        // A write may wait for a lock or end in a commit's fsync: nothing waits behind it.
+        reply::flush();
+    }
     params.apply(&mut stmt).map_err(err(sql))?;
     Ok(stmt)
 }
@@ -59,7 +64,10 @@ pub(crate) fn execute(sql: String, params: Bound) -> impl Op<usize> {
 }
 
 pub(crate) fn execute_batch(sql: String) -> impl Op<()> {
-    move |conn, _| conn.execute_batch(&sql).map_err(err(&sql))
+    move |conn, _| {
+        reply::flush();
+        conn.execute_batch(&sql).map_err(err(&sql))
+    }
 }
 
 const MANY: &str = "conductor_sqlite_executemany";
@@ -71,6 +79,7 @@ pub(crate) fn execute_many(
     running: Arc<Running>,
 ) -> impl Op<usize> {
     move |conn, _| {
+        reply::flush();
         conn.execute_batch(&format!("SAVEPOINT {MANY}"))?;
         let result = (|| {
             let mut stmt = conn.prepare_cached(&sql).map_err(err(&sql))?;
@@ -149,6 +158,9 @@ pub(crate) fn next_batch(id: u64, size: usize, sql: String) -> impl Op<Batch> {
                 more: false,
             });
         };
+        if !cursor.stmt.readonly() {
+            reply::flush();
+        }
         let result = read_batch(cursor, size);
         if !matches!(result, Ok(Batch { more: true, .. })) {
             cursors.remove(&id);
@@ -193,6 +205,7 @@ pub(crate) fn close_cursor(id: u64) -> impl Op<()> {
 /// this call.
 pub(crate) fn end_transaction(commit: bool, owned: bool) -> impl Op<()> {
     move |conn, _| {
+        reply::flush();
         // A guard's transaction that is no longer open was rolled back by SQLite (an
         // interrupted or failed INSERT/UPDATE/DELETE ends it): its COMMIT must fail, as SQLite
         // says ("cannot commit - no transaction is active"), not report a success.

@@ -36,6 +36,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
+use crate::reply;
 
 /// A cursor's statement, kept where its last batch stopped, and its column names.
 pub(crate) struct OpenCursor<'c> {
@@ -134,21 +135,49 @@ impl Running {
     }
 }
 
+/// The command channel, with the next command when it was taken early to see whether one is
+/// queued.
+struct Inbox<'a> {
+    rx: &'a Receiver<Command>,
+    peeked: Option<Command>,
+}
+
+impl Inbox<'_> {
+    /// Whether a command is queued now (taken from the channel, kept for [`Inbox::next`]).
+    fn has_queued(&mut self) -> bool {
+        if self.peeked.is_none() {
+            self.peeked = self.rx.try_recv().ok();
+        }
+        self.peeked.is_some()
+    }
+
+    /// The next command, waited for; `None` once every sender is gone.
+    fn next(&mut self) -> Option<Command> {
+        self.peeked.take().or_else(|| recv(self.rx))
+    }
+}
+
 /// Runs the connection's commands until every sender is gone or a [`Job::Close`] arrives.
 pub(crate) fn serve(mut conn: rusqlite::Connection, rx: Receiver<Command>, running: &Running) {
-    let mut next = recv(&rx);
+    let mut inbox = Inbox {
+        rx: &rx,
+        peeked: None,
+    };
+    let mut next = inbox.next();
     while let Some(cmd) = next {
+        // An exclusive job or the close may take long: nothing waits behind it.
+        reply::flush();
         next = match cmd.job {
             Job::Exclusive(job) => {
                 running.run(cmd.id, || guarded(|| job(Ok(&mut conn))));
-                recv(&rx)
+                inbox.next()
             }
             Job::Close(reply) => {
                 let result = conn.close().map_err(|(_, e)| Error::from(e));
                 let _ = reply.send(result);
                 return;
             }
-            Job::Shared(_) => serve_shared(&conn, cmd, &rx, running),
+            Job::Shared(_) => serve_shared(&conn, cmd, &mut inbox, running),
         };
     }
 }
@@ -159,18 +188,21 @@ pub(crate) fn serve(mut conn: rusqlite::Connection, rx: Receiver<Command>, runni
 fn serve_shared(
     conn: &rusqlite::Connection,
     first: Command,
-    rx: &Receiver<Command>,
+    inbox: &mut Inbox<'_>,
     running: &Running,
 ) -> Option<Command> {
     let mut cursors: Cursors<'_> = HashMap::new();
     let mut cmd = first;
     loop {
+        // With the next command queued already, this one's reply may be held (`reply.rs`).
+        reply::allow_holding(inbox.has_queued());
         match cmd.job {
             Job::Shared(job) => {
                 running.run(cmd.id, || guarded(|| job(conn, &mut cursors)));
                 running.cursors.store(cursors.len(), Release);
             }
             Job::Exclusive(job) if !cursors.is_empty() => {
+                reply::flush();
                 let open = cursors.len();
                 running.run(cmd.id, || guarded(|| job(Err(Error::CursorsOpen { open }))));
             }
@@ -179,7 +211,12 @@ fn serve_shared(
                 return Some(Command { id: cmd.id, job });
             }
         }
-        cmd = recv(rx)?;
+        if inbox.has_queued() {
+            reply::flush_if_due();
+        } else {
+            reply::flush();
+        }
+        cmd = inbox.next()?;
     }
 }
 
