@@ -32,7 +32,7 @@ fn prepare<'c>(
     params: &Bound,
 ) -> Result<CachedStatement<'c>> {
     let mut stmt = conn.prepare_cached(sql).map_err(err(sql))?;
-    if !stmt.readonly() {
+    if !stmt.readonly() && !holds_write_lock(conn) {
         // A write may wait for a lock or end in a commit's fsync: nothing waits behind it.
         reply::flush();
     }
@@ -42,6 +42,15 @@ fn prepare<'c>(
 
 fn columns(stmt: &rusqlite::Statement<'_>) -> Arc<[String]> {
     stmt.column_names().into_iter().map(String::from).collect()
+}
+
+/// Whether a transaction holds the main database's write lock: a write then neither waits for
+/// a lock nor commits (replies may stay held across it, see `reply.rs`).
+fn holds_write_lock(conn: &rusqlite::Connection) -> bool {
+    matches!(
+        conn.transaction_state(Some(rusqlite::MAIN_DB)),
+        Ok(rusqlite::TransactionState::Write)
+    )
 }
 
 /// Steps a bound statement to its end; the number of rows it changed.
@@ -151,14 +160,14 @@ pub(crate) fn open_cursor(id: u64, sql: String, params: Bound, size: usize) -> i
 /// The cursor's next `size` rows. The statement stays open, where this batch stopped, until
 /// it has no more rows or fails.
 pub(crate) fn next_batch(id: u64, size: usize, sql: String) -> impl Op<Batch> {
-    move |_, cursors| {
+    move |conn, cursors| {
         let Some(cursor) = cursors.get_mut(&id) else {
             return Ok(Batch {
                 rows: Vec::new(),
                 more: false,
             });
         };
-        if !cursor.stmt.readonly() {
+        if !cursor.stmt.readonly() && !holds_write_lock(conn) {
             reply::flush();
         }
         let result = read_batch(cursor, size);

@@ -8,9 +8,12 @@
 //! comes first:
 //! - no command is queued any more (the thread would wait);
 //! - [`MAX_HELD`] replies or [`MAX_AGE`] since the first one;
-//! - a statement that is not read-only is about to run, or anything else that may take long
-//!   outside SQLite's virtual machine: a write (a lock wait, a commit's `fsync`), a batch of
-//!   SQL, a transaction's BEGIN or COMMIT, a `call` closure, an exclusive job, the close;
+//! - a statement that is not read-only is about to run outside a transaction that holds the
+//!   main database's write lock, or anything else that may take long outside SQLite's virtual
+//!   machine: a write (a lock wait, a commit's `fsync`), a batch of SQL, a transaction's BEGIN
+//!   or COMMIT, a `call` closure, an exclusive job, the close. (A write inside a transaction
+//!   that already writes waits for no lock and commits nothing; one to an attached database
+//!   not locked yet could still wait for its lock.)
 //! - SQLite's progress handler runs, [`MAX_AGE`] after the first reply (a long read-only
 //!   query).
 //!
