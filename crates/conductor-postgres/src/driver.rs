@@ -104,11 +104,20 @@ where
 {
     let guard = StopGuard(state);
     let state = &guard.0;
+    let mut yielded = false;
     let outcome = poll_fn(|cx| {
         state.waker.register(cx.waker());
         if state.closing.load(Ordering::Acquire) {
             return Poll::Ready(Ok(()));
         }
+        if !yielded {
+            // Woken (a request queued, the socket readable): let the tasks already ready run
+            // first, so that what they queue leaves in the same write.
+            yielded = true;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        yielded = false;
         loop {
             match conn.poll_message(cx) {
                 Poll::Ready(Some(Ok(AsyncMessage::Notification(n)))) => state.deliver(n),

@@ -56,6 +56,40 @@ fn session_settings_and_listens_do_not_reach_the_next_user() {
     });
 }
 
+/// The next user already waits when the connection is released: the reset and that user's
+/// first query leave in one write (the driver lets the waiter run before it writes), and the
+/// reset still runs first on the server.
+#[test]
+fn a_waiting_next_user_gets_a_reset_session() {
+    common::run(async move {
+        let Some(pool) = one_connection_pool(Reset::Asyncpg).await else {
+            return;
+        };
+        let first = pool.acquire().await.unwrap();
+        first
+            .execute_script("SET application_name = 'dirty'")
+            .await
+            .unwrap();
+        let waiter = {
+            let pool = pool.clone();
+            conductor::spawn(async move {
+                let c = pool.acquire().await.unwrap();
+                c.fetchval::<String>("SHOW application_name", &[])
+                    .await
+                    .unwrap()
+            })
+        };
+        // The waiter is queued on the pool before the release.
+        for _ in 0..10 {
+            conductor::yield_now().await;
+        }
+        assert!(!waiter.is_done());
+        drop(first);
+        assert_eq!(waiter.await.unwrap(), "");
+        pool.close().await;
+    });
+}
+
 #[test]
 fn reset_nothing_leaves_the_session_as_it_was() {
     common::run(async move {

@@ -1,5 +1,12 @@
 //! The tasks' side of the command channel: sending a job, awaiting its reply, and stopping it
 //! when the awaiting future is dropped (see `worker.rs` for the thread's side).
+//!
+//! Replies travel on `futures-channel`'s oneshot, whose send takes the task's waker out and
+//! wakes it by value: the connection's thread then reaches the loop once per reply.
+//! `conductor::sync::oneshot` wakes by reference and leaves the waker to whichever side drops
+//! the channel last, usually this thread, and a waker of a loop task dropped on another thread
+//! is a second trip through the loop's remote queue (to settle its reference count), which
+//! wakes the loop again: measured, 1.57 remote pushes and wake-ups per call instead of 1.
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -9,7 +16,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
 use std::sync::mpsc::Sender;
 use std::task::{Context, Poll};
 
-use conductor::sync::{Lock, oneshot};
+use conductor::sync::Lock;
+use futures_channel::oneshot;
 
 use crate::error::{Error, Result};
 use crate::worker::{Command, Cursors, Job, Running, shared};
@@ -68,10 +76,13 @@ impl Inner {
     {
         let (reply, rx) = oneshot::channel();
         let job = shared(move |conn, cursors| {
-            if on_drop == OnDrop::Interrupt && reply.is_closed() {
+            if on_drop == OnDrop::Interrupt && reply.is_canceled() {
                 return; // abandoned before it started
             }
-            let _ = reply.send(caught(|| f(conn, cursors)));
+            let result = caught(|| f(conn, cursors));
+            crate::reply::deliver(move || {
+                let _ = reply.send(result);
+            });
         });
         self.start(job, rx, on_drop)
     }
@@ -84,7 +95,7 @@ impl Inner {
     {
         let (reply, rx) = oneshot::channel();
         let job = Box::new(move |conn: Result<&mut rusqlite::Connection>| {
-            if reply.is_closed() {
+            if reply.is_canceled() {
                 return;
             }
             let _ = reply.send(conn.and_then(|conn| caught(|| f(conn))));

@@ -186,8 +186,15 @@ impl Options {
         }
         let running = Arc::new(Running::new(&conn));
         let handler = Arc::clone(&running);
-        conn.progress_handler(PROGRESS_OPS, Some(move || handler.cancelled()))
-            .map_err(at)?;
+        conn.progress_handler(
+            PROGRESS_OPS,
+            Some(move || {
+                // A long read-only statement: the replies held behind it go now.
+                crate::reply::flush_if_due();
+                handler.cancelled()
+            }),
+        )
+        .map_err(at)?;
         Ok((conn, running))
     }
 }
@@ -390,7 +397,13 @@ impl Connection {
         F: FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let inner = self.inner.clone();
-        async move { run(inner, true, move |conn, _| f(conn).map_err(Error::from)).await }
+        async move {
+            run(inner, true, move |conn, _| {
+                crate::reply::flush(); // the closure may take long: nothing waits behind it
+                f(conn).map_err(Error::from)
+            })
+            .await
+        }
     }
 
     /// [`call`](Connection::call) with `&mut rusqlite::Connection`, for what needs it (rusqlite's

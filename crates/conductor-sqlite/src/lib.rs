@@ -60,6 +60,7 @@ mod error;
 mod ops;
 mod params;
 mod pool;
+mod reply;
 mod row;
 mod transaction;
 mod worker;

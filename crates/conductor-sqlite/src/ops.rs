@@ -7,6 +7,7 @@ use rusqlite::CachedStatement;
 
 use crate::error::{Error, Result};
 use crate::params::Bound;
+use crate::reply;
 use crate::row::Row;
 use crate::worker::{Cursors, OpenCursor, Running};
 
@@ -31,12 +32,25 @@ fn prepare<'c>(
     params: &Bound,
 ) -> Result<CachedStatement<'c>> {
     let mut stmt = conn.prepare_cached(sql).map_err(err(sql))?;
+    if !stmt.readonly() && !holds_write_lock(conn) {
+        // A write may wait for a lock or end in a commit's fsync: nothing waits behind it.
+        reply::flush();
+    }
     params.apply(&mut stmt).map_err(err(sql))?;
     Ok(stmt)
 }
 
 fn columns(stmt: &rusqlite::Statement<'_>) -> Arc<[String]> {
     stmt.column_names().into_iter().map(String::from).collect()
+}
+
+/// Whether a transaction holds the main database's write lock: a write then neither waits for
+/// a lock nor commits (replies may stay held across it, see `reply.rs`).
+fn holds_write_lock(conn: &rusqlite::Connection) -> bool {
+    matches!(
+        conn.transaction_state(Some(rusqlite::MAIN_DB)),
+        Ok(rusqlite::TransactionState::Write)
+    )
 }
 
 /// Steps a bound statement to its end; the number of rows it changed.
@@ -59,7 +73,10 @@ pub(crate) fn execute(sql: String, params: Bound) -> impl Op<usize> {
 }
 
 pub(crate) fn execute_batch(sql: String) -> impl Op<()> {
-    move |conn, _| conn.execute_batch(&sql).map_err(err(&sql))
+    move |conn, _| {
+        reply::flush();
+        conn.execute_batch(&sql).map_err(err(&sql))
+    }
 }
 
 const MANY: &str = "conductor_sqlite_executemany";
@@ -71,6 +88,7 @@ pub(crate) fn execute_many(
     running: Arc<Running>,
 ) -> impl Op<usize> {
     move |conn, _| {
+        reply::flush();
         conn.execute_batch(&format!("SAVEPOINT {MANY}"))?;
         let result = (|| {
             let mut stmt = conn.prepare_cached(&sql).map_err(err(&sql))?;
@@ -142,13 +160,16 @@ pub(crate) fn open_cursor(id: u64, sql: String, params: Bound, size: usize) -> i
 /// The cursor's next `size` rows. The statement stays open, where this batch stopped, until
 /// it has no more rows or fails.
 pub(crate) fn next_batch(id: u64, size: usize, sql: String) -> impl Op<Batch> {
-    move |_, cursors| {
+    move |conn, cursors| {
         let Some(cursor) = cursors.get_mut(&id) else {
             return Ok(Batch {
                 rows: Vec::new(),
                 more: false,
             });
         };
+        if !cursor.stmt.readonly() && !holds_write_lock(conn) {
+            reply::flush();
+        }
         let result = read_batch(cursor, size);
         if !matches!(result, Ok(Batch { more: true, .. })) {
             cursors.remove(&id);
@@ -193,6 +214,7 @@ pub(crate) fn close_cursor(id: u64) -> impl Op<()> {
 /// this call.
 pub(crate) fn end_transaction(commit: bool, owned: bool) -> impl Op<()> {
     move |conn, _| {
+        reply::flush();
         // A guard's transaction that is no longer open was rolled back by SQLite (an
         // interrupted or failed INSERT/UPDATE/DELETE ends it): its COMMIT must fail, as SQLite
         // says ("cannot commit - no transaction is active"), not report a success.

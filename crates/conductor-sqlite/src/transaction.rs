@@ -170,7 +170,13 @@ impl<'a> Transaction<'a> {
         F: FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let inner = self.inner.clone();
-        async move { run(inner, false, move |conn, _| f(conn).map_err(Into::into)).await }
+        async move {
+            run(inner, false, move |conn, _| {
+                crate::reply::flush(); // the closure may take long: nothing waits behind it
+                f(conn).map_err(Into::into)
+            })
+            .await
+        }
     }
 }
 

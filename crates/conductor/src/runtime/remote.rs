@@ -6,7 +6,10 @@
 //! read-modify-write operations, so each side sees the other's latest change: a pusher sets
 //! `PENDING` and unparks if `PARKED` was set; the loop sets `PARKED` and stays awake if `PENDING`
 //! was set. Whichever comes second in the word's modification order sees the first, so a push is
-//! never left unseen by a parked loop (the loom tests at the bottom check it).
+//! never left unseen by a parked loop (the loom tests at the bottom check it). A pusher that
+//! finds `PENDING` already set does not unpark: the push that set it saw the same `PARKED` (the
+//! loop clears `PARKED` before it drains, and `PENDING` only when it drains) and unparked, or
+//! the loop had not parked and will not block (`park` sees `PENDING`).
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
 use std::panic::Location;
@@ -68,7 +71,10 @@ impl RemoteQueue {
             }
             inner.items.push(item);
         }
-        if self.state.fetch_or(PENDING, AcqRel) & PARKED != 0 {
+        // Only the first push after the loop parked interrupts it: a later one finds `PENDING`
+        // already set, so the loop has been (or, not yet parked, will not need to be) woken.
+        // A burst of pushes from a worker thread then costs the loop one wake-up, not one each.
+        if self.state.fetch_or(PENDING, AcqRel) & (PARKED | PENDING) == PARKED {
             self.unpark.unpark();
         }
         Ok(())
@@ -163,6 +169,42 @@ mod loom_tests {
             }
             pusher.join().unwrap();
             assert_eq!(got.len(), 1);
+        });
+    }
+
+    #[test]
+    fn two_pushes_reach_a_parking_loop_with_at_most_one_unpark_each_park() {
+        loom::model(|| {
+            let unparks = Arc::new(AtomicUsize::new(0));
+            let queue = Arc::new(RemoteQueue::new(Box::new(ThreadUnpark {
+                thread: loom::thread::current(),
+                unparks: unparks.clone(),
+            })));
+            let pushers: Vec<_> = (0..2)
+                .map(|_| {
+                    let q = queue.clone();
+                    loom::thread::spawn(move || {
+                        q.push(Remote::Call(Box::new(|| {}), Location::caller()))
+                            .ok()
+                            .unwrap();
+                    })
+                })
+                .collect();
+            let (mut got, mut parks) = (Vec::new(), 0);
+            while got.len() < 2 {
+                queue.drain_into(&mut got);
+                if got.len() < 2 && queue.park() {
+                    parks += 1;
+                    // A push seen by neither the unpark rule nor `park` deadlocks the model.
+                    loom::thread::park();
+                    queue.unparked();
+                }
+            }
+            for p in pushers {
+                p.join().unwrap();
+            }
+            // The second push of a burst finds `PENDING` set and does not unpark again.
+            assert!(unparks.load(SeqCst) <= parks);
         });
     }
 
