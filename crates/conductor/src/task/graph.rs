@@ -173,7 +173,8 @@ fn graph_of(tasks: &[TaskRef]) -> CallGraph {
     let ids: HashMap<NonNull<()>, u64> = tasks.iter().map(|t| (t.erased(), t.id())).collect();
     let live: HashSet<usize> = ids.keys().map(|p| p.as_ptr() as usize).collect();
     crate::trace::retain(&live);
-    let mut nodes: Vec<TaskNode> = tasks.iter().map(|t| node_of(t, &ids, now)).collect();
+    let id_of = |p: NonNull<()>| ids.get(&p).copied();
+    let mut nodes: Vec<TaskNode> = tasks.iter().map(|t| node_of(t, &id_of, now)).collect();
     let index: HashMap<u64, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
     // `task.await` from a task of this loop is known without debug mode, from the join waker.
     for t in tasks {
@@ -210,14 +211,49 @@ fn graph_of(tasks: &[TaskRef]) -> CallGraph {
     CallGraph { tasks: nodes }
 }
 
-/// The live view's rows of `page`, a part of `all`: nodes are made for the page only, and one
-/// pass over `all` and over the await points finds who awaits them, so that a page of 50 rows
-/// of 100,000 tasks costs a few milliseconds, not a whole graph.
-pub(crate) fn rows_of(all: &[TaskRef], page: &[&TaskRef]) -> Vec<TaskRow> {
+/// The live tasks of a snapshot by address, for the lookups the live view makes (an awaiter's
+/// id, whether a task is suspended): made in the snapshot's one pass over the tasks, sorted, and
+/// binary-searched, which at 100,000 tasks costs a fraction of hashing each address.
+pub(crate) struct Live(Vec<(usize, u64, TaskState)>);
+
+impl Live {
+    pub(crate) fn with_capacity(n: usize) -> Live {
+        Live(Vec::with_capacity(n))
+    }
+
+    /// Notes a task (in any order; [`seal`](Self::seal) sorts).
+    pub(crate) fn push(&mut self, t: NonNull<()>, id: u64, state: TaskState) {
+        self.0.push((t.as_ptr() as usize, id, state));
+    }
+
+    pub(crate) fn seal(&mut self) {
+        self.0.sort_unstable_by_key(|e| e.0);
+    }
+
+    fn get(&self, t: NonNull<()>) -> Option<(u64, TaskState)> {
+        let addr = t.as_ptr() as usize;
+        let i = self.0.binary_search_by_key(&addr, |e| e.0).ok()?;
+        Some((self.0[i].1, self.0[i].2))
+    }
+
+    fn id(&self, t: NonNull<()>) -> Option<u64> {
+        self.get(t).map(|(id, _)| id)
+    }
+}
+
+/// The live view's rows of `page`, given what the snapshot's pass over every task found: the
+/// tasks by address (`live`) and each awaited task with its awaiter (`awaited`, from the join
+/// wakers). Nodes are made for the page only, and the await points give the other edges, so
+/// that a page of 50 rows of 100,000 tasks costs no graph of them.
+pub(crate) fn rows_of(
+    live: &Live,
+    awaited: &[(NonNull<()>, u64)],
+    page: &[&TaskRef],
+) -> Vec<TaskRow> {
     let now = crate::context::in_loop().then(crate::context::now);
-    let ids: HashMap<NonNull<()>, u64> = all.iter().map(|t| (t.erased(), t.id())).collect();
-    crate::trace::retain_with(|addr| ids.contains_key(&addr));
-    let mut rows: Vec<TaskRow> = page.iter().map(|t| row_of(t, &ids, now)).collect();
+    crate::trace::retain_with(|addr| live.get(addr).is_some());
+    let id_of = |p: NonNull<()>| live.id(p);
+    let mut rows: Vec<TaskRow> = page.iter().map(|t| row_of(t, &id_of, now)).collect();
     let at: HashMap<u64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
     let mut edge = |parent: u64, child: u64, from_join: bool| {
         if from_join
@@ -237,22 +273,17 @@ pub(crate) fn rows_of(all: &[TaskRef], page: &[&TaskRef]) -> Vec<TaskRow> {
             rows[c].awaited_by.push(parent);
         }
     };
-    for t in all {
-        if let Some(awaiter) = t.awaited_by().and_then(|p| ids.get(&p)) {
-            edge(*awaiter, t.id(), true);
+    for &(awaiter, child) in awaited {
+        if let Some(parent) = live.id(awaiter) {
+            edge(parent, child, true);
         }
     }
-    let suspended: HashSet<NonNull<()>> = all
-        .iter()
-        .filter(|t| t.state() == TaskState::Suspended)
-        .map(TaskRef::erased)
-        .collect();
     crate::trace::for_each_point(|task, point| {
-        let Some(parent) = suspended.contains(&task).then(|| ids.get(&task)).flatten() else {
+        let Some((parent, TaskState::Suspended)) = live.get(task) else {
             return;
         };
-        for child in point.awaits.iter().filter_map(|c| ids.get(c)) {
-            edge(*parent, *child, false);
+        for child in point.awaits.iter().filter_map(|c| live.id(*c)) {
+            edge(parent, child, false);
         }
     });
     rows
@@ -260,10 +291,10 @@ pub(crate) fn rows_of(all: &[TaskRef], page: &[&TaskRef]) -> Vec<TaskRow> {
 
 fn row_of(
     t: &TaskRef,
-    ids: &HashMap<NonNull<()>, u64>,
+    id_of: &dyn Fn(NonNull<()>) -> Option<u64>,
     now: Option<std::time::Instant>,
 ) -> TaskRow {
-    let node = node_of(t, ids, now);
+    let node = node_of(t, id_of, now);
     let steps = crate::trace::steps_of(t.erased());
     TaskRow {
         id: node.id,
@@ -281,7 +312,7 @@ fn row_of(
 
 fn node_of(
     t: &TaskRef,
-    ids: &HashMap<NonNull<()>, u64>,
+    id_of: &dyn Fn(NonNull<()>) -> Option<u64>,
     now: Option<std::time::Instant>,
 ) -> TaskNode {
     let state = t.state();
@@ -305,11 +336,7 @@ fn node_of(
                     .deadline
                     .zip(now)
                     .map(|(at, now)| at.saturating_duration_since(now)),
-                awaits: p
-                    .awaits
-                    .iter()
-                    .filter_map(|a| ids.get(a).copied())
-                    .collect(),
+                awaits: p.awaits.iter().filter_map(|a| id_of(*a)).collect(),
             })
             .collect(),
         awaited_by: Vec::new(),
