@@ -242,10 +242,9 @@ pub fn snapshot(query: &TaskQuery) -> Option<LoopSnapshot> {
         }
         live.push(t.erased(), id, state);
         if let Some(awaiter) = t.awaited_by() {
-            awaited.push((awaiter, id));
+            awaited.push((awaiter, t.erased()));
         }
     }
-    live.seal();
     let page: Vec<&TaskRef> = lowest
         .into_sorted_vec()
         .into_iter()

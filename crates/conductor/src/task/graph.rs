@@ -211,9 +211,9 @@ fn graph_of(tasks: &[TaskRef]) -> CallGraph {
     CallGraph { tasks: nodes }
 }
 
-/// The live tasks of a snapshot by address, for the lookups the live view makes (an awaiter's
-/// id, whether a task is suspended): made in the snapshot's one pass over the tasks, sorted, and
-/// binary-searched, which at 100,000 tasks costs a fraction of hashing each address.
+/// The live tasks of a snapshot, as its one pass over them found them (address, id, state), in
+/// the registry's order. Nothing sorts or hashes them: the rows need the ids of a few addresses
+/// only (those of edges that touch the page), resolved in one scan.
 pub(crate) struct Live(Vec<(usize, u64, TaskState)>);
 
 impl Live {
@@ -221,42 +221,85 @@ impl Live {
         Live(Vec::with_capacity(n))
     }
 
-    /// Notes a task (in any order; [`seal`](Self::seal) sorts).
     pub(crate) fn push(&mut self, t: NonNull<()>, id: u64, state: TaskState) {
         self.0.push((t.as_ptr() as usize, id, state));
     }
 
-    pub(crate) fn seal(&mut self) {
-        self.0.sort_unstable_by_key(|e| e.0);
-    }
-
-    fn get(&self, t: NonNull<()>) -> Option<(u64, TaskState)> {
-        let addr = t.as_ptr() as usize;
-        let i = self.0.binary_search_by_key(&addr, |e| e.0).ok()?;
-        Some((self.0[i].1, self.0[i].2))
-    }
-
-    fn id(&self, t: NonNull<()>) -> Option<u64> {
-        self.get(t).map(|(id, _)| id)
+    /// The id and state of each address in `wanted` (sorted, deduplicated) that is a live task.
+    fn resolve(&self, wanted: &[usize]) -> Vec<Option<(u64, TaskState)>> {
+        let mut found = vec![None; wanted.len()];
+        if !wanted.is_empty() {
+            for &(addr, id, state) in &self.0 {
+                if let Ok(i) = wanted.binary_search(&addr) {
+                    found[i] = Some((id, state));
+                }
+            }
+        }
+        found
     }
 }
 
+/// An edge of the await graph by addresses: `parent` awaits `child`, known from the child's
+/// join waker (`from_join`) or from one of the parent's await points.
+struct Edge {
+    parent: usize,
+    child: usize,
+    from_join: bool,
+}
+
 /// The live view's rows of `page`, given what the snapshot's pass over every task found: the
-/// tasks by address (`live`) and each awaited task with its awaiter (`awaited`, from the join
-/// wakers). Nodes are made for the page only, and the await points give the other edges, so
-/// that a page of 50 rows of 100,000 tasks costs no graph of them.
+/// tasks (`live`) and each awaited task's address with its awaiter's (`awaited`, from the join
+/// wakers). Only edges that touch the page are kept, and only their addresses are resolved to
+/// ids, so that a page of 50 rows of 100,000 tasks costs no graph of them.
 pub(crate) fn rows_of(
     live: &Live,
-    awaited: &[(NonNull<()>, u64)],
+    awaited: &[(NonNull<()>, NonNull<()>)],
     page: &[&TaskRef],
 ) -> Vec<TaskRow> {
     let now = crate::context::in_loop().then(crate::context::now);
-    crate::trace::retain_with(|addr| live.get(addr).is_some());
-    let id_of = |p: NonNull<()>| live.id(p);
+    let mut on_page: Vec<usize> = page.iter().map(|t| t.erased().as_ptr() as usize).collect();
+    on_page.sort_unstable();
+    let touches = |a: usize| on_page.binary_search(&a).is_ok();
+    let mut edges: Vec<Edge> = awaited
+        .iter()
+        .map(|(p, c)| (p.as_ptr() as usize, c.as_ptr() as usize))
+        .filter(|&(p, c)| touches(p) || touches(c))
+        .map(|(parent, child)| Edge {
+            parent,
+            child,
+            from_join: true,
+        })
+        .collect();
+    crate::trace::for_each_point(|task, point| {
+        let parent = task.as_ptr() as usize;
+        for c in &point.awaits {
+            let child = c.as_ptr() as usize;
+            if touches(parent) || touches(child) {
+                edges.push(Edge {
+                    parent,
+                    child,
+                    from_join: false,
+                });
+            }
+        }
+    });
+    let mut wanted: Vec<usize> = edges.iter().flat_map(|e| [e.parent, e.child]).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let found = live.resolve(&wanted);
+    let get = |a: usize| wanted.binary_search(&a).ok().and_then(|i| found[i]);
+    let id_of = |p: NonNull<()>| get(p.as_ptr() as usize).map(|(id, _)| id);
     let mut rows: Vec<TaskRow> = page.iter().map(|t| row_of(t, &id_of, now)).collect();
     let at: HashMap<u64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
-    let mut edge = |parent: u64, child: u64, from_join: bool| {
-        if from_join
+    for e in edges {
+        let (Some((parent, parent_state)), Some((child, _))) = (get(e.parent), get(e.child)) else {
+            continue;
+        };
+        // A point is the parent's current suspension only while it is suspended.
+        if !e.from_join && parent_state != TaskState::Suspended {
+            continue;
+        }
+        if e.from_join
             && let Some(&p) = at.get(&parent)
             && !rows[p].awaiting.iter().any(|a| a.awaits.contains(&child))
         {
@@ -272,20 +315,7 @@ pub(crate) fn rows_of(
         {
             rows[c].awaited_by.push(parent);
         }
-    };
-    for &(awaiter, child) in awaited {
-        if let Some(parent) = live.id(awaiter) {
-            edge(parent, child, true);
-        }
     }
-    crate::trace::for_each_point(|task, point| {
-        let Some((parent, TaskState::Suspended)) = live.get(task) else {
-            return;
-        };
-        for child in point.awaits.iter().filter_map(|c| live.id(*c)) {
-            edge(parent, child, false);
-        }
-    });
     rows
 }
 
