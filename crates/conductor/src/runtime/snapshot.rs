@@ -3,7 +3,7 @@
 //! next deadlines, the selector's sources, the thread pool — and one page of its tasks, with
 //! the await graph and the slow steps of debug mode.
 //!
-//! Read on the loop's thread, from what the engine already keeps: a pass over the task list,
+//! Read on the loop's thread, from what the engine already keeps: one pass over the task list,
 //! the wheel's entries and the selector's slab per snapshot, nothing on any step's path. A
 //! snapshot carries aggregates of every task but rows of one page only, so that its size stays
 //! bounded however many tasks there are.
