@@ -7,7 +7,7 @@ mod support;
 
 use std::sync::Arc;
 
-use conductor::sync::{Condition, Event, Lock, Mutex, Queue, Semaphore};
+use conductor::sync::{Condition, Event, Lock, Mutex, Queue, Semaphore, mpsc};
 use support::{Console, ResourceSeen, at_line, run_watched};
 
 const FILE: &str = "tests/resources.rs";
@@ -21,6 +21,7 @@ struct Lines {
     event: u32,
     condition: u32,
     queue: u32,
+    channel: u32,
 }
 
 /// Tasks that wait on each primitive, so that each has an async op polled by a named task, and
@@ -39,6 +40,8 @@ fn program() -> Lines {
         let condition = Arc::new(Condition::new(0u32));
         let queue_line = line!() + 1;
         let queue = Arc::new(Queue::new(1));
+        let channel_line = line!() + 1;
+        let (tx, mut rx) = mpsc::channel(1);
 
         let held = lock.acquire().await;
         let locker = {
@@ -63,6 +66,18 @@ fn program() -> Lines {
                 *n
             })
         };
+        let receiver = conductor::spawn_named("console-receiver", async move {
+            let mut got = Vec::new();
+            while let Some(v) = rx.recv().await {
+                got.push(v);
+            }
+            got
+        });
+        let sender = conductor::spawn_named("console-sender", async move {
+            for v in [1, 2] {
+                tx.send(v).await.unwrap();
+            }
+        });
         conductor::yield_now().await;
         drop(held);
         event.set();
@@ -75,6 +90,8 @@ fn program() -> Lines {
         locker.await.unwrap();
         assert_eq!(consumer.await.unwrap(), 7);
         assert_eq!(waiter.await.unwrap(), 1);
+        sender.await.unwrap();
+        assert_eq!(receiver.await.unwrap(), [1, 2]);
 
         conductor::spawn_named("console-io", async {
             let (mut a, mut b) = conductor::net::UnixStream::pair().unwrap();
@@ -91,6 +108,7 @@ fn program() -> Lines {
             event: event_line,
             condition: condition_line,
             queue: queue_line,
+            channel: channel_line,
         }
     })
 }
@@ -126,7 +144,15 @@ fn pair(source: &str, task: &str) -> (String, String) {
 
 #[test]
 fn tokio_console_shows_sync_primitives_and_sockets_as_resources() {
-    let names = ["Lock", "Mutex", "Semaphore", "Event", "Condition", "Queue"];
+    let names = [
+        "Lock",
+        "Mutex",
+        "Semaphore",
+        "Event",
+        "Condition",
+        "Queue",
+        "mpsc::Channel",
+    ];
     let ready = |c: &Console| {
         names.iter().all(|n| c.resources_of(n).next().is_some())
             && c.resources_of("UnixStream").count() == 2
@@ -143,6 +169,7 @@ fn tokio_console_shows_sync_primitives_and_sockets_as_resources() {
         ("Event", lines.event),
         ("Condition", lines.condition),
         ("Queue", lines.queue),
+        ("mpsc::Channel", lines.channel),
     ] {
         let (_, r) = one(&console, name);
         assert_eq!(r.kind.as_deref(), Some("Sync"), "{r:?}");
@@ -160,6 +187,7 @@ fn tokio_console_shows_sync_primitives_and_sockets_as_resources() {
     assert_eq!(attr("Semaphore", "permits").as_deref(), Some("2"));
     assert_eq!(attr("Event", "is_set").as_deref(), Some("true"));
     assert_eq!(attr("Queue", "size").as_deref(), Some("0"));
+    assert_eq!(attr("mpsc::Channel", "size").as_deref(), Some("0"));
 
     // Each wait an async op of its resource, polled by the task that waited.
     let ops = |name: &str| waiters(&console, one(&console, name).0);
@@ -187,6 +215,13 @@ fn tokio_console_shows_sync_primitives_and_sockets_as_resources() {
         ops("Condition").contains(&pair("Condition::wait", "console-waiter")),
         "{:?}",
         ops("Condition")
+    );
+
+    let channel = ops("mpsc::Channel");
+    assert!(
+        channel.contains(&pair("Receiver::recv", "console-receiver"))
+            && channel.contains(&pair("Sender::send", "console-sender")),
+        "{channel:?}"
     );
 
     // The socket pair: a resource each, of kind "Io", the bytes counted each way, and a read

@@ -109,12 +109,19 @@ impl Resource {
     /// A resource of `concrete_type` and `kind` (`"timer"` is the one kind console knows by
     /// name; tokio's primitives say `"Sync"`), created at `at`. The caller checks [`on`].
     pub(crate) fn new(concrete_type: &str, kind: &str, at: &Location<'_>) -> Resource {
+        Resource::made(concrete_type, kind, at, false)
+    }
+
+    /// [`new`](Self::new), `is_internal` for a resource a user never made (console hides
+    /// those unless asked).
+    fn made(concrete_type: &str, kind: &str, at: &Location<'_>, is_internal: bool) -> Resource {
         Resource(tracing::trace_span!(
             target: "runtime::resource",
             parent: None,
             "runtime.resource",
             concrete_type,
             kind,
+            is_internal,
             loc.file = at.file(),
             loc.line = at.line(),
             loc.col = at.column(),
@@ -222,6 +229,7 @@ impl Timer {
 pub(crate) struct LazyResource {
     concrete_type: &'static str,
     at: &'static Location<'static>,
+    is_internal: bool,
     cell: OnceLock<Resource>,
 }
 
@@ -232,6 +240,19 @@ impl LazyResource {
         LazyResource {
             concrete_type,
             at: Location::caller(),
+            is_internal: false,
+            cell: OnceLock::new(),
+        }
+    }
+
+    /// [`new`](Self::new) for a primitive inside another (a channel's close event): console
+    /// hides it unless asked.
+    #[track_caller]
+    pub(crate) const fn internal(concrete_type: &'static str) -> LazyResource {
+        LazyResource {
+            concrete_type,
+            at: Location::caller(),
+            is_internal: true,
             cell: OnceLock::new(),
         }
     }
@@ -249,7 +270,7 @@ impl LazyResource {
             return None;
         }
         Some(self.cell.get_or_init(|| {
-            let r = Resource::new(self.concrete_type, "Sync", self.at);
+            let r = Resource::made(self.concrete_type, "Sync", self.at, self.is_internal);
             first(&r);
             r
         }))

@@ -34,6 +34,8 @@ pub struct ResourceSeen {
     pub location: Option<Location>,
     /// The latest attributes, by name (`locked`, `permits`...), as text.
     pub attributes: HashMap<String, String>,
+    /// Made inside another resource (hidden by the console unless asked).
+    pub internal: bool,
 }
 
 /// An async op as the console shows it.
@@ -66,12 +68,12 @@ impl Console {
         self.tasks.get(&id)?.name.as_deref()
     }
 
-    /// The resources of `concrete_type`.
+    /// The resources of `concrete_type` a user made (not internal ones).
     pub fn resources_of(&self, concrete_type: &str) -> impl Iterator<Item = (u64, &ResourceSeen)> {
         let concrete_type = concrete_type.to_owned();
         self.resources
             .iter()
-            .filter(move |(_, r)| r.concrete_type == concrete_type)
+            .filter(move |(_, r)| r.concrete_type == concrete_type && !r.internal)
             .map(|(id, r)| (*id, r))
     }
 
@@ -140,6 +142,7 @@ impl Console {
                 }
                 seen.concrete_type = r.concrete_type;
                 seen.location = r.location;
+                seen.internal = r.is_internal;
             }
             for (id, stats) in resources.stats_update {
                 let attributes: Vec<_> = stats

@@ -70,6 +70,16 @@ impl Event {
         }
     }
 
+    /// An event inside another primitive (a channel's): tokio-console hides it unless asked.
+    pub(crate) fn internal() -> Event {
+        Event {
+            state: AtomicUsize::new(0),
+            waiters: Mutex::new(WaitQueue::new()),
+            #[cfg(feature = "tracing")]
+            console: crate::console::LazyResource::internal("Event"),
+        }
+    }
+
     /// Sets the flag and wakes every waiting task. Tasks that wait later return at once, until
     /// [`clear`](Self::clear).
     ///

@@ -32,11 +32,19 @@ pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
     /// Our place among the queue's getters while a receive waits.
     slot: Option<usize>,
+    /// The receives as tokio-console shows them: one long-lived op, made at the first.
+    #[cfg(feature = "tracing")]
+    op: Option<crate::console::AsyncOp>,
 }
 
 impl<T> Receiver<T> {
     pub(super) fn new(chan: Arc<Chan<T>>) -> Self {
-        Receiver { chan, slot: None }
+        Receiver {
+            chan,
+            slot: None,
+            #[cfg(feature = "tracing")]
+            op: None,
+        }
     }
 
     /// The next value, waiting for one; `None` once every sender is dropped (or the receiver
@@ -65,6 +73,19 @@ impl<T> Receiver<T> {
     /// # });
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        #[cfg(feature = "tracing")]
+        if self.op.is_none() {
+            self.op = self.chan.queue.console_op("Receiver::recv");
+        }
+        #[cfg(feature = "tracing")]
+        if let Some(op) = &self.op {
+            let (queue, slot) = (&self.chan.queue, &mut self.slot);
+            let r = op.poll("poll_recv", || queue.poll_get(cx, slot).map(|r| r.ok()));
+            if r.is_ready() {
+                queue.report();
+            }
+            return r;
+        }
         self.chan.queue.poll_get(cx, &mut self.slot).map(|r| r.ok())
     }
 

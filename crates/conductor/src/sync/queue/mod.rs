@@ -112,9 +112,17 @@ impl<S: Storage> GenericQueue<S> {
     /// ```
     #[cfg_attr(feature = "tracing", track_caller)]
     pub fn new(maxsize: usize) -> Self {
+        GenericQueue::typed(maxsize, "Queue")
+    }
+
+    /// A queue that tokio-console names `concrete_type` (a channel's).
+    #[cfg_attr(feature = "tracing", track_caller)]
+    pub(crate) fn typed(maxsize: usize, concrete_type: &'static str) -> Self {
+        #[cfg(not(feature = "tracing"))]
+        let _ = concrete_type;
         GenericQueue {
             #[cfg(feature = "tracing")]
-            console: crate::console::LazyResource::new("Queue"),
+            console: crate::console::LazyResource::new(concrete_type),
             maxsize,
             inner: Mutex::new(Inner {
                 items: S::default(),
@@ -207,12 +215,19 @@ impl<S: Storage> GenericQueue<S> {
     /// # });
     /// ```
     pub fn put(&self, item: S::Item) -> Put<'_, S> {
+        self.put_as(item, "Queue::put")
+    }
+
+    /// [`put`](Self::put), named `source` in tokio-console (a channel's `Sender::send`).
+    pub(crate) fn put_as(&self, item: S::Item, source: &'static str) -> Put<'_, S> {
+        #[cfg(not(feature = "tracing"))]
+        let _ = source;
         Put {
             queue: self,
             item: Some(item),
             slot: None,
             #[cfg(feature = "tracing")]
-            op: self.console_op("Queue::put"),
+            op: self.console_op(source),
         }
     }
 
@@ -530,13 +545,13 @@ impl<S: Storage> GenericQueue<S> {
         crate::console::state_update!(r, size, size.op = "override");
     }
 
-    fn report(&self) {
+    pub(crate) fn report(&self) {
         if let Some(r) = self.console.get(|_| {}) {
             self.report_to(r);
         }
     }
 
-    fn console_op(&self, source: &'static str) -> Option<crate::console::AsyncOp> {
+    pub(crate) fn console_op(&self, source: &'static str) -> Option<crate::console::AsyncOp> {
         let r = self.console.get(|r| self.report_to(r))?;
         Some(r.async_op(source))
     }
