@@ -4,10 +4,12 @@
 //! target), events by target, and reads fixed field names. So these shapes are tokio's, field
 //! for field (console-subscriber's `visitors.rs` lists them): a task is a `runtime.spawn` span of
 //! target `tokio::task`, entered for each poll; a waker operation is an event of target
-//! `tokio::task::waker` naming the task's span id; a timer is a `runtime.resource` span with an
-//! `runtime.resource.async_op` span inside, entered while polled, and `poll_op` and
-//! `state_update` events. console-subscriber's filter keeps spans named `runtime.*` or of a
-//! `tokio*` target, and events of a `runtime*` or `tokio*` target.
+//! `tokio::task::waker` naming the task's span id; a resource (a timer, a sync primitive, a
+//! stream socket) is a `runtime.resource` span, its state reported by `state_update` events made
+//! inside it, with a `runtime.resource.async_op` span per operation, made inside the resource
+//! and entered with it while polled, each poll reported by a `poll_op` event (console links the
+//! op to the task whose span is entered around it). console-subscriber's filter keeps spans
+//! named `runtime.*` or of a `tokio*` target, and events of a `runtime*` or `tokio*` target.
 //!
 //! A leaf: it imports nothing of the crate. Compiled only with the feature, so without it no
 //! call site exists. With it, each hook first asks [`on`] (one relaxed load of tracing's
@@ -133,6 +135,12 @@ impl Resource {
         self.0.in_scope(f)
     }
 
+    /// [`async_op`](Self::async_op), boxed: a future that may hold one stays a word larger
+    /// only, and moves as cheaply without a subscriber.
+    pub(crate) fn boxed_op(&self, source: &str) -> Box<AsyncOp> {
+        Box::new(self.async_op(source))
+    }
+
     /// An operation on the resource (tokio's `runtime.resource.async_op`), `source` naming it
     /// (`"Lock::acquire"`): console links it to the task that polls it.
     pub(crate) fn async_op(&self, source: &str) -> AsyncOp {
@@ -195,8 +203,8 @@ pub(crate) struct Timer {
 
 impl Timer {
     /// A timer made at `at`, with its duration as console's `duration` attribute; `None` when
-    /// no subscriber wants it.
-    pub(crate) fn new(at: &Location<'_>, duration_ms: Option<u64>) -> Option<Timer> {
+    /// no subscriber wants it (boxed: a `Sleep` grows by a word only).
+    pub(crate) fn new(at: &Location<'_>, duration_ms: Option<u64>) -> Option<Box<Timer>> {
         if !on() {
             return None;
         }
@@ -210,10 +218,10 @@ impl Timer {
             );
         }
         let op = resource.async_op("Sleep::new_timeout");
-        Some(Timer {
+        Some(Box::new(Timer {
             op,
             _resource: resource,
-        })
+        }))
     }
 
     /// One poll of the timer (`poll_elapsed`).

@@ -222,7 +222,7 @@ impl<'a, T: ?Sized> ConditionGuard<'a, T> {
                 .raw()
                 .permits()
                 .console_resource()
-                .map(|r| r.async_op("Condition::wait")),
+                .map(|r| r.boxed_op("Condition::wait")),
         }
     }
 
@@ -342,7 +342,7 @@ pub struct ConditionWait<'a, T: ?Sized> {
     state: State<'a, T>,
     /// The wait as tokio-console shows it.
     #[cfg(feature = "tracing")]
-    op: Option<crate::console::AsyncOp>,
+    op: Option<Box<crate::console::AsyncOp>>,
 }
 
 enum State<'a, T: ?Sized> {

@@ -150,7 +150,7 @@ impl Event {
             op: self
                 .console
                 .get(|r| self.report_to(r))
-                .map(|r| r.async_op("Event::wait")),
+                .map(|r| r.boxed_op("Event::wait")),
         }
     }
 
@@ -215,7 +215,7 @@ pub struct EventWait<'a> {
     event: &'a Event,
     slot: Option<usize>,
     #[cfg(feature = "tracing")]
-    op: Option<crate::console::AsyncOp>,
+    op: Option<Box<crate::console::AsyncOp>>,
 }
 
 impl Future for EventWait<'_> {

@@ -302,9 +302,9 @@ impl Permits {
         self.console.get(|r| self.report_to(r))
     }
 
-    fn console_op(&self) -> Option<crate::console::AsyncOp> {
+    fn console_op(&self) -> Option<Box<crate::console::AsyncOp>> {
         let r = self.console_resource()?;
-        Some(r.async_op(match self.console.concrete_type() {
+        Some(r.boxed_op(match self.console.concrete_type() {
             "Lock" => "Lock::acquire",
             "Mutex" => "Mutex::lock",
             "Condition" => "Condition::acquire",
@@ -332,7 +332,7 @@ pub(crate) struct Acquire<'a> {
     waiting: Option<(usize, usize)>,
     /// The acquire as tokio-console shows it.
     #[cfg(feature = "tracing")]
-    op: Option<crate::console::AsyncOp>,
+    op: Option<Box<crate::console::AsyncOp>>,
 }
 
 impl Future for Acquire<'_> {

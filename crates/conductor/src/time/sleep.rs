@@ -66,7 +66,7 @@ pub struct Sleep {
     yielded: bool,
     /// The timer as tokio-console shows it (taken out while it is polled).
     #[cfg(feature = "tracing")]
-    console: Option<crate::console::Timer>,
+    console: Option<Box<crate::console::Timer>>,
 }
 
 impl Sleep {

@@ -34,7 +34,7 @@ pub struct Receiver<T> {
     slot: Option<usize>,
     /// The receives as tokio-console shows them: one long-lived op, made at the first.
     #[cfg(feature = "tracing")]
-    op: Option<crate::console::AsyncOp>,
+    op: Option<Box<crate::console::AsyncOp>>,
 }
 
 impl<T> Receiver<T> {
@@ -74,8 +74,10 @@ impl<T> Receiver<T> {
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         #[cfg(feature = "tracing")]
-        if self.op.is_none() {
-            self.op = self.chan.queue.console_op("Receiver::recv");
+        if self.op.is_none()
+            && let Some(op) = self.chan.queue.console_op("Receiver::recv")
+        {
+            self.op = Some(op);
         }
         #[cfg(feature = "tracing")]
         if let Some(op) = &self.op {

@@ -551,9 +551,9 @@ impl<S: Storage> GenericQueue<S> {
         }
     }
 
-    pub(crate) fn console_op(&self, source: &'static str) -> Option<crate::console::AsyncOp> {
+    pub(crate) fn console_op(&self, source: &'static str) -> Option<Box<crate::console::AsyncOp>> {
         let r = self.console.get(|r| self.report_to(r))?;
-        Some(r.async_op(source))
+        Some(r.boxed_op(source))
     }
 }
 
@@ -601,7 +601,7 @@ pub struct Put<'a, S: Storage> {
     item: Option<S::Item>,
     slot: Option<usize>,
     #[cfg(feature = "tracing")]
-    op: Option<crate::console::AsyncOp>,
+    op: Option<Box<crate::console::AsyncOp>>,
 }
 
 impl<S: Storage> Unpin for Put<'_, S> {}
@@ -656,7 +656,7 @@ pub struct Get<'a, S: Storage> {
     queue: &'a GenericQueue<S>,
     slot: Option<usize>,
     #[cfg(feature = "tracing")]
-    op: Option<crate::console::AsyncOp>,
+    op: Option<Box<crate::console::AsyncOp>>,
 }
 
 impl<S: Storage> Future for Get<'_, S> {
