@@ -74,21 +74,29 @@ impl<T> Receiver<T> {
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         #[cfg(feature = "tracing")]
-        if self.op.is_none()
-            && let Some(op) = self.chan.queue.console_op("Receiver::recv")
-        {
-            self.op = Some(op);
-        }
-        #[cfg(feature = "tracing")]
-        if let Some(op) = &self.op {
-            let (queue, slot) = (&self.chan.queue, &mut self.slot);
-            let r = op.poll("poll_recv", || queue.poll_get(cx, slot).map(|r| r.ok()));
-            if r.is_ready() {
-                queue.report();
-            }
-            return r;
+        if self.op.is_some() || crate::console::on() {
+            return self.poll_recv_traced(cx);
         }
         self.chan.queue.poll_get(cx, &mut self.slot).map(|r| r.ok())
+    }
+
+    /// [`poll_recv`](Self::poll_recv) inside its tokio-console op (made at the first receive a
+    /// subscriber sees); out of line, so that the plain path stays small.
+    #[cfg(feature = "tracing")]
+    #[inline(never)]
+    fn poll_recv_traced(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        if self.op.is_none() {
+            self.op = self.chan.queue.console_op("Receiver::recv");
+        }
+        let (queue, slot) = (&self.chan.queue, &mut self.slot);
+        let Some(op) = &self.op else {
+            return queue.poll_get(cx, slot).map(|r| r.ok());
+        };
+        let r = op.poll("poll_recv", || queue.poll_get(cx, slot).map(|r| r.ok()));
+        if r.is_ready() {
+            queue.report();
+        }
+        r
     }
 
     /// The next value if one is buffered.
