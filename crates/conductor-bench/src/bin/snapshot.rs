@@ -48,9 +48,15 @@ fn main() {
         conductor::yield_now().await;
         let rows = take_snapshots(snapshots);
         println!("{tasks} tasks, {snapshots} snapshots, {rows} rows");
+        // Every task ends before the loop does (debug mode would report each one dropped
+        // pending): cancelling the gather cancels its workers.
         gather.cancel();
-        for s in sleepers {
+        let _ = gather.await;
+        for s in &sleepers {
             s.cancel();
+        }
+        for s in sleepers {
+            let _ = s.await;
         }
     });
 }
