@@ -403,7 +403,15 @@ fn a_loop_of_100000_busy_tasks_gets_a_bounded_page_and_answers() {
         "{}",
         s["states"]
     );
-    // Under load: the busy task is always ready or running, the loop never parks idle.
+    // Under load: the busy task is always ready or running, the loop never parks idle; between
+    // two steps, where the snapshot is taken, it waits in the ready queue, named.
+    let ready = s["ready"].as_array().unwrap();
+    assert!(
+        ready
+            .iter()
+            .any(|r| r["name"] == "busy" && r["id"].is_u64()),
+        "{ready:?}"
+    );
     let last = snapshot(&addr, "limit=1&name=idle-99999");
     assert_eq!(last["tasks"][0]["name"], "idle-99999");
 
@@ -415,6 +423,10 @@ fn a_loop_of_100000_busy_tasks_gets_a_bounded_page_and_answers() {
         &format!("http://{addr}/?updates=2&interval_ms=200"),
     );
     assert_eq!(page.matches("<tr data-id=").count(), 50, "one page of rows");
+    assert!(
+        page.contains("<li>busy #"),
+        "the ready queue's box names its tasks: {page}"
+    );
     let total = format!("of {}</span>", s["matching"]);
     assert!(page.contains(&total), "{total}: {page}");
     let page = dom(

@@ -4,10 +4,12 @@
 //! target), events by target, and reads fixed field names. So these shapes are tokio's, field
 //! for field (console-subscriber's `visitors.rs` lists them): a task is a `runtime.spawn` span of
 //! target `tokio::task`, entered for each poll; a waker operation is an event of target
-//! `tokio::task::waker` naming the task's span id; a timer is a `runtime.resource` span with an
-//! `runtime.resource.async_op` span inside, entered while polled, and `poll_op` and
-//! `state_update` events. console-subscriber's filter keeps spans named `runtime.*` or of a
-//! `tokio*` target, and events of a `runtime*` or `tokio*` target.
+//! `tokio::task::waker` naming the task's span id; a resource (a timer, a sync primitive, a
+//! stream socket) is a `runtime.resource` span, its state reported by `state_update` events made
+//! inside it, with a `runtime.resource.async_op` span per operation, made inside the resource
+//! and entered with it while polled, each poll reported by a `poll_op` event (console links the
+//! op to the task whose span is entered around it). console-subscriber's filter keeps spans
+//! named `runtime.*` or of a `tokio*` target, and events of a `runtime*` or `tokio*` target.
 //!
 //! A leaf: it imports nothing of the crate. Compiled only with the feature, so without it no
 //! call site exists. With it, each hook first asks [`on`] (one relaxed load of tracing's
@@ -17,6 +19,7 @@
 
 use std::borrow::Cow;
 use std::panic::Location;
+use std::sync::OnceLock;
 use std::task::Poll;
 
 use tracing::Span;
@@ -99,35 +102,49 @@ pub(crate) fn waker(task: u64, op: WakerOp) {
     }
 }
 
-/// A resource as console shows it (tokio's `runtime.resource` span), with the one async
-/// operation on it that conductor's futures have (their own poll): console links the operation
-/// to the task that polls it.
+/// A resource as console shows it (tokio's `runtime.resource` span): a timer, a sync
+/// primitive, a socket. Its state shows as attributes, reported by [`state_update!`] events.
 #[derive(Debug)]
-pub(crate) struct Resource {
-    resource: Span,
-    async_op: Span,
-}
+pub(crate) struct Resource(Span);
 
 impl Resource {
-    /// A resource of `kind` (`"timer"` is the one console knows by name; `"Sync"`, `"Io"`),
-    /// created at `at`; `source` names the operation (`"Sleep::new_timeout"`).
-    pub(crate) fn new(
-        concrete_type: &'static str,
-        kind: &'static str,
-        at: &Location<'_>,
-        source: &'static str,
-    ) -> Resource {
-        let resource = tracing::trace_span!(
+    /// A resource of `concrete_type` and `kind` (`"timer"` is the one kind console knows by
+    /// name; tokio's primitives say `"Sync"`), created at `at`. The caller checks [`on`].
+    pub(crate) fn new(concrete_type: &str, kind: &str, at: &Location<'_>) -> Resource {
+        Resource::made(concrete_type, kind, at, false)
+    }
+
+    /// [`new`](Self::new), `is_internal` for a resource a user never made (console hides
+    /// those unless asked).
+    fn made(concrete_type: &str, kind: &str, at: &Location<'_>, is_internal: bool) -> Resource {
+        Resource(tracing::trace_span!(
             target: "runtime::resource",
             parent: None,
             "runtime.resource",
             concrete_type,
             kind,
+            is_internal,
             loc.file = at.file(),
             loc.line = at.line(),
             loc.col = at.column(),
-        );
-        let async_op = resource.in_scope(|| {
+        ))
+    }
+
+    /// Runs `f` inside the resource's span: where its state updates and async ops are made.
+    pub(crate) fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.0.in_scope(f)
+    }
+
+    /// [`async_op`](Self::async_op), boxed: a future that may hold one stays a word larger
+    /// only, and moves as cheaply without a subscriber.
+    pub(crate) fn boxed_op(&self, source: &str) -> Box<AsyncOp> {
+        Box::new(self.async_op(source))
+    }
+
+    /// An operation on the resource (tokio's `runtime.resource.async_op`), `source` naming it
+    /// (`"Lock::acquire"`): console links it to the task that polls it.
+    pub(crate) fn async_op(&self, source: &str) -> AsyncOp {
+        let op = self.in_scope(|| {
             tracing::trace_span!(
                 target: "runtime::resource",
                 "runtime.resource.async_op",
@@ -135,40 +152,198 @@ impl Resource {
                 inherits_child_attrs = false,
             )
         });
-        Resource { resource, async_op }
-    }
-
-    /// A timer resource, with its duration as console's `duration` attribute; `None` when no
-    /// subscriber wants it.
-    pub(crate) fn timer(at: &Location<'_>, duration_ms: Option<u64>) -> Option<Resource> {
-        if !on() {
-            return None;
+        AsyncOp {
+            resource: self.0.clone(),
+            op,
         }
-        let r = Resource::new("Sleep", "timer", at, "Sleep::new_timeout");
-        if let Some(ms) = duration_ms {
-            r.resource.in_scope(|| {
-                tracing::trace!(
-                    target: "runtime::resource::state_update",
-                    duration = ms,
-                    duration.unit = "ms",
-                    duration.op = "override",
-                )
-            });
-        }
-        Some(r)
     }
+}
 
-    /// Runs one poll of the resource's operation `op` inside its spans, and reports whether it
-    /// was ready.
+/// Reports a resource's state as console attributes (tokio's `state_update` events: `field =
+/// value`, with `field.op = "add" | "sub" | "override"` and `field.unit` where they apply).
+macro_rules! state_update {
+    ($resource:expr, $($field:tt)+) => {
+        $resource.in_scope(|| {
+            tracing::trace!(target: "runtime::resource::state_update", $($field)+)
+        })
+    };
+}
+pub(crate) use state_update;
+
+/// One operation on a resource, entered with its resource around each poll.
+#[derive(Debug)]
+pub(crate) struct AsyncOp {
+    resource: Span,
+    op: Span,
+}
+
+impl AsyncOp {
+    /// Runs one poll of the operation (`op` names it: `"poll_elapsed"`) inside its spans, and
+    /// reports whether it was ready.
     pub(crate) fn poll<R>(&self, op: &'static str, f: impl FnOnce() -> Poll<R>) -> Poll<R> {
         let _resource = self.resource.enter();
-        let _op = self.async_op.enter();
+        let _op = self.op.enter();
         let r = f();
         tracing::trace!(
             target: "runtime::resource::poll_op",
             op_name = op,
             is_ready = r.is_ready(),
         );
+        r
+    }
+}
+
+/// A `Sleep`'s timer: the resource and its one operation.
+#[derive(Debug)]
+pub(crate) struct Timer {
+    op: AsyncOp,
+    /// Kept for the span's life (the op holds a handle too).
+    _resource: Resource,
+}
+
+impl Timer {
+    /// A timer made at `at`, with its duration as console's `duration` attribute; `None` when
+    /// no subscriber wants it (boxed: a `Sleep` grows by a word only).
+    pub(crate) fn new(at: &Location<'_>, duration_ms: Option<u64>) -> Option<Box<Timer>> {
+        if !on() {
+            return None;
+        }
+        let resource = Resource::new("Sleep", "timer", at);
+        if let Some(ms) = duration_ms {
+            state_update!(
+                resource,
+                duration = ms,
+                duration.unit = "ms",
+                duration.op = "override"
+            );
+        }
+        let op = resource.async_op("Sleep::new_timeout");
+        Some(Box::new(Timer {
+            op,
+            _resource: resource,
+        }))
+    }
+
+    /// One poll of the timer (`poll_elapsed`).
+    pub(crate) fn poll<R>(&self, f: impl FnOnce() -> Poll<R>) -> Poll<R> {
+        self.op.poll("poll_elapsed", f)
+    }
+}
+
+/// The resource of a primitive whose constructor is `const` (a `Lock` may be a `static`): the
+/// constructor notes where it was called, and the span is made when the primitive is first used
+/// while a subscriber listens.
+#[derive(Debug)]
+pub(crate) struct LazyResource {
+    concrete_type: &'static str,
+    at: &'static Location<'static>,
+    is_internal: bool,
+    cell: OnceLock<Resource>,
+}
+
+impl LazyResource {
+    /// The resource of a `concrete_type` (of tokio's kind `"Sync"`) made by this call's caller.
+    #[track_caller]
+    pub(crate) const fn new(concrete_type: &'static str) -> LazyResource {
+        LazyResource {
+            concrete_type,
+            at: Location::caller(),
+            is_internal: false,
+            cell: OnceLock::new(),
+        }
+    }
+
+    /// [`new`](Self::new) for a primitive inside another (a channel's close event): console
+    /// hides it unless asked.
+    #[track_caller]
+    pub(crate) const fn internal(concrete_type: &'static str) -> LazyResource {
+        LazyResource {
+            concrete_type,
+            at: Location::caller(),
+            is_internal: true,
+            cell: OnceLock::new(),
+        }
+    }
+
+    /// The type's name (`"Lock"`).
+    pub(crate) fn concrete_type(&self) -> &'static str {
+        self.concrete_type
+    }
+
+    /// The resource, made now if need be, when a subscriber listens; `first` reports its state
+    /// once it is made.
+    #[inline]
+    pub(crate) fn get(&self, first: impl FnOnce(&Resource)) -> Option<&Resource> {
+        if !on() {
+            return None;
+        }
+        Some(self.cell.get_or_init(|| {
+            let r = Resource::made(self.concrete_type, "Sync", self.at, self.is_internal);
+            first(&r);
+            r
+        }))
+    }
+}
+
+/// A socket's resource (kind `"Io"`), with its two long-lived operations, reads and writes; its
+/// attributes count the bytes each way.
+#[derive(Debug)]
+pub(crate) struct Io {
+    read: AsyncOp,
+    write: AsyncOp,
+    resource: Resource,
+}
+
+impl Io {
+    /// The resource of a socket of `concrete_type` (`"TcpStream"`); `None` when no subscriber
+    /// wants it.
+    pub(crate) fn new(concrete_type: &'static str, at: &Location<'_>) -> Option<Box<Io>> {
+        if !on() {
+            return None;
+        }
+        let resource = Resource::new(concrete_type, "Io", at);
+        let read = resource.async_op(&format!("{concrete_type}::read"));
+        let write = resource.async_op(&format!("{concrete_type}::write"));
+        Some(Box::new(Io {
+            read,
+            write,
+            resource,
+        }))
+    }
+
+    /// One poll of a read; the bytes it read add to `bytes_read`.
+    pub(crate) fn poll_read(
+        &self,
+        f: impl FnOnce() -> Poll<std::io::Result<usize>>,
+    ) -> Poll<std::io::Result<usize>> {
+        let r = self.read.poll("poll_read", f);
+        if let Poll::Ready(Ok(n)) = r {
+            let n = n as u64;
+            state_update!(
+                self.resource,
+                bytes_read = n,
+                bytes_read.op = "add",
+                bytes_read.unit = "bytes"
+            );
+        }
+        r
+    }
+
+    /// One poll of a write; the bytes it wrote add to `bytes_written`.
+    pub(crate) fn poll_write(
+        &self,
+        f: impl FnOnce() -> Poll<std::io::Result<usize>>,
+    ) -> Poll<std::io::Result<usize>> {
+        let r = self.write.poll("poll_write", f);
+        if let Poll::Ready(Ok(n)) = r {
+            let n = n as u64;
+            state_update!(
+                self.resource,
+                bytes_written = n,
+                bytes_written.op = "add",
+                bytes_written.unit = "bytes"
+            );
+        }
         r
     }
 }

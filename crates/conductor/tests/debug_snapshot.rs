@@ -58,7 +58,12 @@ fn a_page_is_bounded_and_counts_every_match() {
         assert_eq!(s.tasks.len(), MAX_PAGE);
         assert_eq!(s.matching, 601, "the 600 and block_on's task");
         assert_eq!(s.ready.len(), LISTED);
-        assert_eq!(s.ready[0], tasks[0].id());
+        assert_eq!(s.ready[0].id, tasks[0].id());
+        assert_eq!(s.ready[0].name, "w-0", "the ready queue's tasks are named");
+        assert!(s.to_json().contains(&format!(
+            "\"ready\":[{{\"id\":{},\"name\":\"w-0\"}}",
+            tasks[0].id()
+        )));
         assert!(
             s.states.contains(&(TaskState::Ready, 600)),
             "{:?}",

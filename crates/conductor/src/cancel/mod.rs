@@ -29,7 +29,7 @@ pub(crate) use scope::{Awaited, CancelAwaited, Frame, Kind, Mark, ScopeKey, Targ
 
 use crate::context;
 use crate::task::header::flags::*;
-use crate::task::{TaskPtr, schedule};
+use crate::task::{TaskPtr, schedule_cancelled};
 
 thread_local! {
     /// The cancellation scopes being polled in the running task, innermost last. Per thread,
@@ -210,7 +210,7 @@ pub(crate) fn cancel_task(task: TaskPtr, msg: Option<Arc<str>>) -> bool {
     *extra.cancel_msg.borrow_mut() = msg.clone();
     if let Delivered::AtTarget = deliver(task, Target::Task, &msg) {
         h.set(MUST_CANCEL);
-        schedule(task);
+        schedule_cancelled(task);
     }
     true
 }
@@ -249,7 +249,7 @@ pub(crate) fn raise(task: TaskPtr, target: Target, msg: Option<Arc<str>>) {
         }
     }
     h.set(MUST_CANCEL);
-    schedule(task);
+    schedule_cancelled(task);
 }
 
 /// What encloses the code that raises a cancellation, below its target.

@@ -13,8 +13,8 @@
 #![forbid(unsafe_code)]
 
 pub use crate::runtime::snapshot::{
-    LISTED, LoopSnapshot, MAX_PAGE, SlowStepEntry, SourceEntry, TaskQuery, TaskRow, TimerEntry,
-    cancel_task, snapshot,
+    LISTED, LoopSnapshot, MAX_PAGE, ReadyEntry, SlowStepEntry, SourceEntry, TaskQuery, TaskRow,
+    TimerEntry, cancel_task, snapshot,
 };
 pub use crate::task::graph::{AwaitPoint, CallGraph, TaskNode, call_graph, pstree};
 

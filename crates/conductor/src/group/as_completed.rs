@@ -79,6 +79,7 @@ impl<H> AsCompleted<H> {
 
     /// Gives up after `duration`: the stream then yields `Err(TimedOut)` once and ends (asyncio's
     /// `as_completed(..., timeout=)`, which raises `TimeoutError`).
+    #[cfg_attr(feature = "tracing", track_caller)]
     pub fn with_timeout(self, duration: Duration) -> AsCompletedTimeout<H> {
         AsCompletedTimeout {
             inner: self,

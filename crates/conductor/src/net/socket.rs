@@ -45,6 +45,9 @@ use crate::io::evented::{BOTH, Evented};
 pub struct Socket<T: Kind> {
     /// The socket and its registration, for the kind-specific methods of `tcp`, `udp`, `unix`.
     pub(super) io: Evented<T::Mio>,
+    /// The stream as tokio-console shows it (a resource with its reads and writes).
+    #[cfg(feature = "tracing")]
+    pub(super) console: Option<Box<crate::console::Io>>,
 }
 
 /// What [`Socket<T>`] needs of a std socket type `T`; implemented by the six socket types of
@@ -57,6 +60,10 @@ pub trait Kind: AsFd + Into<OwnedFd> + From<Self::Mio> + 'static {
     const NAME: &'static str;
     /// The readiness it is registered for: both directions, but for a listener.
     const INTEREST: Interest = BOTH;
+    /// Whether tokio-console shows it as a resource (the stream sockets, whose reads and
+    /// writes it follows).
+    #[cfg(feature = "tracing")]
+    const CONSOLE: bool = false;
 }
 
 impl<T: Kind> Socket<T> {
@@ -64,15 +71,23 @@ impl<T: Kind> Socket<T> {
     ///
     /// # Errors
     /// Outside a running loop, or when the selector refuses it.
+    #[cfg_attr(feature = "tracing", track_caller)]
     pub fn from_std(socket: T) -> io::Result<Self> {
         SockRef::from(&socket).set_nonblocking(true)?;
         Self::from_mio(T::Mio::from(socket.into()))
     }
 
     /// Registers a non-blocking mio socket with the running loop.
+    #[cfg_attr(feature = "tracing", track_caller)]
     pub(crate) fn from_mio(socket: T::Mio) -> io::Result<Self> {
         Ok(Socket {
             io: Evented::new(socket, T::INTEREST)?,
+            #[cfg(feature = "tracing")]
+            console: if T::CONSOLE {
+                crate::console::Io::new(T::NAME, std::panic::Location::caller())
+            } else {
+                None
+            },
         })
     }
 

@@ -168,8 +168,10 @@ impl<T: StreamKind> Sealed for Socket<T> {
     }
 
     fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_transfer(cx, READ, buf.len(), |s| s.read_some(buf))
+        self.console_read(|| {
+            self.io
+                .poll_transfer(cx, READ, buf.len(), |s| s.read_some(buf))
+        })
     }
 
     fn poll_read_uninit_priv(
@@ -178,13 +180,17 @@ impl<T: StreamKind> Sealed for Socket<T> {
         buf: &mut [std::mem::MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
         let len = buf.len();
-        self.io
-            .poll_transfer(cx, READ, len, |s| super::read_uninit::recv(s, buf))
+        self.console_read(|| {
+            self.io
+                .poll_transfer(cx, READ, len, |s| super::read_uninit::recv(s, buf))
+        })
     }
 
     fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_transfer(cx, WRITE, buf.len(), |s| s.write_some(buf))
+        self.console_write(|| {
+            self.io
+                .poll_transfer(cx, WRITE, buf.len(), |s| s.write_some(buf))
+        })
     }
 
     fn poll_write_vectored_priv(
@@ -193,12 +199,39 @@ impl<T: StreamKind> Sealed for Socket<T> {
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let len = bufs.iter().map(|b| b.len()).sum();
-        self.io
-            .poll_transfer(cx, WRITE, len, |s| s.write_some_vectored(bufs))
+        self.console_write(|| {
+            self.io
+                .poll_transfer(cx, WRITE, len, |s| s.write_some_vectored(bufs))
+        })
     }
 
     fn shutdown_priv(&self, how: Shutdown) -> io::Result<()> {
         self.shutdown(how)
+    }
+}
+
+/// A read or a write as tokio-console sees it: inside the socket's resource, with the bytes
+/// counted; without the `tracing` feature, the call itself.
+impl<T: StreamKind> Socket<T> {
+    #[inline(always)]
+    fn console_read(&self, f: impl FnOnce() -> Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        #[cfg(feature = "tracing")]
+        if let Some(c) = &self.console {
+            return c.poll_read(f);
+        }
+        f()
+    }
+
+    #[inline(always)]
+    fn console_write(
+        &self,
+        f: impl FnOnce() -> Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        #[cfg(feature = "tracing")]
+        if let Some(c) = &self.console {
+            return c.poll_write(f);
+        }
+        f()
     }
 }
 

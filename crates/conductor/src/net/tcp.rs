@@ -48,6 +48,8 @@ pub type TcpStream = Socket<std::net::TcpStream>;
 impl Kind for std::net::TcpStream {
     type Mio = mio::net::TcpStream;
     const NAME: &'static str = "TcpStream";
+    #[cfg(feature = "tracing")]
+    const CONSOLE: bool = true;
 }
 
 impl StreamKind for std::net::TcpStream {

@@ -36,6 +36,8 @@ pub type UnixStream = Socket<std::os::unix::net::UnixStream>;
 impl Kind for std::os::unix::net::UnixStream {
     type Mio = mio::net::UnixStream;
     const NAME: &'static str = "UnixStream";
+    #[cfg(feature = "tracing")]
+    const CONSOLE: bool = true;
 }
 
 impl StreamKind for std::os::unix::net::UnixStream {

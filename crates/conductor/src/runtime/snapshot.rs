@@ -3,19 +3,19 @@
 //! next deadlines, the selector's sources, the thread pool — and one page of its tasks, with
 //! the await graph and the slow steps of debug mode.
 //!
-//! Read on the loop's thread, from what the engine already keeps: a pass over the task list,
+//! Read on the loop's thread, from what the engine already keeps: one pass over the task list,
 //! the wheel's entries and the selector's slab per snapshot, nothing on any step's path. A
 //! snapshot carries aggregates of every task but rows of one page only, so that its size stays
 //! bounded however many tasks there are.
 
-use std::collections::HashMap;
+use std::collections::BinaryHeap;
 use std::fmt::Write as _;
 use std::panic::Location;
 use std::time::Duration;
 
 use super::core::{LoopStats, with_core};
-use crate::task::graph::AwaitPoint;
-use crate::task::{TaskState, all_tasks};
+use crate::task::graph::{AwaitPoint, Live};
+use crate::task::{TaskRef, TaskState, all_tasks};
 
 /// How many of the timer queue's deadlines, the selector's sources and the ready queue's tasks a
 /// snapshot lists (their counts are in `stats`).
@@ -91,6 +91,16 @@ pub struct TaskRow {
     pub awaited_by: Vec<u64>,
 }
 
+/// A task waiting in the ready queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReadyEntry {
+    /// The task's id.
+    pub id: u64,
+    /// Its name.
+    pub name: String,
+}
+
 /// A pending timer of the timer queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -145,8 +155,8 @@ pub struct LoopSnapshot {
     pub stats: LoopStats,
     /// How many tasks are in each state (ready, running, suspended), of every task.
     pub states: Vec<(TaskState, usize)>,
-    /// The ids of the first tasks waiting in the ready queue.
-    pub ready: Vec<u64>,
+    /// The first tasks waiting in the ready queue.
+    pub ready: Vec<ReadyEntry>,
     /// The timer queue's next deadlines, earliest first.
     pub timers: Vec<TimerEntry>,
     /// The first sources registered with the selector.
@@ -198,28 +208,51 @@ pub fn snapshot(query: &TaskQuery) -> Option<LoopSnapshot> {
         ))
     })?;
     let all = all_tasks();
-    let mut states: HashMap<TaskState, usize> = HashMap::new();
+    let page_end = query.offset.saturating_add(query.limit.min(MAX_PAGE));
+    // One pass over the tasks: the counts, the ready queue's first, the page (the `page_end`
+    // lowest ids that match, in a bounded max-heap), the addresses, and who awaits whom.
+    let mut counts: Vec<(TaskState, usize)> = Vec::with_capacity(4);
     let mut ready = Vec::new();
-    let mut picked = Vec::new();
-    for t in &all {
-        let state = t.state();
-        *states.entry(state).or_default() += 1;
+    let mut matching = 0;
+    let mut lowest: BinaryHeap<(u64, usize)> =
+        BinaryHeap::with_capacity(page_end.min(all.len()) + 1);
+    let mut live = Live::with_capacity(all.len());
+    let mut awaited = Vec::new();
+    for (i, t) in all.iter().enumerate() {
+        let (id, state) = (t.id(), t.state());
+        match counts.iter_mut().find(|(s, _)| *s == state) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((state, 1)),
+        }
         if state == TaskState::Ready && ready.len() < LISTED {
-            ready.push(t.id());
+            ready.push(ReadyEntry {
+                id,
+                name: t.name().into_owned(),
+            });
         }
         if query.name.is_empty() || t.name().contains(query.name.as_str()) {
-            picked.push(t);
+            matching += 1;
+            if page_end > 0 && (lowest.len() < page_end || lowest.peek().is_some_and(|m| m.0 > id))
+            {
+                lowest.push((id, i));
+                if lowest.len() > page_end {
+                    lowest.pop();
+                }
+            }
+        }
+        live.push(t.erased(), id, state);
+        if let Some(awaiter) = t.awaited_by() {
+            awaited.push((awaiter, t.erased()));
         }
     }
-    picked.sort_unstable_by_key(|t| t.id());
-    let matching = picked.len();
-    let page: Vec<_> = picked
+    let page: Vec<&TaskRef> = lowest
+        .into_sorted_vec()
         .into_iter()
         .skip(query.offset)
-        .take(query.limit.min(MAX_PAGE))
+        .map(|(_, i)| &all[i])
         .collect();
-    let tasks = crate::task::graph::rows_of(&all, &page);
-    let mut states: Vec<(TaskState, usize)> = states.into_iter().collect();
+    let tasks = crate::task::graph::rows_of(&live, &awaited, &page);
+    let mut states = counts;
     states.sort_unstable_by_key(|(s, _)| s.to_string());
     Some(LoopSnapshot {
         loop_id,
@@ -322,7 +355,7 @@ fn ids(v: &[u64]) -> String {
 impl LoopSnapshot {
     /// The snapshot as one JSON object (what the debug endpoint's `snapshot` request answers):
     /// `loop`, `debug`, `stats` (every counter of `LoopStats`, durations in seconds), `states`
-    /// (`{"suspended": n, ...}`), `ready` (ids), `timers` (`fires_in` seconds, `wakes_task`),
+    /// (`{"suspended": n, ...}`), `ready` (`id`, `name`), `timers` (`fires_in` seconds, `wakes_task`),
     /// `sources` (`slot`, `readiness`, `readers`, `writers`), `matching`, `tasks` (`id`,
     /// `name`, `state`, `cancelling`, `spawned_at`, `age`, `polls`, `busy` — null outside debug
     /// mode —, `awaiting` (`kind`, `text`, `awaits`), `awaited_by`), `slow_steps` (`seq`, `task`,
@@ -358,12 +391,18 @@ impl LoopSnapshot {
             .iter()
             .map(|(st, n)| format!("\"{st}\":{n}"))
             .collect();
-        let _ = write!(
-            o,
-            "{}}},\"ready\":{},\"timers\":[",
-            states.join(","),
-            ids(&self.ready)
-        );
+        let _ = write!(o, "{}}},\"ready\":[", states.join(","));
+        for (i, r) in self.ready.iter().enumerate() {
+            let _ = write!(
+                o,
+                "{}{{\"id\":{},\"name\":",
+                if i == 0 { "" } else { "," },
+                r.id
+            );
+            quote(&mut o, &r.name);
+            o.push('}');
+        }
+        o.push_str("],\"timers\":[");
         let timers: Vec<String> = self
             .timers
             .iter()

@@ -35,6 +35,7 @@ impl BoundedSemaphore {
         /// let sem = conductor::sync::BoundedSemaphore::new(2);
         /// assert_eq!(sem.bound(), 2);
         /// ```
+        #[cfg_attr(feature = "tracing", track_caller)]
         pub fn new(value: usize) -> BoundedSemaphore {
             BoundedSemaphore {
                 sem: Semaphore::bounded(value),

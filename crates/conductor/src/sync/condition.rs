@@ -69,10 +69,11 @@ impl<T> Condition<T> {
         /// let cond = conductor::sync::Condition::new(0u8);
         /// assert!(!cond.locked());
         /// ```
+        #[cfg_attr(feature = "tracing", track_caller)]
         pub fn new(value: T) -> Condition<T> {
             Condition {
                 waiters: StdMutex::new(WaitQueue::new()),
-                mutex: Mutex::new(value),
+                mutex: Mutex::typed(value, "Condition"),
             }
         }
     }
@@ -156,6 +157,7 @@ impl<T: ?Sized> Condition<T> {
 }
 
 impl<T: Default> Default for Condition<T> {
+    #[cfg_attr(feature = "tracing", track_caller)]
     fn default() -> Self {
         Condition::new(T::default())
     }
@@ -213,6 +215,14 @@ impl<'a, T: ?Sized> ConditionGuard<'a, T> {
         ConditionWait {
             cond: self.cond,
             state: State::Start(self.guard),
+            #[cfg(feature = "tracing")]
+            op: self
+                .cond
+                .mutex
+                .raw()
+                .permits()
+                .console_resource()
+                .map(|r| r.boxed_op("Condition::wait")),
         }
     }
 
@@ -330,6 +340,9 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for ConditionGuard<'_, T> {
 pub struct ConditionWait<'a, T: ?Sized> {
     cond: &'a Condition<T>,
     state: State<'a, T>,
+    /// The wait as tokio-console shows it.
+    #[cfg(feature = "tracing")]
+    op: Option<Box<crate::console::AsyncOp>>,
 }
 
 enum State<'a, T: ?Sized> {
@@ -348,6 +361,13 @@ impl<'a, T: ?Sized> Future for ConditionWait<'a, T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // Every field is `Unpin` (the acquire future keeps its place by key, not by address).
         let this = &mut *self;
+        #[cfg(feature = "tracing")]
+        if let Some(op) = this.op.take() {
+            // Inside the op's spans; the nested call finds no op and polls.
+            let r = op.poll("poll", || Pin::new(&mut *this).poll(cx));
+            this.op = Some(op);
+            return r;
+        }
         let cond = this.cond;
         loop {
             match &mut this.state {

@@ -47,6 +47,9 @@ const WAITERS: usize = 2;
 pub struct Event {
     state: AtomicUsize,
     waiters: Mutex<WaitQueue<()>>,
+    /// The event as tokio-console shows it.
+    #[cfg(feature = "tracing")]
+    console: crate::console::LazyResource,
 }
 
 impl Event {
@@ -56,11 +59,24 @@ impl Event {
         /// ```
         /// assert!(!conductor::sync::Event::new().is_set());
         /// ```
+        #[cfg_attr(feature = "tracing", track_caller)]
         pub fn new() -> Event {
             Event {
                 state: AtomicUsize::new(0),
                 waiters: Mutex::new(WaitQueue::new()),
+                #[cfg(feature = "tracing")]
+                console: crate::console::LazyResource::new("Event"),
             }
+        }
+    }
+
+    /// An event inside another primitive (a channel's): tokio-console hides it unless asked.
+    pub(crate) fn internal() -> Event {
+        Event {
+            state: AtomicUsize::new(0),
+            waiters: Mutex::new(WaitQueue::new()),
+            #[cfg(feature = "tracing")]
+            console: crate::console::LazyResource::internal("Event"),
         }
     }
 
@@ -77,6 +93,8 @@ impl Event {
         if prev & (SET | WAITERS) == WAITERS {
             self.wake_all();
         }
+        #[cfg(feature = "tracing")]
+        self.report();
     }
 
     #[cold]
@@ -100,6 +118,8 @@ impl Event {
     /// ```
     pub fn clear(&self) {
         self.state.fetch_and(!SET, Release);
+        #[cfg(feature = "tracing")]
+        self.report();
     }
 
     /// Whether the flag is set.
@@ -126,6 +146,25 @@ impl Event {
         EventWait {
             event: self,
             slot: None,
+            #[cfg(feature = "tracing")]
+            op: self
+                .console
+                .get(|r| self.report_to(r))
+                .map(|r| r.boxed_op("Event::wait")),
+        }
+    }
+
+    /// tokio-console's attribute: `is_set`.
+    #[cfg(feature = "tracing")]
+    fn report_to(&self, r: &crate::console::Resource) {
+        let is_set = self.is_set();
+        crate::console::state_update!(r, is_set);
+    }
+
+    #[cfg(feature = "tracing")]
+    fn report(&self) {
+        if let Some(r) = self.console.get(|_| {}) {
+            self.report_to(r);
         }
     }
 
@@ -175,6 +214,8 @@ impl fmt::Debug for Event {
 pub struct EventWait<'a> {
     event: &'a Event,
     slot: Option<usize>,
+    #[cfg(feature = "tracing")]
+    op: Option<Box<crate::console::AsyncOp>>,
 }
 
 impl Future for EventWait<'_> {
@@ -182,6 +223,13 @@ impl Future for EventWait<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
+        #[cfg(feature = "tracing")]
+        if let Some(op) = this.op.take() {
+            // Inside the op's spans; the nested call finds no op and polls.
+            let r = op.poll("poll", || Pin::new(&mut *this).poll(cx));
+            this.op = Some(op);
+            return r;
+        }
         let event = this.event;
         match this.slot {
             None => {

@@ -48,9 +48,18 @@ impl Lock {
         /// static LOCK: conductor::sync::Lock = conductor::sync::Lock::new();
         /// assert!(!LOCK.locked());
         /// ```
+        #[cfg_attr(feature = "tracing", track_caller)]
         pub fn new() -> Lock {
+            Lock::typed("Lock")
+        }
+    }
+
+    const_fn! {
+        /// A lock that tokio-console names `concrete_type` (a `Mutex`'s).
+        #[cfg_attr(feature = "tracing", track_caller)]
+        pub(crate) fn typed(concrete_type: &'static str) -> Lock {
             Lock {
-                permits: Permits::new(1),
+                permits: Permits::new(1, concrete_type),
             }
         }
     }
@@ -160,6 +169,7 @@ impl Lock {
 }
 
 impl Default for Lock {
+    #[cfg_attr(feature = "tracing", track_caller)]
     fn default() -> Self {
         Lock::new()
     }

@@ -11,8 +11,9 @@
 //! # What they may touch
 //! Only `std::task::Waker`, the std (or, under `--cfg loom`, loom) atomics and mutex of
 //! `crate::loom`, and the loop's cooperative budget (`runtime::budget::poll_proceed`), which
-//! outside a conductor loop always proceeds. Nothing else of the engine: they work on any
-//! executor, and unlike asyncio's they are `Send + Sync`, so tasks of different loops (one loop
+//! outside a conductor loop always proceeds; and, with the feature `tracing`, the leaf
+//! `crate::console` (what tokio-console shows of them) and debug mode's `crate::trace` notes.
+//! Nothing else of the engine: they work on any executor, and unlike asyncio's they are `Send + Sync`, so tasks of different loops (one loop
 //! per core) may share them.
 //!
 //! # Invariants they all keep

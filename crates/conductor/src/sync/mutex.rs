@@ -63,9 +63,18 @@ impl<T> Mutex<T> {
         /// assert_eq!(*NAMES.lock().await, ["W0"]);
         /// # });
         /// ```
+        #[cfg_attr(feature = "tracing", track_caller)]
         pub fn new(value: T) -> Mutex<T> {
+            Mutex::typed(value, "Mutex")
+        }
+    }
+
+    const_fn! {
+        /// A mutex that tokio-console names `concrete_type` (a `Condition`'s).
+        #[cfg_attr(feature = "tracing", track_caller)]
+        pub(crate) fn typed(value: T, concrete_type: &'static str) -> Mutex<T> {
             Mutex {
-                lock: Lock::new(),
+                lock: Lock::typed(concrete_type),
                 data: UnsafeCell::new(value),
             }
         }
@@ -191,6 +200,7 @@ impl<T: ?Sized> Mutex<T> {
 }
 
 impl<T: Default> Default for Mutex<T> {
+    #[cfg_attr(feature = "tracing", track_caller)]
     fn default() -> Self {
         Mutex::new(T::default())
     }

@@ -40,6 +40,9 @@ pub(crate) struct Permits {
     /// The ticket of the last waiter given its permits (invariant 4).
     granted: AtomicUsize,
     waiters: Mutex<Waiters>,
+    /// The pool as tokio-console shows it (a `Lock`, a `Semaphore`...).
+    #[cfg(feature = "tracing")]
+    console: crate::console::LazyResource,
 }
 
 struct Waiters {
@@ -60,8 +63,12 @@ fn reached(a: usize, b: usize) -> bool {
 
 impl Permits {
     const_fn! {
-        pub(crate) fn new(permits: usize) -> Permits {
+        /// A pool of `permits`, for the primitive `concrete_type` (its name in tokio-console).
+        #[cfg_attr(feature = "tracing", track_caller)]
+        pub(crate) fn new(permits: usize, concrete_type: &'static str) -> Permits {
             assert!(permits <= MAX_PERMITS, "a semaphore holds at most MAX_PERMITS permits");
+            #[cfg(not(feature = "tracing"))]
+            let _ = concrete_type;
             Permits {
                 state: AtomicUsize::new(permits << SHIFT),
                 granted: AtomicUsize::new(0),
@@ -69,6 +76,8 @@ impl Permits {
                     queue: WaitQueue::new(),
                     next_ticket: 1,
                 }),
+                #[cfg(feature = "tracing")]
+                console: crate::console::LazyResource::new(concrete_type),
             }
         }
     }
@@ -95,7 +104,11 @@ impl Permits {
                 .state
                 .compare_exchange_weak(cur, cur - (n << SHIFT), Acquire, Relaxed)
             {
-                Ok(_) => return true,
+                Ok(_) => {
+                    #[cfg(feature = "tracing")]
+                    self.report();
+                    return true;
+                }
                 Err(actual) => cur = actual,
             }
         }
@@ -107,6 +120,8 @@ impl Permits {
             permits: self,
             need: n,
             waiting: None,
+            #[cfg(feature = "tracing")]
+            op: self.console_op(),
         }
     }
 
@@ -120,6 +135,8 @@ impl Permits {
         if prev & WAITERS != 0 {
             self.hand_over();
         }
+        #[cfg(feature = "tracing")]
+        self.report();
     }
 
     /// Adds `n` new permits unless the total available would exceed `bound`.
@@ -138,6 +155,8 @@ impl Permits {
                     if prev & WAITERS != 0 {
                         self.hand_over();
                     }
+                    #[cfg(feature = "tracing")]
+                    self.report();
                     return Ok(());
                 }
                 Err(actual) => cur = actual,
@@ -256,6 +275,45 @@ impl Permits {
     }
 }
 
+/// tokio-console's view: the state of a lock (`locked`) or a semaphore (`permits`), and an
+/// async op per acquire, as tokio's `Mutex` and `Semaphore` report them.
+#[cfg(feature = "tracing")]
+impl Permits {
+    fn report_to(&self, r: &crate::console::Resource) {
+        use crate::console::state_update;
+        let available = self.available() as u64;
+        match self.console.concrete_type() {
+            "Lock" | "Mutex" | "Condition" => state_update!(r, locked = available == 0),
+            _ => state_update!(r, permits = available, permits.op = "override"),
+        }
+    }
+
+    /// Reports the state, when a subscriber listens.
+    #[inline]
+    fn report(&self) {
+        if let Some(r) = self.console.get(|_| {}) {
+            self.report_to(r);
+        }
+    }
+
+    /// The pool's resource (made now if a subscriber listens), for the ops of a primitive
+    /// around it (a `Condition`'s wait).
+    pub(crate) fn console_resource(&self) -> Option<&crate::console::Resource> {
+        self.console.get(|r| self.report_to(r))
+    }
+
+    fn console_op(&self) -> Option<Box<crate::console::AsyncOp>> {
+        let r = self.console_resource()?;
+        Some(r.boxed_op(match self.console.concrete_type() {
+            "Lock" => "Lock::acquire",
+            "Mutex" => "Mutex::lock",
+            "Condition" => "Condition::acquire",
+            "BoundedSemaphore" => "BoundedSemaphore::acquire",
+            _ => "Semaphore::acquire",
+        }))
+    }
+}
+
 impl fmt::Debug for Permits {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.state.load(Relaxed);
@@ -272,6 +330,9 @@ pub(crate) struct Acquire<'a> {
     need: usize,
     /// Our slot in the queue and our ticket, while we wait.
     waiting: Option<(usize, usize)>,
+    /// The acquire as tokio-console shows it.
+    #[cfg(feature = "tracing")]
+    op: Option<Box<crate::console::AsyncOp>>,
 }
 
 impl Future for Acquire<'_> {
@@ -279,6 +340,20 @@ impl Future for Acquire<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
+        #[cfg(feature = "tracing")]
+        let r = match &this.op {
+            Some(op) => {
+                let r = op.poll("poll", || {
+                    this.permits.poll_acquire(cx, this.need, &mut this.waiting)
+                });
+                if r.is_ready() {
+                    this.permits.report();
+                }
+                r
+            }
+            None => this.permits.poll_acquire(cx, this.need, &mut this.waiting),
+        };
+        #[cfg(not(feature = "tracing"))]
         let r = this.permits.poll_acquire(cx, this.need, &mut this.waiting);
         if r.is_pending() {
             let need = this.need;
@@ -330,7 +405,7 @@ mod loom_tests {
     #[test]
     fn a_release_racing_an_enqueue_is_never_lost() {
         loom::model(|| {
-            let p = Arc::new(Permits::new(1));
+            let p = Arc::new(Permits::new(1, "Semaphore"));
             assert!(p.try_acquire(1));
             let p2 = p.clone();
             let releaser = thread::spawn(move || p2.release(1));
@@ -346,7 +421,7 @@ mod loom_tests {
     #[test]
     fn two_waiters_each_get_a_permit_once() {
         loom::model(|| {
-            let p = Arc::new(Permits::new(0));
+            let p = Arc::new(Permits::new(0, "Semaphore"));
             let (p1, p2) = (p.clone(), p.clone());
             let a = thread::spawn(move || block_on(p1.acquire(1)));
             let b = thread::spawn(move || block_on(p2.acquire(1)));
@@ -362,7 +437,7 @@ mod loom_tests {
     #[test]
     fn a_dropped_waiter_passes_its_permit_on() {
         loom::model(|| {
-            let p = Arc::new(Permits::new(0));
+            let p = Arc::new(Permits::new(0, "Semaphore"));
             let p1 = p.clone();
             let waiter = thread::spawn(move || {
                 // Enqueues (no permit yet), then gives up: cancelled.

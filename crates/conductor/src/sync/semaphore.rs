@@ -65,18 +65,20 @@ impl Semaphore {
         /// let sem = conductor::sync::Semaphore::new(3);
         /// assert_eq!(sem.available_permits(), 3);
         /// ```
+        #[cfg_attr(feature = "tracing", track_caller)]
         pub fn new(value: usize) -> Semaphore {
             Semaphore {
-                permits: Permits::new(value),
+                permits: Permits::new(value, "Semaphore"),
                 bound: MAX_PERMITS,
             }
         }
     }
 
     const_fn! {
+        #[cfg_attr(feature = "tracing", track_caller)]
         pub(crate) fn bounded(value: usize) -> Semaphore {
             Semaphore {
-                permits: Permits::new(value),
+                permits: Permits::new(value, "BoundedSemaphore"),
                 bound: value,
             }
         }

@@ -173,7 +173,8 @@ fn graph_of(tasks: &[TaskRef]) -> CallGraph {
     let ids: HashMap<NonNull<()>, u64> = tasks.iter().map(|t| (t.erased(), t.id())).collect();
     let live: HashSet<usize> = ids.keys().map(|p| p.as_ptr() as usize).collect();
     crate::trace::retain(&live);
-    let mut nodes: Vec<TaskNode> = tasks.iter().map(|t| node_of(t, &ids, now)).collect();
+    let id_of = |p: NonNull<()>| ids.get(&p).copied();
+    let mut nodes: Vec<TaskNode> = tasks.iter().map(|t| node_of(t, &id_of, now)).collect();
     let index: HashMap<u64, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
     // `task.await` from a task of this loop is known without debug mode, from the join waker.
     for t in tasks {
@@ -210,17 +211,95 @@ fn graph_of(tasks: &[TaskRef]) -> CallGraph {
     CallGraph { tasks: nodes }
 }
 
-/// The live view's rows of `page`, a part of `all`: nodes are made for the page only, and one
-/// pass over `all` and over the await points finds who awaits them, so that a page of 50 rows
-/// of 100,000 tasks costs a few milliseconds, not a whole graph.
-pub(crate) fn rows_of(all: &[TaskRef], page: &[&TaskRef]) -> Vec<TaskRow> {
+/// The live tasks of a snapshot, as its one pass over them found them (address, id, state), in
+/// the registry's order. Nothing sorts or hashes them: the rows need the ids of a few addresses
+/// only (those of edges that touch the page), resolved in one scan.
+pub(crate) struct Live(Vec<(usize, u64, TaskState)>);
+
+impl Live {
+    pub(crate) fn with_capacity(n: usize) -> Live {
+        Live(Vec::with_capacity(n))
+    }
+
+    pub(crate) fn push(&mut self, t: NonNull<()>, id: u64, state: TaskState) {
+        self.0.push((t.as_ptr() as usize, id, state));
+    }
+
+    /// The id and state of each address in `wanted` (sorted, deduplicated) that is a live task.
+    fn resolve(&self, wanted: &[usize]) -> Vec<Option<(u64, TaskState)>> {
+        let mut found = vec![None; wanted.len()];
+        if !wanted.is_empty() {
+            for &(addr, id, state) in &self.0 {
+                if let Ok(i) = wanted.binary_search(&addr) {
+                    found[i] = Some((id, state));
+                }
+            }
+        }
+        found
+    }
+}
+
+/// An edge of the await graph by addresses: `parent` awaits `child`, known from the child's
+/// join waker (`from_join`) or from one of the parent's await points.
+struct Edge {
+    parent: usize,
+    child: usize,
+    from_join: bool,
+}
+
+/// The live view's rows of `page`, given what the snapshot's pass over every task found: the
+/// tasks (`live`) and each awaited task's address with its awaiter's (`awaited`, from the join
+/// wakers). Only edges that touch the page are kept, and only their addresses are resolved to
+/// ids, so that a page of 50 rows of 100,000 tasks costs no graph of them.
+pub(crate) fn rows_of(
+    live: &Live,
+    awaited: &[(NonNull<()>, NonNull<()>)],
+    page: &[&TaskRef],
+) -> Vec<TaskRow> {
     let now = crate::context::in_loop().then(crate::context::now);
-    let ids: HashMap<NonNull<()>, u64> = all.iter().map(|t| (t.erased(), t.id())).collect();
-    crate::trace::retain_with(|addr| ids.contains_key(&addr));
-    let mut rows: Vec<TaskRow> = page.iter().map(|t| row_of(t, &ids, now)).collect();
+    let mut on_page: Vec<usize> = page.iter().map(|t| t.erased().as_ptr() as usize).collect();
+    on_page.sort_unstable();
+    let touches = |a: usize| on_page.binary_search(&a).is_ok();
+    let mut edges: Vec<Edge> = awaited
+        .iter()
+        .map(|(p, c)| (p.as_ptr() as usize, c.as_ptr() as usize))
+        .filter(|&(p, c)| touches(p) || touches(c))
+        .map(|(parent, child)| Edge {
+            parent,
+            child,
+            from_join: true,
+        })
+        .collect();
+    crate::trace::for_each_point(|task, point| {
+        let parent = task.as_ptr() as usize;
+        for c in &point.awaits {
+            let child = c.as_ptr() as usize;
+            if touches(parent) || touches(child) {
+                edges.push(Edge {
+                    parent,
+                    child,
+                    from_join: false,
+                });
+            }
+        }
+    });
+    let mut wanted: Vec<usize> = edges.iter().flat_map(|e| [e.parent, e.child]).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let found = live.resolve(&wanted);
+    let get = |a: usize| wanted.binary_search(&a).ok().and_then(|i| found[i]);
+    let id_of = |p: NonNull<()>| get(p.as_ptr() as usize).map(|(id, _)| id);
+    let mut rows: Vec<TaskRow> = page.iter().map(|t| row_of(t, &id_of, now)).collect();
     let at: HashMap<u64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
-    let mut edge = |parent: u64, child: u64, from_join: bool| {
-        if from_join
+    for e in edges {
+        let (Some((parent, parent_state)), Some((child, _))) = (get(e.parent), get(e.child)) else {
+            continue;
+        };
+        // A point is the parent's current suspension only while it is suspended.
+        if !e.from_join && parent_state != TaskState::Suspended {
+            continue;
+        }
+        if e.from_join
             && let Some(&p) = at.get(&parent)
             && !rows[p].awaiting.iter().any(|a| a.awaits.contains(&child))
         {
@@ -236,34 +315,16 @@ pub(crate) fn rows_of(all: &[TaskRef], page: &[&TaskRef]) -> Vec<TaskRow> {
         {
             rows[c].awaited_by.push(parent);
         }
-    };
-    for t in all {
-        if let Some(awaiter) = t.awaited_by().and_then(|p| ids.get(&p)) {
-            edge(*awaiter, t.id(), true);
-        }
     }
-    let suspended: HashSet<NonNull<()>> = all
-        .iter()
-        .filter(|t| t.state() == TaskState::Suspended)
-        .map(TaskRef::erased)
-        .collect();
-    crate::trace::for_each_point(|task, point| {
-        let Some(parent) = suspended.contains(&task).then(|| ids.get(&task)).flatten() else {
-            return;
-        };
-        for child in point.awaits.iter().filter_map(|c| ids.get(c)) {
-            edge(*parent, *child, false);
-        }
-    });
     rows
 }
 
 fn row_of(
     t: &TaskRef,
-    ids: &HashMap<NonNull<()>, u64>,
+    id_of: &dyn Fn(NonNull<()>) -> Option<u64>,
     now: Option<std::time::Instant>,
 ) -> TaskRow {
-    let node = node_of(t, ids, now);
+    let node = node_of(t, id_of, now);
     let steps = crate::trace::steps_of(t.erased());
     TaskRow {
         id: node.id,
@@ -281,7 +342,7 @@ fn row_of(
 
 fn node_of(
     t: &TaskRef,
-    ids: &HashMap<NonNull<()>, u64>,
+    id_of: &dyn Fn(NonNull<()>) -> Option<u64>,
     now: Option<std::time::Instant>,
 ) -> TaskNode {
     let state = t.state();
@@ -305,11 +366,7 @@ fn node_of(
                     .deadline
                     .zip(now)
                     .map(|(at, now)| at.saturating_duration_since(now)),
-                awaits: p
-                    .awaits
-                    .iter()
-                    .filter_map(|a| ids.get(a).copied())
-                    .collect(),
+                awaits: p.awaits.iter().filter_map(|a| id_of(*a)).collect(),
             })
             .collect(),
         awaited_by: Vec::new(),

@@ -46,7 +46,7 @@ pub use join::Task;
 pub use outcome::{Outcome, Value};
 pub(crate) use raw::LocalRef;
 pub use task_ref::{CallbackId, TaskRef, TaskState};
-pub(crate) use waker::schedule;
+pub(crate) use waker::{schedule, schedule_cancelled};
 
 use crate::runtime::core::{Core, with_core};
 use crate::runtime::ready::Runnable;

@@ -67,6 +67,15 @@ pub(crate) fn schedule(t: TaskPtr) -> bool {
     true
 }
 
+/// [`schedule`] for a cancellation delivered to the task itself (`Task.cancel()`, a re-raise):
+/// no waker runs, but tokio-console counts it as the wake it is (a `wake_by_ref`).
+#[inline]
+pub(crate) fn schedule_cancelled(t: TaskPtr) -> bool {
+    #[cfg(feature = "tracing")]
+    super::console::waker(t, crate::console::WakerOp::WakeByRef);
+    schedule(t)
+}
+
 unsafe fn clone(data: *const ()) -> RawWaker {
     let t = task(data);
     #[cfg(feature = "tracing")]

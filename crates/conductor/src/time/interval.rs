@@ -5,7 +5,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::clock::saturating_add;
-use super::sleep::{Sleep, sleep_until};
+use super::sleep::Sleep;
 use crate::context;
 
 /// What an [`Interval`] does when ticks were missed (the loop was busy past one or more).
@@ -37,15 +37,18 @@ pub enum MissedTickBehavior {
 /// assert_eq!(conductor::now() - start, Duration::from_millis(20));
 /// # });
 /// ```
+#[cfg_attr(feature = "tracing", track_caller)]
 pub fn interval(period: Duration) -> Interval {
     interval_inner(None, period)
 }
 
 /// Ticks every `period`, the first tick at `start`.
+#[cfg_attr(feature = "tracing", track_caller)]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     interval_inner(Some(start), period)
 }
 
+#[cfg_attr(feature = "tracing", track_caller)]
 fn interval_inner(start: Option<Instant>, period: Duration) -> Interval {
     assert!(period > Duration::ZERO, "interval period must be non-zero");
     Interval {
@@ -53,7 +56,21 @@ fn interval_inner(start: Option<Instant>, period: Duration) -> Interval {
         next: start,
         timer: None,
         missed: MissedTickBehavior::default(),
+        #[cfg(feature = "tracing")]
+        made_at: std::panic::Location::caller(),
     }
+}
+
+/// The timer of the tick due at `due`.
+#[cfg(not(feature = "tracing"))]
+fn timer_until(_: &Interval, due: Instant) -> Sleep {
+    super::sleep::sleep_until(due)
+}
+
+/// The timer of the tick due at `due`, shown by tokio-console where the interval was made.
+#[cfg(feature = "tracing")]
+fn timer_until(interval: &Interval, due: Instant) -> Sleep {
+    super::sleep::sleep_until_at(due, interval.made_at)
 }
 
 /// A periodic timer; see [`interval`].
@@ -64,6 +81,9 @@ pub struct Interval {
     next: Option<Instant>,
     timer: Option<Sleep>,
     missed: MissedTickBehavior,
+    /// Where `interval` was called: tokio-console shows its timers there.
+    #[cfg(feature = "tracing")]
+    made_at: &'static std::panic::Location<'static>,
 }
 
 impl Interval {
@@ -77,7 +97,10 @@ impl Interval {
         let now = crate::now();
         let due = *self.next.get_or_insert(now);
         if due > now {
-            let timer = self.timer.get_or_insert_with(|| sleep_until(due));
+            if self.timer.is_none() {
+                self.timer = Some(timer_until(self, due));
+            }
+            let timer = self.timer.as_mut().expect("the tick's timer was just made");
             let ready = context::with_drivers(|c| {
                 let core = c.expect("Interval polled outside a running conductor loop");
                 timer.poll_at(core, cx).is_ready()

@@ -42,6 +42,7 @@ use super::timeout::{TimedOut, Timeout, timer_for};
 /// assert!(cm.expired());
 /// # });
 /// ```
+#[cfg_attr(feature = "tracing", track_caller)]
 pub fn timeout_scope<F, Fut>(duration: Option<Duration>, body: F) -> TimeoutScope<Fut::IntoFuture>
 where
     F: FnOnce(TimeoutHandle) -> Fut,
@@ -67,6 +68,7 @@ where
 /// assert!(cm.expired());
 /// # });
 /// ```
+#[cfg_attr(feature = "tracing", track_caller)]
 pub fn timeout_scope_at<F, Fut>(when: Option<Instant>, body: F) -> TimeoutScope<Fut::IntoFuture>
 where
     F: FnOnce(TimeoutHandle) -> Fut,

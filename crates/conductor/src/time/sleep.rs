@@ -33,6 +33,13 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(Deadline::At(deadline))
 }
 
+/// [`sleep_until`] made for a caller that noted where its user called it (an `Interval` made
+/// by `interval()`): tokio-console shows the timer there.
+#[cfg(feature = "tracing")]
+pub(crate) fn sleep_until_at(deadline: Instant, at: &std::panic::Location<'_>) -> Sleep {
+    Sleep::made_at(Deadline::At(deadline), at)
+}
+
 #[derive(Clone, Copy, Debug)]
 enum Deadline {
     /// Relative to the first poll.
@@ -59,20 +66,36 @@ pub struct Sleep {
     yielded: bool,
     /// The timer as tokio-console shows it (taken out while it is polled).
     #[cfg(feature = "tracing")]
-    console: Option<crate::console::Resource>,
+    console: Option<Box<crate::console::Timer>>,
 }
 
 impl Sleep {
-    #[cfg_attr(feature = "tracing", track_caller)]
+    #[cfg(not(feature = "tracing"))]
     fn new(deadline: Deadline) -> Self {
         Sleep {
             deadline,
             entry: None,
             done: false,
             yielded: false,
-            #[cfg(feature = "tracing")]
-            console: crate::console::Resource::timer(
-                std::panic::Location::caller(),
+        }
+    }
+
+    #[cfg(feature = "tracing")]
+    #[track_caller]
+    fn new(deadline: Deadline) -> Self {
+        Sleep::made_at(deadline, std::panic::Location::caller())
+    }
+
+    /// A sleep whose timer tokio-console shows as made at `at`.
+    #[cfg(feature = "tracing")]
+    fn made_at(deadline: Deadline, at: &std::panic::Location<'_>) -> Self {
+        Sleep {
+            deadline,
+            entry: None,
+            done: false,
+            yielded: false,
+            console: crate::console::Timer::new(
+                at,
                 match deadline {
                     Deadline::After(d) => Some(d.as_millis() as u64),
                     _ => None,
@@ -130,7 +153,7 @@ impl Sleep {
         #[cfg(feature = "tracing")]
         if let Some(console) = self.console.take() {
             // Inside the timer's spans; the nested call finds no console and polls.
-            let r = console.poll("poll_elapsed", || self.poll_at(core, cx));
+            let r = console.poll(|| self.poll_at(core, cx));
             self.console = Some(console);
             return r;
         }

@@ -72,11 +72,13 @@ impl From<TimedOut> for std::io::Error {
 /// assert_eq!(timeout(Duration::from_secs(1), sleep(Duration::from_secs(5))).await, Err(TimedOut));
 /// # });
 /// ```
+#[cfg_attr(feature = "tracing", track_caller)]
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
     Timeout::new(sleep(duration), future.into_future(), None)
 }
 
 /// Runs `future` until `deadline` at most (asyncio's `asyncio.timeout_at(when)`).
+#[cfg_attr(feature = "tracing", track_caller)]
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout::new(sleep_until(deadline), future.into_future(), None)
 }
@@ -101,6 +103,7 @@ pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::Int
 /// assert!(!started);
 /// # });
 /// ```
+#[cfg_attr(feature = "tracing", track_caller)]
 pub fn wait_for<F: IntoFuture>(future: F, duration: Duration) -> Timeout<F::IntoFuture> {
     let mut t = timeout(duration, future);
     t.never_start = duration.is_zero();
@@ -221,6 +224,7 @@ fn mark_fired(timer: &Sleep, handle: &Option<TimeoutHandle>, expired: bool) {
 }
 
 /// The timer for a deadline, `None` being none (a sleep that never fires).
+#[cfg_attr(feature = "tracing", track_caller)]
 pub(super) fn timer_for(when: Option<Instant>) -> Sleep {
     match when {
         Some(at) => sleep_until(at),

@@ -46,7 +46,7 @@ impl<T> Sender<T> {
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
         self.chan
             .queue
-            .put(value)
+            .put_as(value, "Sender::send")
             .await
             .map_err(|QueueShutDown(v)| SendError(v))
     }

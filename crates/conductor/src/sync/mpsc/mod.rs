@@ -54,6 +54,7 @@ pub type UnboundedReceiver<T> = Receiver<T>;
 /// assert_eq!(got, [0, 1, 2]);
 /// # });
 /// ```
+#[cfg_attr(feature = "tracing", track_caller)]
 pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
     assert!(
         buffer > 0,
@@ -77,6 +78,7 @@ pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
 /// assert_eq!(rx.recv().await, None);
 /// # });
 /// ```
+#[cfg_attr(feature = "tracing", track_caller)]
 pub fn unbounded_channel<T>() -> (UnboundedSender<T>, Receiver<T>) {
     let chan = Chan::new(0);
     (UnboundedSender::new(chan.clone()), Receiver::new(chan))
@@ -91,11 +93,13 @@ struct Chan<T> {
 }
 
 impl<T> Chan<T> {
+    /// tokio-console shows the channel as one resource, `mpsc::Channel`, where the user made it.
+    #[cfg_attr(feature = "tracing", track_caller)]
     fn new(maxsize: usize) -> Arc<Self> {
         Arc::new(Chan {
-            queue: Queue::new(maxsize),
+            queue: Queue::typed(maxsize, "mpsc::Channel"),
             senders: AtomicUsize::new(1),
-            rx_closed: Event::new(),
+            rx_closed: Event::internal(),
         })
     }
 

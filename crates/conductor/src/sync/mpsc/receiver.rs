@@ -32,11 +32,19 @@ pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
     /// Our place among the queue's getters while a receive waits.
     slot: Option<usize>,
+    /// The receives as tokio-console shows them: one long-lived op, made at the first.
+    #[cfg(feature = "tracing")]
+    op: Option<Box<crate::console::AsyncOp>>,
 }
 
 impl<T> Receiver<T> {
     pub(super) fn new(chan: Arc<Chan<T>>) -> Self {
-        Receiver { chan, slot: None }
+        Receiver {
+            chan,
+            slot: None,
+            #[cfg(feature = "tracing")]
+            op: None,
+        }
     }
 
     /// The next value, waiting for one; `None` once every sender is dropped (or the receiver
@@ -65,7 +73,30 @@ impl<T> Receiver<T> {
     /// # });
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        #[cfg(feature = "tracing")]
+        if self.op.is_some() || crate::console::on() {
+            return self.poll_recv_traced(cx);
+        }
         self.chan.queue.poll_get(cx, &mut self.slot).map(|r| r.ok())
+    }
+
+    /// [`poll_recv`](Self::poll_recv) inside its tokio-console op (made at the first receive a
+    /// subscriber sees); out of line, so that the plain path stays small.
+    #[cfg(feature = "tracing")]
+    #[inline(never)]
+    fn poll_recv_traced(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        if self.op.is_none() {
+            self.op = self.chan.queue.console_op("Receiver::recv");
+        }
+        let (queue, slot) = (&self.chan.queue, &mut self.slot);
+        let Some(op) = &self.op else {
+            return queue.poll_get(cx, slot).map(|r| r.ok());
+        };
+        let r = op.poll("poll_recv", || queue.poll_get(cx, slot).map(|r| r.ok()));
+        if r.is_ready() {
+            queue.report();
+        }
+        r
     }
 
     /// The next value if one is buffered.

@@ -87,6 +87,9 @@ pub type LifoQueue<T> = GenericQueue<Lifo<T>>;
 pub struct GenericQueue<S: Storage> {
     maxsize: usize,
     inner: Mutex<Inner<S>>,
+    /// The queue as tokio-console shows it.
+    #[cfg(feature = "tracing")]
+    console: crate::console::LazyResource,
 }
 
 struct Inner<S> {
@@ -107,8 +110,19 @@ impl<S: Storage> GenericQueue<S> {
     /// let q = conductor::sync::Queue::<u8>::new(3);
     /// assert_eq!(q.maxsize(), 3);
     /// ```
+    #[cfg_attr(feature = "tracing", track_caller)]
     pub fn new(maxsize: usize) -> Self {
+        GenericQueue::typed(maxsize, "Queue")
+    }
+
+    /// A queue that tokio-console names `concrete_type` (a channel's).
+    #[cfg_attr(feature = "tracing", track_caller)]
+    pub(crate) fn typed(maxsize: usize, concrete_type: &'static str) -> Self {
+        #[cfg(not(feature = "tracing"))]
+        let _ = concrete_type;
         GenericQueue {
+            #[cfg(feature = "tracing")]
+            console: crate::console::LazyResource::new(concrete_type),
             maxsize,
             inner: Mutex::new(Inner {
                 items: S::default(),
@@ -201,10 +215,19 @@ impl<S: Storage> GenericQueue<S> {
     /// # });
     /// ```
     pub fn put(&self, item: S::Item) -> Put<'_, S> {
+        self.put_as(item, "Queue::put")
+    }
+
+    /// [`put`](Self::put), named `source` in tokio-console (a channel's `Sender::send`).
+    pub(crate) fn put_as(&self, item: S::Item, source: &'static str) -> Put<'_, S> {
+        #[cfg(not(feature = "tracing"))]
+        let _ = source;
         Put {
             queue: self,
             item: Some(item),
             slot: None,
+            #[cfg(feature = "tracing")]
+            op: self.console_op(source),
         }
     }
 
@@ -230,6 +253,8 @@ impl<S: Storage> GenericQueue<S> {
         let getter = Self::push_locked(&mut inner, item);
         drop(inner);
         wake(getter);
+        #[cfg(feature = "tracing")]
+        self.report();
         Ok(())
     }
 
@@ -270,6 +295,8 @@ impl<S: Storage> GenericQueue<S> {
         Get {
             queue: self,
             slot: None,
+            #[cfg(feature = "tracing")]
+            op: self.console_op("Queue::get"),
         }
     }
 
@@ -293,6 +320,8 @@ impl<S: Storage> GenericQueue<S> {
                 let putter = inner.putters.pop_front();
                 drop(inner);
                 wake(putter);
+                #[cfg(feature = "tracing")]
+                self.report();
                 Ok(item)
             }
             None if inner.shutdown => Err(GetError::QueueShutDown),
@@ -507,6 +536,27 @@ impl<S: Storage> GenericQueue<S> {
     }
 }
 
+/// tokio-console's view: the `size` attribute (asyncio's `qsize()`) and an async op per `get`
+/// and `put`.
+#[cfg(feature = "tracing")]
+impl<S: Storage> GenericQueue<S> {
+    fn report_to(&self, r: &crate::console::Resource) {
+        let size = self.qsize() as u64;
+        crate::console::state_update!(r, size, size.op = "override");
+    }
+
+    pub(crate) fn report(&self) {
+        if let Some(r) = self.console.get(|_| {}) {
+            self.report_to(r);
+        }
+    }
+
+    pub(crate) fn console_op(&self, source: &'static str) -> Option<Box<crate::console::AsyncOp>> {
+        let r = self.console.get(|r| self.report_to(r))?;
+        Some(r.boxed_op(source))
+    }
+}
+
 fn wake(waker: Option<Waker>) {
     if let Some(w) = waker {
         w.wake();
@@ -550,6 +600,8 @@ pub struct Put<'a, S: Storage> {
     queue: &'a GenericQueue<S>,
     item: Option<S::Item>,
     slot: Option<usize>,
+    #[cfg(feature = "tracing")]
+    op: Option<Box<crate::console::AsyncOp>>,
 }
 
 impl<S: Storage> Unpin for Put<'_, S> {}
@@ -559,6 +611,16 @@ impl<S: Storage> Future for Put<'_, S> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
+        #[cfg(feature = "tracing")]
+        if let Some(op) = this.op.take() {
+            // Inside the op's spans; the nested call finds no op and polls.
+            let r = op.poll("poll", || Pin::new(&mut *this).poll(cx));
+            if r.is_ready() {
+                this.queue.report();
+            }
+            this.op = Some(op);
+            return r;
+        }
         this.queue.poll_put(cx, &mut this.item, &mut this.slot)
     }
 }
@@ -593,6 +655,8 @@ impl<S: Storage> fmt::Debug for Put<'_, S> {
 pub struct Get<'a, S: Storage> {
     queue: &'a GenericQueue<S>,
     slot: Option<usize>,
+    #[cfg(feature = "tracing")]
+    op: Option<Box<crate::console::AsyncOp>>,
 }
 
 impl<S: Storage> Future for Get<'_, S> {
@@ -600,6 +664,16 @@ impl<S: Storage> Future for Get<'_, S> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
+        #[cfg(feature = "tracing")]
+        if let Some(op) = this.op.take() {
+            // Inside the op's spans; the nested call finds no op and polls.
+            let r = op.poll("poll", || Pin::new(&mut *this).poll(cx));
+            if r.is_ready() {
+                this.queue.report();
+            }
+            this.op = Some(op);
+            return r;
+        }
         let r = this.queue.poll_get(cx, &mut this.slot);
         if r.is_pending() {
             crate::trace::note(|| crate::trace::Point::new("Queue.get"));
