@@ -3,6 +3,8 @@
 //! selectors are level-triggered, conductor's edge-triggered: after the callbacks ran, a
 //! zero-timeout `poll(2)` says whether the descriptor is still ready, and the task looks again
 //! at the next iteration (a still-ready descriptor is queued once per iteration, as asyncio's).
+//! A reader that knows it drained the socket (the Rust transport's: a short read)
+//! says so with `note_drained`, and the read side then needs no `poll(2)`.
 
 use std::cell::{Cell, RefCell};
 use std::future::poll_fn;
@@ -14,6 +16,17 @@ use conductor::io::{AsyncFd, Direction};
 use pyo3::prelude::*;
 
 use crate::ready::{Ready, State, run_handle};
+
+thread_local! {
+    /// The descriptor whose reader last said it drained it (`note_drained`), or -1.
+    static DRAINED: Cell<RawFd> = const { Cell::new(-1) };
+}
+
+/// Called by a reader whose read of `fd` was short (it took all there was): its data readiness
+/// is cleared without asking `poll(2)` (a peer's close seen with it stays).
+pub(crate) fn note_drained(fd: RawFd) {
+    DRAINED.with(|d| d.set(fd));
+}
 
 /// A descriptor as `AsyncFd` wants it; Python owns it (closing it is Python's business).
 pub(crate) struct Fd(pub(crate) RawFd);
@@ -45,8 +58,12 @@ impl FdEntry {
         }
     }
 
-    /// Whether the descriptor is still readable / writable now (zero-timeout poll(2)).
-    fn still_ready(&self) -> (bool, bool) {
+    /// Whether the descriptor is still readable / writable now (zero-timeout poll(2)); `read`
+    /// and `write` say which sides to ask about (none: no system call).
+    fn still_ready(&self, read: bool, write: bool) -> (bool, bool) {
+        if !read && !write {
+            return (false, false);
+        }
         let mut p = libc::pollfd {
             fd: self.fd,
             events: libc::POLLIN | libc::POLLOUT,
@@ -110,10 +127,14 @@ pub(crate) fn run_fd(
         }
         Ok(())
     };
+    DRAINED.with(|d| d.set(-1));
     let r = run();
-    let (still_r, still_w) = e.still_ready();
+    let drained = DRAINED.with(|d| d.replace(-1)) == e.fd;
+    let (still_r, still_w) = e.still_ready(read && !drained, write);
     if let Some(afd) = e.afd.borrow().as_ref() {
-        if read && !still_r {
+        if read && drained {
+            afd.clear_data_ready(Direction::Read); // a peer's FIN seen with it stays
+        } else if read && !still_r {
             afd.clear_ready(Direction::Read);
         }
         if write && !still_w {

@@ -726,7 +726,6 @@ fn _conductor(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<TimerHandle>()?;
     m.add_class::<RemoteHandle>()?;
     m.add_function(wrap_pyfunction!(_setup, m)?)?;
-    m.add_function(wrap_pyfunction!(transport::_transport_read, m)?)?;
-    m.add_function(wrap_pyfunction!(transport::_transport_write, m)?)?;
+    m.add_class::<transport::TransportCore>()?;
     Ok(())
 }

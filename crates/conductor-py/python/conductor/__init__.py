@@ -17,10 +17,10 @@ exception handler, ``shutdown_asyncgens``. docs/asyncio-mapping.md says where it
 
 import asyncio
 import logging
+import operator
 import selectors
 import sys
 import threading
-import types
 from asyncio import base_events, events, format_helpers, selector_events, unix_events
 
 from . import _conductor
@@ -59,24 +59,47 @@ _conductor._setup(
 )
 
 
+def _core_attr(name):
+    """A transport attribute kept in its Rust core (read there on every event)."""
+
+    def set_(self, value):
+        setattr(self._core, name, value)
+
+    return property(operator.attrgetter("_core." + name), set_)
+
+
 class _SocketTransport(selector_events._SelectorSocketTransport):
-    """asyncio's socket transport with its data path in Rust (src/transport.rs): the reader
-    receives and calls ``data_received`` from Rust, ``write`` sends at once from Rust when
-    nothing is buffered; the rest is asyncio's."""
+    """asyncio's socket transport with its hot state and data path in Rust (src/transport.rs,
+    ``self._core``): the reader receives and calls ``data_received`` from Rust, ``write``
+    sends at once from Rust when nothing is buffered; the rest is asyncio's code, which reads
+    and writes the core's fields through the properties below."""
+
+    _sock_fd = _core_attr("sock_fd")
+    _conn_lost = _core_attr("conn_lost")
+    _eof = _core_attr("eof")
+    _empty_waiter = _core_attr("empty_waiter")
+    _buffer = _core_attr("buffer")
 
     def __init__(self, *args, **kwargs):
+        self._core = _conductor.TransportCore(self)
         super().__init__(*args, **kwargs)
         # An instance attribute: `tr.write(data)` calls Rust with no Python frame.
-        self.write = types.MethodType(_conductor._transport_write, self)
+        self.write = self._core.write
 
-    def set_protocol(self, protocol):
-        super().set_protocol(protocol)
-        self._fast_read = not isinstance(protocol, asyncio.BufferedProtocol)
+    @property
+    def _protocol(self):
+        return self._core.protocol
+
+    @_protocol.setter
+    def _protocol(self, protocol):
+        fast = protocol is not None and not isinstance(protocol, asyncio.BufferedProtocol)
+        self._core.set_protocol(protocol, fast)
 
     def _add_reader(self, fd, callback, *args):
         if callback == self._read_ready:
-            callback, args = _conductor._transport_read, (self,)
+            callback = self._core._read_ready
         super()._add_reader(fd, callback, *args)
+
 
 _ThreadSafeHandle = getattr(events, "_ThreadSafeHandle", events.Handle)
 
