@@ -17,6 +17,9 @@
 //! - readiness (`fd.rs`, `_add_reader`/`_add_writer` and their removal): one
 //!   `conductor::io::AsyncFd` per descriptor and a conductor task that queues the descriptor
 //!   while it stays ready (level-triggered, as asyncio's selectors);
+//! - the system calls of `sock_recv`/`sock_sendall` (`sock.rs`), without the GIL round trip
+//!   of `socket.recv`/`socket.send`;
+//! - the socket transport's hot state and data path (`transport.rs`);
 //! - wakes from other threads (`call_soon_threadsafe`): conductor's remote queue
 //!   (`conductor::Handle::call_soon_threadsafe`), through `RemoteHandle`, the one part of this
 //!   module other threads may touch.
@@ -43,6 +46,7 @@ use pyo3::types::{PyDict, PyTuple};
 mod fd;
 mod handle;
 mod ready;
+mod sock;
 mod transport;
 
 use fd::{Fd, FdEntry, serve_fd};
@@ -727,5 +731,8 @@ fn _conductor(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RemoteHandle>()?;
     m.add_function(wrap_pyfunction!(_setup, m)?)?;
     m.add_class::<transport::TransportCore>()?;
+    m.add_function(wrap_pyfunction!(sock::_sock_recv, m)?)?;
+    m.add_function(wrap_pyfunction!(sock::_sock_recv_ready, m)?)?;
+    m.add_function(wrap_pyfunction!(sock::_sock_send, m)?)?;
     Ok(())
 }

@@ -18,43 +18,19 @@
 //! A buffered protocol (`BufferedProtocol`, asyncio's TLS) reads through asyncio's
 //! `_read_ready`.
 
-use std::cell::RefCell;
 use std::os::fd::RawFd;
 
-use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PySystemExit};
+use pyo3::exceptions::{PyKeyboardInterrupt, PySystemExit};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple, PyWeakrefMethods, PyWeakrefReference};
 use pyo3::{PyTraverseError, PyVisit};
 
+use crate::sock::{errno, os_error, recv_bytes, would_block};
 use crate::{classes, fd};
-
-thread_local! {
-    /// The receive buffer, reused by every read of this thread (asyncio's `max_size`, 256 KiB).
-    static RECV_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
-
-/// The `OSError` (its errno's subclass, as `socket.recv` raises it) for `errno`.
-fn os_error(py: Python<'_>, errno: i32) -> PyErr {
-    let msg = std::io::Error::from_raw_os_error(errno).to_string();
-    // std says "... (os error N)"; Python's strerror is the text before it.
-    let msg = msg.split(" (os error").next().unwrap_or("").to_owned();
-    match py.get_type::<PyOSError>().call1((errno, msg)) {
-        Ok(e) => PyErr::from_value(e),
-        Err(e) => e,
-    }
-}
 
 fn is_exit(py: Python<'_>, e: &PyErr) -> bool {
     e.is_instance_of::<PySystemExit>(py) || e.is_instance_of::<PyKeyboardInterrupt>(py)
-}
-
-fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
-}
-
-fn would_block(e: i32) -> bool {
-    e == libc::EAGAIN || e == libc::EWOULDBLOCK || e == libc::EINTR
 }
 
 /// The hot state of one socket transport, and its reader and `write`.
@@ -124,23 +100,6 @@ fn fatal(core: &Bound<'_, TransportCore>, e: PyErr, message: &str) -> PyResult<(
     call_transport(core, intern!(py, "_fatal_error"), (e.value(py), message))
 }
 
-/// One `recv(2)` of at most `max` bytes into a `bytes`, or the errno.
-fn recv_bytes(py: Python<'_>, fd: RawFd, max: usize) -> Result<Bound<'_, PyBytes>, i32> {
-    RECV_BUF.with(|b| {
-        let mut b = b.borrow_mut();
-        if b.len() < max {
-            b.resize(max, 0);
-        }
-        // SAFETY: `b` has at least `max` writable bytes; recv(2) writes at most that many.
-        let n = unsafe { libc::recv(fd, b.as_mut_ptr().cast(), max, 0) };
-        if n < 0 {
-            Err(errno())
-        } else {
-            Ok(PyBytes::new(py, &b[..n as usize]))
-        }
-    })
-}
-
 #[pymethods]
 impl TransportCore {
     #[new]
@@ -183,7 +142,7 @@ impl TransportCore {
             }
             (b.sock_fd, b.max_size, cb.clone_ref(py).into_bound(py))
         };
-        let data = match recv_bytes(py, fd, max) {
+        let data = match recv_bytes(py, fd, max, 0) {
             Ok(d) => d,
             Err(e) if would_block(e) => return Ok(()), // `poll(2)` then clears it all
             Err(e) => return fatal(slf, os_error(py, e), "Fatal read error on socket transport"),

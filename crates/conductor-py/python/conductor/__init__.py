@@ -9,13 +9,15 @@ What runs on conductor's engine (the Rust extension, ``conductor._conductor.Loop
 the ready queue (``call_soon``), the timers (``call_at``/``call_later``), the loop iteration
 with the GIL released while the selector waits, readiness (``add_reader``/``add_writer``, on
 which every transport, server and ``sock_*`` method runs) and wakes from other threads
-(``call_soon_threadsafe``). What is asyncio's own Python code, inherited from
+(``call_soon_threadsafe``), the socket transport's data path and the system calls of
+``sock_recv``/``sock_sendall``. What is asyncio's own Python code, inherited from
 ``asyncio.SelectorEventLoop``: Future and Task (asyncio's, so ``isinstance`` holds), the
 transports and protocols, servers, ``sock_*``, streams, executors, signals, subprocesses, the
 exception handler, ``shutdown_asyncgens``. docs/asyncio-mapping.md says where it differs.
 """
 
 import asyncio
+import functools
 import logging
 import operator
 import selectors
@@ -219,6 +221,36 @@ class Loop(_conductor.LoopCore, unix_events.SelectorEventLoop):
         if self.is_closed():
             return False
         return self._core_remove_writer(selectors._fileobj_to_fd(fd))
+
+    # -- sock_recv and sock_sendall: asyncio's, with their system calls in Rust (src/sock.rs)
+
+    async def sock_recv(self, sock, n):
+        base_events._check_ssl_socket(sock)
+        if self._debug and sock.gettimeout() != 0:
+            raise ValueError("the socket must be non-blocking")
+        data = _conductor._sock_recv(sock, n)
+        if data is not None:
+            return data
+        fut = self.create_future()
+        fd = sock.fileno()
+        self._ensure_fd_no_transport(fd)
+        handle = self._add_reader(fd, _conductor._sock_recv_ready, fut, sock, n)
+        fut.add_done_callback(functools.partial(self._sock_read_done, fd, handle=handle))
+        return await fut
+
+    async def sock_sendall(self, sock, data):
+        base_events._check_ssl_socket(sock)
+        if self._debug and sock.gettimeout() != 0:
+            raise ValueError("the socket must be non-blocking")
+        n = _conductor._sock_send(sock, data)
+        if n == len(data):
+            return
+        fut = self.create_future()
+        fd = sock.fileno()
+        self._ensure_fd_no_transport(fd)
+        handle = self._add_writer(fd, self._sock_sendall, fut, sock, memoryview(data), [n])
+        fut.add_done_callback(functools.partial(self._sock_write_done, fd, handle=handle))
+        return await fut
 
     def _make_socket_transport(self, sock, protocol, waiter=None, *, extra=None, server=None):
         if hasattr(self, "_ensure_fd_no_transport"):  # 3.12+
