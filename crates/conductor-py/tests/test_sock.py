@@ -93,3 +93,27 @@ def test_a_cancelled_recv_leaves_no_reader(loop):
             assert await loop.sock_recv(b, 10) == b"next"
 
     loop.run_until_complete(main())
+
+
+def test_a_descriptor_closed_and_reused_while_idle_gets_a_new_registration(loop):
+    # remove_reader leaves conductor's registration until the iteration's end (reused by the
+    # next add_reader); a socket closed in between and a new one on the same number must not
+    # inherit it (the kernel dropped it with the old file): the new reader still fires.
+    async def main():
+        a, b = pair()
+        fd = b.fileno()
+        loop.add_reader(fd, lambda: None)
+        assert loop.remove_reader(fd)
+        b.close()
+        c, d = pair()
+        with a, c, d:
+            if c.fileno() != fd:
+                c, d = d, c
+            assert c.fileno() == fd  # the number was reused (lowest free)
+            got = loop.create_future()
+            loop.add_reader(fd, lambda: got.done() or got.set_result(c.recv(10)))
+            d.send(b"new file")
+            assert await asyncio.wait_for(got, 5) == b"new file"
+            loop.remove_reader(fd)
+
+    loop.run_until_complete(main())
