@@ -41,13 +41,21 @@ def _extract_stack():
     return format_helpers.extract_stack(sys._getframe(1))
 
 
+def _format_callback_source(h):
+    if sys.version_info >= (3, 13):  # 3.13 shows the arguments in debug mode only
+        return format_helpers._format_callback_source(
+            h._callback, h._args, debug=h._loop.get_debug()
+        )
+    return format_helpers._format_callback_source(h._callback, h._args)
+
+
 def _handle_repr(h):
     # asyncio's Handle.__repr__ and TimerHandle._repr_info, for conductor's Rust handles.
     info = [type(h).__name__]
     if h._cancelled:
         info.append("cancelled")
     if h._callback is not None:
-        info.append(format_helpers._format_callback_source(h._callback, h._args))
+        info.append(_format_callback_source(h))
     if h._source_traceback:
         frame = h._source_traceback[-1]
         info.append(f"created at {frame[0]}:{frame[1]}")
