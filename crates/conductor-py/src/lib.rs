@@ -17,6 +17,9 @@
 //! - readiness (`fd.rs`, `_add_reader`/`_add_writer` and their removal): one
 //!   `conductor::io::AsyncFd` per descriptor and a conductor task that queues the descriptor
 //!   while it stays ready (level-triggered, as asyncio's selectors);
+//! - the system calls of `sock_recv`/`sock_sendall` (`sock.rs`), without the GIL round trip
+//!   of `socket.recv`/`socket.send`;
+//! - the socket transport's hot state and data path (`transport.rs`);
 //! - wakes from other threads (`call_soon_threadsafe`): conductor's remote queue
 //!   (`conductor::Handle::call_soon_threadsafe`), through `RemoteHandle`, the one part of this
 //!   module other threads may touch.
@@ -43,6 +46,7 @@ use pyo3::types::{PyDict, PyTuple};
 mod fd;
 mod handle;
 mod ready;
+mod sock;
 mod transport;
 
 use fd::{Fd, FdEntry, serve_fd};
@@ -263,6 +267,8 @@ struct Engine {
     /// Inside `_run_once`: the loop is the current one, no need to enter it.
     in_run: Cell<bool>,
     fds: RefCell<HashMap<RawFd, Rc<FdEntry>>>,
+    /// Descriptors whose callbacks were all removed this iteration (`fd::FdEntry::is_idle`).
+    idle: RefCell<Vec<RawFd>>,
     /// When conductor's iteration (selector, timers, remote queue) last ran.
     last_turn: Cell<Instant>,
 }
@@ -352,32 +358,15 @@ impl LoopCore {
 
     fn set_callback(&self, fd: RawFd, write: bool, handle: Option<Py<PyAny>>) -> PyResult<bool> {
         let engine = self.engine()?;
-        let mut fds = engine.fds.borrow_mut();
-        if let Some(e) = fds.get(&fd).cloned() {
-            let old = {
-                let mut slot = if write {
-                    e.writer.borrow_mut()
-                } else {
-                    e.reader.borrow_mut()
-                };
-                std::mem::replace(&mut *slot, handle)
-            };
-            let empty = e.reader.borrow().is_none() && e.writer.borrow().is_none();
-            if empty {
-                fds.remove(&fd);
-                drop(fds);
-                let afd = e.afd.borrow_mut().take();
-                drop(afd);
+        let existing = engine.fds.borrow().get(&fd).cloned();
+        if let Some(e) = existing {
+            if handle.is_some() && e.is_idle() && !e.same_file() {
+                // Closed and its number reused while idle: a new registration.
+                engine.fds.borrow_mut().remove(&fd);
+                e.release();
             } else {
-                drop(fds);
+                return Self::replace_callback(engine, &e, write, handle);
             }
-            e.wake();
-            engine.st.turn_needed.set(true);
-            let had = old.is_some();
-            if let Some(old) = old {
-                Python::with_gil(|py| old.bind(py).call_method0(intern!(py, "cancel")).map(drop))?;
-            }
-            return Ok(had);
         }
         let Some(handle) = handle else {
             return Ok(false);
@@ -392,6 +381,7 @@ impl LoopCore {
             };
             let entry = Rc::new(FdEntry {
                 fd,
+                file: fd::file_id(fd),
                 afd: RefCell::new(Some(afd)),
                 reader: RefCell::new(reader),
                 writer: RefCell::new(writer),
@@ -402,8 +392,52 @@ impl LoopCore {
             conductor::spawn(serve_fd(entry.clone(), st)).detach();
             Ok(entry)
         })??;
-        fds.insert(fd, entry);
+        engine.fds.borrow_mut().insert(fd, entry);
         Ok(false)
+    }
+
+    /// Sets or clears (`None`) the reader or writer of a registered descriptor; returns whether
+    /// there was one (which is cancelled). An entry left idle waits for the iteration's end.
+    fn replace_callback(
+        engine: &Engine,
+        e: &FdEntry,
+        write: bool,
+        handle: Option<Py<PyAny>>,
+    ) -> PyResult<bool> {
+        let old = {
+            let mut slot = if write {
+                e.writer.borrow_mut()
+            } else {
+                e.reader.borrow_mut()
+            };
+            std::mem::replace(&mut *slot, handle)
+        };
+        if e.is_idle() {
+            engine.idle.borrow_mut().push(e.fd);
+        }
+        e.wake();
+        engine.st.turn_needed.set(true);
+        let had = old.is_some();
+        if let Some(old) = old {
+            Python::with_gil(|py| old.bind(py).call_method0(intern!(py, "cancel")).map(drop))?;
+        }
+        Ok(had)
+    }
+}
+
+impl Engine {
+    /// The end of an iteration: descriptors still idle leave the selector.
+    fn sweep_idle(&self) {
+        let idle = std::mem::take(&mut *self.idle.borrow_mut());
+        for fd in idle {
+            let e = self.fds.borrow().get(&fd).cloned();
+            if let Some(e) = e
+                && e.is_idle()
+            {
+                self.fds.borrow_mut().remove(&fd);
+                e.release();
+            }
+        }
     }
 }
 
@@ -439,6 +473,7 @@ impl LoopCore {
                 in_run: Cell::new(false),
                 last_turn: Cell::new(Instant::now()),
                 fds: RefCell::new(HashMap::new()),
+                idle: RefCell::new(Vec::new()),
             }),
             base_instant: Instant::now(),
             base_secs,
@@ -648,6 +683,7 @@ impl LoopCore {
         engine.in_run.set(true);
         let r = ready::run_ready(py, &engine.st);
         engine.in_run.set(false);
+        engine.sweep_idle();
         r
     }
 
@@ -686,7 +722,7 @@ impl LoopCore {
     /// The reader and writer handles of `fd` (for `__repr__`s and tests).
     fn _core_get_key<'py>(&self, py: Python<'py>, fd: RawFd) -> Option<(OptHandle, OptHandle)> {
         let fds = self.engine().ok()?.fds.borrow();
-        let e = fds.get(&fd)?;
+        let e = fds.get(&fd).filter(|e| !e.is_idle())?;
         let r = e.reader.borrow().as_ref().map(|h| h.clone_ref(py));
         let w = e.writer.borrow().as_ref().map(|h| h.clone_ref(py));
         Some((r, w))
@@ -703,12 +739,11 @@ impl LoopCore {
     fn _core_close(&self) -> PyResult<()> {
         let engine = self.engine()?;
         let entries: Vec<_> = engine.fds.borrow_mut().drain().map(|(_, e)| e).collect();
+        engine.idle.borrow_mut().clear();
         for e in entries {
-            let afd = e.afd.borrow_mut().take();
-            drop(afd);
             e.reader.borrow_mut().take();
             e.writer.borrow_mut().take();
-            e.wake();
+            e.release();
         }
         let rt = engine.rt.borrow_mut().take();
         // What was still queued is dropped unrun, as asyncio's close clears its ready queue.
@@ -726,7 +761,9 @@ fn _conductor(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<TimerHandle>()?;
     m.add_class::<RemoteHandle>()?;
     m.add_function(wrap_pyfunction!(_setup, m)?)?;
-    m.add_function(wrap_pyfunction!(transport::_transport_read, m)?)?;
-    m.add_function(wrap_pyfunction!(transport::_transport_write, m)?)?;
+    m.add_class::<transport::TransportCore>()?;
+    m.add_function(wrap_pyfunction!(sock::_sock_recv, m)?)?;
+    m.add_function(wrap_pyfunction!(sock::_sock_recv_ready, m)?)?;
+    m.add_function(wrap_pyfunction!(sock::_sock_send, m)?)?;
     Ok(())
 }

@@ -99,6 +99,47 @@ def test_data_both_ways_and_eof(loop):
     loop.run_until_complete(main())
 
 
+def test_data_and_the_peers_close_in_one_event_reach_data_received_and_eof(loop):
+    # The peer's data and FIN come in one readiness event: the short read clears only the data
+    # readiness (no poll(2) asked), and the kept FIN still brings eof_received, then
+    # connection_lost. (Clearing it all would wait forever for an edge that never comes.)
+    async def main():
+        tr, proto, peer = await pair(loop)
+        peer.sendall(b"last words")
+        peer.shutdown(socket.SHUT_WR)
+        await asyncio.sleep(0.05)  # both in the socket before the loop looks
+        for _ in range(1000):
+            if "lost" in proto.events:
+                break
+            await asyncio.sleep(0.001)
+        assert bytes(proto.data) == b"last words"
+        assert proto.events == ["made", "eof", "lost"]
+        peer.close()
+
+    loop.run_until_complete(main())
+
+
+def test_the_transports_state_is_its_cores_through_asyncios_names(loop):
+    async def main():
+        tr, proto, peer = await pair(loop)
+        assert tr._sock_fd == tr._sock.fileno() == tr._core.sock_fd
+        assert tr._protocol is proto and tr._core.protocol is proto
+        assert tr._conn_lost == 0 and tr._eof is False and tr._empty_waiter is None
+        other = Recorder()
+        tr.set_protocol(other)
+        assert tr.get_protocol() is other and tr._core.protocol is other
+        await loop.sock_sendall(peer, b"to the new protocol")
+        while len(other.data) < 19:
+            await asyncio.sleep(0.001)
+        assert bytes(other.data) == b"to the new protocol" and not proto.data
+        tr.close()
+        await asyncio.sleep(0.01)
+        assert tr._protocol is None and tr._conn_lost == 1
+        peer.close()
+
+    loop.run_until_complete(main())
+
+
 def test_a_write_the_socket_cannot_take_buffers_and_pauses_the_protocol(loop):
     async def main():
         tr, proto, peer = await pair(loop)

@@ -215,3 +215,25 @@ fn reading_an_always_ready_descriptor_yields_within_the_budget() {
     });
     assert!(longest <= 128, "{longest} reads in a row without yielding");
 }
+
+#[test]
+fn clearing_only_the_data_readiness_keeps_a_peers_close_seen_with_it() {
+    let rt = Runtime::new().unwrap();
+    let n = rt.block_on(async {
+        let (mut a, b) = pair();
+        a.write_all(b"last").unwrap();
+        drop(a); // the data and the close reach the selector in one event
+        let b = AsyncFd::new(b).unwrap();
+        b.readable().await.unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(b.get_ref().read(&mut buf).unwrap(), 4); // short: drained
+        b.clear_data_ready(Direction::Read);
+        // The close gives no second edge: it must still be known, or this waits forever.
+        timeout(Duration::from_secs(5), b.readable())
+            .await
+            .expect("the peer's close was forgotten")
+            .unwrap();
+        b.get_ref().read(&mut buf).unwrap()
+    });
+    assert_eq!(n, 0);
+}

@@ -9,18 +9,20 @@ What runs on conductor's engine (the Rust extension, ``conductor._conductor.Loop
 the ready queue (``call_soon``), the timers (``call_at``/``call_later``), the loop iteration
 with the GIL released while the selector waits, readiness (``add_reader``/``add_writer``, on
 which every transport, server and ``sock_*`` method runs) and wakes from other threads
-(``call_soon_threadsafe``). What is asyncio's own Python code, inherited from
+(``call_soon_threadsafe``), the socket transport's data path and the system calls of
+``sock_recv``/``sock_sendall``. What is asyncio's own Python code, inherited from
 ``asyncio.SelectorEventLoop``: Future and Task (asyncio's, so ``isinstance`` holds), the
 transports and protocols, servers, ``sock_*``, streams, executors, signals, subprocesses, the
 exception handler, ``shutdown_asyncgens``. docs/asyncio-mapping.md says where it differs.
 """
 
 import asyncio
+import functools
 import logging
+import operator
 import selectors
 import sys
 import threading
-import types
 from asyncio import base_events, events, format_helpers, selector_events, unix_events
 
 from . import _conductor
@@ -39,13 +41,21 @@ def _extract_stack():
     return format_helpers.extract_stack(sys._getframe(1))
 
 
+def _format_callback_source(h):
+    if sys.version_info >= (3, 13):  # 3.13 shows the arguments in debug mode only
+        return format_helpers._format_callback_source(
+            h._callback, h._args, debug=h._loop.get_debug()
+        )
+    return format_helpers._format_callback_source(h._callback, h._args)
+
+
 def _handle_repr(h):
     # asyncio's Handle.__repr__ and TimerHandle._repr_info, for conductor's Rust handles.
     info = [type(h).__name__]
     if h._cancelled:
         info.append("cancelled")
     if h._callback is not None:
-        info.append(format_helpers._format_callback_source(h._callback, h._args))
+        info.append(_format_callback_source(h))
     if h._source_traceback:
         frame = h._source_traceback[-1]
         info.append(f"created at {frame[0]}:{frame[1]}")
@@ -59,24 +69,47 @@ _conductor._setup(
 )
 
 
+def _core_attr(name):
+    """A transport attribute kept in its Rust core (read there on every event)."""
+
+    def set_(self, value):
+        setattr(self._core, name, value)
+
+    return property(operator.attrgetter("_core." + name), set_)
+
+
 class _SocketTransport(selector_events._SelectorSocketTransport):
-    """asyncio's socket transport with its data path in Rust (src/transport.rs): the reader
-    receives and calls ``data_received`` from Rust, ``write`` sends at once from Rust when
-    nothing is buffered; the rest is asyncio's."""
+    """asyncio's socket transport with its hot state and data path in Rust (src/transport.rs,
+    ``self._core``): the reader receives and calls ``data_received`` from Rust, ``write``
+    sends at once from Rust when nothing is buffered; the rest is asyncio's code, which reads
+    and writes the core's fields through the properties below."""
+
+    _sock_fd = _core_attr("sock_fd")
+    _conn_lost = _core_attr("conn_lost")
+    _eof = _core_attr("eof")
+    _empty_waiter = _core_attr("empty_waiter")
+    _buffer = _core_attr("buffer")
 
     def __init__(self, *args, **kwargs):
+        self._core = _conductor.TransportCore(self)
         super().__init__(*args, **kwargs)
         # An instance attribute: `tr.write(data)` calls Rust with no Python frame.
-        self.write = types.MethodType(_conductor._transport_write, self)
+        self.write = self._core.write
 
-    def set_protocol(self, protocol):
-        super().set_protocol(protocol)
-        self._fast_read = not isinstance(protocol, asyncio.BufferedProtocol)
+    @property
+    def _protocol(self):
+        return self._core.protocol
+
+    @_protocol.setter
+    def _protocol(self, protocol):
+        fast = protocol is not None and not isinstance(protocol, asyncio.BufferedProtocol)
+        self._core.set_protocol(protocol, fast)
 
     def _add_reader(self, fd, callback, *args):
         if callback == self._read_ready:
-            callback, args = _conductor._transport_read, (self,)
+            callback = self._core._read_ready
         super()._add_reader(fd, callback, *args)
+
 
 _ThreadSafeHandle = getattr(events, "_ThreadSafeHandle", events.Handle)
 
@@ -196,6 +229,36 @@ class Loop(_conductor.LoopCore, unix_events.SelectorEventLoop):
         if self.is_closed():
             return False
         return self._core_remove_writer(selectors._fileobj_to_fd(fd))
+
+    # -- sock_recv and sock_sendall: asyncio's, with their system calls in Rust (src/sock.rs)
+
+    async def sock_recv(self, sock, n):
+        base_events._check_ssl_socket(sock)
+        if self._debug and sock.gettimeout() != 0:
+            raise ValueError("the socket must be non-blocking")
+        data = _conductor._sock_recv(sock, n)
+        if data is not None:
+            return data
+        fut = self.create_future()
+        fd = sock.fileno()
+        self._ensure_fd_no_transport(fd)
+        handle = self._add_reader(fd, _conductor._sock_recv_ready, fut, sock, n)
+        fut.add_done_callback(functools.partial(self._sock_read_done, fd, handle=handle))
+        return await fut
+
+    async def sock_sendall(self, sock, data):
+        base_events._check_ssl_socket(sock)
+        if self._debug and sock.gettimeout() != 0:
+            raise ValueError("the socket must be non-blocking")
+        n = _conductor._sock_send(sock, data)
+        if n == len(data):
+            return
+        fut = self.create_future()
+        fd = sock.fileno()
+        self._ensure_fd_no_transport(fd)
+        handle = self._add_writer(fd, self._sock_sendall, fut, sock, memoryview(data), [n])
+        fut.add_done_callback(functools.partial(self._sock_write_done, fd, handle=handle))
+        return await fut
 
     def _make_socket_transport(self, sock, protocol, waiter=None, *, extra=None, server=None):
         if hasattr(self, "_ensure_fd_no_transport"):  # 3.12+

@@ -179,6 +179,13 @@ impl<T: AsRawFd> AsyncFd<T> {
     pub fn clear_ready(&self, dir: Direction) {
         self.io().clear_ready(dir);
     }
+
+    /// Forgets only the data readiness in `dir`, after an operation run outside this type
+    /// drained the descriptor (a short read) or filled it (a short write): a peer's close or
+    /// an error seen with that readiness is kept, since it gives no second edge.
+    pub fn clear_data_ready(&self, dir: Direction) {
+        self.io().clear_data_ready(dir);
+    }
 }
 
 impl<T: AsRawFd> Drop for AsyncFd<T> {

@@ -78,6 +78,12 @@ impl<S: Source> Evented<S> {
         self.reg.clear_ready(dir);
     }
 
+    /// Forgets only the data readiness in `dir` (after a short read or write made outside
+    /// `poll_io`), keeping a closed or error state seen with it.
+    pub(crate) fn clear_data_ready(&self, dir: Direction) {
+        self.reg.clear_data_ready(dir);
+    }
+
     /// Runs `op` once the source is ready (after the readiness poll), waiting again while it
     /// would block.
     ///
