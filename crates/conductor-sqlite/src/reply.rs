@@ -32,11 +32,12 @@ pub(crate) const MAX_HELD: usize = 64;
 /// How long the first held reply waits at most (see the module docs for the exceptions).
 pub(crate) const MAX_AGE: Duration = Duration::from_micros(50);
 
-type Send = Box<dyn FnOnce()>;
+/// A reply waiting to be sent (it wakes the awaiting task).
+type HeldReply = Box<dyn FnOnce()>;
 
 #[derive(Default)]
 struct Held {
-    replies: Vec<Send>,
+    replies: Vec<HeldReply>,
     since: Option<Instant>,
     /// Whether replies may be held now: the thread has the next command already.
     allowed: bool,
