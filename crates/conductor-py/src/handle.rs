@@ -16,7 +16,7 @@ use pyo3::pyclass::CompareOp;
 use pyo3::types::{PyDict, PyTuple};
 use pyo3::{ffi, intern};
 
-use crate::{CTimer, classes};
+use crate::{CTimer, ThreadBound, classes};
 
 /// asyncio's `Handle`: a callback, its arguments and context, for the loop to run once.
 #[pyclass(subclass, weakref, module = "conductor._conductor")]
@@ -302,7 +302,7 @@ pub(crate) struct TimerHandle {
     when: f64,
     scheduled: bool,
     /// The timer on conductor's wheel (set by `call_at` once scheduled).
-    pub(crate) ctimer: Option<Py<CTimer>>,
+    ctimer: Option<ThreadBound<CTimer>>,
 }
 
 impl TimerHandle {
@@ -318,11 +318,18 @@ impl TimerHandle {
         slf.borrow_mut().scheduled = v;
     }
 
+    /// Scheduled on conductor's wheel as `timer`.
+    pub(crate) fn set_timer(slf: &Bound<'_, Self>, timer: ThreadBound<CTimer>) {
+        let mut b = slf.borrow_mut();
+        b.scheduled = true;
+        b.ctimer = Some(timer);
+    }
+
     /// Takes the timer off conductor's wheel.
     fn unschedule(slf: &Bound<'_, Self>) {
         let ct = slf.borrow_mut().ctimer.take();
-        if let Some(ct) = ct {
-            ct.bind(slf.py()).borrow_mut().cancel();
+        if let Some(ct) = ct.and_then(ThreadBound::into_inner) {
+            ct.cancel();
         }
     }
 }

@@ -152,24 +152,21 @@ pub(crate) struct Flags {
 /// A descriptor's reader or writer, if any.
 type OptHandle = Option<Py<PyAny>>;
 
-/// A timer on conductor's wheel, kept in the `_ctimer` slot of conductor's `TimerHandle`.
-#[pyclass(unsendable, module = "conductor._conductor")]
+/// A timer on conductor's wheel, kept (in a `ThreadBound`) in conductor's `TimerHandle`: no
+/// Python object of its own per timer.
 pub(crate) struct CTimer {
-    timer: Option<conductor::TimerHandle>,
+    timer: conductor::TimerHandle,
     /// Weak: a timer does not keep a closed loop alive.
     rt: Weak<Runtime>,
 }
 
-#[pymethods]
 impl CTimer {
     /// Takes the timer off the wheel (asyncio's `TimerHandle.cancel` through
     /// `loop._timer_handle_cancelled`).
-    pub(crate) fn cancel(&mut self) {
-        if let Some(t) = self.timer.take()
-            && let Some(rt) = self.rt.upgrade()
-        {
+    pub(crate) fn cancel(self) {
+        if let Some(rt) = self.rt.upgrade() {
             let _g = rt.enter();
-            t.cancel();
+            self.timer.cancel();
         }
     }
 }
@@ -219,20 +216,20 @@ fn thread_id() -> u64 {
 /// `Runtime`, `Rc`s, `RefCell`s) inside `LoopCore`, which other threads reach for
 /// `is_closed()`, `call_soon_threadsafe`, `get_debug()`. Each access checks the thread; a drop
 /// on another thread leaks the value rather than touch it there.
-struct ThreadBound<T> {
+pub(crate) struct ThreadBound<T> {
     owner: u64,
     value: std::mem::ManuallyDrop<T>,
 }
 
-// SAFETY: the value is reached only through `get`, which checks that the calling thread is the
-// one that made it, and `drop` drops it only on that thread (it leaks it elsewhere), so the
+// SAFETY: the value is reached only through `get` and `into_inner`, which check that the calling
+// thread is the one that made it, and `drop` drops it only on that thread (it leaks it elsewhere), so the
 // `!Send`/`!Sync` value is never used, shared or dropped off its thread.
 unsafe impl<T> Send for ThreadBound<T> {}
 // SAFETY: as above: `&ThreadBound` gives no access to the value but on the owner thread.
 unsafe impl<T> Sync for ThreadBound<T> {}
 
 impl<T> ThreadBound<T> {
-    fn new(value: T) -> Self {
+    pub(crate) fn new(value: T) -> Self {
         ThreadBound {
             owner: thread_id(),
             value: std::mem::ManuallyDrop::new(value),
@@ -248,6 +245,20 @@ impl<T> ThreadBound<T> {
                  (call_soon_threadsafe is the way in from other threads)",
             ))
         }
+    }
+}
+
+impl<T> ThreadBound<T> {
+    /// The value, on the thread that made it; elsewhere `None` (and the value is leaked, as
+    /// `drop` does there).
+    pub(crate) fn into_inner(self) -> Option<T> {
+        let mut me = std::mem::ManuallyDrop::new(self);
+        if thread_id() != me.owner {
+            return None;
+        }
+        // SAFETY: on the owner thread; `me` is never dropped (ManuallyDrop), so the value is
+        // taken out exactly once and not touched again.
+        Some(unsafe { std::mem::ManuallyDrop::take(&mut me.value) })
     }
 }
 
@@ -280,7 +291,7 @@ const BUSY_TURN: Duration = Duration::from_micros(250);
 
 /// The engine of one Python event loop; `conductor.Loop` derives from it. The flags that
 /// asyncio reads from any thread (`_closed`, `_debug`, `_stopping`) are atomics here.
-#[pyclass(subclass, module = "conductor._conductor")]
+#[pyclass(subclass, frozen, module = "conductor._conductor")]
 struct LoopCore {
     engine: ThreadBound<Engine>,
     /// `Instant` and `time.monotonic()` read together: the loop's `time()` is monotonic's.
@@ -633,12 +644,11 @@ impl LoopCore {
         let hh = h.clone().unbind();
         let at = this.to_instant(when);
         let timer = this.with_loop(|| conductor::call_at(at, move || st.push(Ready::Timer(hh))))?;
-        TimerHandle::set_scheduled(&h, true);
         let ct = CTimer {
-            timer: Some(timer),
+            timer,
             rt: Rc::downgrade(&this.runtime()?),
         };
-        h.borrow_mut().ctimer = Some(Py::new(py, ct)?);
+        TimerHandle::set_timer(&h, ThreadBound::new(ct));
         Ok(h.into_any())
     }
 
@@ -756,7 +766,6 @@ impl LoopCore {
 #[pymodule]
 fn _conductor(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<LoopCore>()?;
-    m.add_class::<CTimer>()?;
     m.add_class::<Handle>()?;
     m.add_class::<TimerHandle>()?;
     m.add_class::<RemoteHandle>()?;
