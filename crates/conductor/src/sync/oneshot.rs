@@ -33,7 +33,8 @@
 //!
 //! A sender dropped without sending sets `COMPLETE` with no value: the receiver gets
 //! [`RecvError`]. Sending is one load and one `fetch_add`; receiving a value already there is one
-//! load.
+//! load; a poll that finds its own waker registered (a spurious wake-up) costs two RMWs, the
+//! price of never reading a cell the sender may be taking.
 
 // The `unsafe` of this module: the value and wakers in `UnsafeCell`s, handed over by the state word.
 #![allow(unsafe_code)]
@@ -90,9 +91,9 @@ struct Inner<T> {
     tx_waker: UnsafeCell<Option<Waker>>,
 }
 
-// SAFETY: the state protocol (module doc) gives each cell one accessor at a time, or only
-// readers; the value moves from the sender's thread to the receiver's but is never shared, so
-// `T: Send` suffices. Wakers are `Send + Sync`.
+// SAFETY: the state protocol (module doc) gives each cell one accessor at a time; the value
+// moves from the sender's thread to the receiver's but is never shared, so `T: Send` suffices.
+// Wakers are `Send + Sync`.
 unsafe impl<T: Send> Send for Inner<T> {}
 // SAFETY: as for `Send`.
 unsafe impl<T: Send> Sync for Inner<T> {}
