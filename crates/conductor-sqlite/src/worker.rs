@@ -68,7 +68,7 @@ pub(crate) enum Job {
     Shared(SharedJob),
     Exclusive(ExclusiveJob),
     /// Close the connection, reply with how it went, and end the thread.
-    Close(futures_channel::oneshot::Sender<Result<()>>),
+    Close(conductor::sync::oneshot::Sender<Result<()>>),
 }
 
 pub(crate) struct Command {

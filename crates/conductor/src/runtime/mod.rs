@@ -148,6 +148,16 @@ impl Runtime {
         Self::assert_not_nested();
         let _enter = self.enter_core();
         let mut main = spawn_on(&self.core.shared, self.core.on_loop(), future, at);
+        self.run_until_done(&main, ctrl_c);
+        if let Some(c) = ctrl_c {
+            c.main_done();
+        }
+        main.result()
+    }
+
+    /// Runs iterations until `main` is done; the first Ctrl-C that `ctrl_c` sees cancels it.
+    /// Not generic, so the iteration is inlined into this one loop (no call per iteration).
+    fn run_until_done(&self, main: &crate::task::TaskRef, ctrl_c: Option<&CtrlC>) {
         let mut cancelled = false;
         while !main.is_done() {
             if !cancelled && ctrl_c.is_some_and(CtrlC::interrupted) {
@@ -156,10 +166,6 @@ impl Runtime {
             }
             self.core.run_once(true);
         }
-        if let Some(c) = ctrl_c {
-            c.main_done();
-        }
-        main.result()
     }
 
     /// [`run_until_complete`](Self::run_until_complete), returning the value: a panic of the

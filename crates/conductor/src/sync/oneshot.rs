@@ -5,24 +5,36 @@
 //! waker). Every bit has one writer, which always knows the bit's current value: `COMPLETE` is
 //! set once, by the sender (sending, or dropped without sending); `CLOSED` once, by the receiver
 //! (closed or dropped); `RX_WAKER` and `TX_WAKER` only by their own side. So every update is a
-//! `fetch_add` or `fetch_sub` of a bit known to be clear or set: one `lock xadd`, no
+//! `fetch_add` or `fetch_sub` of bits known to be clear or set: one `lock xadd`, no
 //! compare-exchange loop. The bits say who may touch which cell:
 //! - `value` is written by the sender before it sets `COMPLETE` (release). Whichever of
 //!   `COMPLETE` and `CLOSED` was set first decides who owns it then: the sender sees `CLOSED` in
 //!   what its RMW returns and takes the value back; the receiver, whose own RMW set `CLOSED`,
 //!   remembers whether it came first, and reads the value only after seeing `COMPLETE` (acquire)
 //!   when it did not.
-//! - `rx_waker` is written by the receiver only while `RX_WAKER` is clear; the sender reads it
-//!   only if the RMW that set `COMPLETE` saw `RX_WAKER` set. To replace its waker the receiver
-//!   first clears `RX_WAKER`; if that RMW shows `COMPLETE`, the sender may be reading the cell,
-//!   so the receiver leaves it alone and takes the value instead. After writing the cell, the
-//!   receiver sets `RX_WAKER`; if that RMW shows `COMPLETE`, the sender did not see the waker,
-//!   so the receiver takes the value now.
+//! - `rx_waker` belongs to the receiver while `RX_WAKER` is clear, and to the sender for good
+//!   once the sender's RMW that set `COMPLETE` saw `RX_WAKER` set: the sender then takes the
+//!   waker out and wakes it by value, so the waker's reference travels with the wake and is never
+//!   dropped later on the sender's thread (for a task of another thread's loop that would be a
+//!   second trip through its remote queue). **Invariant: the receiver touches the cell only
+//!   while `RX_WAKER` is clear, or once it saw `COMPLETE` in the RMW that set `RX_WAKER`** (the
+//!   sender, finished, then never touches it), so the sender's ownership excludes it.
+//!   To look at or replace its waker the receiver first clears `RX_WAKER`; if that RMW shows
+//!   `COMPLETE`, the cell is the sender's and the receiver takes the value instead. After writing
+//!   the cell, the receiver sets `RX_WAKER`; if that RMW shows `COMPLETE`, the sender did not see
+//!   the waker, so the receiver takes it back (dropping it on its own thread) and the value too.
+//!   Closing clears `RX_WAKER` in the RMW that sets `CLOSED`: before `COMPLETE`, the receiver
+//!   drops its waker itself.
 //! - `tx_waker` is the same arrangement between the sender (waiting in `closed`) and the
-//!   receiver's `CLOSED`.
+//!   receiver's `CLOSED`; the sender clears `TX_WAKER` in the RMW that sets `COMPLETE`.
+//!
+//! So a waker is in a cell only while its flag is set and the other side has not finished, and
+//! none is left for `Inner`'s drop on whichever thread lets go last.
 //!
 //! A sender dropped without sending sets `COMPLETE` with no value: the receiver gets
-//! [`RecvError`]. Sending is one `fetch_add`; receiving a value already there is one load.
+//! [`RecvError`]. Sending is one load and one `fetch_add`; receiving a value already there is one
+//! load; a poll that finds its own waker registered (a spurious wake-up) costs two RMWs, the
+//! price of never reading a cell the sender may be taking.
 
 // The `unsafe` of this module: the value and wakers in `UnsafeCell`s, handed over by the state word.
 #![allow(unsafe_code)]
@@ -79,9 +91,9 @@ struct Inner<T> {
     tx_waker: UnsafeCell<Option<Waker>>,
 }
 
-// SAFETY: the state protocol (module doc) gives each cell one accessor at a time, or only
-// readers; the value moves from the sender's thread to the receiver's but is never shared, so
-// `T: Send` suffices. Wakers are `Send + Sync`.
+// SAFETY: the state protocol (module doc) gives each cell one accessor at a time; the value
+// moves from the sender's thread to the receiver's but is never shared, so `T: Send` suffices.
+// Wakers are `Send + Sync`.
 unsafe impl<T: Send> Send for Inner<T> {}
 // SAFETY: as for `Send`.
 unsafe impl<T: Send> Sync for Inner<T> {}
@@ -98,28 +110,44 @@ impl<T> Inner<T> {
         self.value.with_mut(|v| unsafe { (*v).take() })
     }
 
-    /// Wakes the waker in `cell`, which the caller may read (see the module doc).
+    /// Takes the waker out of `cell` and wakes it by value (its reference goes with the wake).
     ///
     /// # Safety
-    /// The caller's RMW saw the cell's flag set while setting the bit that keeps the other side
-    /// from writing the cell again.
+    /// The caller owns the cell: its RMW saw the cell's flag set while setting the bit that
+    /// keeps the other side out of the cell for good.
     unsafe fn wake(cell: &UnsafeCell<Option<Waker>>) {
-        // SAFETY: per the caller, the other side only reads the cell from now on.
-        cell.with(|w| unsafe {
-            if let Some(w) = &*w {
-                w.wake_by_ref();
-            }
-        });
+        // SAFETY: per the caller, nobody else touches the cell from now on.
+        if let Some(w) = cell.with_mut(|w| unsafe { (*w).take() }) {
+            w.wake();
+        }
     }
 
-    /// Whether the waker in `cell` would wake `waker`'s task.
+    /// Drops the waker in `cell` here, on the thread of the side that owns it.
     ///
     /// # Safety
-    /// The caller owns the cell's flag (it is set, and only the caller clears it), so the other
-    /// side at most reads the cell.
-    unsafe fn will_wake(cell: &UnsafeCell<Option<Waker>>, waker: &Waker) -> bool {
-        // SAFETY: only readers meanwhile, per the caller.
-        cell.with(|w| unsafe { (*w).as_ref().is_some_and(|w| w.will_wake(waker)) })
+    /// The caller owns the cell: its flag is clear, or the other side finished without seeing
+    /// it set.
+    unsafe fn drop_waker(cell: &UnsafeCell<Option<Waker>>) {
+        // SAFETY: per the caller, the other side never touches the cell.
+        drop(cell.with_mut(|w| unsafe { (*w).take() }));
+    }
+
+    /// Sets `done` (`COMPLETE` or `CLOSED`, the caller's bit, clear until now) and clears the
+    /// caller's own waker `flag` in the same RMW; drops the caller's waker in `cell` when the
+    /// other side had not finished. Returns the state before.
+    fn finish(&self, done: usize, cell: &UnsafeCell<Option<Waker>>, flag: usize) -> usize {
+        // Only the caller writes `flag`, so even a relaxed load shows its current value.
+        let own = self.state.load(Relaxed) & flag;
+        // `done` is clear and `own` is set, and only the caller changes either: adding `done`
+        // and subtracting `own` sets the one and clears the other.
+        let prev = self.state.fetch_add(done.wrapping_sub(own), AcqRel);
+        let other_done = if done == COMPLETE { CLOSED } else { COMPLETE };
+        if own != 0 && prev & other_done == 0 {
+            // SAFETY: the other side had not finished, so it never saw `flag` set while
+            // finishing, and from now on it finds `flag` clear.
+            unsafe { Self::drop_waker(cell) };
+        }
+        prev
     }
 
     /// Registers `waker` in `cell` under `flag`, given the state `s` just loaded; returns the
@@ -134,22 +162,29 @@ impl<T> Inner<T> {
         waker: &Waker,
     ) -> usize {
         if s & flag != 0 {
-            // SAFETY: only this side clears `flag`, so the other side only reads the cell.
-            if unsafe { Self::will_wake(cell, waker) } {
-                return s;
-            }
-            // `flag` is set, and only we change it: subtracting clears it.
+            // `flag` is set, and only we change it: subtracting clears it. The cell is ours
+            // again unless the other side finished first, having seen the flag.
             let prev = self.state.fetch_sub(flag, AcqRel);
             if prev & done != 0 {
-                // The other side saw our flag when it finished and may be reading the cell.
+                // The other side owns the cell (it took the waker out and woke it).
                 return prev;
             }
         }
-        // SAFETY: `flag` is clear and only this side sets it; the other side reads the cell
+        // SAFETY: `flag` is clear and only this side sets it; the other side touches the cell
         // only after an RMW that sees `flag` set, which comes after our `fetch_add` below.
-        cell.with_mut(|w| unsafe { *w = Some(waker.clone()) });
+        cell.with_mut(|w| unsafe {
+            if !(*w).as_ref().is_some_and(|w| w.will_wake(waker)) {
+                *w = Some(waker.clone());
+            }
+        });
         // `flag` is clear, and only we change it: adding sets it.
-        self.state.fetch_add(flag, AcqRel)
+        let prev = self.state.fetch_add(flag, AcqRel);
+        if prev & done != 0 {
+            // SAFETY: the other side finished before the flag was set, so it never touches the
+            // cell: the waker is ours to drop, here rather than with `Inner` elsewhere.
+            unsafe { Self::drop_waker(cell) };
+        }
+        prev
     }
 }
 
@@ -181,9 +216,8 @@ impl<T> Sender<T> {
         let inner = self.inner.take().expect("the sender sends once");
         // SAFETY: `COMPLETE` is not set (only we set it), so the receiver does not read the cell.
         inner.value.with_mut(|v| unsafe { *v = Some(value) });
-        // `COMPLETE` is clear and set only here (or by our `Drop`, which no longer runs on
-        // `inner`): adding sets it.
-        let prev = inner.state.fetch_add(COMPLETE, AcqRel);
+        // `COMPLETE` is set only here (or by our `Drop`, which no longer runs on `inner`).
+        let prev = inner.finish(COMPLETE, &inner.tx_waker, TX_WAKER);
         if prev & CLOSED != 0 {
             // The receiver closed first: it will not read the value, which is ours again.
             // SAFETY: a receiver whose close came before `COMPLETE` never touches the cell.
@@ -251,8 +285,8 @@ impl<T> Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         if let Some(inner) = self.inner.take() {
-            // Dropped without sending: complete with no value (set once: adding sets it).
-            let prev = inner.state.fetch_add(COMPLETE, AcqRel);
+            // Dropped without sending: complete with no value.
+            let prev = inner.finish(COMPLETE, &inner.tx_waker, TX_WAKER);
             if prev & RX_WAKER != 0 {
                 // SAFETY: we set `COMPLETE` while `RX_WAKER` was set.
                 unsafe { Inner::<T>::wake(&inner.rx_waker) };
@@ -303,8 +337,8 @@ impl<T> Receiver<T> {
             return;
         }
         if let Some(inner) = &self.inner {
-            // `CLOSED` is set once, here: adding sets it.
-            let prev = inner.state.fetch_add(CLOSED, AcqRel);
+            // `CLOSED` is set once, here.
+            let prev = inner.finish(CLOSED, &inner.rx_waker, RX_WAKER);
             let first = prev & COMPLETE == 0;
             self.closed = Some(ClosedFirst(first));
             if first && prev & TX_WAKER != 0 {
@@ -417,6 +451,7 @@ impl<T> fmt::Debug for Receiver<T> {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
+    use crate::loom::sync::atomic::Ordering::SeqCst;
     use crate::sync::block_on;
     use loom::thread;
 
@@ -483,6 +518,144 @@ mod loom_tests {
             block_on(tx.closed());
             receiver.join().unwrap();
         });
+    }
+
+    /// The receiver's waker is woken by value on the sender's thread (its reference goes with
+    /// the wake) or dropped on the receiver's own thread: never woken by reference, never
+    /// dropped unwoken by the sender's side, never left to `Inner`'s drop.
+    #[test]
+    fn the_receivers_waker_is_woken_by_value_or_dropped_at_home() {
+        loom::model(|| {
+            let (tx, mut rx) = channel();
+            let log = WakerLog::new();
+            let home = thread::current().id();
+            let sender = thread::spawn(move || tx.send(3).unwrap());
+            let waker = WakerLog::waker(&log);
+            let mut cx = Context::from_waker(&waker);
+            let first = Pin::new(&mut rx).poll(&mut cx);
+            drop(waker);
+            match first {
+                Poll::Ready(v) => assert_eq!(v, Ok(3)),
+                // Waits on another waker: the first is replaced (or the sender took it).
+                Poll::Pending => assert_eq!(block_on(rx), Ok(3)),
+            }
+            sender.join().unwrap();
+            let events = log.events.lock().unwrap();
+            for (event, on) in events.iter() {
+                match event {
+                    Event::Wake => {}
+                    Event::Drop => assert_eq!(*on, home, "dropped unwoken on the sender's thread"),
+                    Event::WakeByRef => panic!("woken by reference: {events:?}"),
+                }
+            }
+            // Every clone the channel took was consumed: by a wake or a drop.
+            let clones = events
+                .iter()
+                .filter(|(e, _)| *e != Event::WakeByRef)
+                .count();
+            assert_eq!(clones, log.clones.load(SeqCst) + 1, "{events:?}");
+        });
+    }
+
+    /// A receiver dropped while its waker is registered drops the waker itself, unless the
+    /// sender got there first and woke it.
+    #[test]
+    fn a_dropped_receiver_takes_its_waker_home() {
+        loom::model(|| {
+            let (tx, mut rx) = channel::<u8>();
+            let log = WakerLog::new();
+            let home = thread::current().id();
+            let waker = WakerLog::waker(&log);
+            assert!(
+                Pin::new(&mut rx)
+                    .poll(&mut Context::from_waker(&waker))
+                    .is_pending()
+            );
+            drop(waker);
+            let sender = thread::spawn(move || drop(tx));
+            drop(rx);
+            sender.join().unwrap();
+            let events = log.events.lock().unwrap();
+            assert_eq!(events.len(), 2, "{events:?}"); // ours and the channel's clone
+            for (event, on) in events.iter() {
+                assert!(
+                    *event == Event::Wake || *on == home,
+                    "dropped unwoken abroad: {events:?}"
+                );
+            }
+        });
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Event {
+        Wake,
+        WakeByRef,
+        Drop,
+    }
+
+    /// Records what happens to each waker made by [`WakerLog::waker`], and on which thread.
+    struct WakerLog {
+        clones: crate::loom::sync::atomic::AtomicUsize,
+        events: crate::loom::sync::Mutex<Vec<(Event, thread::ThreadId)>>,
+    }
+
+    impl WakerLog {
+        fn new() -> Arc<Self> {
+            Arc::new(WakerLog {
+                clones: crate::loom::sync::atomic::AtomicUsize::new(0),
+                events: crate::loom::sync::Mutex::new(Vec::new()),
+            })
+        }
+
+        fn record(&self, e: Event) {
+            self.events
+                .lock()
+                .unwrap()
+                .push((e, thread::current().id()));
+        }
+
+        fn waker(this: &Arc<Self>) -> Waker {
+            // SAFETY: the vtable's functions treat `data` as an `Arc<WakerLog>` reference, one
+            // per waker, as `raw` makes it.
+            unsafe { Waker::from_raw(Self::raw(this.clone())) }
+        }
+
+        fn raw(this: Arc<Self>) -> std::task::RawWaker {
+            std::task::RawWaker::new(Arc::into_raw(this).cast(), &LOG_VTABLE)
+        }
+    }
+
+    static LOG_VTABLE: std::task::RawWakerVTable =
+        std::task::RawWakerVTable::new(log_clone, log_wake, log_wake_by_ref, log_drop);
+
+    /// # Safety
+    /// `data` is a waker's `Arc<WakerLog>` reference (see [`WakerLog::raw`]).
+    unsafe fn log_of(data: *const ()) -> Arc<WakerLog> {
+        // SAFETY: per the caller; the waker's reference moves into the returned `Arc`.
+        unsafe { Arc::from_raw(data.cast()) }
+    }
+
+    unsafe fn log_clone(data: *const ()) -> std::task::RawWaker {
+        // SAFETY: a waker's data, kept alive by forgetting the borrowed reference again.
+        let log = std::mem::ManuallyDrop::new(unsafe { log_of(data) });
+        log.clones.fetch_add(1, SeqCst);
+        WakerLog::raw(Arc::clone(&log))
+    }
+
+    unsafe fn log_wake(data: *const ()) {
+        // SAFETY: the woken waker's reference, consumed here.
+        unsafe { log_of(data) }.record(Event::Wake);
+    }
+
+    unsafe fn log_wake_by_ref(data: *const ()) {
+        // SAFETY: borrowed: forgotten again below.
+        let log = std::mem::ManuallyDrop::new(unsafe { log_of(data) });
+        log.record(Event::WakeByRef);
+    }
+
+    unsafe fn log_drop(data: *const ()) {
+        // SAFETY: the dropped waker's reference, released here.
+        unsafe { log_of(data) }.record(Event::Drop);
     }
 
     fn noop_waker() -> Waker {
