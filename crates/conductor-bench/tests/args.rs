@@ -18,6 +18,8 @@ const BINS: &[(&str, &str)] = &[
     ("echo", env!("CARGO_BIN_EXE_echo")),
     ("http", env!("CARGO_BIN_EXE_http")),
     ("http_client", env!("CARGO_BIN_EXE_http_client")),
+    ("sqlite", env!("CARGO_BIN_EXE_sqlite")),
+    ("postgres", env!("CARGO_BIN_EXE_postgres")),
 ];
 
 #[test]

@@ -23,12 +23,15 @@
 //! `asyncpg` (skipped, saying how to install it, when `import asyncpg` fails). Each cell is the
 //! median of `--runs` runs (3; rounds interleave the clients). Not part of the test suite.
 
+#[path = "../args.rs"]
+mod args;
 #[path = "../pgbench/mod.rs"]
 mod pgbench;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::OnceLock;
 
 use pgbench::{WORKLOADS, Work};
 
@@ -42,21 +45,31 @@ const CLIENTS: &[&str] = &[
     "asyncpg",
 ];
 
+/// What `--help` prints (the doc comment's command line).
+const USAGE: args::Usage = args::Usage {
+    source: "src/bin/postgres.rs",
+    lines: "cargo run --release -p conductor-bench --bin postgres [-- --quick] [--runs N] [--clients a,b]",
+};
+
+/// The command line, checked once (`--client` and `--dsn` are how the clients' own processes
+/// are started).
+fn flags() -> &'static args::Flags {
+    static FLAGS: OnceLock<args::Flags> = OnceLock::new();
+    FLAGS.get_or_init(|| USAGE.flags(&["--runs", "--clients", "--client", "--dsn"], &["--quick"]))
+}
+
 fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
+    flags().get(name).map(str::to_owned)
 }
 
 fn flag(name: &str) -> bool {
-    std::env::args().any(|a| a == name)
+    flags().has(name)
 }
 
 fn main() {
     let work = Work::new(flag("--quick"));
     if let Some(client) = arg("--client") {
-        let dsn = arg("--dsn").expect("--dsn with --client");
+        let dsn = arg("--dsn").unwrap_or_else(|| USAGE.fail("--client needs --dsn"));
         pgbench::pin_to_cpu(1).expect("pinning the client to CPU 1");
         match client.as_str() {
             "conductor" => pgbench::conductor::run(&dsn, work, conductor_postgres::Reset::Asyncpg),
@@ -64,11 +77,13 @@ fn main() {
                 pgbench::conductor::run(&dsn, work, conductor_postgres::Reset::Nothing)
             }
             "tokio-deadpool" => pgbench::tokio::run(&dsn, work),
-            other => panic!("unknown client {other}"),
+            other => USAGE.fail(&format!(
+                "unknown client {other:?}; expected one of {CLIENTS:?}"
+            )),
         }
         return;
     }
-    let runs: usize = arg("--runs").map_or(3, |r| r.parse().expect("--runs N"));
+    let runs: usize = flags().parsed(&USAGE, "--runs", 3);
     let wanted: Vec<String> = arg("--clients").map_or_else(
         || CLIENTS.iter().map(|c| c.to_string()).collect(),
         |l| l.split(',').map(str::to_owned).collect(),

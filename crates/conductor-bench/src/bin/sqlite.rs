@@ -17,6 +17,8 @@
 //! cache, and checks each selected row. aiosqlite runs under `python3` (skipped, saying how to
 //! install it, when missing). Not part of the test suite.
 
+#[path = "../args.rs"]
+mod args;
 #[path = "../sqlitebench/mod.rs"]
 mod sqlitebench;
 
@@ -36,14 +38,11 @@ const CONTENDERS: &[(&str, Run)] = &[
     ("aiosqlite", python::run),
 ];
 
-fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| v.parse().unwrap_or_else(|_| panic!("bad value for {name}")))
-        .unwrap_or(default)
-}
+/// What `--help` prints (the doc comment's command line).
+const USAGE: args::Usage = args::Usage {
+    source: "src/bin/sqlite.rs",
+    lines: "cargo run --release -p conductor-bench --bin sqlite [-- --runs 3] [--rows 100000] [--per-tx 1000] [--tasks 100] [--only TEXT] [--workload TEXT]",
+};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -51,19 +50,30 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn main() {
+    let flags = USAGE.flags(
+        &[
+            "--rows",
+            "--per-tx",
+            "--tasks",
+            "--runs",
+            "--only",
+            "--workload",
+        ],
+        &[],
+    );
+    let arg = |name, default| flags.parsed(&USAGE, name, default);
     let sizes = Sizes {
         rows: arg("--rows", 100_000),
         per_tx: arg("--per-tx", 1_000),
         tasks: arg("--tasks", 100),
     };
-    let runs: usize = arg("--runs", 3);
-    assert!(
-        sizes.rows % sizes.per_tx == 0,
-        "--rows must be a multiple of --per-tx"
-    );
-    let only: String = arg("--only", String::new());
+    let runs = arg("--runs", 3);
+    if sizes.per_tx == 0 || sizes.rows % sizes.per_tx != 0 {
+        USAGE.fail("--rows must be a multiple of --per-tx");
+    }
+    let only = flags.get("--only").unwrap_or("").to_owned();
     // `--workload TEXT`: the workloads whose label contains TEXT (`insert`, `select`, `1 task`).
-    let kind: String = arg("--workload", String::new());
+    let kind = flags.get("--workload").unwrap_or("").to_owned();
     let mut contenders: Vec<(&str, Run)> = CONTENDERS.to_vec();
     // `--only TEXT`: the contenders whose name contains TEXT, and the floor (for profiling).
     contenders.retain(|(n, _)| only.split(',').any(|o| n.contains(o)) || n.starts_with("rusqlite"));
