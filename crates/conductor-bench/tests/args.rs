@@ -20,6 +20,8 @@ const BINS: &[(&str, &str)] = &[
     ("http_client", env!("CARGO_BIN_EXE_http_client")),
     ("sqlite", env!("CARGO_BIN_EXE_sqlite")),
     ("postgres", env!("CARGO_BIN_EXE_postgres")),
+    ("fs", env!("CARGO_BIN_EXE_fs")),
+    ("process", env!("CARGO_BIN_EXE_process")),
 ];
 
 #[test]

@@ -19,18 +19,27 @@
 //! removed at the end, also on a panic. `--only TEXT` keeps the columns whose name contains
 //! TEXT (for profiling one). Not part of the test suite.
 
+#[path = "../args.rs"]
+mod args;
 #[path = "../fsbench/mod.rs"]
 mod fsbench;
 
 use fsbench::files::{self, COLUMNS, Who};
-use fsbench::{Row, Scratch, arg, free_bytes, median, print_tables};
+use fsbench::{Row, Scratch, free_bytes, median, print_tables};
+
+/// What `--help` prints (the doc comment's command line).
+const USAGE: args::Usage = args::Usage {
+    source: "src/bin/fs.rs",
+    lines: "cargo run --release -p conductor-bench --bin fs [-- --runs 5] [--files 1000] [--copy-mib 1024] [--only TEXT]",
+};
 
 fn main() {
-    let runs: usize = arg("--runs", 5);
-    let nfiles: usize = arg("--files", 1000);
-    let copy_mib: u64 = arg("--copy-mib", 1024);
+    let flags = USAGE.flags(&["--runs", "--files", "--copy-mib", "--only"], &[]);
+    let runs: usize = flags.parsed(&USAGE, "--runs", 5);
+    let nfiles: usize = flags.parsed(&USAGE, "--files", 1000);
+    let copy_mib: u64 = flags.parsed(&USAGE, "--copy-mib", 1024);
     let size = 64 << 10;
-    let only: String = arg("--only", String::new());
+    let only = flags.get("--only").unwrap_or("").to_owned();
     let cols: Vec<(&str, Who)> = COLUMNS
         .iter()
         .copied()

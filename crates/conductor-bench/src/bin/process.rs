@@ -9,13 +9,23 @@
 //! the median of `--runs` runs, contenders interleaved in each round). Not part of the test
 //! suite.
 
+#[path = "../args.rs"]
+mod args;
 #[path = "../fsbench/mod.rs"]
 mod fsbench;
 
 use fsbench::procs::{self, COLUMNS, Who};
-use fsbench::{Row, arg, median, print_tables};
+use fsbench::{Row, median, print_tables};
+
+/// What `--help` prints (the doc comment's command line).
+const USAGE: args::Usage = args::Usage {
+    source: "src/bin/process.rs",
+    lines: "cargo run --release -p conductor-bench --bin process [-- --runs 5] [--n 1000]",
+};
 
 fn main() {
+    let flags = USAGE.flags(&["--runs", "--n"], &[]);
+    let arg = |name, default| flags.parsed(&USAGE, name, default);
     let runs: usize = arg("--runs", 5);
     let n: usize = arg("--n", 1000);
     let cols: Vec<(&str, Who)> = COLUMNS

@@ -94,13 +94,3 @@ pub fn print_tables(columns: &[&str], rows: &[Row]) {
         }
     }
 }
-
-/// `--name value` from the command line, parsed, or `default`.
-pub fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
