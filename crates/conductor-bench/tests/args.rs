@@ -22,6 +22,7 @@ const BINS: &[(&str, &str)] = &[
     ("postgres", env!("CARGO_BIN_EXE_postgres")),
     ("fs", env!("CARGO_BIN_EXE_fs")),
     ("process", env!("CARGO_BIN_EXE_process")),
+    ("sync", env!("CARGO_BIN_EXE_sync")),
 ];
 
 #[test]

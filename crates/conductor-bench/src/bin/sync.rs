@@ -20,6 +20,9 @@
 //! - `oneshot`: ping-pong, two tasks exchanging replies over fresh oneshot channels (each message
 //!   carries the sender for the answer).
 
+#[path = "../args.rs"]
+mod args;
+
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::Pin;
@@ -379,30 +382,24 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
+/// What `--help` prints (the doc comment's command line).
+const USAGE: args::Usage = args::Usage {
+    source: "src/bin/sync.rs",
+    lines: "taskset -c 1 cargo run --release -p conductor-bench --bin sync [-- --quick] [--runs N] [--only TEXT]",
+};
+
 fn main() {
-    let mut sizes = Sizes::full();
-    let mut only: Option<String> = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--quick" => sizes = Sizes::quick(),
-            "--only" => only = args.next(),
-            "--runs" => {
-                sizes.runs = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|&n| n > 0)
-                    .expect("--runs needs a positive number")
-            }
-            _ => {
-                eprintln!(
-                    "usage: cargo run --release -p conductor-bench --bin sync \
-                     [-- --quick] [--runs N] [--only TEXT]"
-                );
-                std::process::exit(2);
-            }
-        }
+    let flags = USAGE.flags(&["--runs", "--only"], &["--quick"]);
+    let mut sizes = if flags.has("--quick") {
+        Sizes::quick()
+    } else {
+        Sizes::full()
+    };
+    sizes.runs = flags.parsed(&USAGE, "--runs", sizes.runs);
+    if sizes.runs == 0 {
+        USAGE.fail("--runs needs a positive number");
     }
+    let only = flags.get("--only").map(str::to_owned);
     let mut table = rows::<OnConductor>("same executor", &sizes);
     table.extend(home_rows(&sizes));
     if let Some(only) = &only {
