@@ -39,17 +39,22 @@ fn serve_two_requests() {
     });
 }
 
-#[test]
-fn each_request_is_one_info_event_with_peer_method_path_status_and_duration() {
+/// What a `fmt` subscriber at `level` wrote while two requests were served.
+fn served_under(level: tracing::Level) -> String {
     let out = Captured::default();
     let writer = out.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(move || writer.clone())
         .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
+        .with_max_level(level)
         .finish();
     tracing::subscriber::with_default(subscriber, serve_two_requests);
-    let text = out.text();
+    out.text()
+}
+
+#[test]
+fn each_request_is_one_info_event_with_peer_method_path_status_and_duration() {
+    let text = served_under(tracing::Level::INFO);
     let lines: Vec<&str> = text
         .lines()
         .filter(|l| l.contains("conductor_http::access"))
@@ -67,16 +72,6 @@ fn each_request_is_one_info_event_with_peer_method_path_status_and_duration() {
 
 #[test]
 fn without_a_subscriber_at_info_nothing_is_logged() {
-    let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::WARN)
-        .finish();
-    tracing::subscriber::with_default(subscriber, serve_two_requests);
-    assert!(
-        !out.text().contains("conductor_http::access"),
-        "{}",
-        out.text()
-    );
+    let text = served_under(tracing::Level::WARN);
+    assert!(!text.contains("conductor_http::access"), "{text}");
 }

@@ -36,23 +36,48 @@ async fn warm(db: &Connection) {
     db.fetch_one("SELECT 42", ()).await.unwrap();
 }
 
-#[conductor::test]
-async fn held_reply_is_sent_before_a_call_closure_runs() {
-    let db = connect(":memory:").await.unwrap();
-    warm(&db).await;
-    let (release_first, first) = blocker(&db);
+/// A quick select queued behind a blocked `call`, and the blocker's release.
+struct Queued {
+    release_first: mpsc::Sender<()>,
+    first: conductor::Task<()>,
+    select: conductor::Task<conductor_sqlite::Result<i64>>,
+}
+
+/// Queues a select (warmed first, see `warm`) behind a blocked `call`; the caller then queues
+/// what follows it.
+async fn select_behind_a_blocker(db: &Connection) -> Queued {
+    warm(db).await;
+    let (release_first, first) = blocker(db);
     conductor::yield_now().await;
     let select = db.fetch_one("SELECT 42", ());
     let select = conductor::spawn(async move { select.await.unwrap().unwrap().get::<i64>(0) });
     conductor::yield_now().await;
+    Queued {
+        release_first,
+        first,
+        select,
+    }
+}
+
+impl Queued {
+    /// Releases the blocker: the select's reply must arrive while its follower still runs.
+    async fn arrives(self) {
+        self.release_first.send(()).unwrap();
+        let value = conductor::timeout(NEVER, self.select)
+            .await
+            .expect("the reply was held");
+        assert_eq!(value.unwrap().unwrap(), 42);
+        self.first.await.unwrap();
+    }
+}
+
+#[conductor::test]
+async fn held_reply_is_sent_before_a_call_closure_runs() {
+    let db = connect(":memory:").await.unwrap();
+    let queued = select_behind_a_blocker(&db).await;
     let (release_last, last) = blocker(&db);
     conductor::yield_now().await;
-    release_first.send(()).unwrap();
-    let value = conductor::timeout(NEVER, select)
-        .await
-        .expect("the reply was held");
-    assert_eq!(value.unwrap().unwrap(), 42);
-    first.await.unwrap();
+    queued.arrives().await;
     release_last.send(()).unwrap();
     last.await.unwrap();
 }
@@ -60,21 +85,11 @@ async fn held_reply_is_sent_before_a_call_closure_runs() {
 #[conductor::test]
 async fn held_reply_is_sent_while_a_long_read_only_query_runs() {
     let db = connect(":memory:").await.unwrap();
-    warm(&db).await;
-    let (release_first, first) = blocker(&db);
-    conductor::yield_now().await;
-    let select = db.fetch_one("SELECT 42", ());
-    let select = conductor::spawn(async move { select.await.unwrap().unwrap().get::<i64>(0) });
-    conductor::yield_now().await;
+    let queued = select_behind_a_blocker(&db).await;
     // Read-only, so the select's reply may be held behind it: the progress handler sends it.
     let runaway = conductor::spawn(db.fetch_one(RUNAWAY, ()));
     conductor::yield_now().await;
-    release_first.send(()).unwrap();
-    let value = conductor::timeout(NEVER, select)
-        .await
-        .expect("the reply was held");
-    assert_eq!(value.unwrap().unwrap(), 42);
-    first.await.unwrap();
+    queued.arrives().await;
     runaway.cancel(); // interrupts the runaway query
     assert!(runaway.await.is_err());
 }
@@ -83,22 +98,12 @@ async fn held_reply_is_sent_while_a_long_read_only_query_runs() {
 async fn held_reply_is_sent_before_a_write_runs() {
     let db = connect(":memory:").await.unwrap();
     db.execute_batch("CREATE TABLE t(x)").await.unwrap();
-    warm(&db).await;
-    let (release_first, first) = blocker(&db);
-    conductor::yield_now().await;
-    let select = db.fetch_one("SELECT 42", ());
-    let select = conductor::spawn(async move { select.await.unwrap().unwrap().get::<i64>(0) });
-    conductor::yield_now().await;
+    let queued = select_behind_a_blocker(&db).await;
     // A write that runs until interrupted (an INSERT of a runaway SELECT).
     let write = RUNAWAY.replace(") SELECT", ") INSERT INTO t SELECT");
     let write = conductor::spawn(db.execute(&write, ()));
     conductor::yield_now().await;
-    release_first.send(()).unwrap();
-    let value = conductor::timeout(NEVER, select)
-        .await
-        .expect("the reply was held");
-    assert_eq!(value.unwrap().unwrap(), 42);
-    first.await.unwrap();
+    queued.arrives().await;
     write.cancel();
     assert!(write.await.is_err());
 }
