@@ -23,6 +23,7 @@ const BINS: &[(&str, &str)] = &[
     ("fs", env!("CARGO_BIN_EXE_fs")),
     ("process", env!("CARGO_BIN_EXE_process")),
     ("sync", env!("CARGO_BIN_EXE_sync")),
+    ("snapshot", env!("CARGO_BIN_EXE_snapshot")),
 ];
 
 #[test]
@@ -72,6 +73,11 @@ fn a_missing_or_unreadable_value_exits_2_and_names_the_flag() {
             BINS[2].1,
             &["--requests", "-1"],
             "--requests: cannot read \"-1\"",
+        ),
+        (
+            BINS[8].1,
+            &["--tasks", "many"],
+            "--tasks: cannot read \"many\"",
         ),
     ];
     for (exe, args, says) in cases {

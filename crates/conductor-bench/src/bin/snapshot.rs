@@ -4,7 +4,8 @@
 //! ```text
 //! cargo build --release -p conductor-bench --bin snapshot
 //! valgrind --tool=callgrind --callgrind-out-file=/tmp/snapshot.cg \
-//!     --toggle-collect='*take_snapshots*' target/release/snapshot [TASKS] [SNAPSHOTS] [--debug]
+//!     --toggle-collect='*take_snapshots*' target/release/snapshot \
+//!     [--tasks N] [--snapshots N] [--debug]
 //! callgrind_annotate /tmp/snapshot.cg | head -n 20   # the total, over SNAPSHOTS snapshots
 //! ```
 //!
@@ -15,6 +16,16 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use conductor::debug::{TaskQuery, snapshot};
+
+#[path = "../args.rs"]
+mod args;
+
+const USAGE: args::Usage = args::Usage {
+    source: "src/bin/snapshot.rs",
+    lines: "cargo build --release -p conductor-bench --bin snapshot; \
+            valgrind --tool=callgrind --toggle-collect='*take_snapshots*' target/release/snapshot \
+            [--tasks N (100000)] [--snapshots N (5)] [--debug]",
+};
 
 #[inline(never)]
 fn take_snapshots(n: usize) -> usize {
@@ -27,10 +38,10 @@ fn take_snapshots(n: usize) -> usize {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let tasks: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
-    let snapshots: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5);
-    let debug = std::env::args().any(|a| a == "--debug");
+    let flags = USAGE.flags(&["--tasks", "--snapshots"], &["--debug"]);
+    let tasks: usize = flags.parsed(&USAGE, "--tasks", 100_000);
+    let snapshots: usize = flags.parsed(&USAGE, "--snapshots", 5);
+    let debug = flags.has("--debug");
     let rt = conductor::Runtime::builder()
         .paused_clock()
         .debug(debug)
